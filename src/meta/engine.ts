@@ -1,0 +1,298 @@
+/**
+ * MetaEngine: the narrow per-backend part of the metadata layer (STYLE.md §2).
+ * BaseMeta (src/meta/base.ts) does every engine-agnostic check (names, permissions, read-only,
+ * trash naming, id batches) and calls these primitives. Each `do*` transaction is ONE atomic step
+ * in the backend (a Lua script in Redis, one SQL transaction in SQLite) that re-validates the
+ * preconditions it is given and writes the exact keys/rows/bytes of spec §B/§C.
+ * Engines throw FsError only; backend errors are mapped in exactly one function per engine.
+ */
+import type {
+  Attr, ChunkIndex, DirEntry, FileType, Ino, SessionInfo, SliceId, SliceRecord, Timespec,
+} from './types.js';
+
+/** Counters in SQL meaning ("next unused id"; spec §B.4), as dumps show them. */
+export interface Counters {
+  usedSpace: number;
+  usedInodes: number;
+  nextInode: bigint;
+  nextChunk: bigint;
+  nextSession: number;
+  nextTrash: number;
+}
+
+export type IdKind = 'inode' | 'slice';
+
+export interface MknodTxn {
+  parent: Ino;
+  name: Buffer;
+  ino: Ino;
+  /** Complete attr of the new inode (type, mode after umask, owner, times = now, parent). */
+  attr: Attr;
+  /** Symlink target; required for symlinks. */
+  symlinkTarget?: Buffer;
+  /** When the name exists: 'fail' throws EEXIST; 'return' returns it (create without O_EXCL). */
+  onExist: 'fail' | 'return';
+  now: Timespec;
+}
+
+export interface MknodResult {
+  ino: Ino;
+  attr: Attr;
+  /** True when onExist was 'return' and an existing entry was returned untouched. */
+  existing: boolean;
+}
+
+/** Where a removed entry goes when trash is on (spec §E.6). */
+export interface TrashTarget {
+  /** The hourly trash sub-directory (already created). */
+  dir: Ino;
+  /** `<parentIno>-<ino>-<name>`, truncated to 255 bytes. */
+  name: Buffer;
+}
+
+export interface UnlinkTxn {
+  parent: Ino;
+  name: Buffer;
+  /** Inode the caller looked up; the engine throws FsError(EAGAIN) if the entry changed meanwhile and BaseMeta retries. */
+  expectIno: Ino;
+  /** The caller's process has the inode open: on its last link keep the attr (nlink 0) as sustained. */
+  keepOpen: boolean;
+  /** Session id for the sustained set. */
+  sid: number;
+  trash: TrashTarget | null;
+  now: Timespec;
+  /** rmdir: the entry must be an empty directory (ENOTDIR / ENOTEMPTY). */
+  rmdir: boolean;
+}
+
+export interface UnlinkResult {
+  ino: Ino;
+  /** Attr after the change (nlink decremented); null when the inode was deleted. */
+  attr: Attr | null;
+  /** The inode's last link went away and it is not sustained: data is queued in delfiles. */
+  deleted: boolean;
+  /** The inode is kept alive for this session (unlinked while open). */
+  sustained: boolean;
+  /** File length at deletion, for data release. */
+  length: number;
+  type: FileType;
+}
+
+export const RENAME_NOREPLACE = 1;
+export const RENAME_EXCHANGE = 2;
+
+export interface RenameTxn {
+  srcParent: Ino;
+  srcName: Buffer;
+  dstParent: Ino;
+  dstName: Buffer;
+  flags: number;
+  expectSrcIno: Ino;
+  /** The inode the caller saw at the destination, or null when there was none. */
+  expectDstIno: Ino | null;
+  /** The replaced destination is open in this process (keep as sustained on its last link). */
+  dstKeepOpen: boolean;
+  sid: number;
+  /** Where a replaced destination goes when trash is on. */
+  trash: TrashTarget | null;
+  now: Timespec;
+}
+
+export interface RenameResult {
+  ino: Ino;
+  attr: Attr;
+  /** The replaced destination, when one existed. */
+  replaced: UnlinkResult | null;
+}
+
+export interface LinkTxn {
+  ino: Ino;
+  parent: Ino;
+  name: Buffer;
+  now: Timespec;
+}
+
+/** Resolved setattr: absolute values only ('now' already turned into a time). */
+export interface SetAttrTxn {
+  ino: Ino;
+  mode?: number;
+  uid?: number;
+  gid?: number;
+  atime?: Timespec;
+  mtime?: Timespec;
+  flags?: number;
+  now: Timespec;
+}
+
+export interface TruncateTxn {
+  ino: Ino;
+  length: number;
+  now: Timespec;
+}
+
+export interface WriteTxn {
+  ino: Ino;
+  indx: ChunkIndex;
+  slice: SliceRecord;
+  /** Time of the slice's last write; becomes the file's mtime. */
+  mtime: Timespec;
+  now: Timespec;
+}
+
+export interface WriteResult {
+  attr: Attr;
+  /** Records in the chunk's list after the append (compaction trigger, spec §B.12). */
+  listLength: number;
+}
+
+/** Clone [srcOff, srcOff+length) of src into dst at dstOff by referencing the same slices. */
+export interface CloneRangeTxn {
+  src: Ino;
+  srcOff: number;
+  dst: Ino;
+  dstOff: number;
+  length: number;
+  now: Timespec;
+}
+
+export interface DelFile {
+  ino: Ino;
+  length: number;
+  /** Unix seconds when queued. */
+  expire: number;
+}
+
+export interface DirStats {
+  dataLength: number;
+  usedSpace: number;
+  usedInodes: number;
+}
+
+export interface Quota {
+  maxSpace: number;
+  maxInodes: number;
+  usedSpace: number;
+  usedInodes: number;
+}
+
+export interface AclRule {
+  owner: number;
+  group: number;
+  mask: number;
+  other: number;
+  users: { id: number; perm: number }[];
+  groups: { id: number; perm: number }[];
+}
+
+export interface ReaddirPage {
+  /** Entries with engine positions >= 1 as `cookie`, in ascending position order. */
+  entries: DirEntry[];
+  /** False when the directory has no entries after the last one returned. */
+  more: boolean;
+}
+
+/**
+ * Bulk writer for `ferry load` into an empty volume (spec §H). Writes are buffered and applied
+ * in batches; nothing is visible to other clients until commit() returns.
+ */
+export interface VolumeLoader {
+  setting(json: string): void;
+  node(ino: Ino, attr: Attr): void;
+  entry(parent: Ino, name: Buffer, type: FileType, ino: Ino): void;
+  /** Parents of a hard-linked inode (Redis `p<ino>`; implicit in SQL edges). */
+  parents(ino: Ino, counts: ReadonlyMap<Ino, number>): void;
+  symlink(ino: Ino, target: Buffer): void;
+  xattr(ino: Ino, name: Buffer, value: Buffer): void;
+  chunk(ino: Ino, indx: ChunkIndex, slices: readonly SliceRecord[]): void;
+  /** Reference count (>= 1) of a slice; engines store it in their own convention. */
+  sliceRef(id: SliceId, size: number, refs: number): void;
+  dirStats(ino: Ino, stats: DirStats): void;
+  dirQuota(ino: Ino, quota: Quota): void;
+  userGroupQuota(kind: 'user' | 'group', id: number, quota: Quota): void;
+  acl(id: number, rule: AclRule): void;
+  delFile(file: DelFile): void;
+  sustained(sid: number, ino: Ino): void;
+  counters(c: Counters): void;
+  commit(): Promise<void>;
+}
+
+export interface MetaEngine {
+  /** 'redis' | 'sqlite' | 'memory', for logs and metrics. */
+  readonly kind: string;
+  close(): Promise<void>;
+
+  /** Raw setting JSON, or null when the volume is not formatted. */
+  getSetting(): Promise<string | null>;
+  /** Writes the setting; when `root` is given also creates the root (and trash root) inodes. Atomic. */
+  doFormat(settingJson: string, root: Attr | null, trashRoot: Attr | null): Promise<void>;
+  /** Removes every key/row of the volume (tests, `ferry destroy`). */
+  doReset(): Promise<void>;
+  /** True when no inode other than root/trash exists (load refuses non-empty volumes). */
+  isEmpty(): Promise<boolean>;
+
+  /** Reserves `count` ids; returns the first of [first, first+count). Never reuses an id. */
+  allocateIds(kind: IdKind, count: number): Promise<bigint>;
+  /** INCR nextTrash; returns the new trash sub-directory number (>= 1). */
+  nextTrashId(): Promise<number>;
+  getCounters(): Promise<Counters>;
+
+  /** ENOENT when the inode does not exist. */
+  doGetAttr(ino: Ino): Promise<Attr>;
+  /** Batch getattr (readdir-plus); null for missing inodes. */
+  doGetAttrs(inos: readonly Ino[]): Promise<(Attr | null)[]>;
+  /** Entry lookup with the child's attr in one step; ENOENT when absent, ENOTDIR when parent is not a dir. */
+  doLookup(parent: Ino, name: Buffer): Promise<{ ino: Ino; type: FileType; attr: Attr }>;
+  doMknod(t: MknodTxn): Promise<MknodResult>;
+  /** unlink and rmdir. */
+  doUnlink(t: UnlinkTxn): Promise<UnlinkResult>;
+  doRename(t: RenameTxn): Promise<RenameResult>;
+  /** EPERM for directories; EEXIST when the name exists. */
+  doLink(t: LinkTxn): Promise<Attr>;
+  doSetAttr(t: SetAttrTxn): Promise<Attr>;
+  /** Appends hole records as spec §B.9 and sets length; EISDIR/EPERM for non-files. */
+  doTruncate(t: TruncateTxn): Promise<Attr>;
+  doReadlink(ino: Ino): Promise<Buffer>;
+  /** One page of entries with position > `after` (0 = from the start); `plus` fills attr. */
+  doReaddir(ino: Ino, after: bigint, limit: number, plus: boolean): Promise<ReaddirPage>;
+
+  doGetXattr(ino: Ino, name: Buffer): Promise<Buffer>;
+  /** flags: 0 any, 1 XATTR_CREATE (EEXIST), 2 XATTR_REPLACE (ENODATA). */
+  doSetXattr(ino: Ino, name: Buffer, value: Buffer, flags: number): Promise<void>;
+  doListXattr(ino: Ino): Promise<Buffer[]>;
+  /** ENODATA when absent. */
+  doRemoveXattr(ino: Ino, name: Buffer): Promise<void>;
+
+  /** Stored (unresolved) slice list of one chunk, oldest first. */
+  doReadSlices(ino: Ino, indx: ChunkIndex): Promise<SliceRecord[]>;
+  doWriteSlice(t: WriteTxn): Promise<WriteResult>;
+  doCloneRange(t: CloneRangeTxn): Promise<Attr>;
+  /** Number of chunk indexes that have a slice list (for dump/info), ascending. */
+  doListChunks(ino: Ino): Promise<ChunkIndex[]>;
+  /** Drops a chunk's list, decrementing refcounts; returns the slices no longer referenced. */
+  doDropChunk(ino: Ino, indx: ChunkIndex): Promise<{ id: SliceId; size: number }[]>;
+  /** Forgets the refcount entry of a slice whose objects were deleted. */
+  doForgetSlice(id: SliceId, size: number): Promise<void>;
+  /** Reference count of a slice (1 when no entry). */
+  doSliceRefs(id: SliceId, size: number): Promise<number>;
+  doListDelFiles(limit: number): Promise<DelFile[]>;
+  doRemoveDelFile(ino: Ino): Promise<void>;
+  /** Deletes a sustained inode: queue delfiles, drop attr, counters, SREM (spec §B.9). */
+  doDeleteSustained(sid: number, ino: Ino): Promise<DelFile | null>;
+
+  doNewSession(info: SessionInfo, expire: number): Promise<number>;
+  doRefreshSession(sid: number, info: SessionInfo, expire: number): Promise<void>;
+  doListSessions(): Promise<{ sid: number; expire: number; info: SessionInfo | null; sustained: Ino[] }[]>;
+  doFindStaleSessions(now: number, limit: number): Promise<number[]>;
+  /** Drops the session record and its lock fields (sustained inodes must be deleted first). */
+  doRemoveSession(sid: number): Promise<void>;
+  /** Background job lease (spec §B.11): true when this caller won it. */
+  doSetIfSmall(name: string, now: number, diff: number): Promise<boolean>;
+
+  doGetDirStats(ino: Ino): Promise<DirStats | null>;
+  doGetDirQuotas(): Promise<Map<Ino, Quota>>;
+  doGetUserGroupQuotas(kind: 'user' | 'group'): Promise<Map<number, Quota>>;
+  doGetAcl(id: number): Promise<AclRule | null>;
+
+  /** A loader for an empty volume (ENOTEMPTY otherwise). */
+  newLoader(): Promise<VolumeLoader>;
+}

@@ -1,0 +1,108 @@
+/**
+ * Meta: the metadata API vfs calls (STYLE.md §2). Implemented once by BaseMeta over a MetaEngine.
+ * Every namespace change is one atomic transaction in the engine. Errors are FsError with an errno;
+ * names are raw bytes. Permission checks use the Credentials passed in (uid 0 bypasses mode bits).
+ */
+import type {
+  Attr, ChunkIndex, Credentials, DirEntry, FileType, Format, Ino, SessionInfo, SetAttrRequest, SliceId,
+  SliceRecord, StatFs, Timespec,
+} from './types.js';
+import type { AclRule, Counters, DirStats, Quota, DelFile } from './engine.js';
+
+export interface FormatOptions {
+  /** Allow changing mutable fields of an existing setting (immutable ones always refuse: EEXIST). */
+  force?: boolean;
+}
+
+export interface OpenResult {
+  attr: Attr;
+}
+
+export interface ReaddirOptions {
+  /** Resume after this cookie (0 = from the start, including `.` and `..`). */
+  after?: bigint;
+  /** Fill `attr` of each entry (readdir-plus). */
+  plus?: boolean;
+  /** Entries fetched from the engine per round trip. */
+  batchSize?: number;
+}
+
+/** Callback vfs registers to delete a released slice's objects (meta knows nothing of objects). */
+export type SliceDeleter = (id: SliceId, size: number) => Promise<void>;
+
+export interface Meta {
+  /** Formats the volume or checks that an existing setting matches (immutable fields: EEXIST). */
+  format(setting: Format, opts?: FormatOptions): Promise<Format>;
+  /** Loads and validates the setting (MetaVersion <= 1); ENOENT when not formatted. */
+  load(): Promise<Format>;
+  /** The setting loaded last. */
+  readonly setting: Format;
+  /** Registers this process as a session (heartbeat every `heartbeatSec`, stale-session cleanup). */
+  newSession(info: Partial<SessionInfo>, heartbeatSec?: number): Promise<number>;
+  /** Ends the session: deletes its sustained inodes, removes its record, stops background jobs. */
+  closeSession(): Promise<void>;
+  /** Current session id, 0 when none (read-only). */
+  readonly sid: number;
+  /** Releases engine connections. */
+  close(): Promise<void>;
+
+  statfs(ctx: Credentials, ino: Ino): Promise<StatFs>;
+  /** `.` and `..` resolve in the directory; ENOENT, ENOTDIR, EACCES (search permission). */
+  lookup(ctx: Credentials, parent: Ino, name: Buffer): Promise<{ ino: Ino; attr: Attr }>;
+  getattr(ino: Ino): Promise<Attr>;
+  /** Owner/root rules of chmod/chown/utimes; size changes truncate. */
+  setattr(ctx: Credentials, ino: Ino, req: SetAttrRequest): Promise<Attr>;
+  /** EACCES when any bit of `mask` (MODE_READ|MODE_WRITE|MODE_EXEC) is not granted. */
+  access(ctx: Credentials, ino: Ino, mask: number, attr?: Attr): Promise<void>;
+  /** Regular files, fifos, sockets, char/block devices. EEXIST unless `exclusive` is false for files. */
+  mknod(ctx: Credentials, parent: Ino, name: Buffer, type: FileType, mode: number, umask: number, rdev?: number): Promise<{ ino: Ino; attr: Attr }>;
+  /** Regular file; with `exclusive: false` an existing file is returned (after a write-permission check). */
+  create(ctx: Credentials, parent: Ino, name: Buffer, mode: number, umask: number, exclusive: boolean): Promise<{ ino: Ino; attr: Attr; created: boolean }>;
+  mkdir(ctx: Credentials, parent: Ino, name: Buffer, mode: number, umask: number): Promise<{ ino: Ino; attr: Attr }>;
+  symlink(ctx: Credentials, parent: Ino, name: Buffer, target: Buffer): Promise<{ ino: Ino; attr: Attr }>;
+  readlink(ino: Ino): Promise<Buffer>;
+  /** EPERM for directories, EEXIST when the name exists. */
+  link(ctx: Credentials, ino: Ino, parent: Ino, name: Buffer): Promise<Attr>;
+  /** EISDIR for directories; files open in this process stay readable until close(). */
+  unlink(ctx: Credentials, parent: Ino, name: Buffer): Promise<void>;
+  /** ENOTEMPTY, ENOTDIR; EINVAL for `.`, EBUSY for the root. */
+  rmdir(ctx: Credentials, parent: Ino, name: Buffer): Promise<void>;
+  /** Over an existing target; EINVAL into its own subtree; flags RENAME_NOREPLACE / RENAME_EXCHANGE. */
+  rename(ctx: Credentials, srcParent: Ino, srcName: Buffer, dstParent: Ino, dstName: Buffer, flags?: number): Promise<{ ino: Ino; attr: Attr }>;
+  /** Pull-based listing with stable resumable cookies; fetches the next page only when read. */
+  readdir(ctx: Credentials, ino: Ino, opts?: ReaddirOptions): AsyncIterable<DirEntry>;
+
+  /** Marks `ino` open in this process (unlink keeps it alive until the last close). */
+  open(ctx: Credentials, ino: Ino, mask: number): Promise<OpenResult>;
+  /** Drops one open reference; deletes a sustained inode on the last close. */
+  release(ino: Ino): Promise<void>;
+  isOpen(ino: Ino): boolean;
+
+  getxattr(ctx: Credentials, ino: Ino, name: Buffer): Promise<Buffer>;
+  setxattr(ctx: Credentials, ino: Ino, name: Buffer, value: Buffer, flags: number): Promise<void>;
+  listxattr(ctx: Credentials, ino: Ino): Promise<Buffer[]>;
+  removexattr(ctx: Credentials, ino: Ino, name: Buffer): Promise<void>;
+
+  /** Stored slice list of one chunk, oldest first (resolve newest-wins in vfs). */
+  readSlices(ino: Ino, indx: ChunkIndex): Promise<SliceRecord[]>;
+  /** A fresh slice id (allocated in batches). */
+  newSliceId(): Promise<SliceId>;
+  /** Commits a slice record; length grows to cover it, mtime = `mtime`. */
+  writeSlice(ino: Ino, indx: ChunkIndex, slice: SliceRecord, mtime: Timespec): Promise<Attr>;
+  /** Server-side copy that references the source's slices instead of copying bytes. */
+  cloneRange(ctx: Credentials, src: Ino, srcOff: number, dst: Ino, dstOff: number, length: number): Promise<Attr>;
+  /** Called with each slice whose last reference went away; vfs deletes its objects. */
+  onDeleteSlice(deleter: SliceDeleter): void;
+  /** Processes queued file deletions (delfiles); returns how many files were released. */
+  releaseDeletedFiles(limit?: number): Promise<number>;
+
+  counters(): Promise<Counters>;
+  dirStats(ino: Ino): Promise<DirStats | null>;
+  dirQuotas(): Promise<Map<Ino, Quota>>;
+  userGroupQuotas(kind: 'user' | 'group'): Promise<Map<number, Quota>>;
+  acl(id: number): Promise<AclRule | null>;
+  listChunks(ino: Ino): Promise<ChunkIndex[]>;
+  sliceRefs(id: SliceId, size: number): Promise<number>;
+  delFiles(limit?: number): Promise<DelFile[]>;
+  sessions(): Promise<{ sid: number; expire: number; info: SessionInfo | null; sustained: Ino[] }[]>;
+}

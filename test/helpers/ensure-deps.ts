@@ -1,0 +1,30 @@
+/**
+ * Run before the tests (npm pretest): checks that the Debian packages the tests drive exist and,
+ * when running as root with apt-get available, installs the missing ones. Otherwise it fails and
+ * names the packages. Never a silent skip.
+ */
+import { execFileSync, spawnSync } from 'node:child_process';
+
+const needed: { bin: string; pkg: string }[] = [
+  { bin: 'redis-server', pkg: 'redis-server' },
+];
+
+const has = (bin: string): boolean => spawnSync('sh', ['-c', `command -v ${bin}`]).status === 0;
+
+const missing = needed.filter((n) => !has(n.bin)).map((n) => n.pkg);
+if (missing.length > 0) {
+  const root = typeof process.getuid === 'function' && process.getuid() === 0;
+  if (!root || !has('apt-get')) {
+    process.stderr.write(`ferry tests need these Debian packages: ${missing.join(' ')}\n` +
+      `install them with: apt-get install -y ${missing.join(' ')}\n`);
+    process.exit(1);
+  }
+  process.stderr.write(`installing missing test dependencies: ${missing.join(' ')}\n`);
+  execFileSync('apt-get', ['update', '-qq'], { stdio: 'inherit' });
+  execFileSync('apt-get', ['install', '-y', '-qq', ...missing], { stdio: 'inherit', env: { ...process.env, DEBIAN_FRONTEND: 'noninteractive' } });
+  const still = needed.filter((n) => !has(n.bin)).map((n) => n.pkg);
+  if (still.length > 0) {
+    process.stderr.write(`could not install: ${still.join(' ')}\n`);
+    process.exit(1);
+  }
+}
