@@ -24,6 +24,10 @@ export class XdrWriter {
     return this.#len;
   }
 
+  /**
+   * Makes room for `n` more bytes and returns their offset. It may replace #buf, so callers must
+   * call it before reading #buf (not inside `this.#buf.write...(v, this.#ensure(n))`).
+   */
   #ensure(n: number): number {
     const need = this.#len + n;
     if (need > this.#buf.length) {
@@ -40,13 +44,15 @@ export class XdrWriter {
 
   u32(v: number): this {
     if (!Number.isInteger(v) || v < 0 || v > MAX_U32) throw new RangeError(`unsigned int out of range: ${v}`);
-    this.#buf.writeUInt32BE(v, this.#ensure(4));
+    const at = this.#ensure(4);
+    this.#buf.writeUInt32BE(v, at);
     return this;
   }
 
   i32(v: number): this {
     if (!Number.isInteger(v) || v < -0x80000000 || v > 0x7fffffff) throw new RangeError(`int out of range: ${v}`);
-    this.#buf.writeInt32BE(v, this.#ensure(4));
+    const at = this.#ensure(4);
+    this.#buf.writeInt32BE(v, at);
     return this;
   }
 
@@ -54,14 +60,16 @@ export class XdrWriter {
   u64(v: bigint | number): this {
     const b = BigInt(v);
     if (b < 0n || b > MAX_U64) throw new RangeError(`unsigned hyper out of range: ${b}`);
-    this.#buf.writeBigUInt64BE(b, this.#ensure(8));
+    const at = this.#ensure(8);
+    this.#buf.writeBigUInt64BE(b, at);
     return this;
   }
 
   i64(v: bigint | number): this {
     const b = BigInt(v);
     if (b < MIN_I64 || b > MAX_I64) throw new RangeError(`hyper out of range: ${b}`);
-    this.#buf.writeBigInt64BE(b, this.#ensure(8));
+    const at = this.#ensure(8);
+    this.#buf.writeBigInt64BE(b, at);
     return this;
   }
 
@@ -123,7 +131,8 @@ export class XdrWriter {
   /** Appends bytes that are already XDR-encoded (their length must be a multiple of 4). */
   raw(data: Uint8Array): this {
     if ((data.length & 3) !== 0) throw new RangeError(`raw XDR of ${data.length} bytes is not 4-aligned`);
-    this.#buf.set(data, this.#ensure(data.length));
+    const at = this.#ensure(data.length);
+    this.#buf.set(data, at);
     return this;
   }
 
