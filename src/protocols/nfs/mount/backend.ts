@@ -9,8 +9,11 @@ import type { ExportEntry, MountEntry, MountRes3 } from './types.js';
 
 /** Who is asking. */
 export interface MountClient {
+  /** Client IP address; what allow-lists and the mount list use. */
   address: string;
+  /** Source port, for `secure` (privileged port) checks. */
   port: number;
+  /** Credential flavor and ids of the MNT call. */
   auth: CallerAuth;
 }
 

@@ -55,13 +55,17 @@ export interface MountRes3 {
 
 /** One mountbody: a client host and the path it mounted. */
 export interface MountEntry {
+  /** The client as the server knows it (its address). */
   hostname: string;
+  /** The path it mounted, as sent in MNT. */
   directory: Buffer;
 }
 
 /** One exportnode: an exported path and the groups (hosts, networks) allowed to mount it; empty means everyone. */
 export interface ExportEntry {
+  /** Exported path. */
   dir: Buffer;
+  /** Hosts or networks allowed to mount it; empty = everyone. */
   groups: string[];
 }
 

@@ -17,24 +17,30 @@ import {
   encodeReply, parseCall, type CallHeader, type RpcReply,
 } from './message.js';
 
+/** The remote end of a call. */
 export interface Peer {
+  /** IP address as text; IPv4 peers on dual-stack sockets are given as plain IPv4. */
   address: string;
+  /** Source port (privileged ports < 1024 matter for `secure` exports). */
   port: number;
 }
 
 /** What a procedure learns about its call. */
 export interface RpcCallContext {
+  /** Transaction id; the reply carries the same one. */
   xid: number;
   prog: number;
   vers: number;
   proc: number;
   /** uid/gid/gids from AUTH_SYS, or the anonymous ids for AUTH_NONE (see `auth.flavor`). */
   cred: Credentials;
+  /** Flavor and machinename, for export policies (squash AUTH_NONE, require AUTH_SYS). */
   auth: CallerAuth;
   peer: Peer;
   transport: 'tcp' | 'udp';
   /** Aborted when the connection closes (TCP) or the server shuts down. */
   signal: AbortSignal;
+  /** Logger bound to the connection; add { xid, proc } for per-call lines. */
   log: Logger;
 }
 
@@ -54,7 +60,9 @@ export interface Procedure<A, R> {
 
 /** A procedure with its types erased, as the table stores it. */
 export interface RpcProcedure {
+  /** RFC name for logs. */
   readonly name: string;
+  /** Replies go through the duplicate request cache. */
   readonly nonIdempotent: boolean;
   /** Decodes, runs and returns the encoded result body (buffers sent in order, not copied). */
   call(args: XdrReader, ctx: RpcCallContext): Promise<Buffer[]>;
@@ -76,17 +84,23 @@ export function defineProcedure<A, R>(p: Procedure<A, R>): RpcProcedure {
 
 /** One version of one program: a procedure table indexed by procedure number. */
 export interface RpcProgram {
+  /** Program number, e.g. 100005 for MOUNT. */
   readonly prog: number;
+  /** Version served by this table; other versions of `prog` are separate tables. */
   readonly vers: number;
   /** For logs, e.g. 'mount3'. */
   readonly name: string;
+  /** By procedure number; a missing number is answered PROC_UNAVAIL. */
   readonly procedures: ReadonlyMap<number, RpcProcedure>;
 }
 
+/** What the transport tells the dispatcher about a received record. */
 export interface TransportInfo {
   peer: Peer;
   transport: 'tcp' | 'udp';
+  /** Aborts when the reply can no longer be delivered (connection closed, server closing). */
   signal: AbortSignal;
+  /** Logger bound to the connection or datagram peer. */
   log: Logger;
 }
 
