@@ -44,7 +44,7 @@ import { openDatabase } from './database.js';
 import { isBusy, toFsError } from './errors.js';
 import { SqliteLoader } from './loader.js';
 import { attrToNodeParams, NODE_COLUMNS, type NodeRow, nodeRowToAttr } from './node-row.js';
-import { type TableNames, tableExists, tableNames } from './schema.js';
+import { readdirIndexSql, readdirSql, type TableNames, tableExists, tableNames } from './schema.js';
 import { parseSqliteUrl } from './url.js';
 
 const log = logger.child({ module: 'meta.sqlite' });
@@ -678,16 +678,7 @@ export class SqliteEngine implements MetaEngine {
     return this.#read('readdir', () => {
       this.#mustDir(ino);
       const max = Math.max(1, limit);
-      const rows = plus
-        ? this.#s<ReaddirPlusRow>(
-          `SELECT e.id AS e_id, CAST(e.name AS BLOB) AS e_name, e.inode AS e_inode, e.type AS e_type, n.* ` +
-          `FROM ${this.#t.edge} e LEFT JOIN ${this.#t.node} n ON n.inode=e.inode ` +
-          `WHERE e.parent=? AND e.id>? ORDER BY e.id LIMIT ?`,
-        ).all(ino, after, max + 1)
-        : this.#s<ReaddirRow>(
-          `SELECT id AS e_id, CAST(name AS BLOB) AS e_name, inode AS e_inode, type AS e_type ` +
-          `FROM ${this.#t.edge} WHERE parent=? AND id>? ORDER BY id LIMIT ?`,
-        ).all(ino, after, max + 1);
+      const rows = this.#readdirRows(ino, after, max + 1, plus);
       const more = rows.length > max;
       const entries: DirEntry[] = [];
       for (const r of rows.slice(0, max)) {
@@ -705,6 +696,20 @@ export class SqliteEngine implements MetaEngine {
       }
       return { entries, more };
     });
+  }
+
+  #readdirRows(ino: Ino, after: bigint, limit: number, plus: boolean): (ReaddirRow | ReaddirPlusRow)[] {
+    const sql = readdirSql(this.#t, plus);
+    try {
+      return this.#s<ReaddirRow | ReaddirPlusRow>(sql).all(ino, after, limit);
+    } catch (err) {
+      // a JuiceFS client's schema sync drops indexes it does not know: put ours back once
+      if (!(err instanceof Error && err.message.includes('no such index'))) throw err;
+      log.warn({ index: this.#t.readdirIndex }, 'readdir index missing, recreating it');
+      this.#stmts.delete(sql);
+      this.#db.exec(readdirIndexSql(this.#t));
+      return this.#s<ReaddirRow | ReaddirPlusRow>(sql).all(ino, after, limit);
+    }
   }
 
   // ---- xattrs ----

@@ -195,8 +195,29 @@ export function schemaStatements(names: TableNames): string[] {
     out.push(createTableSql(table, def));
     for (const idx of def.indexes) out.push(createIndexSql(table, idx));
   }
-  out.push(`CREATE INDEX IF NOT EXISTS ${q(names.readdirIndex)} ON ${q(names.edge)} (${q('parent')})`);
+  out.push(readdirIndexSql(names));
   return out;
+}
+
+/** CREATE statement of Ferry's readdir index (also run again when a JuiceFS sync dropped it). */
+export function readdirIndexSql(names: TableNames): string {
+  return `CREATE INDEX IF NOT EXISTS ${q(names.readdirIndex)} ON ${q(names.edge)} (${q('parent')})`;
+}
+
+/**
+ * One readdir page: entries of `parent` with id > `after`, in id order, `limit` rows; with
+ * `plus` each row also carries the node columns (NULL when the node is missing).
+ * INDEXED BY pins the plan to the readdir index: with statistics SQLite may otherwise prefer a
+ * rowid range scan that filters on parent, which is O(entries after the cursor in the whole
+ * table) rather than O(page) when directories interleave unevenly.
+ */
+export function readdirSql(names: TableNames, plus: boolean): string {
+  const e = `${names.edge} AS e INDEXED BY ${names.readdirIndex}`;
+  return plus
+    ? `SELECT e.id AS e_id, CAST(e.name AS BLOB) AS e_name, e.inode AS e_inode, e.type AS e_type, n.* ` +
+      `FROM ${e} LEFT JOIN ${names.node} AS n ON n.inode=e.inode WHERE e.parent=? AND e.id>? ORDER BY e.id LIMIT ?`
+    : `SELECT e.id AS e_id, CAST(e.name AS BLOB) AS e_name, e.inode AS e_inode, e.type AS e_type ` +
+      `FROM ${e} WHERE e.parent=? AND e.id>? ORDER BY e.id LIMIT ?`;
 }
 
 /**
