@@ -8,10 +8,10 @@ import { ensureSchema, type TableNames } from './schema.js';
 
 export const BUSY_TIMEOUT_MS = 5000;
 
-export function openDatabase(path: string, names: TableNames): Database.Database {
+export function openDatabase(path: string, names: TableNames, busyTimeoutMs = BUSY_TIMEOUT_MS): Database.Database {
   const db = new Database(path);
   try {
-    db.pragma(`busy_timeout = ${BUSY_TIMEOUT_MS}`);
+    db.pragma(`busy_timeout = ${Math.max(0, Math.floor(busyTimeoutMs))}`);
     db.pragma('journal_mode = WAL');
     db.defaultSafeIntegers(true);
     ensureSchema(db, names);

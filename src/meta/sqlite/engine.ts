@@ -70,12 +70,17 @@ interface QuotaRow { max_space: bigint; max_inodes: bigint; used_space: bigint; 
 
 type Stmt<R> = Database.Statement<unknown[], R>;
 
+export interface SqliteEngineOptions {
+  /** SQLite busy timeout; default 5000 ms as JuiceFS uses (tests lower it to exercise retries). */
+  busyTimeoutMs?: number;
+}
+
 /** Opens (and creates when missing) the volume metadata at a `sqlite3://` URL. */
-export function openSqliteEngine(url: string): SqliteEngine {
+export function openSqliteEngine(url: string, opts: SqliteEngineOptions = {}): SqliteEngine {
   const { path, tablePrefix } = parseSqliteUrl(url);
   const names = tableNames(tablePrefix);
   try {
-    return new SqliteEngine(openDatabase(path, names), names, path);
+    return new SqliteEngine(openDatabase(path, names, opts.busyTimeoutMs), names, path);
   } catch (err) {
     throw toFsError(err, `open ${redactUrl(url)}`);
   }
