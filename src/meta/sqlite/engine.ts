@@ -94,11 +94,16 @@ export class SqliteEngine implements MetaEngine {
   readonly #stmts = new Map<string, Stmt<unknown>>();
   readonly #tx: Database.Transaction<(fn: () => unknown) => unknown>;
   readonly #legacySessions: boolean;
+  readonly #insertNodeSql: string;
+  readonly #updateNodeSql: string;
 
   constructor(db: Database.Database, names: TableNames, path: string) {
     this.#db = db;
     this.#t = names;
     this.#path = path;
+    this.#insertNodeSql = `INSERT INTO ${names.node} (${NODE_COLUMNS.join(',')}) VALUES (${NODE_COLUMNS.map((c) => `@${c}`).join(',')})`;
+    const cols = NODE_COLUMNS.filter((c) => c !== 'inode');
+    this.#updateNodeSql = `UPDATE ${names.node} SET ${cols.map((c) => `${c}=@${c}`).join(',')} WHERE inode=@inode`;
     this.#tx = db.transaction((fn: () => unknown) => fn());
     this.#legacySessions = tableExists(db, names.session);
   }
@@ -173,14 +178,11 @@ export class SqliteEngine implements MetaEngine {
   }
 
   #insertNode(ino: Ino, a: Attr): void {
-    this.#s(`INSERT INTO ${this.#t.node} (${NODE_COLUMNS.join(',')}) VALUES (${NODE_COLUMNS.map((c) => `@${c}`).join(',')})`)
-      .run(attrToNodeParams(ino, a));
+    this.#s(this.#insertNodeSql).run(attrToNodeParams(ino, a));
   }
 
   #updateNode(ino: Ino, a: Attr): void {
-    const cols = NODE_COLUMNS.filter((c) => c !== 'inode');
-    this.#s(`UPDATE ${this.#t.node} SET ${cols.map((c) => `${c}=@${c}`).join(',')} WHERE inode=@inode`)
-      .run(attrToNodeParams(ino, a));
+    this.#s(this.#updateNodeSql).run(attrToNodeParams(ino, a));
   }
 
   #deleteNode(ino: Ino): void {
