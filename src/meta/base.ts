@@ -52,6 +52,8 @@ const DEFAULT_HEARTBEAT_SEC = 12;
 /** Files left in delfiles longer than this are released by whoever wins `lastCleanupFiles`. */
 const DELFILE_GRACE_SEC = 3600;
 const MAX_DEPTH = 10_000;
+/** Volume names JuiceFS accepts (spec §A); the name is also the object key prefix. */
+const VOLUME_NAME = /^[a-z0-9][a-z0-9-]{1,61}[a-z0-9]$/;
 
 const OWNER_ONLY_CHANGE = FLAG_IMMUTABLE | FLAG_APPEND;
 
@@ -195,6 +197,10 @@ export class BaseMeta implements Meta {
       if ((setting.MetaVersion ?? MAX_META_VERSION) > MAX_META_VERSION) {
         throw new FsError(Errno.EINVAL, `MetaVersion ${setting.MetaVersion} > ${MAX_META_VERSION}`);
       }
+      if (!VOLUME_NAME.test(setting.Name)) throw new FsError(Errno.EINVAL, `volume name ${JSON.stringify(setting.Name)}`);
+      if (!Number.isInteger(setting.BlockSize) || setting.BlockSize < 64 || setting.BlockSize > 16384) {
+        throw new FsError(Errno.EINVAL, `BlockSize ${setting.BlockSize} KiB`);
+      }
       if (!Number.isInteger(setting.TrashDays) || setting.TrashDays < 0) throw new FsError(Errno.EINVAL, 'TrashDays');
       const t = now();
       const existing = await this.#engine.getSetting();
@@ -335,10 +341,10 @@ export class BaseMeta implements Meta {
       if (this.#timer !== null) clearInterval(this.#timer);
       this.#timer = null;
       if (this.#beating !== null) await this.#beating;
-      if (this.#sid === 0) return;
       const sid = this.#sid;
       for (const ino of this.#sustained) await this.#deleteSustained(sid, ino);
       this.#sustained.clear();
+      if (sid === 0) return;
       const mine = (await this.#engine.doListSessions()).find((s) => s.sid === sid);
       for (const ino of mine?.sustained ?? []) await this.#deleteSustained(sid, ino);
       await this.#engine.doRemoveSession(sid);
@@ -442,7 +448,9 @@ export class BaseMeta implements Meta {
     return this.#op('create', { parent, name, mode, exclusive }, async () => {
       this.#checkWritable();
       checkName(name);
-      if (!exclusive) {
+      if (isTrashIno(parent)) throw new FsError(Errno.EPERM, 'trash is read-only');
+      if (!exclusive && !isDotOrDotDot(name)) {
+        checkAccess(ctx, await this.#dirAttr(parent), MODE_EXEC);
         const found = await this.#lookupOrNull(parent, name);
         if (found !== null) return this.#openExisting(ctx, found);
       }
@@ -791,7 +799,7 @@ export class BaseMeta implements Meta {
       if (value.length > 65536) throw new FsError(Errno.ERANGE, `xattr value of ${value.length} bytes`);
       if (flags !== 0 && flags !== 1 && flags !== 2) throw new FsError(Errno.EINVAL, `xattr flags ${flags}`);
       const attr = await this.#engine.doGetAttr(ino);
-      if ((attr.flags & OWNER_ONLY_CHANGE) !== 0) throw new FsError(Errno.EPERM, 'immutable or append-only');
+      checkChangeable(ino, attr);
       checkAccess(ctx, attr, MODE_WRITE);
       await this.#engine.doSetXattr(ino, name, value, flags);
     });
@@ -809,7 +817,7 @@ export class BaseMeta implements Meta {
       this.#checkWritable();
       checkXattrName(name);
       const attr = await this.#engine.doGetAttr(ino);
-      if ((attr.flags & OWNER_ONLY_CHANGE) !== 0) throw new FsError(Errno.EPERM, 'immutable or append-only');
+      checkChangeable(ino, attr);
       checkAccess(ctx, attr, MODE_WRITE);
       await this.#engine.doRemoveXattr(ino, name);
     });
@@ -940,6 +948,12 @@ function parentOf(ino: Ino, attr: Attr): Ino {
 
 function withAttr(e: DirEntry, attr: Attr | undefined): DirEntry {
   return attr === undefined ? e : { ...e, attr };
+}
+
+/** EPERM for inodes in trash (read-only, spec §E.6) and immutable or append-only inodes. */
+function checkChangeable(ino: Ino, attr: Attr): void {
+  if (isTrashIno(ino) || isTrashIno(attr.parent)) throw new FsError(Errno.EPERM, 'trash is read-only');
+  if ((attr.flags & OWNER_ONLY_CHANGE) !== 0) throw new FsError(Errno.EPERM, 'immutable or append-only');
 }
 
 function checkXattrName(name: Buffer): void {
