@@ -31,7 +31,8 @@ import type {
 } from '../engine.js';
 import { RENAME_EXCHANGE, RENAME_NOREPLACE } from '../engine.js';
 import { decodeSlices, encodeSlice, SLICE_RECORD_SIZE } from '../encoding.js';
-import { planClone } from '../clone-plan.js';
+import { planClone, truncateHoles } from '../slices.js';
+import { diffMs } from '../time.js';
 import {
   align4K, type Attr, CHUNK_SIZE, type ChunkIndex, type DirEntry, FileType, FLAG_APPEND, FLAG_IMMUTABLE, FLAG_SKIP_TRASH,
   type Ino, ROOT_INODE, type SessionInfo, type SliceId, type SliceRecord, type Timespec, TRASH_INODE, toChunkIndex, toIno,
@@ -226,9 +227,14 @@ export class SqliteEngine implements MetaEngine {
     return this.#s<{ parent: bigint }>(`SELECT DISTINCT parent FROM ${this.#t.edge} WHERE inode=?`).all(ino).map((r) => toIno(r.parent));
   }
 
-  /** Sets a parent's mtime/ctime (and nlink delta); trash directories are never touched (JuiceFS). */
-  #touchDir(dir: Ino, a: Attr, nlinkDelta: number, now: Timespec): void {
+  /**
+   * A parent's nlink delta and mtime/ctime (spec §B.12): times move when the nlink changes or the
+   * last change is at least `skipMs` old (absent = always). Trash directories are never touched,
+   * as in JuiceFS (their nlink stays 2 whatever moves in or out).
+   */
+  #touchDir(dir: Ino, a: Attr, nlinkDelta: number, now: Timespec, skipMs: number | undefined): void {
     if (inTrash(dir)) return;
+    if (nlinkDelta === 0 && skipMs !== undefined && diffMs({ sec: a.mtime, nsec: a.mtimeNs }, now) < skipMs) return;
     a.nlink += nlinkDelta;
     setMtime(a, now);
     setCtime(a, now);
@@ -398,7 +404,7 @@ export class SqliteEngine implements MetaEngine {
       if (type === FileType.Directory) {
         this.#s(`INSERT OR REPLACE INTO ${this.#t.dirStats} (inode, data_length, used_space, used_inodes) VALUES (?,0,0,0)`).run(t.ino);
       }
-      this.#touchDir(t.parent, p, type === FileType.Directory ? 1 : 0, t.now);
+      this.#touchDir(t.parent, p, type === FileType.Directory ? 1 : 0, t.now, t.skipDirMtimeMs);
       const space = spaceOf(type, t.attr.length);
       this.#dirStat(t.parent, dataOf(type, t.attr.length), space, 1);
       this.#usage(space, 1);
@@ -425,7 +431,7 @@ export class SqliteEngine implements MetaEngine {
         this.#s(`DELETE FROM ${this.#t.dirStats} WHERE inode=?`).run(e.ino);
         this.#s(`DELETE FROM ${this.#t.dirQuota} WHERE inode=?`).run(e.ino);
       }
-      this.#touchDir(t.parent, p, t.rmdir ? -1 : 0, t.now);
+      this.#touchDir(t.parent, p, t.rmdir ? -1 : 0, t.now, t.skipDirMtimeMs);
       const result: UnlinkResult = { ino: e.ino, attr: null, deleted: false, sustained: false, length: 0, type: e.type };
       if (n === null) {
         log.warn({ ino: e.ino, parent: t.parent }, 'entry without attributes removed');
@@ -542,10 +548,10 @@ export class SqliteEngine implements MetaEngine {
       }
       this.#updateNode(se.ino, sn);
       if (samePar) {
-        this.#touchDir(t.srcParent, sp, srcNlink + dstNlink, t.now);
+        this.#touchDir(t.srcParent, sp, srcNlink + dstNlink, t.now, t.skipDirMtimeMs);
       } else {
-        this.#touchDir(t.srcParent, sp, srcNlink, t.now);
-        this.#touchDir(t.dstParent, dp, dstNlink, t.now);
+        this.#touchDir(t.srcParent, sp, srcNlink, t.now, t.skipDirMtimeMs);
+        this.#touchDir(t.dstParent, dp, dstNlink, t.now, t.skipDirMtimeMs);
       }
       return { ino: se.ino, attr: sn, replaced };
     });
@@ -607,7 +613,7 @@ export class SqliteEngine implements MetaEngine {
       setCtime(n, t.now);
       this.#insertEdge(t.parent, t.name, t.ino, n.type);
       this.#updateNode(t.ino, n);
-      this.#touchDir(t.parent, p, 0, t.now);
+      this.#touchDir(t.parent, p, 0, t.now, t.skipDirMtimeMs);
       this.#dirStat(t.parent, dataOf(n.type, n.length), spaceOf(n.type, n.length), 1);
       return n;
     });
@@ -639,7 +645,7 @@ export class SqliteEngine implements MetaEngine {
         throw new FsError(Errno.EPERM, `inode ${t.ino} is append-only, immutable or in trash`);
       }
       if (t.length === n.length) return n;
-      this.#appendHoles(t.ino, Math.min(n.length, t.length), Math.max(n.length, t.length));
+      for (const h of truncateHoles(n.length, t.length)) this.#appendSlice(t.ino, h.indx, encodeSlice(h.record), !h.onlyIfExists);
       const dLen = t.length - n.length;
       const dSpace = align4K(t.length) - align4K(n.length);
       n.length = t.length;
@@ -650,25 +656,6 @@ export class SqliteEngine implements MetaEngine {
       this.#usage(dSpace, 0);
       return n;
     });
-  }
-
-  /**
-   * Hole records over [left, right) (spec §B.9): to the chunk of `left` (created if absent),
-   * a full-chunk hole to every middle chunk that already has a list, and the partial head of
-   * the chunk of `right` (created if absent).
-   */
-  #appendHoles(ino: Ino, left: number, right: number): void {
-    const first = Math.floor(left / CHUNK_SIZE);
-    const last = Math.floor(right / CHUNK_SIZE);
-    const hole = (pos: number, len: number): Buffer => encodeSlice({ pos, id: toSliceId(0), size: 0, off: 0, len });
-    const spansChunks = right > (first + 1) * CHUNK_SIZE;
-    this.#appendSlice(ino, first, hole(left % CHUNK_SIZE, spansChunks ? CHUNK_SIZE - (left % CHUNK_SIZE) : right - left), true);
-    if (last - first > 1) {
-      const middles = this.#s<{ indx: bigint }>(`SELECT indx FROM ${this.#t.chunk} WHERE inode=? AND indx>? AND indx<?`).all(ino, first, last);
-      const full = hole(0, CHUNK_SIZE);
-      for (const m of middles) this.#appendSlice(ino, Number(m.indx), full, false);
-    }
-    if (spansChunks && right % CHUNK_SIZE > 0) this.#appendSlice(ino, last, hole(0, right % CHUNK_SIZE), true);
   }
 
   async doReadlink(ino: Ino): Promise<Buffer> {
@@ -893,9 +880,10 @@ export class SqliteEngine implements MetaEngine {
   async doDeleteSustained(sid: number, ino: Ino): Promise<DelFile | null> {
     const nowSec = Math.floor(Date.now() / 1000);
     return this.#write('deleteSustained', () => {
-      this.#s(`DELETE FROM ${this.#t.sustained} WHERE sid=? AND inode=?`).run(sid, ino);
+      // only the session that holds it deletes it, once; a node that got a link back is kept
+      const held = this.#s(`DELETE FROM ${this.#t.sustained} WHERE sid=? AND inode=?`).run(sid, ino).changes > 0;
       const n = this.#getNode(ino);
-      if (n === null) return null;
+      if (!held || n === null || n.nlink > 0) return null;
       this.#s(`INSERT OR REPLACE INTO ${this.#t.delfile} (inode, length, expire) VALUES (?,?,?)`).run(ino, n.length, nowSec);
       this.#deleteNode(ino);
       this.#usage(-spaceOf(n.type, n.length), -1);
