@@ -42,7 +42,7 @@ import { Errno, FsError } from '../../util/errno.js';
 import { logger, redactUrl } from '../../observability/logger.js';
 import { decodeNamedPerms } from './acl-row.js';
 import { openDatabase } from './database.js';
-import { isBusy, toFsError } from './errors.js';
+import { isBusy, isUniqueViolation, toFsError } from './errors.js';
 import { SqliteLoader } from './loader.js';
 import { attrToNodeParams, NODE_COLUMNS, type NodeRow, nodeRowToAttr } from './node-row.js';
 import { readdirIndexSql, readdirSql, type TableNames, tableExists, tableNames } from './schema.js';
@@ -397,7 +397,13 @@ export class SqliteEngine implements MetaEngine {
       const type = t.attr.type;
       if (type === FileType.Symlink && t.symlinkTarget === undefined) throw new FsError(Errno.EINVAL, 'symlink without target');
       this.#insertEdge(t.parent, t.name, t.ino, type);
-      this.#insertNode(t.ino, t.attr);
+      try {
+        this.#insertNode(t.ino, { ...t.attr, parent: t.parent });
+      } catch (err) {
+        // the name was checked above, so a key collision here is a reused inode number, not EEXIST
+        if (isUniqueViolation(err)) throw new FsError(Errno.EIO, `inode ${t.ino} already exists`, { cause: err });
+        throw err;
+      }
       if (type === FileType.Symlink && t.symlinkTarget !== undefined) {
         this.#s(`INSERT INTO ${this.#t.symlink} (inode, target) VALUES (?,?)`).run(t.ino, t.symlinkTarget);
       }
@@ -408,7 +414,7 @@ export class SqliteEngine implements MetaEngine {
       const space = spaceOf(type, t.attr.length);
       this.#dirStat(t.parent, dataOf(type, t.attr.length), space, 1);
       this.#usage(space, 1);
-      return { ino: t.ino, attr: t.attr, existing: false };
+      return { ino: t.ino, attr: { ...t.attr, parent: t.parent }, existing: false };
     });
   }
 

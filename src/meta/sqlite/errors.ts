@@ -21,6 +21,12 @@ export function isBusy(err: unknown): boolean {
   return code !== null && (code.startsWith('SQLITE_BUSY') || code.startsWith('SQLITE_LOCKED'));
 }
 
+/** A UNIQUE or PRIMARY KEY constraint failed (toFsError makes it EEXIST). */
+export function isUniqueViolation(err: unknown): boolean {
+  const code = sqliteCode(err);
+  return code === 'SQLITE_CONSTRAINT_UNIQUE' || code === 'SQLITE_CONSTRAINT_PRIMARYKEY';
+}
+
 export function toFsError(err: unknown, op: string): FsError {
   if (err instanceof FsError) return err;
   const code = sqliteCode(err) ?? '';
@@ -28,7 +34,7 @@ export function toFsError(err: unknown, op: string): FsError {
   if (code.startsWith('SQLITE_BUSY') || code.startsWith('SQLITE_LOCKED')) return new FsError(Errno.EAGAIN, msg, { cause: err });
   if (code === 'SQLITE_FULL') return new FsError(Errno.ENOSPC, msg, { cause: err });
   if (code.startsWith('SQLITE_READONLY')) return new FsError(Errno.EROFS, msg, { cause: err });
-  if (code === 'SQLITE_CONSTRAINT_UNIQUE' || code === 'SQLITE_CONSTRAINT_PRIMARYKEY') return new FsError(Errno.EEXIST, msg, { cause: err });
+  if (isUniqueViolation(err)) return new FsError(Errno.EEXIST, msg, { cause: err });
   log.error({ err, op }, 'unexpected sqlite error');
   return new FsError(Errno.EIO, msg, { cause: err });
 }

@@ -42,6 +42,14 @@ describe('sqlite engine: transactions', () => {
     assert.equal((await f.engine.getCounters()).usedInodes, 1);
   });
 
+  it('mknod with an inode number that is already in use is EIO, not EEXIST, and leaves no entry', async () => {
+    const a = await mk(ROOT_INODE, 'a');
+    await assert.rejects(
+      f.engine.doMknod({ parent: ROOT_INODE, name: name('b'), ino: a, attr: attrOf(FileType.File, ROOT_INODE), onExist: 'fail', now: NOW }),
+      errno(Errno.EIO));
+    await assert.rejects(f.engine.doLookup(ROOT_INODE, name('b')), errno(Errno.ENOENT));
+  });
+
   it('mknod under a missing parent is ENOENT, under a file ENOTDIR', async () => {
     const file = await mk(ROOT_INODE, 'file');
     await assert.rejects(mk(toIno(999_999), 'x'), errno(Errno.ENOENT));
