@@ -18,7 +18,7 @@ import {
   type Attr, type ChunkIndex, type Credentials, type DirEntry, FileType, type Format, type Ino,
   type SessionInfo, type SetAttrRequest, type SliceId, type SliceRecord, type StatFs, type Timespec,
   CHUNK_SIZE, DIR_LENGTH, FLAG_APPEND, FLAG_IMMUTABLE, FLAG_SKIP_TRASH, MAX_SYMLINK_LENGTH, MODE_EXEC,
-  MODE_READ, MODE_WRITE, ROOT_INODE, TRASH_INODE, isTrashIno, toIno, toSliceId,
+  MODE_READ, MODE_WRITE, ROOT_INODE, TRASH_INODE, align4K, isTrashIno, toIno, toSliceId,
 } from './types.js';
 import { IdPool } from './id-pool.js';
 import {
@@ -139,6 +139,18 @@ export class BaseMeta implements Meta {
 
   #checkWritable(): void {
     if (this.#readOnly) throw new FsError(Errno.EROFS, 'read-only');
+  }
+
+  /** ENOSPC when a change would exceed the volume's Capacity or Inodes (spec §A); free when unlimited. */
+  async #checkQuota(space: number, inodes: number): Promise<void> {
+    const capacity = this.#setting?.Capacity ?? 0;
+    const maxInodes = this.#setting?.Inodes ?? 0;
+    const checkSpace = capacity > 0 && space > 0;
+    const checkInodes = maxInodes > 0 && inodes > 0;
+    if (!checkSpace && !checkInodes) return;
+    const c = await this.#engine.getCounters();
+    if (checkSpace && c.usedSpace + space > capacity) throw new FsError(Errno.ENOSPC, `volume capacity ${capacity} bytes`);
+    if (checkInodes && c.usedInodes + inodes > maxInodes) throw new FsError(Errno.ENOSPC, `volume limit of ${maxInodes} inodes`);
   }
 
   #trashDays(): number {
@@ -422,6 +434,7 @@ export class BaseMeta implements Meta {
       const attr = this.#newAttr(ctx, parent, pattr, type, type === FileType.Symlink ? 0o777 : mode, type === FileType.Symlink ? 0 : umask, t);
       if (extra.rdev !== undefined) attr.rdev = extra.rdev;
       if (extra.target !== undefined) attr.length = extra.target.length;
+      await this.#checkQuota(align4K(attr.length), 1);
       const ino = toIno(await this.#inodes.take());
       const r = await this.#engine.doMknod({
         parent, name, ino, attr, onExist: extra.onExist, now: t, skipDirMtimeMs: this.#skipDirMtimeMs,
@@ -733,7 +746,10 @@ export class BaseMeta implements Meta {
           txn[which] = v;
         }
       }
-      if (req.size !== undefined) this.#checkTruncate(ctx, attr, req.size);
+      if (req.size !== undefined) {
+        this.#checkTruncate(ctx, attr, req.size);
+        await this.#checkQuota(align4K(req.size) - align4K(attr.length), 0);
+      }
       let out = attr;
       if (Object.keys(txn).length > 0) out = await this.#engine.doSetAttr({ ino, ...txn, now: t });
       if (req.size !== undefined) out = await this.#engine.doTruncate({ ino, length: req.size, now: now() });
@@ -841,6 +857,11 @@ export class BaseMeta implements Meta {
         || (slice.id !== 0n && slice.off + slice.len > slice.size)) {
         throw new FsError(Errno.EINVAL, `slice ${slice.id} pos ${slice.pos} len ${slice.len} size ${slice.size}`);
       }
+      if ((this.#setting?.Capacity ?? 0) > 0) {
+        const length = (await this.#engine.doGetAttr(ino)).length;
+        const end = indx * CHUNK_SIZE + slice.pos + slice.len;
+        await this.#checkQuota(end > length ? align4K(end) - align4K(length) : 0, 0);
+      }
       const r = await this.#engine.doWriteSlice({ ino, indx, slice, mtime, now: now() });
       return r.attr;
     });
@@ -861,6 +882,8 @@ export class BaseMeta implements Meta {
       if ((dattr.flags & OWNER_ONLY_CHANGE) !== 0) throw new FsError(Errno.EPERM, 'immutable or append-only');
       checkAccess(ctx, sattr, MODE_READ);
       checkAccess(ctx, dattr, MODE_WRITE);
+      const end = dstOff + Math.max(0, Math.min(length, sattr.length - srcOff));
+      await this.#checkQuota(end > dattr.length ? align4K(end) - align4K(dattr.length) : 0, 0);
       return this.#engine.doCloneRange({ src, srcOff, dst, dstOff, length, now: now() });
     });
   }

@@ -266,6 +266,22 @@ export function metaConformance(name: string, makeEngine: () => Promise<EngineUn
       assert.equal(s.availInodes, 99);
     });
 
+    it('volume quotas: creates beyond Inodes and growth beyond Capacity fail with ENOSPC', async function () {
+      await meta.format(volume({ Capacity: 4 * 4096, Inodes: 3 }), { force: true });
+      const f = await file(ROOT_INODE, 'f');
+      await dir(ROOT_INODE, 'd');
+      await meta.symlink(ROOT, ROOT_INODE, n('s'), n('f'));
+      await rejects(file(ROOT_INODE, 'g'), Errno.ENOSPC);
+      await write(meta, f.ino, 0, 8192);
+      await rejects(write(meta, f.ino, 8192, 1), Errno.ENOSPC);
+      await write(meta, f.ino, 0, 100);
+      await rejects(meta.setattr(ROOT, f.ino, { size: 3 * 4096 }), Errno.ENOSPC);
+      await meta.setattr(ROOT, f.ino, { size: 10 });
+      assert.equal((await meta.counters()).usedSpace, 3 * 4096);
+      await meta.unlink(ROOT, ROOT_INODE, n('s'));
+      await file(ROOT_INODE, 'g');
+    });
+
     // ------------------------------------------------------------ lookup, getattr, access
 
     it('lookup resolves . and .. (.. of the root is the root)', async function () {
@@ -1325,6 +1341,70 @@ export function metaConformance(name: string, makeEngine: () => Promise<EngineUn
       assert.equal((await meta.lookup(ROOT, TRASH_INODE, n('..'))).ino, ROOT_INODE);
       const dots = await collect(meta.readdir(ROOT, TRASH_INODE));
       assert.deepEqual(dots.map((e) => [e.name.toString(), e.ino]), [['.', TRASH_INODE], ['..', ROOT_INODE]]);
+    });
+
+    // ------------------------------------------------------------ loader
+
+    it('newLoader fills an empty volume that then reads back through Meta', async function () {
+      const json = await engine.getSetting();
+      assert.ok(json !== null);
+      await meta.closeSession();
+      await engine.doReset();
+      const t = { sec: 1_600_000_000, nsec: 7 };
+      const base: Attr = {
+        flags: 0, type: FileType.Directory, mode: 0o755, uid: 0, gid: 0, atime: t.sec, atimeNs: t.nsec, mtime: t.sec,
+        mtimeNs: t.nsec, ctime: t.sec, ctimeNs: t.nsec, nlink: 2, length: 4096, rdev: 0, parent: ROOT_INODE,
+        accessAclId: 0, defaultAclId: 0, tier: 0,
+      };
+      const [d, f, s, gone] = [toIno(2), toIno(3), toIno(4), toIno(21)];
+      const id = toSliceId(7);
+      const fresh = await engine.newLoader();
+      fresh.setting(json);
+      fresh.node(ROOT_INODE, { ...base, mode: 0o777, nlink: 3 });
+      fresh.node(d, base);
+      fresh.node(f, { ...base, type: FileType.File, mode: 0o644, nlink: 2, length: 12, parent: toIno(0) });
+      fresh.node(s, { ...base, type: FileType.Symlink, mode: 0o777, nlink: 1, length: 6 });
+      fresh.entry(ROOT_INODE, n('d'), FileType.Directory, d);
+      fresh.entry(ROOT_INODE, n('f'), FileType.File, f);
+      fresh.entry(d, n('hard'), FileType.File, f);
+      fresh.entry(ROOT_INODE, n('s'), FileType.Symlink, s);
+      fresh.parents(f, new Map([[ROOT_INODE, 1], [d, 1]]));
+      fresh.symlink(s, n('target'));
+      fresh.xattr(f, n('user.k'), n('v'));
+      fresh.chunk(f, C0, [{ pos: 0, id, size: 12, off: 0, len: 12 }]);
+      fresh.sliceRef(id, 12, 1);
+      fresh.dirStats(ROOT_INODE, { dataLength: 12, usedSpace: 3 * 4096, usedInodes: 3 });
+      fresh.dirStats(d, { dataLength: 12, usedSpace: 4096, usedInodes: 1 });
+      fresh.delFile({ ino: gone, length: 0, expire: 1 });
+      fresh.counters({ usedSpace: 3 * 4096, usedInodes: 3, nextInode: 30n, nextChunk: 10n, nextSession: 5, nextTrash: 0 });
+      await fresh.commit();
+
+      const m = newMeta();
+      assert.equal((await m.load()).Name, 'conformance');
+      assert.deepEqual(await names(m, ROOT_INODE), ['d', 'f', 's']);
+      assert.equal((await m.lookup(ROOT, d, n('hard'))).ino, f);
+      const fa = await m.getattr(f);
+      assert.deepEqual([fa.nlink, fa.parent, fa.length, fa.mtime, fa.mtimeNs], [2, 0n, 12, t.sec, t.nsec]);
+      assert.equal((await m.getattr(ROOT_INODE)).nlink, 3);
+      assert.deepEqual(await m.readlink(s), n('target'));
+      assert.deepEqual(await m.getxattr(ROOT, f, n('user.k')), n('v'));
+      assert.deepEqual(await m.readSlices(f, C0), [{ pos: 0, id, size: 12, off: 0, len: 12 }]);
+      assert.equal(await m.sliceRefs(id, 12), 1);
+      assert.deepEqual(await m.dirStats(d), { dataLength: 12, usedSpace: 4096, usedInodes: 1 });
+      assert.deepEqual((await m.delFiles()).map((x) => [x.ino, x.length]), [[gone, 0]]);
+      const c = await m.counters();
+      assert.deepEqual([c.usedSpace, c.usedInodes], [3 * 4096, 3]);
+      assert.ok((await m.create(ROOT, ROOT_INODE, n('new'), 0o644, 0, true)).ino >= 30n);
+      assert.ok((await m.newSliceId()) >= 10n);
+      assert.ok((await m.newSession({}, 600)) > 5);
+      // the loaded hard link behaves like any other
+      await m.unlink(ROOT, ROOT_INODE, n('f'));
+      assert.equal((await m.getattr(f)).nlink, 1);
+    });
+
+    it('newLoader refuses a volume that already has inodes (ENOTEMPTY)', async function () {
+      await file(ROOT_INODE, 'f');
+      await rejects(engine.newLoader(), Errno.ENOTEMPTY);
     });
 
     // ------------------------------------------------------------ read-only
