@@ -21,7 +21,10 @@
  * usedSpace/totalInodes and the dir_stats rows are updated inside each transaction (exact, no
  * flush timer), where JuiceFS buffers them for ~1 s; the rows mean the same either way.
  * better-sqlite3 is synchronous: a transaction never spans an await, so the single connection
- * needs no lock of its own. Errors become errnos only in errors.ts.
+ * needs no lock of its own; but SQLite's busy handler also waits synchronously, so while another
+ * process (a JuiceFS client on the same file) holds the write lock this thread blocks up to the
+ * 5 s busy timeout before a retry. Quota usage columns are read, never maintained here.
+ * Errors become errnos only in errors.ts.
  */
 import type Database from 'better-sqlite3';
 import type {
