@@ -14,9 +14,9 @@ import { mountProgram, mountProgramV1 } from './mount/index.js';
 import { MOUNT_PROG, MOUNT_V1, MOUNT_V3 } from './mount/types.js';
 import { Nfs3Context, type Nfs3Limits } from './nfs3/context.js';
 import { FileHandleCodec } from './nfs3/filehandle.js';
-import type { NfsFileSystem } from './nfs3/fs.js';
 import { nfs3Program } from './nfs3/index.js';
 import { NFS_PROGRAM, NFS_V3 } from './nfs3/types.js';
+import { VfsNfsFileSystem, type VfsApi } from './nfs3/vfs-adapter.js';
 import { WriteVerifier } from './nfs3/write-verifier.js';
 import { pmapRegister, pmapUnset, SYSTEM_PORTMAPPER } from './portmap/client.js';
 import { portmapProgram } from './portmap/index.js';
@@ -28,8 +28,8 @@ export const DEFAULT_NFS_PORT = 2049;
 export const DEFAULT_MOUNT_PORT = 20048;
 
 export interface NfsServerOptions {
-  /** The file system (vfs) every export serves a directory of. */
-  vfs: NfsFileSystem;
+  /** The vfs every export serves a directory of. */
+  vfs: VfsApi;
   /** UUID of the volume: file handles and fsid derive from it. */
   volumeUuid: string;
   /** Server secret mixed into the handle MAC key; the same on every appliance of the volume. */
@@ -48,6 +48,8 @@ export interface NfsServerOptions {
   logger?: Logger;
   drc?: Partial<DrcOptions>;
   limits?: Partial<Nfs3Limits>;
+  /** Idle time after which a write handle the server holds for an inode is released (flushed). */
+  writeHandleIdleMs?: number;
 }
 
 export interface NfsServer {
@@ -63,8 +65,13 @@ export async function startNfsServer(o: NfsServerOptions): Promise<NfsServer> {
   const log = (o.logger ?? rootLogger).child({ module: 'nfs' });
   const host = o.host ?? '0.0.0.0';
   const verifier = new WriteVerifier();
+  const fs = new VfsNfsFileSystem(o.vfs, {
+    log,
+    onDataLost: () => verifier.change(),
+    ...(o.writeHandleIdleMs === undefined ? {} : { idleMs: o.writeHandleIdleMs }),
+  });
   const ctx = new Nfs3Context({
-    fs: o.vfs,
+    fs,
     exports: new ExportTable(o.exports),
     handles: new FileHandleCodec(o.volumeUuid, o.handleSecret ?? ''),
     verifier,
@@ -78,6 +85,7 @@ export async function startNfsServer(o: NfsServerOptions): Promise<NfsServer> {
   let registered: Mapping[] = [];
   const closeAll = async (): Promise<void> => {
     await Promise.all(servers.map((s) => s.close()));
+    await fs.close();
   };
   try {
     const nfsPort = (await nfs.listenTcp(o.nfsPort ?? DEFAULT_NFS_PORT, host)).port;
