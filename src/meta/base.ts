@@ -98,6 +98,7 @@ export class BaseMeta implements Meta {
     return this.#sid;
   }
 
+  /** True when every change is refused with EROFS. */
   get readOnly(): boolean {
     return this.#readOnly;
   }

@@ -10,7 +10,7 @@ import { BaseMeta, type BaseMetaOptions } from '../../../src/meta/base.js';
 import { type MetaEngine, RENAME_EXCHANGE, RENAME_NOREPLACE } from '../../../src/meta/engine.js';
 import { resolveChunk } from '../../../src/meta/slices.js';
 import {
-  type Attr, CHUNK_SIZE, type Credentials, FLAG_IMMUTABLE, FileType, type Format, type Ino, MODE_EXEC, MODE_READ, MODE_WRITE,
+  type Attr, CHUNK_SIZE, type Credentials, FLAG_IMMUTABLE, FLAG_SKIP_TRASH, FileType, type Format, type Ino, MODE_EXEC, MODE_READ, MODE_WRITE,
   ROOT_INODE, type SliceId, TRASH_INODE, align4K, isTrashIno, toChunkIndex, toIno, toSliceId,
 } from '../../../src/meta/types.js';
 import { ALICE, BOB, ROOT, cmpTime, collect, n, names, rejects, ts, volume, write } from './helpers.js';
@@ -1112,6 +1112,36 @@ export function metaConformance(name: string, makeEngine: () => Promise<EngineUn
       await rejects(meta.rename(ROOT, ROOT_INODE, n('b'), ROOT_INODE, n('.trash')), Errno.EPERM);
     });
 
+    it('trash on: skip-trash files and a hard link whose trash name is taken are deleted for real', async function () {
+      await reformat({ TrashDays: 1 });
+      const skip = await file(ROOT_INODE, 'skip');
+      await meta.setattr(ROOT, skip.ino, { flags: FLAG_SKIP_TRASH });
+      await meta.unlink(ROOT, ROOT_INODE, n('skip'));
+      await rejects(meta.getattr(skip.ino), Errno.ENOENT);
+      const f = await file(ROOT_INODE, 'f');
+      await meta.link(ROOT, f.ino, ROOT_INODE, n('g'));
+      await meta.unlink(ROOT, ROOT_INODE, n('f'));
+      assert.equal((await meta.getattr(f.ino)).nlink, 2, 'one link in trash, one in the root');
+      await meta.link(ROOT, f.ino, ROOT_INODE, n('f'));
+      await meta.unlink(ROOT, ROOT_INODE, n('f'));
+      assert.equal((await meta.getattr(f.ino)).nlink, 2, 'the second unlink of the same name is real');
+      const hour = (await collect(meta.readdir(ROOT, TRASH_INODE)))[2];
+      assert.ok(hour !== undefined);
+      assert.deepEqual(await names(meta, hour.ino), [`1-${f.ino}-f`]);
+      assert.deepEqual(await names(meta, ROOT_INODE), ['g']);
+    });
+
+    it('trash on: entries created under a skip-trash directory inherit the flag and skip the trash', async function () {
+      await reformat({ TrashDays: 1 });
+      const d = await dir(ROOT_INODE, 'scratch');
+      await meta.setattr(ROOT, d.ino, { flags: FLAG_SKIP_TRASH });
+      const f = await file(d.ino, 'tmp');
+      assert.equal(f.attr.flags & FLAG_SKIP_TRASH, FLAG_SKIP_TRASH);
+      await meta.unlink(ROOT, d.ino, n('tmp'));
+      await rejects(meta.getattr(f.ino), Errno.ENOENT);
+      assert.deepEqual(await names(meta, TRASH_INODE), []);
+    });
+
     it('trash entry names are cut to 255 bytes', async function () {
       await reformat({ TrashDays: 1 });
       const long = 'x'.repeat(255);
@@ -1453,15 +1483,22 @@ export function metaConformance(name: string, makeEngine: () => Promise<EngineUn
 
     // ------------------------------------------------------------ model-based
 
+    const freshVolume = (over: Partial<Format>) => async (): Promise<BaseMeta> => {
+      await meta.closeSession();
+      await engine.doReset();
+      meta = newMeta();
+      await meta.format(volume(over));
+      return meta;
+    };
+
     it('random operation sequences agree with a simple tree model (names, types, nlink, lengths, counters)', async function () {
       this.timeout(120_000);
-      await modelBasedTest(async () => {
-        await meta.closeSession();
-        await engine.doReset();
-        meta = newMeta();
-        await meta.format(volume());
-        return meta;
-      });
+      await modelBasedTest(freshVolume({}), { trash: false, numRuns: 120 });
+    });
+
+    it('random operation sequences with trash on: removed entries land in trash and keep counting', async function () {
+      this.timeout(120_000);
+      await modelBasedTest(freshVolume({ TrashDays: 1 }), { trash: true, numRuns: 80 });
     });
   });
 }
