@@ -315,7 +315,13 @@ export class BaseMeta implements Meta {
         await this.#engine.doRefreshSession(this.#sid, this.#sessionInfo, t + 5 * this.#heartbeatSec);
       }
       const json = await this.#engine.getSetting();
-      if (json !== null) this.#setting = decodeSetting(json);
+      const fresh = json === null ? null : decodeSetting(json);
+      if (fresh === null || (this.#setting !== null && fresh.UUID !== this.#setting.UUID)) {
+        // spec §A: a client must stop serving when the volume it loaded is gone or replaced
+        this.#log.error({ uuid: this.#setting?.UUID, now: fresh?.UUID ?? null }, 'volume setting disappeared or changed UUID');
+      } else {
+        this.#setting = fresh;
+      }
       if (this.#readOnly) return;
       if (await this.#engine.doSetIfSmall('lastCleanupSessions', t, Math.floor(0.9 * this.#heartbeatSec))) {
         await this.cleanupStaleSessions();
