@@ -20,10 +20,14 @@ import { modelBasedTest } from './model.js';
  * What a backend's test file hands the suite: an engine over an empty, private namespace (its own
  * Redis db, its own SQLite file) and a cleanup that closes the engine and drops that namespace.
  * Counters and dir stats must include every committed change when read (engines that buffer
- * deltas flush them before answering getCounters/doGetDirStats).
+ * deltas flush them before answering getCounters/doGetDirStats), and every directory, the root
+ * included, has dir stats. Engines honour `skipDirMtimeMs` (the suite uses 0: every change
+ * touches the parent's mtime).
  */
 export interface EngineUnderTest {
+  /** A connected engine; the suite formats it (and may doReset/format it again) itself. */
   engine: MetaEngine;
+  /** Closes the engine and removes its namespace; called once after each test. */
   cleanup(): Promise<void>;
 }
 
