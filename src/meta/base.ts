@@ -685,7 +685,10 @@ export class BaseMeta implements Meta {
     return { [Symbol.asyncIterator]: () => this.#listDir(ctx, ino, opts.after ?? 0n, opts.plus ?? false, batch) };
   }
 
-  /** `.` (cookie 1), `..` (cookie 2), then engine pages with cookie = engine position + 2, fetched on demand. */
+  /**
+   * `.` (cookie 1), `..` (cookie 2), then engine pages with cookie = engine position + 2, fetched on
+   * demand. The root's `.trash` is not an entry (spec §E.6): lookup finds it, readdir does not list it.
+   */
   async *#listDir(ctx: Credentials, ino: Ino, after: bigint, plus: boolean, batch: number): AsyncGenerator<DirEntry> {
     const attr = await this.#op('readdir', { ino, after, plus }, async () => {
       const a = await this.#dirAttr(ino);
