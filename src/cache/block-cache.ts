@@ -81,7 +81,7 @@ export const DEFAULT_CACHE_SIZE_BYTES = 100 * 1024 ** 3;
 export const DEFAULT_FREE_SPACE_RATIO = 0.1;
 export const DEFAULT_MEMORY_CACHE_BYTES = 64 * 1024 ** 2;
 export const DEFAULT_MAX_UPLOADS = 20;
-/** Background disk writes of fetched blocks allowed to queue; beyond it a fetched block is not cached on disk. */
+/** Background disk writes allowed at once; beyond it a fetched block is not cached on disk. */
 const MAX_PENDING_DISK_WRITES = 64;
 
 export interface CacheStats {
@@ -106,7 +106,7 @@ export class TieredBlockCache implements BlockCache {
   readonly #rangeFlights = new SingleFlight<Buffer>();
   readonly #background = new Set<Promise<unknown>>();
   #prefetching = 0;
-  #diskWrites = 0;
+  readonly #admitting = new Map<string, Buffer>(); // blocks being written to the disk tier, still served from here
   readonly #closing = new AbortController();
   #closed = false;
 
@@ -178,6 +178,12 @@ export class TieredBlockCache implements BlockCache {
     await this.#staging?.scanned();
   }
 
+  /** Resolves when the background work started so far (disk writes, prefetches, file deletions) has finished. */
+  async settle(): Promise<void> {
+    while (this.#background.size > 0) await Promise.allSettled([...this.#background]);
+    await this.#disk?.settle();
+  }
+
   stats(): CacheStats {
     return {
       memoryBlocks: this.#memory.blockCount,
@@ -193,23 +199,21 @@ export class TieredBlockCache implements BlockCache {
     checkKey(key);
     if (range !== undefined) checkRange(range, key);
 
-    const inMemory = this.#memory.get(key);
+    const inMemory = this.#memory.get(key) ?? this.#admitting.get(key);
     if (inMemory !== undefined) return this.#hit('memory', sliceRange(inMemory, range));
+
+    // Whole-block reads of one key share one lookup through the tiers, and one store GET.
+    if (range === undefined || coversBlock(key, range)) return sliceRange(await this.#wholeFlights.do(key, (s) => this.#loadWhole(key, s), signal), range);
+    const whole = this.#wholeFlights.join(key, signal);
+    if (whole !== undefined) return sliceRange(await whole, range);
 
     const staged = await this.#staging?.read(key, range);
     if (staged !== undefined) return this.#hit('staging', staged);
-
     const onDisk = await this.#disk?.read(key, range);
-    if (onDisk !== undefined) {
-      if (range === undefined) this.#memory.put(key, onDisk);
-      return this.#hit('disk', onDisk);
-    }
-
-    if (range === undefined || coversBlock(key, range)) return sliceRange(await this.#fetchWhole(key, signal), range);
-    const whole = this.#wholeFlights.join(key, signal);
-    if (whole !== undefined) return sliceRange(await whole, range);
+    if (onDisk !== undefined) return this.#hit('disk', onDisk);
+    const data = this.#fetchRange(key, range, signal);
     this.#prefetch(key);
-    return this.#fetchRange(key, range, signal);
+    return data;
   }
 
   async put(key: string, body: Buffer, opts: PutOptions = {}): Promise<void> {
@@ -232,6 +236,7 @@ export class TieredBlockCache implements BlockCache {
 
   async evict(key: string): Promise<void> {
     this.#memory.delete(key);
+    this.#admitting.delete(key);
     this.#disk?.evict(key);
   }
 
@@ -267,18 +272,23 @@ export class TieredBlockCache implements BlockCache {
     return data;
   }
 
-  /** The whole object from the store, shared by concurrent callers, then kept in memory and (in the background) on disk. */
-  #fetchWhole(key: string, signal: AbortSignal | undefined): Promise<Buffer> {
-    return this.#wholeFlights.do(key, async (flightSignal) => {
-      const body = await this.#store.get(key, undefined, flightSignal);
-      this.#metrics.misses.inc();
-      this.#metrics.missBytes.inc(body.length);
-      if (!this.#closed) {
-        this.#memory.put(key, body);
-        this.#admitToDisk(key, body);
-      }
-      return body;
-    }, signal);
+  /** The whole block from staging, disk or the store (then kept in memory and, in the background, on disk); runs inside a flight. */
+  async #loadWhole(key: string, signal: AbortSignal): Promise<Buffer> {
+    const staged = await this.#staging?.read(key, undefined);
+    if (staged !== undefined) return this.#hit('staging', staged);
+    const onDisk = await this.#disk?.read(key, undefined);
+    if (onDisk !== undefined) {
+      this.#memory.put(key, onDisk);
+      return this.#hit('disk', onDisk);
+    }
+    const body = await this.#store.get(key, undefined, signal);
+    this.#metrics.misses.inc();
+    this.#metrics.missBytes.inc(body.length);
+    if (!this.#closed) {
+      this.#memory.put(key, body);
+      this.#admitToDisk(key, body);
+    }
+    return body;
   }
 
   /** A ranged GET, shared by concurrent callers of the same range; not cached. */
@@ -296,7 +306,7 @@ export class TieredBlockCache implements BlockCache {
     if (this.#closed || this.#prefetching >= this.#prefetchLimit || this.#wholeFlights.has(key)) return;
     this.#prefetching++;
     this.#track(
-      this.#fetchWhole(key, this.#closing.signal)
+      this.#wholeFlights.do(key, (s) => this.#loadWhole(key, s), this.#closing.signal)
         .catch((err: unknown) => {
           if (!this.#closed) this.#log.debug({ key, err }, 'block prefetch failed');
         })
@@ -304,11 +314,15 @@ export class TieredBlockCache implements BlockCache {
     );
   }
 
+  /** Writes `body` to the disk tier in the background; until written it stays readable from #admitting. */
   #admitToDisk(key: string, body: Buffer): void {
     const disk = this.#disk;
-    if (disk === undefined || this.#diskWrites >= MAX_PENDING_DISK_WRITES) return;
-    this.#diskWrites++;
-    this.#track(disk.admit(key, body).finally(() => this.#diskWrites--));
+    if (disk === undefined || this.#admitting.size >= MAX_PENDING_DISK_WRITES || this.#admitting.has(key)) return;
+    this.#admitting.set(key, body);
+    this.#track(disk.admit(key, body).finally(() => {
+      if (this.#admitting.get(key) === body) this.#admitting.delete(key);
+      else disk.evict(key); // evicted while being written
+    }));
   }
 
   #track(p: Promise<unknown>): void {

@@ -170,9 +170,14 @@ class CacheDir {
     if (!this.#closed) await this.#makeRoom(0).catch((err: unknown) => this.#log.warn({ root: this.root, err }, 'cannot check cache disk space'));
   }
 
+  /** Waits for the file deletions started so far. */
+  async settle(): Promise<void> {
+    while (this.#background.size > 0) await Promise.all([...this.#background]);
+  }
+
   async close(): Promise<void> {
     this.#closed = true;
-    while (this.#background.size > 0) await Promise.all([...this.#background]);
+    await this.settle();
   }
 
   /**
@@ -265,6 +270,10 @@ export class DiskTier {
 
   evict(key: string): void {
     this.#dirFor(key).evict(key);
+  }
+
+  async settle(): Promise<void> {
+    await Promise.all(this.#dirs.map((d) => d.settle()));
   }
 
   async close(): Promise<void> {

@@ -117,7 +117,7 @@ export function settableStatfs(space: FsSpace): { statfs: StatFsFn; space: FsSpa
 }
 
 /** A plentiful disk, so tests are not at the mercy of the real one. */
-export const roomyStatfs: StatFsFn = async () => ({ totalBytes: 1 << 40, freeBytes: 1 << 39 });
+export const roomyStatfs: StatFsFn = async () => ({ totalBytes: 2 ** 40, freeBytes: 2 ** 39 });
 
 /** A pino logger that keeps its JSON lines. */
 export function recordingLogger(): { logger: Logger; lines: Record<string, unknown>[] } {
