@@ -98,6 +98,7 @@ export class BaseMeta implements Meta {
     return this.#sid;
   }
 
+  /** True when every change is refused with EROFS. */
   get readOnly(): boolean {
     return this.#readOnly;
   }
@@ -314,7 +315,13 @@ export class BaseMeta implements Meta {
         await this.#engine.doRefreshSession(this.#sid, this.#sessionInfo, t + 5 * this.#heartbeatSec);
       }
       const json = await this.#engine.getSetting();
-      if (json !== null) this.#setting = decodeSetting(json);
+      const fresh = json === null ? null : decodeSetting(json);
+      if (fresh === null || (this.#setting !== null && fresh.UUID !== this.#setting.UUID)) {
+        // spec §A: a client must stop serving when the volume it loaded is gone or replaced
+        this.#log.error({ uuid: this.#setting?.UUID, now: fresh?.UUID ?? null }, 'volume setting disappeared or changed UUID');
+      } else {
+        this.#setting = fresh;
+      }
       if (this.#readOnly) return;
       if (await this.#engine.doSetIfSmall('lastCleanupSessions', t, Math.floor(0.9 * this.#heartbeatSec))) {
         await this.cleanupStaleSessions();
@@ -678,7 +685,10 @@ export class BaseMeta implements Meta {
     return { [Symbol.asyncIterator]: () => this.#listDir(ctx, ino, opts.after ?? 0n, opts.plus ?? false, batch) };
   }
 
-  /** `.` (cookie 1), `..` (cookie 2), then engine pages with cookie = engine position + 2, fetched on demand. */
+  /**
+   * `.` (cookie 1), `..` (cookie 2), then engine pages with cookie = engine position + 2, fetched on
+   * demand. The root's `.trash` is not an entry (spec §E.6): lookup finds it, readdir does not list it.
+   */
   async *#listDir(ctx: Credentials, ino: Ino, after: bigint, plus: boolean, batch: number): AsyncGenerator<DirEntry> {
     const attr = await this.#op('readdir', { ino, after, plus }, async () => {
       const a = await this.#dirAttr(ino);
@@ -885,6 +895,31 @@ export class BaseMeta implements Meta {
       const end = dstOff + Math.max(0, Math.min(length, sattr.length - srcOff));
       await this.#checkQuota(end > dattr.length ? align4K(end) - align4K(dattr.length) : 0, 0);
       return this.#engine.doCloneRange({ src, srcOff, dst, dstOff, length, now: now() });
+    });
+  }
+
+  async compactChunk(ino: Ino, indx: ChunkIndex, old: readonly SliceRecord[], skipped: number, slice: SliceRecord): Promise<boolean> {
+    return this.#op('compactChunk', { ino, indx, records: old.length, skipped, id: slice.id, pos: slice.pos, len: slice.len }, async () => {
+      this.#checkWritable();
+      const engine = this.#engine;
+      if (engine.doCompactChunk === undefined) throw new FsError(Errno.ENOSYS, `the ${engine.kind} engine cannot compact chunks`);
+      if (!Number.isInteger(indx) || indx < 0 || slice.id === 0n || slice.off !== 0 || slice.len !== slice.size || slice.len <= 0
+        || slice.pos < 0 || slice.pos + slice.len > CHUNK_SIZE || !Number.isInteger(skipped) || skipped < 0 || skipped >= old.length) {
+        throw new FsError(Errno.EINVAL, `compaction of ${old.length} records into slice ${slice.id} pos ${slice.pos} len ${slice.len}`);
+      }
+      const r = await engine.doCompactChunk({ ino, indx, old, skipped, slice, delayed: this.#trashDays() > 0, now: now() });
+      const deleter = this.#deleter;
+      // the swap is done: a failed deletion leaves an unreferenced slice for gc, it does not undo it
+      for (const s of r.freed) {
+        if (deleter === null) break;
+        try {
+          await deleter(s.id, s.size);
+          await engine.doForgetSlice(s.id, s.size);
+        } catch (err) {
+          this.#log.warn({ err, id: String(s.id), size: s.size }, 'could not delete a slice replaced by compaction');
+        }
+      }
+      return r.applied;
     });
   }
 
