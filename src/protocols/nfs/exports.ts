@@ -171,6 +171,20 @@ export class ExportTable {
     return this.#byName.get(normalizeExportPath(name));
   }
 
+  /**
+   * The export a MNT path falls in: the export of that name, or else the one whose name is the
+   * longest directory prefix of the path (mounting a subdirectory, as knfsd allows); `rest` is
+   * the remaining path components.
+   */
+  forMountPath(path: string): { export: Export; rest: string[] } | undefined {
+    const parts = normalizeExportPath(path).split('/').filter((x) => x !== '');
+    for (let n = parts.length; n >= 0; n--) {
+      const e = this.#byName.get(`/${parts.slice(0, n).join('/')}`);
+      if (e !== undefined) return { export: e, rest: parts.slice(n) };
+    }
+    return undefined;
+  }
+
   /** The export a file handle was issued for. */
   byId(id: number): Export | undefined {
     return this.#byId.get(id);

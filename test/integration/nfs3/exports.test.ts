@@ -1,5 +1,5 @@
 import assert from 'node:assert/strict';
-import { MNT3_OK, MNT3ERR_ACCES, MNT3ERR_NOENT } from '../../../src/protocols/nfs/mount/types.js';
+import { MNT3_OK, MNT3ERR_ACCES, MNT3ERR_NOENT, MNT3ERR_NOTDIR } from '../../../src/protocols/nfs/mount/types.js';
 import { FileHandleCodec, exportIdOf } from '../../../src/protocols/nfs/nfs3/filehandle.js';
 import {
   ACCESS3_MODIFY, ACCESS3_READ, FILE_SYNC, NFS3_OK, NFS3ERR_ACCES, NFS3ERR_ROFS, NFS3ERR_STALE,
@@ -91,6 +91,19 @@ describe('NFS exports: allow-lists, read-only, squashing, secure ports', functio
     assert.equal((await h.client.mount(h.server.ports.mount, '/secure')).status, MNT3ERR_ACCES);
     const secureRoot = new FileHandleCodec(h.volume.setting.UUID, '').encode(exportIdOf('/secure'), toIno(1));
     assert.equal((await h.client.getattr(secureRoot)).status, NFS3ERR_ACCES);
+  });
+
+  it('MNT of a directory below an export gives that directory\'s handle; missing paths are NOENT, files NOTDIR', async () => {
+    h = await startHarness({ exports: [{ path: '/', name: '/export', squash: 'no_root_squash' }], dirs: ['/a/b'], cred: sysCred(0, 0) });
+    const sub = await h.client.mount(h.server.ports.mount, '/export/a/b');
+    assert.equal(sub.status, MNT3_OK);
+    assert.ok(sub.fh);
+    const a = await h.client.fh(h.root, 'a');
+    assert.deepEqual(sub.fh, await h.client.fh(a, 'b'));
+    assert.equal((await h.client.mount(h.server.ports.mount, '/export/a/nope')).status, MNT3ERR_NOENT);
+    await h.client.create(a, 'file');
+    assert.equal((await h.client.mount(h.server.ports.mount, '/export/a/file')).status, MNT3ERR_NOTDIR);
+    assert.equal((await h.client.mount(h.server.ports.mount, '/exported')).status, MNT3ERR_NOENT);
   });
 
   it('an export of a subdirectory: MNT gives its handle, and `..` from it stays inside', async () => {

@@ -30,7 +30,7 @@ describe('NFSv3 server robustness: malformed calls, forged and stale handles, re
   it('answers truncated and garbage arguments with GARBAGE_ARGS and keeps serving the connection', async () => {
     const rpc = h.client.rpc;
     const cred = sysCred(0, 0);
-    assert.equal((await rpc.call({ prog: NFS_PROGRAM, vers: NFS_V3, proc: NFSPROC3_LOOKUP, cred, args: Buffer.from([0, 0, 0, 32, 1, 2]) })).stat, GARBAGE_ARGS);
+    assert.equal((await rpc.call({ prog: NFS_PROGRAM, vers: NFS_V3, proc: NFSPROC3_LOOKUP, cred, args: Buffer.from([0, 0, 0, 32, 1, 2, 3, 4]) })).stat, GARBAGE_ARGS);
     assert.equal((await rpc.call({ prog: NFS_PROGRAM, vers: NFS_V3, proc: NFSPROC3_GETATTR, cred, args: Buffer.alloc(0) })).stat, GARBAGE_ARGS);
     const huge = new XdrWriter().u32(65).opaqueFixed(Buffer.alloc(65), 65);
     assert.equal((await rpc.call({ prog: NFS_PROGRAM, vers: NFS_V3, proc: NFSPROC3_GETATTR, cred, args: huge })).stat, GARBAGE_ARGS, 'a handle over 64 bytes');

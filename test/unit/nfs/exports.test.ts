@@ -50,6 +50,15 @@ describe('nfs exports', () => {
     assert.throws(() => new ExportTable([{ path: '/a' }, { path: '/a/' }]), /twice/);
   });
 
+  it('maps a MNT path to the export with the longest matching name and the remaining components', () => {
+    const t = new ExportTable([{ path: '/', name: '/export' }, { path: '/x', name: '/export/deep' }]);
+    assert.deepEqual(t.forMountPath('/export/a/b')?.rest, ['a', 'b']);
+    assert.equal(t.forMountPath('/export/a/b')?.export.name, '/export');
+    assert.equal(t.forMountPath('/export/deep/c')?.export.name, '/export/deep');
+    assert.equal(t.forMountPath('/exported'), undefined);
+    assert.equal(new ExportTable([{ path: '/' }]).forMountPath('/any/dir')?.export.name, '/');
+  });
+
   it('parses config entries and rejects bad client entries and unknown keys', () => {
     assert.deepEqual(parseExports([{ path: '/', clients: ['10.0.0.0/8'], ro: true, squash: 'all_squash' }]),
       [{ path: '/', clients: ['10.0.0.0/8'], ro: true, squash: 'all_squash' }]);

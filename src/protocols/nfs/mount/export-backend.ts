@@ -1,11 +1,13 @@
 /**
  * The MountBackend over the configured exports and the volume (RFC 1813 §5.2 semantics): MNT of
- * an export name gives the stateless handle of the export's directory after the allow-list and
- * secure-port checks (MNT3ERR_ACCES), MNT3ERR_NOENT for unknown exports or missing directories.
+ * an export name, or of a directory below one, gives the stateless handle of that directory after
+ * the allow-list and secure-port checks (MNT3ERR_ACCES); MNT3ERR_NOENT for unknown exports or
+ * missing directories, MNT3ERR_NOTDIR when the path ends at a non-directory.
  * The mount list is advisory, in memory, per appliance and bounded; nothing depends on it (NFS
  * calls check the client again on every handle).
  */
 import { Errno, isFsError } from '../../../util/errno.js';
+import { FileType, ROOT_CREDENTIALS, type Ino } from '../../../vfs/types.js';
 import type { Nfs3Context } from '../nfs3/context.js';
 import { AUTH_NONE, AUTH_SYS } from '../rpc/message.js';
 import type { MntResult, MountBackend, MountClient } from './backend.js';
@@ -24,12 +26,15 @@ export class ExportMountBackend implements MountBackend {
   }
 
   async mnt(path: Buffer, client: MountClient): Promise<MntResult> {
-    const exp = this.#ctx.exports.byName(path.toString('utf8'));
-    if (exp === undefined) return { status: MNT3ERR_NOENT };
+    const found = this.#ctx.exports.forMountPath(path.toString('utf8'));
+    if (found === undefined) return { status: MNT3ERR_NOENT };
+    const exp = found.export;
     if (!exp.allows(client)) return { status: MNT3ERR_ACCES };
-    let root;
+    let root: Ino;
     try {
       root = await this.#ctx.exportRoot(exp);
+      for (const part of found.rest) root = (await this.#ctx.fs.lookup(ROOT_CREDENTIALS, root, Buffer.from(part))).ino;
+      if (found.rest.length > 0 && (await this.#ctx.fs.getattr(root)).type !== FileType.Directory) return { status: MNT3ERR_NOTDIR };
     } catch (err) {
       if (isFsError(err, Errno.ENOENT)) return { status: MNT3ERR_NOENT };
       if (isFsError(err, Errno.ENOTDIR)) return { status: MNT3ERR_NOTDIR };

@@ -30,8 +30,13 @@ export const setattrProc = (ctx: Nfs3Context) => defineNfs3Procedure<SetattrArgs
       throw new Nfs3Error(NFS3ERR_NOT_SYNC, 'guard ctime differs');
     }
     const req = setAttrRequestOf(args.attrs);
-    const after = isEmptySetAttr(req) ? obj.attr : await call.fs.setattr(call.cred, obj.ino, req);
-    return call.wccWith(0, after);
+    if (isEmptySetAttr(req)) return call.wccWith(0, obj.attr);
+    // A truncate stamps mtime/ctime with "now"; times given with it must win, so they go second.
+    const { atime, mtime, ...rest } = req;
+    if (rest.size === undefined || (atime === undefined && mtime === undefined)) return call.wccWith(0, await call.fs.setattr(call.cred, obj.ino, req));
+    await call.fs.setattr(call.cred, obj.ino, rest);
+    const times = { ...(atime === undefined ? {} : { atime }), ...(mtime === undefined ? {} : { mtime }) };
+    return call.wccWith(0, await call.fs.setattr(call.cred, obj.ino, times));
   },
   encodeOk: encodeWccData,
 });
