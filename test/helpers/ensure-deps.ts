@@ -10,6 +10,8 @@ const needed: { bin: string; pkg: string }[] = [
   // reference codecs for the compression compatibility tests (spec §D.3)
   { bin: 'lz4', pkg: 'lz4' },
   { bin: 'zstd', pkg: 'zstd' },
+  // an independent NFSv3 client for the e2e tests (test/e2e/nfs/libnfs.test.ts)
+  { bin: 'nfs-ls', pkg: 'libnfs-utils' },
 ];
 
 const has = (bin: string): boolean => spawnSync('sh', ['-c', `command -v ${bin}`]).status === 0;

@@ -7,6 +7,7 @@ import { randomUUID } from 'node:crypto';
 import { BaseMeta } from '../../src/meta/base.js';
 import { MemoryEngine } from '../../src/meta/memory/engine.js';
 import { openSqliteEngine } from '../../src/meta/sqlite/engine.js';
+import type { Format } from '../../src/meta/types.js';
 import type { ExportConfig } from '../../src/protocols/nfs/exports.js';
 import { startNfsServer, type NfsServer, type NfsServerOptions } from '../../src/protocols/nfs/server.js';
 import type { OpaqueAuth } from '../../src/protocols/nfs/rpc/message.js';
@@ -19,6 +20,8 @@ import { tmpDir } from './tmp.js';
 
 export interface Harness {
   volume: Volume;
+  /** The volume's temp dir: metadata (SQLite) and `objects/` (the file store's bucket). */
+  dir: string;
   server: NfsServer;
   client: Nfs3TestClient;
   /** Root handle of the first export. */
@@ -33,6 +36,8 @@ export interface HarnessOptions extends Partial<Omit<NfsServerOptions, 'vfs' | '
   /** Directories to create (as root, mode 0777) before the server starts, e.g. export roots. */
   dirs?: string[];
   cred?: OpaqueAuth;
+  /** Volume setting fields over the defaults (4 MiB blocks, no trash, no limits). */
+  setting?: Partial<Format>;
   /** Metadata engine of the volume; default memory. */
   engine?: 'memory' | 'sqlite';
 }
@@ -42,7 +47,7 @@ export async function startHarness(o: HarnessOptions = {}): Promise<Harness> {
   const engine = o.engine === 'sqlite' ? openSqliteEngine(`sqlite3://${dir}/meta.db`) : new MemoryEngine();
   const meta = new BaseMeta(engine, { skipDirMtimeMs: 0 });
   await meta.format({
-    Name: 'nfstest', UUID: randomUUID(), Storage: 'file', Bucket: `${dir}/objects/`, BlockSize: 4096, Compression: 'none', TrashDays: 0, EnableACL: false,
+    Name: 'nfstest', UUID: randomUUID(), Storage: 'file', Bucket: `${dir}/objects/`, BlockSize: 4096, Compression: 'none', TrashDays: 0, EnableACL: false, ...o.setting,
   });
   const volume = await openVolume({ meta }, { session: false, logger: logger.child({ test: 'nfs3' }) });
   for (const d of o.dirs ?? []) {
@@ -73,6 +78,7 @@ export async function startHarness(o: HarnessOptions = {}): Promise<Harness> {
   const clients: Nfs3TestClient[] = [client];
   return {
     volume,
+    dir,
     server,
     client,
     root: mnt.fh ?? Buffer.alloc(0),

@@ -2,7 +2,7 @@ import assert from 'node:assert/strict';
 import { MNT3_OK, MNT3ERR_ACCES, MNT3ERR_NOENT, MNT3ERR_NOTDIR } from '../../../src/protocols/nfs/mount/types.js';
 import { FileHandleCodec, exportIdOf } from '../../../src/protocols/nfs/nfs3/filehandle.js';
 import {
-  ACCESS3_MODIFY, ACCESS3_READ, FILE_SYNC, NFS3_OK, NFS3ERR_ACCES, NFS3ERR_ROFS, NFS3ERR_STALE,
+  ACCESS3_MODIFY, ACCESS3_READ, FILE_SYNC, NFS3_OK, NFS3ERR_ACCES, NFS3ERR_NOSPC, NFS3ERR_ROFS, NFS3ERR_STALE, NFS3ERR_XDEV,
 } from '../../../src/protocols/nfs/nfs3/types.js';
 import { toIno } from '../../../src/vfs/types.js';
 import { sysCred } from '../../helpers/rpc-client.js';
@@ -27,6 +27,24 @@ describe('NFS exports: allow-lists, read-only, squashing, secure ports', functio
     assert.equal((await h.client.getattr(closedRoot)).status, NFS3ERR_ACCES);
     assert.equal((await h.client.readdir(closedRoot, 0n, 4096)).status, NFS3ERR_ACCES);
     assert.equal((await h.client.getattr(h.root)).status, NFS3_OK, 'the open export works');
+  });
+
+  it('RENAME and LINK between two exports of the volume are XDEV', async () => {
+    h = await startHarness({ exports: [{ path: '/', name: '/one', squash: 'no_root_squash' }, { path: '/', name: '/two', squash: 'no_root_squash' }], cred: sysCred(0, 0) });
+    const f = await h.client.create(h.root, 'f');
+    assert.ok(f.fh);
+    const two = await h.client.mount(h.server.ports.mount, '/two');
+    assert.ok(two.fh);
+    assert.equal((await h.client.rename(h.root, 'f', two.fh, 'g')).status, NFS3ERR_XDEV);
+    assert.equal((await h.client.link(f.fh, two.fh, 'g')).status, NFS3ERR_XDEV);
+    assert.equal((await h.client.rename(h.root, 'f', h.root, 'g')).status, NFS3_OK);
+  });
+
+  it('a volume out of inodes answers NOSPC', async () => {
+    h = await startHarness({ exports: [{ path: '/', squash: 'no_root_squash' }], cred: sysCred(0, 0), setting: { Inodes: 3 } });
+    const statuses: number[] = [];
+    for (let i = 0; i < 5; i++) statuses.push((await h.client.create(h.root, `f${i}`)).status);
+    assert.ok(statuses.includes(NFS3ERR_NOSPC), `statuses ${statuses.join(',')}`);
   });
 
   it('a handle of an export no longer configured is STALE', async () => {

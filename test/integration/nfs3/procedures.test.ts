@@ -2,7 +2,7 @@ import assert from 'node:assert/strict';
 import { volumeIdOf } from '../../../src/protocols/nfs/nfs3/filehandle.js';
 import {
   ACCESS3_DELETE, ACCESS3_EXECUTE, ACCESS3_EXTEND, ACCESS3_LOOKUP, ACCESS3_MODIFY, ACCESS3_READ, EXCLUSIVE, FILE_SYNC, GUARDED,
-  NF3BLK, NF3CHR, NF3DIR, NF3FIFO, NF3LNK, NF3REG, NFS3_OK, NFS3ERR_ACCES, NFS3ERR_BADTYPE, NFS3ERR_EXIST, NFS3ERR_INVAL,
+  NF3BLK, NF3CHR, NF3DIR, NF3FIFO, NF3LNK, NF3REG, NFS3_OK, NFS3ERR_ACCES, NFS3ERR_BADTYPE, NFS3ERR_FBIG, NFS3ERR_EXIST, NFS3ERR_INVAL,
   NFS3ERR_ISDIR, NFS3ERR_NAMETOOLONG, NFS3ERR_NOENT, NFS3ERR_NOT_SYNC, NFS3ERR_NOTDIR, NFS3ERR_NOTEMPTY, UNSTABLE, DATA_SYNC,
   NFS_PROGRAM, NFS_V3, NFSPROC3_NULL,
 } from '../../../src/protocols/nfs/nfs3/types.js';
@@ -212,6 +212,12 @@ describe('NFSv3 procedures over a real vfs (RFC 1813 §3.3)', function () {
     assert.equal((await other.write(f, 0, Buffer.from('no'))).status, NFS3ERR_ACCES);
     assert.equal((await other.setattr(f, { mode: 0o777 })).status, 1 /* NFS3ERR_PERM */);
     assert.equal((await other.remove(d.fh, 'x')).status, NFS3ERR_ACCES);
+  });
+
+  it('answers FBIG for a write past the largest file offset', async () => {
+    const f = await mkfile('far');
+    assert.equal((await h.client.write(f, 1n << 53n, Buffer.from('x'))).status, NFS3ERR_FBIG);
+    assert.equal((await h.client.setattr(f, { size: 1n << 60n })).status, NFS3ERR_FBIG);
   });
 
   it('lets the owner write a file whose mode forbids it (knfsd owner override), not others', async () => {

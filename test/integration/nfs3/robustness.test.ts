@@ -1,8 +1,10 @@
 import assert from 'node:assert/strict';
+import { mkdirSync, rmSync, writeFileSync } from 'node:fs';
+import { join } from 'node:path';
 import { FileHandleCodec, exportIdOf } from '../../../src/protocols/nfs/nfs3/filehandle.js';
 import {
-  NFS3_OK, NFS3ERR_BADHANDLE, NFS3ERR_NOENT, NFS3ERR_STALE, NFS_PROGRAM, NFS_V3, NFSPROC3_GETATTR, NFSPROC3_LOOKUP,
-  NFSPROC3_MKDIR, NFSPROC3_REMOVE, encodeDiropargs3, encodeSattr3,
+  NFS3_OK, NFS3ERR_BADHANDLE, NFS3ERR_IO, NFS3ERR_NOENT, NFS3ERR_STALE, NFS_PROGRAM, NFS_V3, NFSPROC3_GETATTR, NFSPROC3_LOOKUP,
+  NFSPROC3_MKDIR, NFSPROC3_REMOVE, UNSTABLE, encodeDiropargs3, encodeSattr3,
 } from '../../../src/protocols/nfs/nfs3/types.js';
 import { GARBAGE_ARGS, PROC_UNAVAIL, PROG_UNAVAIL, SUCCESS } from '../../../src/protocols/nfs/rpc/message.js';
 import { XdrReader } from '../../../src/protocols/nfs/xdr/reader.js';
@@ -115,5 +117,40 @@ describe('NFSv3 server robustness: malformed calls, forged and stale handles, re
     assert.deepEqual(again.body, first.body);
     assert.equal(new XdrReader(again.body).u32(), NFS3_OK);
     assert.equal((await h.client.lookup(h.root, 'made-once')).status, NFS3_OK);
+  });
+});
+
+describe('NFSv3 write verifier when buffered data cannot be stored', function () {
+  this.timeout(30_000);
+  let h: Harness;
+
+  beforeEach(async () => {
+    h = await startHarness({ exports: [{ path: '/', squash: 'no_root_squash' }], cred: sysCred(0, 0) });
+  });
+
+  afterEach(async () => {
+    await h.close();
+  });
+
+  it('a failed COMMIT answers an error and changes the verifier, so the client resends its unstable writes', async () => {
+    const made = await h.client.create(h.root, 'unlucky');
+    assert.ok(made.fh);
+    const objects = join(h.dir, 'objects', 'nfstest');
+    rmSync(objects, { recursive: true, force: true });
+    mkdirSync(join(h.dir, 'objects'), { recursive: true });
+    writeFileSync(objects, 'not a directory: every block upload fails');
+    const w = await h.client.write(made.fh, 0, Buffer.alloc(10_000, 7), UNSTABLE);
+    assert.equal(w.status, NFS3_OK);
+    const failed = await h.client.commit(made.fh);
+    assert.equal(failed.status, NFS3ERR_IO);
+    assert.notEqual(failed.wcc.after, null, 'the failure still carries wcc_data');
+    assert.equal(h.server.verifier.changes, 1);
+    rmSync(objects, { force: true });
+    const resent = await h.client.write(made.fh, 0, Buffer.alloc(10_000, 7), UNSTABLE);
+    assert.notDeepEqual(resent.verf, w.verf, 'the verifier changed');
+    const ok = await h.client.commit(made.fh);
+    assert.equal(ok.status, NFS3_OK);
+    assert.deepEqual(ok.verf, resent.verf);
+    assert.deepEqual((await h.client.read(made.fh, 0, 20_000)).data, Buffer.alloc(10_000, 7));
   });
 });

@@ -1,5 +1,5 @@
 import assert from 'node:assert/strict';
-import { Nfs3Error, nfsStatusOfErrno, statusOf } from '../../../src/protocols/nfs/nfs3/status.js';
+import { Nfs3Error, nfsStatusOfErrno, statusOf, syncFailure } from '../../../src/protocols/nfs/nfs3/status.js';
 import {
   NFS3ERR_ACCES, NFS3ERR_BADHANDLE, NFS3ERR_DQUOT, NFS3ERR_EXIST, NFS3ERR_FBIG, NFS3ERR_INVAL, NFS3ERR_IO, NFS3ERR_ISDIR,
   NFS3ERR_JUKEBOX, NFS3ERR_MLINK, NFS3ERR_NAMETOOLONG, NFS3ERR_NOENT, NFS3ERR_NOSPC, NFS3ERR_NOTDIR, NFS3ERR_NOTEMPTY,
@@ -30,5 +30,16 @@ describe('nfs3 status mapping', () => {
     assert.equal(new Nfs3Error(NFS3ERR_BADHANDLE, 'x').code, 'NFS3ERR_BADHANDLE');
     assert.equal(statusOf(new FsError(Errno.ENOTEMPTY, 'rmdir')), NFS3ERR_NOTEMPTY);
     assert.equal(statusOf(new TypeError('bug')), NFS3ERR_SERVERFAULT);
+  });
+});
+
+describe('nfs3 sync failures', () => {
+  it('turns storage failures of a flush into EIO but keeps space, quota, read-only and retry errnos', () => {
+    const asStatus = (e: Errno): number => statusOf(syncFailure(new FsError(e, 'flush')));
+    assert.equal(asStatus(Errno.EEXIST), NFS3ERR_IO);
+    assert.equal(asStatus(Errno.ENOENT), NFS3ERR_IO);
+    assert.equal(asStatus(Errno.ENOSPC), NFS3ERR_NOSPC);
+    assert.equal(asStatus(Errno.EDQUOT), NFS3ERR_DQUOT);
+    assert.equal(asStatus(Errno.EAGAIN), NFS3ERR_JUKEBOX);
   });
 });

@@ -69,5 +69,18 @@ export function statusOf(err: unknown): number {
   return NFS3ERR_SERVERFAULT;
 }
 
+/** Errnos a failed flush keeps as its own status; any other failure to store data is EIO. */
+const DATA_LOSS_ERRNOS: ReadonlySet<Errno> = new Set([Errno.ENOSPC, Errno.EDQUOT, Errno.EROFS, Errno.EAGAIN, Errno.ESTALE]);
+
+/**
+ * The error a COMMIT or stable WRITE answers when vfs could not make data durable: out of space,
+ * quota, read-only and retry-later keep their status; anything else (an object store refusing a
+ * block with EEXIST, say) means nothing more than "the data was not stored", NFS3ERR_IO.
+ */
+export function syncFailure(err: unknown): unknown {
+  if (err instanceof FsError && !DATA_LOSS_ERRNOS.has(err.errno)) return new FsError(Errno.EIO, `sync failed: ${err.message}`, { cause: err });
+  return err;
+}
+
 /** Readable name of a status for logs. */
 export const statusName = (status: number): string => NFSSTAT3_NAMES[status] ?? String(status);

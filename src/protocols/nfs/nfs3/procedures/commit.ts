@@ -8,6 +8,7 @@
 import { FileType } from '../../../../vfs/types.js';
 import type { Nfs3Context } from '../context.js';
 import { defineNfs3Procedure } from '../procedure.js';
+import { syncFailure } from '../status.js';
 import { decodeNfsFh3, encodeWccData, type WccData } from '../types.js';
 
 interface CommitArgs {
@@ -33,7 +34,7 @@ export const commitProc = (ctx: Nfs3Context) => defineNfs3Procedure<CommitArgs, 
       } catch (err) {
         ctx.verifier.change();
         call.rpc.log.warn({ ino: file.ino, err }, 'commit failed; write verifier changed');
-        throw err;
+        throw syncFailure(err);
       }
     }
     return { wcc: await call.wcc(0), verf: ctx.verifier.value };

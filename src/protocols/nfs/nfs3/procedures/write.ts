@@ -9,6 +9,7 @@ import { FileType } from '../../../../vfs/types.js';
 import type { Nfs3Context } from '../context.js';
 import { W_OK } from '../fs.js';
 import { defineNfs3Procedure } from '../procedure.js';
+import { syncFailure } from '../status.js';
 import { FILE_SYNC, UNSTABLE, DATA_SYNC, decodeNfsFh3, encodeWccData, type WccData } from '../types.js';
 
 interface WriteArgs {
@@ -51,7 +52,7 @@ export const writeProc = (ctx: Nfs3Context) => defineNfs3Procedure<WriteArgs, Wr
       } catch (err) {
         ctx.verifier.change();
         call.rpc.log.warn({ ino: file.ino, err }, 'sync write failed; write verifier changed');
-        throw err;
+        throw syncFailure(err);
       }
     }
     return { wcc: await call.wcc(0), count: args.count, committed: args.stable === UNSTABLE ? UNSTABLE : FILE_SYNC, verf };
