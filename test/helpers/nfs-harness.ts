@@ -69,7 +69,7 @@ export async function startHarness(o: HarnessOptions = {}): Promise<Harness> {
     nfsPort: 0,
     mountPort: 0,
     host: '127.0.0.1',
-    portmap: 'none',
+    portmap: o.portmap ?? 'none',
   });
   const cred = o.cred ?? sysCred(1000, 1000);
   const client = await Nfs3TestClient.connect(server.ports.nfs, cred);

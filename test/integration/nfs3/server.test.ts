@@ -1,0 +1,43 @@
+import assert from 'node:assert/strict';
+import { MOUNT_PROG, MOUNT_V1, MOUNT_V3, MOUNTPROC3_NULL } from '../../../src/protocols/nfs/mount/types.js';
+import { NFS_PROGRAM, NFS_V3 } from '../../../src/protocols/nfs/nfs3/types.js';
+import { pmapGetport } from '../../../src/protocols/nfs/portmap/client.js';
+import { IPPROTO_TCP, IPPROTO_UDP } from '../../../src/protocols/nfs/portmap/types.js';
+import { SUCCESS } from '../../../src/protocols/nfs/rpc/message.js';
+import { freePort } from '../../helpers/free-port.js';
+import { startHarness, type Harness } from '../../helpers/nfs-harness.js';
+import { RpcTestClient, udpCall } from '../../helpers/rpc-client.js';
+
+describe('startNfsServer: listeners, portmapper, shutdown', function () {
+  this.timeout(30_000);
+  let h: Harness | null = null;
+
+  afterEach(async () => {
+    await h?.close();
+    h = null;
+  });
+
+  it("with portmap 'own' maps NFS (TCP) and MOUNT v3/v1 (TCP and UDP) to the bound ports", async () => {
+    const portmapPort = await freePort();
+    h = await startHarness({ portmap: 'own', portmapPort });
+    const { nfs, mount } = h.server.ports;
+    assert.equal(h.server.ports.portmap, portmapPort);
+    for (const transport of ['tcp', 'udp'] as const) {
+      const target = { host: '127.0.0.1', port: portmapPort, transport };
+      assert.equal(await pmapGetport(NFS_PROGRAM, NFS_V3, IPPROTO_TCP, target), nfs);
+      assert.equal(await pmapGetport(NFS_PROGRAM, NFS_V3, IPPROTO_UDP, target), 0, 'NFS is TCP only');
+      assert.equal(await pmapGetport(MOUNT_PROG, MOUNT_V3, IPPROTO_UDP, target), mount);
+      assert.equal(await pmapGetport(MOUNT_PROG, MOUNT_V1, IPPROTO_TCP, target), mount);
+    }
+  });
+
+  it('answers MOUNT over UDP and closes every listener on close()', async () => {
+    h = await startHarness();
+    const { nfs, mount } = h.server.ports;
+    assert.equal((await udpCall(mount, { prog: MOUNT_PROG, vers: MOUNT_V3, proc: MOUNTPROC3_NULL })).stat, SUCCESS);
+    await h.close();
+    h = null;
+    await assert.rejects(RpcTestClient.connect(nfs));
+    await assert.rejects(RpcTestClient.connect(mount));
+  });
+});
