@@ -95,6 +95,7 @@ describe('Linux kernel NFSv3 client (nfs-vm guest) against ferry serve', functio
       stdout = `${e.stdout ?? ''}\n${e.stderr ?? ''}`;
       status = e.code ?? -1;
     }
+    process.stdout.write(stdout.split('\n').filter((l) => /^(PASS|FAIL|\d+ passed)/.test(l)).map((l) => `      ${l}\n`).join(''));
     const failed = stdout.split('\n').filter((l) => l.startsWith('FAIL'));
     assert.deepEqual(failed, [], `${stdout}\n--- ferry log tail ---\n${serverLog}`);
     assert.equal(status, 0, `nfs-vm exit ${status}\n${stdout}`);
