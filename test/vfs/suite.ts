@@ -9,9 +9,9 @@ import { CHUNK_SIZE, MODE_READ, MODE_WRITE, ROOT_CREDENTIALS, ROOT_INODE, type C
 import { BLOCK, bytes, type Rig, type RigOptions, type Row } from './rig.js';
 import { readFileBySpec, specKey } from './simple-reader.js';
 
-/** The file as the independent reader sees it, once staged blocks are uploaded. */
+/** The file as the independent reader sees it, once background work settled and staged blocks are uploaded. */
 async function specRead(r: Rig, ino: Ino): Promise<Buffer> {
-  await r.volume.cache.drain();
+  await r.settle();
   return readFileBySpec(r.meta, r.store, ino, BLOCK);
 }
 
