@@ -45,7 +45,7 @@ export interface BlockCache {
   pendingUploads(): number;
   /** Resolves when every staged block (including those left by a crash) is uploaded; rejects with `signal.reason` if aborted. */
   drain(signal?: AbortSignal): Promise<void>;
-  /** Stops background work (staged blocks not uploaded stay for the next start) and releases files; does not close the store. */
+  /** Stops background work (staged blocks not uploaded stay for the next start) and releases files; later get/put fail with EIO; does not close the store. */
   close(): Promise<void>;
 }
 
@@ -82,7 +82,7 @@ export const DEFAULT_FREE_SPACE_RATIO = 0.1;
 export const DEFAULT_MEMORY_CACHE_BYTES = 64 * 1024 ** 2;
 export const DEFAULT_MAX_UPLOADS = 20;
 /** Background disk writes allowed at once; beyond it a fetched block is not cached on disk. */
-const MAX_PENDING_DISK_WRITES = 64;
+const MAX_PENDING_DISK_WRITES = 16;
 
 export interface CacheStats {
   memoryBlocks: number;
@@ -197,6 +197,7 @@ export class TieredBlockCache implements BlockCache {
   async get(key: string, range?: ByteRange, signal?: AbortSignal): Promise<Buffer> {
     signal?.throwIfAborted();
     checkKey(key);
+    this.#checkOpen();
     if (range !== undefined) checkRange(range, key);
 
     const inMemory = this.#memory.get(key) ?? this.#admitting.get(key);

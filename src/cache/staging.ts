@@ -86,7 +86,7 @@ export class Staging {
   async stage(key: string, body: Buffer): Promise<boolean> {
     if (this.#closed || body.length > MAX_BLOCK_BYTES) return false;
     const { root, base } = this.#rootFor(key);
-    const path = tryKeyPath(root, key);
+    const path = key.endsWith(CORRUPT_SUFFIX) ? undefined : tryKeyPath(root, key);
     if (path === undefined) {
       this.#opts.log.warn({ key }, 'object key cannot be a staging file name; uploading directly');
       return false;
