@@ -26,8 +26,11 @@ function fileErrno(err: unknown, op: Op, key: string): FsError {
   const msg = `${op} ${key}`;
   switch (code) {
     case 'ENOENT':
-    case 'ENOTDIR':
       return new FsError(Errno.ENOENT, msg, { cause: err });
+    case 'ENOTDIR':
+    case 'EEXIST':
+      // A key below an existing object (`a` then `a/b`): nothing to read, and no room to write.
+      return new FsError(op === 'put' ? Errno.EEXIST : Errno.ENOENT, `${msg}: an object holds a parent path`, { cause: err });
     case 'EISDIR':
     case 'ENOTEMPTY':
       // A directory is never an object: reading it finds nothing, writing over it conflicts.

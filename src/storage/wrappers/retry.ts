@@ -31,6 +31,11 @@ export interface RetryOptions {
 
 const defaultRetryable = (err: unknown): boolean => isFsError(err, Errno.EIO) || isFsError(err, Errno.EAGAIN);
 
+/** Full-jitter backoff before retry number `retry` (1-based): uniform in [0, min(cap, base * 2^(retry-1))). */
+export function backoffDelayMs(retry: number, baseDelayMs: number, maxDelayMs: number, random: () => number): number {
+  return Math.floor(random() * Math.min(maxDelayMs, baseDelayMs * 2 ** (retry - 1)));
+}
+
 export function withRetry(store: ObjectStore, opts: RetryOptions = {}): ObjectStore {
   const attempts = Math.max(1, opts.attempts ?? 5);
   const base = opts.baseDelayMs ?? 100;
@@ -40,7 +45,7 @@ export function withRetry(store: ObjectStore, opts: RetryOptions = {}): ObjectSt
   const retries = opts.registry === undefined ? undefined : retryCounter(opts.registry);
 
   async function backoff(op: string, key: string, attempt: number, err: unknown, signal: AbortSignal | undefined): Promise<void> {
-    const delay = Math.floor(random() * Math.min(cap, base * 2 ** (attempt - 1)));
+    const delay = backoffDelayMs(attempt, base, cap, random);
     retries?.inc({ op });
     log.warn({ op, key, attempt, delayMs: delay, err }, 'object store call failed, retrying');
     await sleep(delay, undefined, signal === undefined ? {} : { signal });
