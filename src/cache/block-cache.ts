@@ -6,6 +6,7 @@
  * resolves) or write-back (fsynced in staging before it resolves, uploaded in the background).
  * It knows nothing about files, inodes or slices, and never imports meta or vfs.
  */
+import { setMaxListeners } from 'node:events';
 import { Registry } from 'prom-client';
 import { logger as rootLogger, type Logger } from '../observability/logger.js';
 import { parseBlockKey } from '../storage/keys.js';
@@ -118,6 +119,7 @@ export class TieredBlockCache implements BlockCache {
     this.#memory = new MemoryTier(opts.memoryCacheBytes ?? DEFAULT_MEMORY_CACHE_BYTES, this.#metrics);
     this.#prefetchLimit = opts.prefetch ?? 1;
     this.#cacheOnPut = opts.cacheOnPut ?? false;
+    setMaxListeners(0, this.#closing.signal); // one listener per prefetch in flight, bounded by `prefetch`
     const statfs = opts.statfs ?? statFsBytes;
     const freeSpaceRatio = opts.freeSpaceRatio ?? DEFAULT_FREE_SPACE_RATIO;
     if (dirs.length === 0) return;
