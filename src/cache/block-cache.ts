@@ -58,7 +58,7 @@ export interface BlockCacheOptions {
   cacheDirs?: string[];
   /** Disk tier limit over all dirs (default 100 GiB; JuiceFS --cache-size). */
   cacheSizeBytes?: number;
-  /** Keep this fraction of each cache disk free (default 0.1; JuiceFS --free-space-ratio). */
+  /** Read cache keeps this fraction of each cache disk free (default 0.1; JuiceFS --free-space-ratio); staging may go down to half of it, then put() uploads directly. */
   freeSpaceRatio?: number;
   /** Memory tier limit (default 64 MiB; 0 disables it). */
   memoryCacheBytes?: number;
