@@ -22,7 +22,7 @@ export function withCompression(store: ObjectStore, algo: CompressionAlgo | Bloc
       try {
         return sliceRange(codec.decompress(body, block.blockLen), range);
       } catch (err) {
-        if (err instanceof FsError) throw new FsError(err.errno, `${key}: ${err.message}`, { cause: err.cause });
+        if (err instanceof FsError) throw new FsError(err.errno, `${key}: ${err.message.replace(/^E[A-Z]+: /, '')}`, { cause: err.cause });
         throw err;
       }
     },
