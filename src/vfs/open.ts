@@ -39,6 +39,8 @@ export interface OpenVolumeOptions extends VfsOptions {
   cache?: Omit<BlockCacheOptions, 'store' | 'volumeUuid' | 'cacheDirs' | 'logger' | 'registry'>;
   /** Storage fields taking precedence over the setting (secrets given out of band, S3 tuning, retries). */
   storage?: Partial<StorageSetting>;
+  /** Use this store (keys relative to `<Name>/`) instead of building one from the setting; closed with the volume. */
+  store?: ObjectStore;
   /** BaseMeta options when opening from a URL. */
   meta?: BaseMetaOptions;
   /** Register a session (spec §B.7) with this info; false for none (read-only tools). Default: a session. */
@@ -81,7 +83,8 @@ export async function openVolume(source: string | { meta: Meta }, opts: OpenVolu
     if (!Number.isSafeInteger(blockSizeBytes) || blockSizeBytes < 64 * 1024 || blockSizeBytes > 16 * 1024 * 1024) {
       throw new FsError(Errno.EINVAL, `block size ${setting.BlockSize} KiB is outside 64..16384`);
     }
-    const store = createObjectStore({ ...storageSetting(setting), ...(opts.metrics === undefined ? {} : { metrics: opts.metrics }), ...opts.storage });
+    const store = opts.store
+      ?? createObjectStore({ ...storageSetting(setting), ...(opts.metrics === undefined ? {} : { metrics: opts.metrics }), ...opts.storage });
     closers.push(() => store.close());
     const cache = await TieredBlockCache.open({
       ...opts.cache,

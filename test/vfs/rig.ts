@@ -8,7 +8,8 @@ import type { MetaEngine } from '../../src/meta/engine.js';
 import { MemoryEngine } from '../../src/meta/memory/engine.js';
 import type { Format } from '../../src/meta/types.js';
 import type { ObjectStore } from '../../src/storage/object-store.js';
-import { openVolume, type OpenVolumeOptions, type Volume } from '../../src/vfs/open.js';
+import { createObjectStore } from '../../src/storage/open.js';
+import { openVolume, storageSetting, type OpenVolumeOptions, type Volume } from '../../src/vfs/open.js';
 import type { Vfs } from '../../src/vfs/vfs.js';
 import { tmpDir } from '../helpers/tmp.js';
 
@@ -17,6 +18,8 @@ export const BLOCK = 64 * 1024;
 export interface RigOptions extends Partial<OpenVolumeOptions> {
   /** Setting fields over the defaults (64 KiB blocks, no trash). */
   setting?: Partial<Format>;
+  /** Puts a decorator (fault injection, call counting) around the store built from the setting. */
+  wrapStore?: (store: ObjectStore) => ObjectStore;
 }
 
 export interface Rig {
@@ -49,11 +52,12 @@ function row(engine: string, makeEngine: () => MetaEngine, storeKind: StoreKind,
     writeBack,
     async make(opts: RigOptions = {}): Promise<Rig> {
       const meta = new BaseMeta(makeEngine());
-      await meta.format({
+      const setting = await meta.format({
         Name: 'vfstest', UUID: '', Storage: storeKind, Bucket: storeKind === 'file' ? `${tmpDir('ferry-vfs-store-')}/` : 'vfs',
         BlockSize: BLOCK / 1024, Compression: 'none', TrashDays: 0, EnableACL: false, ...opts.setting,
       });
-      const { setting: _setting, ...volumeOpts } = opts;
+      const { setting: _setting, wrapStore, ...volumeOpts } = opts;
+      if (wrapStore !== undefined) volumeOpts.store = wrapStore(createObjectStore(storageSetting(setting)));
       const volume = await openVolume({ meta }, {
         releaseIntervalMs: 0,
         writeBack,

@@ -4,6 +4,7 @@
  * reader of test/vfs/simple-reader.ts.
  */
 import assert from 'node:assert/strict';
+import { toChunkIndex } from '../../src/meta/types.js';
 import { Errno, isFsError } from '../../src/util/errno.js';
 import { CHUNK_SIZE, MODE_READ, MODE_WRITE, ROOT_CREDENTIALS, ROOT_INODE, type Credentials, type Ino } from '../../src/vfs/types.js';
 import { BLOCK, bytes, type Rig, type RigOptions, type Row } from './rig.js';
@@ -122,7 +123,7 @@ export function vfsSuite(row: Row): void {
       await rig.vfs.release(ROOT, handle);
       const all = Buffer.concat(parts);
       assert.ok((await readAll(e.ino)).equals(all));
-      const slices = await rig.meta.readSlices(e.ino, 0 as never);
+      const slices = await rig.meta.readSlices(e.ino, toChunkIndex(0));
       assert.equal(slices.length, 1, 'sequential appends form one slice');
       const objects = await rig.objects();
       const id = slices[0]?.id ?? 0n;
@@ -344,10 +345,10 @@ export function vfsSuite(row: Row): void {
       await rig.vfs.release(ROOT, handle);
       const len = (await rig.vfs.getattr(ROOT, e.ino)).length;
       const want = model.subarray(0, len);
-      assert.equal((await rig.meta.readSlices(e.ino, 0 as never)).length, 12);
+      assert.equal((await rig.meta.readSlices(e.ino, toChunkIndex(0))).length, 12);
       assert.equal(await rig.vfs.compact(ROOT, e.ino), 1);
       await rig.settle();
-      const slices = await rig.meta.readSlices(e.ino, 0 as never);
+      const slices = await rig.meta.readSlices(e.ino, toChunkIndex(0));
       assert.equal(slices.length, 1);
       assert.ok((await readAll(e.ino)).equals(want));
       assert.ok((await specRead(rig, e.ino)).equals(want));
@@ -367,7 +368,7 @@ export function vfsSuite(row: Row): void {
       const want = Buffer.concat(Array.from({ length: 6 }, (_, i) => bytes(1000, 50 + i)));
       assert.ok((await readAll(e.ino)).equals(want));
       await rig.settle();
-      assert.equal((await rig.meta.readSlices(e.ino, 0 as never)).length, 1);
+      assert.equal((await rig.meta.readSlices(e.ino, toChunkIndex(0))).length, 1);
       assert.ok((await readAll(e.ino)).equals(want));
     });
 
