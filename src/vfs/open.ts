@@ -11,6 +11,7 @@ import { TieredBlockCache, type BlockCacheOptions } from '../cache/block-cache.j
 import { BaseMeta, type BaseMetaOptions } from '../meta/base.js';
 import type { Meta } from '../meta/meta.js';
 import { MemoryEngine } from '../meta/memory/engine.js';
+import { openSqliteEngine } from '../meta/sqlite/engine.js';
 import type { Format, SessionInfo } from '../meta/types.js';
 import { logger as rootLogger, redactUrl } from '../observability/logger.js';
 import type { ObjectStore } from '../storage/object-store.js';
@@ -24,10 +25,11 @@ export type MetaOpener = (url: string, opts: BaseMetaOptions) => Promise<Meta>;
 
 /**
  * Metadata URL schemes this build opens. `memory://` is a fresh, unformatted in-process volume
- * (tests and demos only). Engines add themselves here (redis://, rediss://, unix://, sqlite3://).
+ * (tests and demos only). Engines add themselves here (redis://, rediss://, unix:// when the Redis engine lands).
  */
 export const META_OPENERS = new Map<string, MetaOpener>([
   ['memory', async (_url, opts) => new BaseMeta(new MemoryEngine(), opts)],
+  ['sqlite3', async (url, opts) => new BaseMeta(openSqliteEngine(url), opts)],
 ]);
 
 export interface OpenVolumeOptions extends VfsOptions {
