@@ -11,6 +11,7 @@ import { TieredBlockCache, type BlockCacheOptions } from '../cache/block-cache.j
 import { BaseMeta, type BaseMetaOptions } from '../meta/base.js';
 import type { Meta } from '../meta/meta.js';
 import { MemoryEngine } from '../meta/memory/engine.js';
+import { openSqliteEngine } from '../meta/sqlite/engine.js';
 import type { Format, SessionInfo } from '../meta/types.js';
 import { logger as rootLogger, redactUrl } from '../observability/logger.js';
 import type { ObjectStore } from '../storage/object-store.js';
@@ -24,10 +25,11 @@ export type MetaOpener = (url: string, opts: BaseMetaOptions) => Promise<Meta>;
 
 /**
  * Metadata URL schemes this build opens. `memory://` is a fresh, unformatted in-process volume
- * (tests and demos only). Engines add themselves here (redis://, rediss://, unix://, sqlite3://).
+ * (tests and demos only). Engines add themselves here (redis://, rediss://, unix:// when the Redis engine lands).
  */
 export const META_OPENERS = new Map<string, MetaOpener>([
   ['memory', async (_url, opts) => new BaseMeta(new MemoryEngine(), opts)],
+  ['sqlite3', async (url, opts) => new BaseMeta(openSqliteEngine(url), opts)],
 ]);
 
 export interface OpenVolumeOptions extends VfsOptions {
@@ -39,6 +41,8 @@ export interface OpenVolumeOptions extends VfsOptions {
   cache?: Omit<BlockCacheOptions, 'store' | 'volumeUuid' | 'cacheDirs' | 'logger' | 'registry'>;
   /** Storage fields taking precedence over the setting (secrets given out of band, S3 tuning, retries). */
   storage?: Partial<StorageSetting>;
+  /** Use this store (keys relative to `<Name>/`) instead of building one from the setting; closed with the volume. */
+  store?: ObjectStore;
   /** BaseMeta options when opening from a URL. */
   meta?: BaseMetaOptions;
   /** Register a session (spec §B.7) with this info; false for none (read-only tools). Default: a session. */
@@ -81,7 +85,8 @@ export async function openVolume(source: string | { meta: Meta }, opts: OpenVolu
     if (!Number.isSafeInteger(blockSizeBytes) || blockSizeBytes < 64 * 1024 || blockSizeBytes > 16 * 1024 * 1024) {
       throw new FsError(Errno.EINVAL, `block size ${setting.BlockSize} KiB is outside 64..16384`);
     }
-    const store = createObjectStore({ ...storageSetting(setting), ...(opts.metrics === undefined ? {} : { metrics: opts.metrics }), ...opts.storage });
+    const store = opts.store
+      ?? createObjectStore({ ...storageSetting(setting), ...(opts.metrics === undefined ? {} : { metrics: opts.metrics }), ...opts.storage });
     closers.push(() => store.close());
     const cache = await TieredBlockCache.open({
       ...opts.cache,

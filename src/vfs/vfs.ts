@@ -28,7 +28,7 @@ import { InodeLocks } from './locks.js';
 import { Reader, SliceCache } from './reader.js';
 import type { Entry, FileHandle, OpenedFile, OpenOptions } from './types.js';
 import { MAX_FILE_SIZE } from './types.js';
-import { MAX_WRITE_PIECE, WriterPool } from './writer.js';
+import { WriterPool } from './writer.js';
 
 export interface VfsOptions {
   /** The global buffer budget for write buffers and compaction (default: a new one of `bufferBytes`). */
@@ -507,11 +507,7 @@ export class Vfs {
       if (!Number.isSafeInteger(offset) || offset < 0) throw new FsError(Errno.EINVAL, `write at ${offset}`);
       if (offset + data.length > MAX_FILE_SIZE) throw new FsError(Errno.EFBIG, `write up to ${offset + data.length}`);
       if (data.length === 0) return;
-      await this.#locks.with(handle.ino, async () => {
-        for (let done = 0; done < data.length; done += MAX_WRITE_PIECE) {
-          await this.#writers.write(handle.ino, offset + done, data.subarray(done, done + MAX_WRITE_PIECE), signal);
-        }
-      });
+      await this.#locks.with(handle.ino, () => this.#writers.write(handle.ino, offset, data, signal));
     }, signal);
   }
 

@@ -19,8 +19,10 @@ import type { ChunkStore } from './chunk-store.js';
 
 /** Allocation unit of write buffers; every block size (≥ 64 KiB, a power of two) is a multiple. */
 export const PAGE_BYTES = 64 * 1024;
-/** Largest piece one write() hands to the writer; Vfs splits bigger writes. */
-export const MAX_WRITE_PIECE = 4 * 1024 * 1024;
+/** Largest piece of a write that waits for budget at once. */
+const MAX_WRITE_PIECE = 4 * 1024 * 1024;
+/** Smallest buffer budget: one page of data plus the edges of a piece over a chunk boundary. */
+export const MIN_BUDGET_PAGES = 4;
 /** Open slice writers looked at behind the newest before older ones are frozen (spec §E.1). */
 const CANDIDATES = 4;
 
@@ -336,6 +338,7 @@ export class WriterPool {
   readonly #ageMs: number;
   readonly #idleMs: number;
   readonly #maxPending: number;
+  readonly #maxPiece: number;
   readonly #timer: NodeJS.Timeout;
 
   constructor(ctx: WriterContext, opts: WriterOptions = {}) {
@@ -343,6 +346,10 @@ export class WriterPool {
     this.#ageMs = opts.flushAgeMs ?? 5000;
     this.#idleMs = opts.flushIdleMs ?? 1000;
     this.#maxPending = opts.maxPendingSlices ?? 800;
+    // a piece needs its pages plus one partial page at each edge, per chunk it touches (≤ 2)
+    const pages = Math.floor(ctx.budget.capacityBytes / PAGE_BYTES);
+    if (pages < MIN_BUDGET_PAGES) throw new FsError(Errno.EINVAL, `buffer budget of ${ctx.budget.capacityBytes} bytes is below ${MIN_BUDGET_PAGES} pages of ${PAGE_BYTES}`);
+    this.#maxPiece = Math.min(MAX_WRITE_PIECE, (pages - 3) * PAGE_BYTES);
     const tickMs = Math.max(10, Math.min(500, Math.floor(Math.min(this.#ageMs, this.#idleMs) / 2)));
     this.#timer = setInterval(() => this.#tick(), tickMs);
     this.#timer.unref();
@@ -363,12 +370,17 @@ export class WriterPool {
   }
 
   /**
-   * Buffers `data` (≤ MAX_WRITE_PIECE bytes) at `offset` of `ino`. Waits for budget first (freezing
-   * the oldest open slices of every file when it is short), so a waiting write holds nothing.
-   * Callers serialise writes of one file (InodeLocks).
+   * Buffers `data` at `offset` of `ino`, in pieces small enough for the budget. Each piece waits for
+   * its pages first (freezing the open slices of every file when the budget is short), so a waiting
+   * write holds nothing. Callers serialise writes of one file (InodeLocks).
    */
   async write(ino: Ino, offset: number, data: Buffer, signal?: AbortSignal): Promise<void> {
-    if (data.length > MAX_WRITE_PIECE) throw new FsError(Errno.EINVAL, `write piece of ${data.length} bytes`);
+    for (let done = 0; done < data.length; done += this.#maxPiece) {
+      await this.#writePiece(ino, offset + done, data.subarray(done, done + this.#maxPiece), signal);
+    }
+  }
+
+  async #writePiece(ino: Ino, offset: number, data: Buffer, signal?: AbortSignal): Promise<void> {
     let w = this.#writers.get(ino);
     while (w !== undefined && w.pendingSlices >= this.#maxPending) {
       w.freezeAll();
@@ -376,7 +388,7 @@ export class WriterPool {
       w = this.#writers.get(ino);
     }
     const budget = this.#ctx.budget;
-    const want = Math.min(FileWriter.creditFor(offset, data.length), budget.capacityBytes);
+    const want = FileWriter.creditFor(offset, data.length);
     if (!budget.tryAcquire(want)) {
       this.#relieve();
       await budget.acquire(want, signal);

@@ -5,10 +5,13 @@
  */
 import { BaseMeta } from '../../src/meta/base.js';
 import type { MetaEngine } from '../../src/meta/engine.js';
+import { join } from 'node:path';
 import { MemoryEngine } from '../../src/meta/memory/engine.js';
+import { openSqliteEngine, SqliteEngine } from '../../src/meta/sqlite/engine.js';
 import type { Format } from '../../src/meta/types.js';
 import type { ObjectStore } from '../../src/storage/object-store.js';
-import { openVolume, type OpenVolumeOptions, type Volume } from '../../src/vfs/open.js';
+import { createObjectStore } from '../../src/storage/open.js';
+import { openVolume, storageSetting, type OpenVolumeOptions, type Volume } from '../../src/vfs/open.js';
 import type { Vfs } from '../../src/vfs/vfs.js';
 import { tmpDir } from '../helpers/tmp.js';
 
@@ -17,6 +20,8 @@ export const BLOCK = 64 * 1024;
 export interface RigOptions extends Partial<OpenVolumeOptions> {
   /** Setting fields over the defaults (64 KiB blocks, no trash). */
   setting?: Partial<Format>;
+  /** Puts a decorator (fault injection, call counting) around the store built from the setting. */
+  wrapStore?: (store: ObjectStore) => ObjectStore;
 }
 
 export interface Rig {
@@ -37,25 +42,33 @@ export interface Rig {
 export interface Row {
   name: string;
   writeBack: boolean;
+  /**
+   * The engine implements the compaction swap (MetaEngine.doCompactChunk). Declared exception:
+   * rows without it open with compaction off and do not run the compaction tests.
+   */
+  compacts: boolean;
   make(opts?: RigOptions): Promise<Rig>;
 }
 
 type StoreKind = 'mem' | 'file';
 
-function row(engine: string, makeEngine: () => MetaEngine, storeKind: StoreKind, writeBack: boolean): Row {
+function row(engine: string, makeEngine: () => MetaEngine, storeKind: StoreKind, writeBack: boolean, compacts: boolean): Row {
   const name = `${engine} × ${storeKind} store × ${writeBack ? 'write-back' : 'write-through'}`;
   return {
     name,
     writeBack,
+    compacts,
     async make(opts: RigOptions = {}): Promise<Rig> {
       const meta = new BaseMeta(makeEngine());
-      await meta.format({
+      const setting = await meta.format({
         Name: 'vfstest', UUID: '', Storage: storeKind, Bucket: storeKind === 'file' ? `${tmpDir('ferry-vfs-store-')}/` : 'vfs',
         BlockSize: BLOCK / 1024, Compression: 'none', TrashDays: 0, EnableACL: false, ...opts.setting,
       });
-      const { setting: _setting, ...volumeOpts } = opts;
+      const { setting: _setting, wrapStore, ...volumeOpts } = opts;
+      if (wrapStore !== undefined) volumeOpts.store = wrapStore(createObjectStore(storageSetting(setting)));
       const volume = await openVolume({ meta }, {
         releaseIntervalMs: 0,
+        compaction: compacts,
         writeBack,
         ...(writeBack ? { cacheDirs: [tmpDir('ferry-vfs-cache-')] } : {}),
         cache: { uploadRetryBaseDelayMs: 1 },
@@ -86,11 +99,17 @@ function row(engine: string, makeEngine: () => MetaEngine, storeKind: StoreKind,
 
 /** The rows this branch can run: the memory engine over memory and file stores, both cache modes. */
 export const ROWS: Row[] = [
-  row('memory meta', () => new MemoryEngine(), 'mem', false),
-  row('memory meta', () => new MemoryEngine(), 'file', false),
-  row('memory meta', () => new MemoryEngine(), 'mem', true),
-  row('memory meta', () => new MemoryEngine(), 'file', true),
+  row('memory meta', () => new MemoryEngine(), 'mem', false, canCompact(MemoryEngine)),
+  row('memory meta', () => new MemoryEngine(), 'file', false, canCompact(MemoryEngine)),
+  row('memory meta', () => new MemoryEngine(), 'mem', true, canCompact(MemoryEngine)),
+  row('memory meta', () => new MemoryEngine(), 'file', true, canCompact(MemoryEngine)),
+  row('sqlite meta', () => openSqliteEngine(`sqlite3://${join(tmpDir('ferry-vfs-sqlite-'), 'meta.db')}`), 'file', true, canCompact(SqliteEngine)),
 ];
+
+/** Whether an engine class has the optional compaction swap. */
+function canCompact(engine: { prototype: object }): boolean {
+  return 'doCompactChunk' in engine.prototype;
+}
 
 /** Deterministic bytes: `len` bytes of pattern `seed` (different seeds differ at every offset mod 251). */
 export function bytes(len: number, seed: number): Buffer {
