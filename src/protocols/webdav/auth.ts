@@ -37,7 +37,9 @@ export interface DavUsersConfig {
 
 /** An authenticated user. */
 export interface DavUser {
+  /** User name as in the htpasswd file. */
   readonly name: string;
+  /** read-only users get 403 READ_ONLY on every modifying method. */
   readonly access: DavAccess;
   /** Normalised absolute path inside the volume: '/' or '/a/b' (no trailing slash, no dot segments). */
   readonly root: string;
@@ -107,11 +109,17 @@ export class BasicAuthenticator {
   #cache = new Map<string, CacheEntry>();
   #inflight = new Map<string, Promise<DavUser | null>>();
   #generation = 0;
+  #bcryptRuns = 0;
 
   constructor(config: DavUsersConfig, now: () => number = Date.now) {
     this.#config = config;
     this.#now = now;
     for (const opts of Object.values(config.users ?? {})) normaliseRoot(opts.root);
+  }
+
+  /** How many bcrypt comparisons ran so far (cache effectiveness; exported as a metric later). */
+  get bcryptRuns(): number {
+    return this.#bcryptRuns;
   }
 
   /** The challenge header value sent with every 401. */
@@ -175,6 +183,7 @@ export class BasicAuthenticator {
 
   async #check(name: string, password: string): Promise<DavUser | null> {
     const hash = this.#hashes.get(name);
+    this.#bcryptRuns++;
     const ok = await bcrypt.compare(password, hash ?? this.#dummy);
     if (!ok || hash === undefined) return null;
     const opts = this.#config.users?.[name] ?? {};

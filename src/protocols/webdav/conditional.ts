@@ -11,14 +11,19 @@ export interface ConditionalState {
   readonly exists: boolean;
   /** Current entity tag, quoted (W/ prefix if weak); null if none. */
   readonly etag: string | null;
+  /** Last modification (compared in whole seconds); null if unknown. */
   readonly lastModified: Date | null;
 }
 
 /** The four precondition headers, as received (undefined when absent). */
 export interface ConditionalHeaders {
+  /** If-Match: '*' or a list of entity tags, compared strongly. */
   readonly ifMatch?: string | undefined;
+  /** If-None-Match: '*' or a list of entity tags, compared weakly. */
   readonly ifNoneMatch?: string | undefined;
+  /** If-Modified-Since: an HTTP-date; GET/HEAD only. */
   readonly ifModifiedSince?: string | undefined;
+  /** If-Unmodified-Since: an HTTP-date. */
   readonly ifUnmodifiedSince?: string | undefined;
 }
 

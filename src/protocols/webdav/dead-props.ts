@@ -43,7 +43,9 @@ export function encodeDeadProps(props: readonly DeadProp[], maxBytes = MAX_DEAD_
 
 /** Decoded xattr: usable properties plus how many entries were dropped as invalid. */
 export interface DecodedDeadProps {
+  /** Valid properties in stored order, each name once. */
   readonly props: DeadProp[];
+  /** Entries dropped as malformed. */
   readonly invalid: number;
 }
 
@@ -90,7 +92,9 @@ function decodeEntry(entry: StoredProp): DeadProp | null {
 /** Per-property result of a PROPPATCH, for the 207 response. */
 export interface ProppatchResult {
   readonly name: PropName;
+  /** 200, 403 (protected) or 424 (failed because another one did). */
   readonly status: number;
+  /** Condition for the propstat's `<D:error>`. */
   readonly error?: DavCondition;
 }
 

@@ -16,12 +16,15 @@ export type IfCondition =
 export interface IfList {
   /** The tagged resource, or null for an untagged list (the request URI). */
   readonly resource: DavPath | null;
+  /** At least one condition. */
   readonly conditions: readonly IfCondition[];
 }
 
 /** A parsed If header: true when any list holds. */
 export interface IfHeader {
+  /** Tagged-list form (resource tags) rather than No-tag-list; never mixed. */
   readonly tagged: boolean;
+  /** At least one list. */
   readonly lists: readonly IfList[];
 }
 
@@ -55,12 +58,14 @@ export function parseIfHeader(value: string): IfHeader {
       i += 2;
     }
     if (value.charAt(i) !== '"') throw bad('entity tag must be quoted');
-    const end = value.indexOf('"', i + 1);
-    if (end < 0) throw bad('unterminated entity tag');
+    // RFC 4918 takes entity-tag from RFC 2616: a quoted-string, so spaces and quoted-pairs occur
+    // (its own example is ["I am an ETag"]); control characters other than HTAB do not.
+    let end = i + 1;
+    while (end < value.length && value.charAt(end) !== '"') end += value.charAt(end) === '\\' ? 2 : 1;
+    if (end >= value.length) throw bad('unterminated entity tag');
     const opaque = value.slice(i, end + 1);
-    // etagc = %x21 / %x23-7E / obs-text (RFC 7232 §2.3)
     // eslint-disable-next-line no-control-regex
-    if (/[\u0000-\u0020\u007f]/.test(opaque.slice(1, -1))) throw bad('invalid character in entity tag');
+    if (/[\u0000-\u0008\u000a-\u001f\u007f]/.test(opaque)) throw bad('invalid character in entity tag');
     tag += opaque;
     i = end + 1;
     skip();

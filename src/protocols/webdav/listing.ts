@@ -12,8 +12,11 @@ import { displayName, encodeSegment } from './href.js';
 export interface ListingEntry {
   /** Raw name bytes. */
   readonly name: Uint8Array;
+  /** Shown with a trailing '/' and no size. */
   readonly isCollection: boolean;
+  /** Bytes. */
   readonly size: bigint | number;
+  /** Modification time, seconds since the epoch (shown in UTC). */
   readonly mtimeSec: number;
 }
 
@@ -23,6 +26,7 @@ export type ListingSortKey = 'name' | 'size' | 'mtime';
 export interface ListingOrder {
   /** null keeps the order entries arrive in (no buffering). */
   readonly sort: ListingSortKey | null;
+  /** Direction of `sort`. */
   readonly order: 'asc' | 'desc';
 }
 
@@ -52,12 +56,14 @@ export interface ListingOptions {
   readonly title: string;
   /** Whether to show a link to the parent collection. */
   readonly hasParent: boolean;
+  /** Row order, usually from parseListingQuery(). */
   readonly order: ListingOrder;
   /**
    * Sorting needs all rows in memory; above this many the rows are streamed unsorted and a note
    * says so (default 100 000).
    */
   readonly maxSortedEntries?: number;
+  /** Aborts a write waiting for 'drain'. */
   readonly signal?: AbortSignal;
 }
 

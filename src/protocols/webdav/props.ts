@@ -13,12 +13,16 @@ import { formatHttpDate } from './conditional.js';
 
 /** The attributes properties are computed from (a subset of meta's Attr plus the name). */
 export interface DavAttr {
+  /** Directory (collection) or not; symlinks and other types count as files. */
   readonly isCollection: boolean;
+  /** Inode number; part of the ETag. */
   readonly ino: bigint;
   /** Bytes of a file (ignored for collections). */
   readonly length: bigint | number;
+  /** Modification time (getlastmodified, ETag), seconds + nanoseconds as JuiceFS stores it. */
   readonly mtimeSec: number;
   readonly mtimeNs: number;
+  /** Change time: ETag, and creationdate, since JuiceFS keeps no birth time. */
   readonly ctimeSec: number;
   readonly ctimeNs: number;
   /** Last path segment as raw bytes; empty for the root. */
@@ -27,8 +31,10 @@ export interface DavAttr {
 
 /** An active lock as lockdiscovery shows it (RFC 4918 §14.1 activelock). */
 export interface ActiveLock {
+  /** Lock token URI, e.g. 'urn:uuid:...'. */
   readonly token: string;
   readonly scope: 'exclusive' | 'shared';
+  /** 0 locks the resource alone, infinity also everything below a collection. */
   readonly depth: 0 | 'infinity';
   /** Self-contained inner XML of DAV:owner, null when none was given. */
   readonly ownerXml: string | null;
@@ -40,7 +46,9 @@ export interface ActiveLock {
 
 /** Space figures for the RFC 4331 properties. */
 export interface QuotaInfo {
+  /** quota-available-bytes (RFC 4331 §3). */
   readonly availableBytes: bigint | number;
+  /** quota-used-bytes (RFC 4331 §4). */
   readonly usedBytes: bigint | number;
 }
 
@@ -54,6 +62,7 @@ export interface LivePropContext {
 
 /** Definition of one live property in the DAV: namespace. */
 export interface LivePropDef {
+  /** Local name in the DAV: namespace. */
   readonly name: string;
   /** PROPPATCH must fail with cannot-modify-protected-property (RFC 4918 §16). */
   readonly protected: boolean;

@@ -9,7 +9,9 @@ import { parseHttpDate } from './conditional.js';
 
 /** An inclusive byte range within the representation, start <= end < size. */
 export interface ByteRange {
+  /** First byte offset. */
   readonly start: number;
+  /** Last byte offset, inclusive. */
   readonly end: number;
 }
 
@@ -88,6 +90,7 @@ export function contentRange(r: ByteRange, size: number): string {
 export interface Validators {
   /** Strong ETag, quoted. */
   readonly etag: string | null;
+  /** Last-Modified as sent (compared in whole seconds). */
   readonly lastModified: Date | null;
 }
 
@@ -107,7 +110,9 @@ export function ifRangeAllows(value: string | undefined, v: Validators): boolean
 export interface MultipartPlan {
   /** Value of the response's Content-Type. */
   readonly contentType: string;
+  /** Per range: the part header to write, then the range's bytes. */
   readonly parts: readonly { readonly head: string; readonly range: ByteRange }[];
+  /** Closing delimiter written after the last part. */
   readonly tail: string;
   /** Exact body length, for Content-Length. */
   readonly contentLength: number;

@@ -22,8 +22,10 @@ export type PropValue =
 
 /** A property inside a propstat; without a value it is written empty (propname, 404 lists). */
 export interface PropEntry {
+  /** Namespace URI; DAV: is written with prefix D, '' without prefix. */
   readonly ns: string;
   readonly name: string;
+  /** Absent: an empty element. */
   readonly value?: PropValue;
   /** xml:lang written on the property element (dead properties). */
   readonly lang?: string | null;
@@ -31,9 +33,12 @@ export interface PropEntry {
 
 /** One `<D:propstat>`: properties sharing a status. */
 export interface Propstat {
+  /** Status shared by all `props`. */
   readonly status: number;
   readonly props: readonly PropEntry[];
+  /** Condition written as `<D:error>` inside the propstat. */
   readonly error?: DavCondition;
+  /** Text for `<D:responsedescription>`. */
   readonly description?: string;
 }
 

@@ -35,7 +35,9 @@ export interface ProppatchRequest {
 
 /** LOCK body (RFC 4918 §14.11 lockinfo); null from parseLockInfo means a refresh (empty body). */
 export interface LockInfo {
+  /** DAV:exclusive or DAV:shared. */
   readonly scope: 'exclusive' | 'shared';
+  /** DAV:write, the only lock type RFC 4918 defines. */
   readonly type: 'write';
   /** Inner XML of DAV:owner, self-contained; null when the client sent no owner. */
   readonly ownerXml: string | null;
@@ -51,9 +53,12 @@ interface XAttr {
 /** A parsed element; namespace declarations are kept apart from ordinary attributes. */
 export interface XElement {
   readonly kind: 'element';
+  /** Resolved namespace URI, '' for none. */
   readonly ns: string;
   readonly local: string;
+  /** Prefix as written ('' when unprefixed). */
   readonly prefix: string;
+  /** Name as written, prefix:local. */
   readonly qname: string;
   /** Attributes other than xmlns declarations. */
   readonly attrs: readonly XAttr[];
@@ -67,6 +72,7 @@ export interface XElement {
 /** Character data (text and CDATA alike). */
 export interface XText {
   readonly kind: 'text';
+  /** Unescaped characters; adjacent text and CDATA are merged. */
   readonly text: string;
 }
 
@@ -343,12 +349,12 @@ function serialize(el: XElement, scopes: ReadonlyMap<string, string>[], needed: 
  * response. Returns false rather than throwing.
  */
 export function isValidDeadProp(p: DeadProp): boolean {
-  if (DECLARATION.test(p.innerXml)) return false;
-  const open = p.ns === '' ? `<${p.name}` : `<ferry-w:${p.name} xmlns:ferry-w="${escapeAttr(p.ns)}"`;
-  const close = p.ns === '' ? `</${p.name}>` : `</ferry-w:${p.name}>`;
+  if (p.name.includes(':') || DECLARATION.test(p.innerXml)) return false;
   try {
-    const el = parseXml(`${open}>${p.innerXml}${close}`, true);
-    return el.ns === p.ns && el.local === p.name;
+    if (parseXml(`<${p.name}/>`, true).local !== p.name) return false;
+    // The wrapper binds nothing, so a prefix the value does not declare itself fails here.
+    parseXml(`<w>${p.innerXml}</w>`, true);
+    return true;
   } catch {
     return false;
   }
