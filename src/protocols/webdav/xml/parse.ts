@@ -161,10 +161,10 @@ export function parseXmlDocument(body: Buffer | string): XElement | null {
   if (DECLARATION.test(text)) {
     throw httpError('XML_DOCTYPE_FORBIDDEN', undefined, { condition: { name: 'no-external-entities' } });
   }
-  return parseXml(text, false);
+  return parseXml(text);
 }
 
-function parseXml(text: string, fragmentCheck: boolean): XElement {
+function parseXml(text: string): XElement {
   const parser = new SaxesParser({ xmlns: true, position: false });
   const stack: XElement[] = [];
   let root: XElement | null = null;
@@ -181,7 +181,7 @@ function parseXml(text: string, fragmentCheck: boolean): XElement {
       if (a.prefix === 'xmlns') nsDecls.set(a.local, a.value.trim());
       else if (a.prefix === '' && a.local === 'xmlns') nsDecls.set('', a.value.trim());
       else {
-        if (a.uri === XML_NS && a.local === 'lang') lang = a.value;
+        if (a.uri === XML_NS && a.local === 'lang') lang = a.value === '' ? null : a.value; // '' undoes an inherited language
         attrs.push({ qname: a.name, prefix: a.prefix, ns: a.uri, value: a.value });
       }
     }
@@ -211,7 +211,7 @@ function parseXml(text: string, fragmentCheck: boolean): XElement {
     if (err instanceof HttpError) throw err;
     throw httpError('XML_MALFORMED', err instanceof Error ? err.message : String(err), { cause: err });
   }
-  if (root === null) throw httpError('XML_MALFORMED', fragmentCheck ? 'empty fragment' : 'no root element');
+  if (root === null) throw httpError('XML_MALFORMED', 'no root element');
   return root;
 }
 
@@ -351,9 +351,9 @@ function serialize(el: XElement, scopes: ReadonlyMap<string, string>[], needed: 
 export function isValidDeadProp(p: DeadProp): boolean {
   if (p.name.includes(':') || DECLARATION.test(p.innerXml)) return false;
   try {
-    if (parseXml(`<${p.name}/>`, true).local !== p.name) return false;
+    if (parseXml(`<${p.name}/>`).local !== p.name) return false;
     // The wrapper binds nothing, so a prefix the value does not declare itself fails here.
-    parseXml(`<w>${p.innerXml}</w>`, true);
+    parseXml(`<w>${p.innerXml}</w>`);
     return true;
   } catch {
     return false;
