@@ -216,6 +216,8 @@ export interface VolumeLoader {
   sustained(sid: number, ino: Ino): void;
   counters(c: Counters): void;
   commit(): Promise<void>;
+  /** Discards everything given so far (a failed load); the loader is unusable afterwards. */
+  abort?(): Promise<void>;
 }
 
 export interface MetaEngine {

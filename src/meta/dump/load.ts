@@ -295,8 +295,13 @@ export async function loadVolume(engine: MetaEngine, input: Readable | Buffer): 
   if (!(await engine.isEmpty())) throw new FsError(Errno.ENOTEMPTY, 'load: the volume already has files');
   const out = await engine.newLoader();
   const l = new Loader(out);
-  await readDump(input, l);
-  l.finish();
+  try {
+    await readDump(input, l);
+    l.finish();
+  } catch (err) {
+    await out.abort?.().catch((e: unknown) => log.warn({ err: e }, 'aborting the load failed'));
+    throw err;
+  }
   await out.commit();
   const h = l.header_;
   if (h === null) throw new FsError(Errno.EINVAL, 'dump: no header');
