@@ -30,5 +30,6 @@ export default tseslint.config(
   layer('cache', ['meta', 'vfs', 'protocols', 'cli', 'daemon']),
   layer('vfs', ['protocols', 'cli', 'daemon']),
   layer('util', ['meta', 'storage', 'cache', 'vfs', 'protocols', 'cli', 'daemon', 'observability']),
+  layer('protocols', ['meta', 'storage', 'cache', 'cli', 'daemon']),
   layer('observability', ['meta', 'storage', 'cache', 'vfs', 'protocols', 'cli', 'daemon']),
 );

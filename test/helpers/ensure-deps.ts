@@ -7,6 +7,9 @@ import { execFileSync, spawnSync } from 'node:child_process';
 
 const needed: { bin: string; pkg: string }[] = [
   { bin: 'redis-server', pkg: 'redis-server' },
+  // reference codecs for the compression compatibility tests (spec §D.3)
+  { bin: 'lz4', pkg: 'lz4' },
+  { bin: 'zstd', pkg: 'zstd' },
 ];
 
 const has = (bin: string): boolean => spawnSync('sh', ['-c', `command -v ${bin}`]).status === 0;

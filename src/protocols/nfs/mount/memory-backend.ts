@@ -1,0 +1,68 @@
+/**
+ * An in-memory MountBackend over a fixed export list with per-export allow-lists (addresses and
+ * CIDR networks, matched with net.BlockList). It hands out the handles it was given and keeps the
+ * mount list in a Map; for tests and for the protocol layer before vfs exists. No file system.
+ */
+import { BlockList, isIPv6 } from 'node:net';
+import { AUTH_NONE, AUTH_SYS } from '../rpc/message.js';
+import type { MntResult, MountBackend, MountClient } from './backend.js';
+import { MNT3_OK, MNT3ERR_ACCES, MNT3ERR_NOENT, type ExportEntry, type MountEntry } from './types.js';
+
+export interface MemoryExport {
+  path: string;
+  /** The root handle MNT returns. */
+  fh: Buffer;
+  /** Addresses or CIDR networks allowed to mount; absent = everyone. */
+  allow?: string[];
+  authFlavors?: number[];
+}
+
+function blockListOf(allow: readonly string[]): BlockList {
+  const list = new BlockList();
+  for (const a of allow) {
+    const [net, bits] = a.split('/');
+    if (net === undefined || net === '') continue;
+    const family = isIPv6(net) ? 'ipv6' : 'ipv4';
+    if (bits === undefined) list.addAddress(net, family);
+    else list.addSubnet(net, Number(bits), family);
+  }
+  return list;
+}
+
+export class MemoryMountBackend implements MountBackend {
+  readonly #exports: { e: MemoryExport; allow: BlockList | null }[];
+  /** key "address\0path" -> entry */
+  readonly #mounts = new Map<string, MountEntry>();
+
+  constructor(exports: readonly MemoryExport[]) {
+    this.#exports = exports.map((e) => ({ e, allow: e.allow === undefined ? null : blockListOf(e.allow) }));
+  }
+
+  #allowed(allow: BlockList | null, address: string): boolean {
+    return allow === null || allow.check(address, isIPv6(address) ? 'ipv6' : 'ipv4');
+  }
+
+  async mnt(path: Buffer, client: MountClient): Promise<MntResult> {
+    const found = this.#exports.find((x) => Buffer.from(x.e.path).equals(path));
+    if (found === undefined) return { status: MNT3ERR_NOENT };
+    if (!this.#allowed(found.allow, client.address)) return { status: MNT3ERR_ACCES };
+    this.#mounts.set(`${client.address}\0${path.toString('latin1')}`, { hostname: client.address, directory: Buffer.from(path) });
+    return { status: MNT3_OK, fh: found.e.fh, authFlavors: found.e.authFlavors ?? [AUTH_SYS, AUTH_NONE] };
+  }
+
+  async umnt(path: Buffer, client: MountClient): Promise<void> {
+    this.#mounts.delete(`${client.address}\0${path.toString('latin1')}`);
+  }
+
+  async umntAll(client: MountClient): Promise<void> {
+    for (const [key, m] of this.#mounts) if (m.hostname === client.address) this.#mounts.delete(key);
+  }
+
+  async mounts(): Promise<MountEntry[]> {
+    return [...this.#mounts.values()];
+  }
+
+  async exports(): Promise<ExportEntry[]> {
+    return this.#exports.map(({ e }) => ({ dir: Buffer.from(e.path), groups: e.allow ?? [] }));
+  }
+}

@@ -1,0 +1,9 @@
+/** MOUNTPROC3_NULL (RFC 1813 §5.2.0): no arguments, no result; answers pings. */
+import { defineProcedure, type RpcProcedure } from '../rpc/dispatcher.js';
+
+export const nullProc = (): RpcProcedure => defineProcedure<void, void>({
+  name: 'NULL',
+  decodeArgs: () => undefined,
+  handle: () => undefined,
+  encodeResult: () => undefined,
+});

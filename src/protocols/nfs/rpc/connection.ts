@@ -1,0 +1,190 @@
+/**
+ * One TCP connection of the RPC server (RFC 5531 §11): reassembles records, runs many calls
+ * concurrently and writes each reply, record-marked, as soon as it is ready (out of xid order).
+ * Flow control: reading pauses while `maxInFlight` calls are unanswered (a reply waiting for the
+ * socket to drain still counts) and resumes below; a record over `maxRecordBytes` closes the
+ * connection. A half-closed peer still gets its replies; after a close or reset, late replies are
+ * dropped and the connection's AbortSignal fires. Never throws into the event loop.
+ */
+import type { Socket } from 'node:net';
+import type { Logger } from '../../../observability/logger.js';
+import type { Peer, RpcDispatcher } from './dispatcher.js';
+import { encodeRecord, RecordDecoder, RecordTooLargeError } from './record-marking.js';
+
+export interface ConnectionOptions {
+  maxRecordBytes: number;
+  maxInFlight: number;
+}
+
+export interface ConnectionStats {
+  /** Calls dispatched whose reply has not yet been handed to the socket. */
+  inFlight: number;
+  /** Whole records received but waiting for an in-flight slot. */
+  queued: number;
+  /** Reading is paused by flow control. */
+  paused: boolean;
+  /** The socket refused more data (write() returned false) and we wait for 'drain'. */
+  waitingForDrain: boolean;
+}
+
+/** "::ffff:1.2.3.4" (a v4 peer on a dual-stack socket) -> "1.2.3.4". */
+export function normalizeAddress(address: string | undefined): string {
+  if (address === undefined) return '';
+  return address.startsWith('::ffff:') && address.includes('.') ? address.slice(7) : address;
+}
+
+export class RpcConnection {
+  readonly peer: Peer;
+  readonly #socket: Socket;
+  readonly #dispatcher: RpcDispatcher;
+  readonly #opts: ConnectionOptions;
+  readonly #log: Logger;
+  readonly #decoder: RecordDecoder;
+  readonly #abort = new AbortController();
+  #inFlight = 0;
+  /** Records waiting for a slot; at most one socket chunk's worth, since reading pauses. */
+  readonly #queue: Buffer[] = [];
+  /** Framed replies waiting for 'drain'; each still counts as in flight. */
+  readonly #out: Buffer[][] = [];
+  #waitingForDrain = false;
+  #paused = false;
+  #readEnded = false;
+  #writeEnded = false;
+  #closed = false;
+
+  constructor(socket: Socket, dispatcher: RpcDispatcher, opts: ConnectionOptions, log: Logger, onClose: (c: RpcConnection) => void) {
+    this.#socket = socket;
+    this.#dispatcher = dispatcher;
+    this.#opts = opts;
+    this.peer = { address: normalizeAddress(socket.remoteAddress), port: socket.remotePort ?? 0 };
+    this.#log = log.child({ peer: `${this.peer.address}:${this.peer.port}` });
+    this.#decoder = new RecordDecoder(opts.maxRecordBytes);
+
+    socket.setNoDelay(true);
+    socket.on('data', this.#onData);
+    socket.on('drain', this.#onDrain);
+    socket.on('end', this.#onEnd);
+    socket.on('error', this.#onError);
+    socket.once('close', () => {
+      this.#closed = true;
+      this.#queue.length = 0;
+      this.#inFlight -= this.#out.length;
+      this.#out.length = 0;
+      socket.off('data', this.#onData);
+      socket.off('drain', this.#onDrain);
+      socket.off('end', this.#onEnd);
+      socket.off('error', this.#onError);
+      this.#abort.abort(new Error('connection closed'));
+      this.#log.debug('rpc connection closed');
+      onClose(this);
+    });
+    this.#log.debug('rpc connection opened');
+  }
+
+  /** Aborted when the connection closes, whatever the reason. */
+  get signal(): AbortSignal {
+    return this.#abort.signal;
+  }
+
+  stats(): ConnectionStats {
+    return { inFlight: this.#inFlight, queued: this.#queue.length, paused: this.#paused, waitingForDrain: this.#waitingForDrain };
+  }
+
+  /** Closes the connection at once; in-flight replies are dropped. */
+  destroy(): void {
+    this.#socket.destroy();
+  }
+
+  readonly #onData = (chunk: Buffer): void => {
+    let records: Buffer[];
+    try {
+      records = this.#decoder.push(chunk);
+    } catch (err) {
+      if (!(err instanceof RecordTooLargeError)) throw err;
+      this.#log.warn({ recordBytes: err.recordBytes, maxRecordBytes: err.maxRecordBytes }, 'rpc record too large, closing connection');
+      this.#socket.destroy();
+      return;
+    }
+    for (const r of records) this.#queue.push(r);
+    this.#pump();
+  };
+
+  readonly #onEnd = (): void => {
+    this.#readEnded = true;
+    if (!this.#decoder.idle) this.#log.debug('rpc connection half-closed inside a record; partial record discarded');
+    this.#pump();
+  };
+
+  readonly #onError = (err: Error): void => {
+    // ECONNRESET, EPIPE and friends: the socket is destroyed next and 'close' cleans up.
+    this.#log.debug({ err }, 'rpc connection error');
+  };
+
+  readonly #onDrain = (): void => {
+    this.#waitingForDrain = false;
+    while (this.#out.length > 0 && !this.#waitingForDrain) {
+      const frames = this.#out.shift();
+      if (frames !== undefined) this.#write(frames);
+    }
+    this.#pump();
+  };
+
+  /** Starts queued calls while slots are free, then sets the read flow and the write side's end. */
+  #pump(): void {
+    while (!this.#closed && this.#queue.length > 0 && this.#inFlight < this.#opts.maxInFlight) {
+      const record = this.#queue.shift();
+      if (record !== undefined) this.#start(record);
+    }
+    if (this.#closed) return;
+    const full = this.#queue.length > 0 || this.#inFlight >= this.#opts.maxInFlight;
+    if (full && !this.#paused) {
+      this.#paused = true;
+      this.#socket.pause();
+    } else if (!full && this.#paused) {
+      this.#paused = false;
+      this.#socket.resume();
+    }
+    if (this.#readEnded && !this.#writeEnded && this.#inFlight === 0 && this.#queue.length === 0) {
+      this.#writeEnded = true;
+      this.#socket.end();
+    }
+  }
+
+  #start(record: Buffer): void {
+    this.#inFlight++;
+    const transport = { peer: this.peer, transport: 'tcp' as const, signal: this.#abort.signal, log: this.#log };
+    this.#dispatcher.dispatch(record, transport).then(
+      (reply) => this.#reply(reply),
+      (err: unknown) => {
+        this.#log.error({ err }, 'rpc dispatch failed');
+        this.#reply(null);
+      },
+    );
+  }
+
+  #reply(reply: Buffer[] | null): void {
+    if (this.#closed || reply === null) {
+      this.#inFlight--;
+      this.#pump();
+      return;
+    }
+    const frames = encodeRecord(reply);
+    if (this.#waitingForDrain) {
+      this.#out.push(frames);
+      return;
+    }
+    this.#write(frames);
+    this.#pump();
+  }
+
+  /** Writes one framed reply in a single writev; it leaves the in-flight count on return. */
+  #write(frames: Buffer[]): void {
+    this.#inFlight--;
+    if (this.#socket.destroyed || !this.#socket.writable) return;
+    this.#socket.cork();
+    let ok = true;
+    for (const f of frames) ok = this.#socket.write(f);
+    this.#socket.uncork();
+    if (!ok) this.#waitingForDrain = true;
+  }
+}

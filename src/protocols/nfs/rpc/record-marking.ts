@@ -1,0 +1,122 @@
+/**
+ * ONC RPC record marking over TCP (RFC 5531 §11): each record is one or more fragments, each
+ * behind a 4-byte big-endian header whose top bit marks the last fragment and whose low 31 bits
+ * give the fragment length. Pure codec, no I/O: the decoder is fed socket chunks and hands back
+ * whole records; it never buffers more than `maxRecordBytes` of one record (the limit is ours,
+ * not the peer's) and throws RecordTooLargeError instead, after which the connection must close.
+ */
+
+const LAST_FRAGMENT = 0x80000000;
+const MAX_FRAGMENT = 0x7fffffff;
+
+/** A record grew past the configured limit; the stream cannot be resynchronised. */
+export class RecordTooLargeError extends Error {
+  override readonly name = 'RecordTooLargeError';
+  readonly code = 'ERR_RPC_RECORD_TOO_LARGE';
+
+  constructor(readonly recordBytes: number, readonly maxRecordBytes: number) {
+    super(`RPC record of at least ${recordBytes} bytes exceeds the limit of ${maxRecordBytes} bytes`);
+  }
+}
+
+export class RecordDecoder {
+  readonly #maxRecordBytes: number;
+  readonly #header = Buffer.alloc(4);
+  #headerFill = 0;
+  /** Bytes still expected for the current fragment body; -1 while reading a header. */
+  #fragmentLeft = -1;
+  #lastFragment = false;
+  #parts: Buffer[] = [];
+  #recordBytes = 0;
+
+  constructor(maxRecordBytes: number) {
+    this.#maxRecordBytes = maxRecordBytes;
+  }
+
+  /** True when no partial record is buffered (a clean place for the stream to end). */
+  get idle(): boolean {
+    return this.#fragmentLeft === -1 && this.#headerFill === 0 && this.#parts.length === 0 && this.#recordBytes === 0;
+  }
+
+  /**
+   * Feeds one chunk; returns the records it completed, in order. Keeps references to `chunk`
+   * (no copy for records inside one chunk), so callers must not reuse chunk memory.
+   */
+  push(chunk: Buffer): Buffer[] {
+    const records: Buffer[] = [];
+    let pos = 0;
+    while (pos < chunk.length) {
+      if (this.#fragmentLeft === -1) {
+        const take = Math.min(4 - this.#headerFill, chunk.length - pos);
+        chunk.copy(this.#header, this.#headerFill, pos, pos + take);
+        this.#headerFill += take;
+        pos += take;
+        if (this.#headerFill < 4) break;
+        this.#headerFill = 0;
+        const mark = this.#header.readUInt32BE(0);
+        this.#lastFragment = (mark & LAST_FRAGMENT) !== 0;
+        this.#fragmentLeft = mark & MAX_FRAGMENT;
+        if (this.#recordBytes + this.#fragmentLeft > this.#maxRecordBytes) {
+          throw new RecordTooLargeError(this.#recordBytes + this.#fragmentLeft, this.#maxRecordBytes);
+        }
+      }
+      const take = Math.min(this.#fragmentLeft, chunk.length - pos);
+      if (take > 0) {
+        this.#parts.push(chunk.subarray(pos, pos + take));
+        this.#recordBytes += take;
+        this.#fragmentLeft -= take;
+        pos += take;
+      }
+      if (this.#fragmentLeft === 0) {
+        this.#fragmentLeft = -1;
+        if (this.#lastFragment) records.push(this.#takeRecord());
+      }
+    }
+    return records;
+  }
+
+  #takeRecord(): Buffer {
+    const parts = this.#parts;
+    this.#parts = [];
+    this.#recordBytes = 0;
+    if (parts.length === 1 && parts[0] !== undefined) return parts[0];
+    return Buffer.concat(parts);
+  }
+}
+
+/** The 4-byte record mark for a fragment of `length` bytes. */
+export function recordMark(length: number, last = true): Buffer {
+  if (!Number.isInteger(length) || length < 0 || length > MAX_FRAGMENT) throw new RangeError(`fragment length out of range: ${length}`);
+  const b = Buffer.allocUnsafe(4);
+  b.writeUInt32BE((last ? LAST_FRAGMENT : 0) + length, 0);
+  return b;
+}
+
+/**
+ * Frames one record whose body is the concatenation of `body` as fragments of at most
+ * `maxFragmentBytes`; returns the buffers to write in order (marks and body views, no copy).
+ */
+export function encodeRecord(body: readonly Buffer[] | Buffer, maxFragmentBytes = MAX_FRAGMENT): Buffer[] {
+  if (maxFragmentBytes < 1 || maxFragmentBytes > MAX_FRAGMENT) throw new RangeError(`bad fragment size ${maxFragmentBytes}`);
+  const parts = Buffer.isBuffer(body) ? [body] : body;
+  const total = parts.reduce((n, p) => n + p.length, 0);
+  if (total <= maxFragmentBytes) return [recordMark(total, true), ...parts];
+  const out: Buffer[] = [];
+  let left = total;
+  let fragmentLeft = 0;
+  for (const part of parts) {
+    let pos = 0;
+    while (pos < part.length) {
+      if (fragmentLeft === 0) {
+        fragmentLeft = Math.min(maxFragmentBytes, left);
+        out.push(recordMark(fragmentLeft, fragmentLeft === left));
+      }
+      const take = Math.min(fragmentLeft, part.length - pos);
+      out.push(part.subarray(pos, pos + take));
+      pos += take;
+      fragmentLeft -= take;
+      left -= take;
+    }
+  }
+  return out;
+}

@@ -1,0 +1,237 @@
+/**
+ * `file` ObjectStore: objects are files under a local directory, the embedded default (spec §D.2,
+ * §I: the object path is the bucket path concatenated with the key, no path join). A put writes a
+ * temp file in the target directory, fsyncs it, renames it over the key and fsyncs the directory,
+ * so a crash leaves the old object or the new one. Keys with `..`/`.`/empty segments or a leading
+ * `/` are refused (EINVAL): no key may reach outside the root. Symlinks are not followed in listings.
+ */
+import { randomBytes } from 'node:crypto';
+import { mkdir, open, readdir, readFile, rename, stat, unlink, type FileHandle } from 'node:fs/promises';
+import { dirname, isAbsolute } from 'node:path';
+import { logger } from '../observability/logger.js';
+import { Errno, FsError } from '../util/errno.js';
+import { checkKey, checkRange, compareKeys, type ByteRange, type ListOptions, type ObjectInfo, type ObjectStore } from './object-store.js';
+
+const log = logger.child({ module: 'storage', backend: 'file' });
+
+/** Temp files of in-flight puts: `.<name>.ferry-tmp-<hex>`; listings skip them, keys may not look like them. */
+const TMP_MARK = '.ferry-tmp-';
+const isTmpName = (name: string): boolean => name.startsWith('.') && /\.ferry-tmp-[0-9a-f]{16}$/.test(name);
+
+type Op = 'get' | 'put' | 'delete' | 'head' | 'list';
+
+/** The one place where Node fs errors become errnos (STYLE.md §4). */
+function fileErrno(err: unknown, op: Op, key: string): FsError {
+  const code = (err as NodeJS.ErrnoException | null)?.code;
+  const msg = `${op} ${key}`;
+  switch (code) {
+    case 'ENOENT':
+      return new FsError(Errno.ENOENT, msg, { cause: err });
+    case 'ENOTDIR':
+    case 'EEXIST':
+      // A key below an existing object (`a` then `a/b`): nothing to read, and no room to write.
+      return new FsError(op === 'put' ? Errno.EEXIST : Errno.ENOENT, `${msg}: an object holds a parent path`, { cause: err });
+    case 'EISDIR':
+    case 'ENOTEMPTY':
+      // A directory is never an object: reading it finds nothing, writing over it conflicts.
+      return new FsError(op === 'put' ? Errno.EEXIST : Errno.ENOENT, `${msg}: a directory has this name`, { cause: err });
+    case 'EACCES':
+    case 'EPERM':
+      return new FsError(Errno.EACCES, msg, { cause: err });
+    case 'ENOSPC':
+      return new FsError(Errno.ENOSPC, msg, { cause: err });
+    case 'EDQUOT':
+      return new FsError(Errno.EDQUOT, msg, { cause: err });
+    case 'EROFS':
+      return new FsError(Errno.EROFS, msg, { cause: err });
+    case 'ENAMETOOLONG':
+      return new FsError(Errno.ENAMETOOLONG, msg, { cause: err });
+    default:
+      log.error({ err, op, key }, 'unexpected file store error');
+      return new FsError(Errno.EIO, msg, { cause: err });
+  }
+}
+
+export class FileObjectStore implements ObjectStore {
+  readonly description: string;
+  readonly #root: string;
+
+  /** `root` is the bucket: an absolute path, normally ending in `/` (JuiceFS always writes it so). */
+  constructor(root: string) {
+    if (!isAbsolute(root)) throw new FsError(Errno.EINVAL, `file store root must be an absolute path: ${root}`);
+    this.#root = root;
+    this.description = `file://${root}`;
+  }
+
+  #path(key: string): string {
+    checkKey(key);
+    const segments = key.split('/');
+    if (segments.some((s) => s === '' || s === '.' || s === '..' || isTmpName(s))) {
+      throw new FsError(Errno.EINVAL, `object key ${JSON.stringify(key)} is not a clean relative path`);
+    }
+    return this.#root + key;
+  }
+
+  async get(key: string, range?: ByteRange, signal?: AbortSignal): Promise<Buffer> {
+    signal?.throwIfAborted();
+    const path = this.#path(key);
+    if (range !== undefined) checkRange(range, key);
+    try {
+      if (range === undefined) return await readFile(path, signal === undefined ? {} : { signal });
+      const fh = await open(path, 'r');
+      try {
+        return await readRange(fh, range);
+      } finally {
+        await fh.close();
+      }
+    } catch (err) {
+      if (signal?.aborted === true) throw signal.reason;
+      throw fileErrno(err, 'get', key);
+    }
+  }
+
+  async put(key: string, body: Buffer, signal?: AbortSignal): Promise<void> {
+    signal?.throwIfAborted();
+    const path = this.#path(key);
+    const dir = dirname(path);
+    const tmp = `${dir}/.${path.slice(dir.length + 1)}${TMP_MARK}${randomBytes(8).toString('hex')}`;
+    try {
+      let fh: FileHandle;
+      try {
+        fh = await open(tmp, 'wx', 0o644);
+      } catch (err) {
+        if ((err as NodeJS.ErrnoException).code !== 'ENOENT') throw err;
+        await ensureDir(dir);
+        fh = await open(tmp, 'wx', 0o644);
+      }
+      try {
+        await fh.writeFile(body);
+        await fh.sync();
+      } finally {
+        await fh.close();
+      }
+      signal?.throwIfAborted();
+      await rename(tmp, path);
+      await fsyncDir(dir);
+    } catch (err) {
+      await unlink(tmp).catch(() => undefined);
+      if (signal?.aborted === true) throw signal.reason;
+      throw fileErrno(err, 'put', key);
+    }
+  }
+
+  async delete(key: string, signal?: AbortSignal): Promise<void> {
+    signal?.throwIfAborted();
+    const path = this.#path(key);
+    try {
+      await unlink(path);
+    } catch (err) {
+      const code = (err as NodeJS.ErrnoException).code;
+      if (code === 'ENOENT' || code === 'ENOTDIR' || code === 'EISDIR') return;
+      throw fileErrno(err, 'delete', key);
+    }
+  }
+
+  async head(key: string, signal?: AbortSignal): Promise<{ size: number; mtime: Date }> {
+    signal?.throwIfAborted();
+    const path = this.#path(key);
+    try {
+      const st = await stat(path);
+      if (!st.isFile()) throw Object.assign(new Error(`not a regular file: ${path}`), { code: 'EISDIR' });
+      return { size: st.size, mtime: st.mtime };
+    } catch (err) {
+      throw fileErrno(err, 'head', key);
+    }
+  }
+
+  /**
+   * Walks directories depth-first, each one sorted so that keys come out in byte order: a
+   * directory `d` sorts as `d/`. Whole subtrees before `startAfter` or outside `prefix` are skipped
+   * without being read; one directory listing is held in memory at a time per level.
+   */
+  async *list(prefix: string, opts: ListOptions = {}): AsyncGenerator<ObjectInfo> {
+    const full = this.#root + prefix;
+    const after = opts.startAfter === undefined ? undefined : this.#root + opts.startAfter;
+    let left = opts.limit ?? Infinity;
+    if (left <= 0) return;
+    const root = this.#root;
+    const signal = opts.signal;
+
+    async function* walk(dir: string): AsyncGenerator<ObjectInfo> {
+      signal?.throwIfAborted();
+      let entries;
+      try {
+        entries = await readdir(dir, { withFileTypes: true });
+      } catch (err) {
+        const code = (err as NodeJS.ErrnoException).code;
+        if (code === 'ENOENT' || code === 'ENOTDIR') return;
+        throw fileErrno(err, 'list', dir.slice(root.length));
+      }
+      const items = entries
+        .filter((e) => (e.isFile() && !isTmpName(e.name)) || e.isDirectory())
+        .map((e) => ({ path: dir + e.name + (e.isDirectory() ? '/' : ''), isDir: e.isDirectory() }))
+        .sort((a, b) => compareKeys(a.path, b.path));
+      for (const item of items) {
+        if (item.isDir) {
+          const inPrefix = item.path.startsWith(full) || full.startsWith(item.path);
+          const beforeStart = after !== undefined && !after.startsWith(item.path) && compareKeys(item.path, after) < 0;
+          if (!inPrefix || beforeStart) continue;
+          yield* walk(item.path);
+        } else {
+          if (!item.path.startsWith(full)) continue;
+          if (after !== undefined && compareKeys(item.path, after) <= 0) continue;
+          let st;
+          try {
+            st = await stat(item.path);
+          } catch (err) {
+            if ((err as NodeJS.ErrnoException).code === 'ENOENT') continue; // deleted meanwhile
+            throw fileErrno(err, 'list', item.path.slice(root.length));
+          }
+          yield { key: item.path.slice(root.length), size: st.size, mtime: st.mtime };
+        }
+      }
+    }
+
+    for await (const info of walk(full.slice(0, full.lastIndexOf('/') + 1))) {
+      yield info;
+      if (--left <= 0) return;
+    }
+  }
+
+  async close(): Promise<void> {
+    // no long-lived handles
+  }
+}
+
+/** Reads `range` with positional reads; short when the file ends first. */
+async function readRange(fh: FileHandle, range: ByteRange): Promise<Buffer> {
+  const { size } = await fh.stat();
+  const want = Math.max(0, Math.min(range.length, size - range.offset));
+  const buf = Buffer.allocUnsafe(want);
+  let got = 0;
+  while (got < want) {
+    const { bytesRead } = await fh.read(buf, got, want - got, range.offset + got);
+    if (bytesRead === 0) break;
+    got += bytesRead;
+  }
+  return got === want ? buf : buf.subarray(0, got);
+}
+
+/** mkdir -p, then fsync the parent of every directory it created so the new names are durable. */
+async function ensureDir(dir: string): Promise<void> {
+  const first = await mkdir(dir, { recursive: true });
+  if (first === undefined) return;
+  for (let d = dir; ; d = dirname(d)) {
+    await fsyncDir(dirname(d));
+    if (d === first || d === dirname(d)) break;
+  }
+}
+
+async function fsyncDir(dir: string): Promise<void> {
+  const fh = await open(dir, 'r');
+  try {
+    await fh.sync();
+  } finally {
+    await fh.close();
+  }
+}

@@ -1,0 +1,293 @@
+/**
+ * `s3` ObjectStore on the AWS SDK v3: AWS (virtual-host style), MinIO and other S3 clones (path
+ * style with an endpoint), Alibaba OSS (virtual-host style on its S3 endpoint). Spec §D.2 for the
+ * bucket URL forms. Keep-alive sockets from a bounded pool, per-request timeouts, no SDK retries
+ * (withRetry does that, so tests can count tries), no optional checksums (MinIO/OSS reject some).
+ * Ranged reads send `Range: bytes=a-b`, never suffix ranges. s3Errno() is the one error mapper.
+ */
+import { Agent as HttpAgent } from 'node:http';
+import { Agent as HttpsAgent } from 'node:https';
+import {
+  DeleteObjectCommand,
+  GetObjectCommand,
+  HeadObjectCommand,
+  ListObjectsV2Command,
+  PutObjectCommand,
+  S3Client,
+  type S3ClientConfig,
+} from '@aws-sdk/client-s3';
+import { NodeHttpHandler } from '@smithy/node-http-handler';
+import { logger } from '../observability/logger.js';
+import { Errno, FsError } from '../util/errno.js';
+import { checkKey, checkRange, type ByteRange, type ListOptions, type ObjectInfo, type ObjectStore } from './object-store.js';
+
+const log = logger.child({ module: 'storage', backend: 's3' });
+
+/** Where a bucket lives, as parseBucketUrl() derives it from a JuiceFS `Bucket` value. */
+export interface BucketLocation {
+  bucket: string;
+  /** Signing region (default us-east-1). */
+  region: string;
+  /** Service endpoint without the bucket; absent for AWS, where the SDK derives it from the region. */
+  endpoint?: string;
+  /** true: `endpoint/bucket/key` (MinIO); false: `bucket.endpoint/key` (AWS, OSS). */
+  forcePathStyle: boolean;
+}
+
+export interface S3StoreConfig extends BucketLocation {
+  /** Static credentials; when absent the SDK's default chain is used (AWS_ACCESS_KEY_ID... env vars first). */
+  accessKey?: string;
+  secretKey?: string;
+  sessionToken?: string;
+  /** Upper bound of concurrent connections to the endpoint (default 64). */
+  maxSockets?: number;
+  /** TCP/TLS connect timeout (default 10 s). */
+  connectTimeoutMs?: number;
+  /** Whole request/response timeout (default 60 s; a 4 MiB block on a slow link must fit). */
+  requestTimeoutMs?: number;
+}
+
+const DEFAULT_REGION = 'us-east-1';
+
+/**
+ * Turns a JuiceFS-style bucket URL into a BucketLocation:
+ * `http://host:9000/bucket` (path style), `https://bucket.s3.<region>.amazonaws.com` (AWS,
+ * virtual host), `https://bucket.oss-<region>.aliyuncs.com` (OSS), `https://bucket.host` (other
+ * virtual host). `?region=` overrides the region. `storage` 'minio' forces path style. EINVAL when
+ * no bucket can be found.
+ */
+export function parseBucketUrl(raw: string, storage = 's3'): BucketLocation {
+  const text = raw.includes('://') ? raw : `https://${raw}`;
+  let url: URL;
+  try {
+    url = new URL(text);
+  } catch (err) {
+    throw new FsError(Errno.EINVAL, `bad bucket URL ${JSON.stringify(raw)}`, { cause: err });
+  }
+  if (url.protocol !== 'http:' && url.protocol !== 'https:') {
+    throw new FsError(Errno.EINVAL, `bucket URL ${JSON.stringify(raw)} must be http(s)`);
+  }
+  const segments = url.pathname.split('/').filter((s) => s !== '');
+  if (segments.length > 1) throw new FsError(Errno.EINVAL, `bucket URL ${JSON.stringify(raw)} has a path below the bucket`);
+  const pathBucket = segments[0] !== undefined ? decodeURIComponent(segments[0]) : undefined;
+  const queryRegion = url.searchParams.get('region') ?? undefined;
+  const host = url.hostname.toLowerCase();
+  const labels = host.split('.');
+  const origin = (h: string): string => `${url.protocol}//${h}${url.port === '' ? '' : `:${url.port}`}`;
+  const done = (loc: { bucket: string | undefined; region?: string | undefined; endpoint?: string; forcePathStyle: boolean }): BucketLocation => {
+    if (loc.bucket === undefined || loc.bucket === '') throw new FsError(Errno.EINVAL, `no bucket name in ${JSON.stringify(raw)}`);
+    const out: BucketLocation = { bucket: loc.bucket, region: queryRegion ?? loc.region ?? DEFAULT_REGION, forcePathStyle: loc.forcePathStyle };
+    if (loc.endpoint !== undefined) out.endpoint = loc.endpoint;
+    return out;
+  };
+
+  if (host.endsWith('.amazonaws.com') || host.endsWith('.amazonaws.com.cn')) {
+    // [bucket.]s3[.dualstack][.<region>].amazonaws.com  or  [bucket.]s3-<region>.amazonaws.com
+    const s3At = labels.findIndex((l) => l === 's3' || l.startsWith('s3-'));
+    if (s3At < 0) throw new FsError(Errno.EINVAL, `unrecognised AWS bucket URL ${JSON.stringify(raw)}`);
+    const s3Label = labels[s3At] ?? 's3';
+    const rest = labels.slice(s3At + 1).filter((l) => l !== 'dualstack');
+    const region = s3Label.startsWith('s3-') ? s3Label.slice(3) : rest[0] !== 'amazonaws' ? rest[0] : undefined;
+    const vhostBucket = labels.slice(0, s3At).join('.');
+    if (vhostBucket !== '' && pathBucket === undefined) return done({ bucket: vhostBucket, region, forcePathStyle: false });
+    return done({ bucket: pathBucket, region, forcePathStyle: true });
+  }
+
+  if (host.endsWith('.aliyuncs.com')) {
+    // bucket.oss-<region>[-internal].aliyuncs.com (also with an `s3.` label before oss-)
+    const ossAt = labels.findIndex((l) => l.startsWith('oss-'));
+    if (ossAt < 0) throw new FsError(Errno.EINVAL, `unrecognised OSS bucket URL ${JSON.stringify(raw)}`);
+    const ossLabel = labels[ossAt] ?? '';
+    const region = ossLabel.slice(4).replace(/-internal$/, '');
+    const before = labels.slice(0, ossAt);
+    const bucket = pathBucket ?? before.filter((l, i) => !(l === 's3' && i === before.length - 1)).join('.');
+    return done({ bucket, region, endpoint: origin(labels.slice(ossAt).join('.')), forcePathStyle: false });
+  }
+
+  if (pathBucket !== undefined || storage.toLowerCase() === 'minio') {
+    return done({ bucket: pathBucket, endpoint: origin(host), forcePathStyle: true });
+  }
+  if (labels.length < 2) throw new FsError(Errno.EINVAL, `no bucket name in ${JSON.stringify(raw)}`);
+  return done({ bucket: labels[0], endpoint: origin(labels.slice(1).join('.')), forcePathStyle: false });
+}
+
+interface SdkErrorShape {
+  name?: string;
+  code?: string;
+  message?: string;
+  $metadata?: { httpStatusCode?: number };
+}
+
+const NETWORK_CODES = new Set(['ECONNRESET', 'ECONNREFUSED', 'ECONNABORTED', 'EPIPE', 'ETIMEDOUT', 'EAI_AGAIN', 'ENOTFOUND', 'EHOSTUNREACH', 'ENETUNREACH', 'ERR_STREAM_PREMATURE_CLOSE']);
+const DENIED = new Set(['AccessDenied', 'InvalidAccessKeyId', 'SignatureDoesNotMatch', 'InvalidToken', 'ExpiredToken', 'AllAccessDisabled', 'Forbidden']);
+
+/**
+ * The one place where SDK errors become errnos. EIO means transient (withRetry retries it):
+ * 5xx, SlowDown, RequestTimeout, timeouts and socket errors.
+ */
+export function s3Errno(err: unknown, op: string, bucket: string, key: string): FsError {
+  const e = (typeof err === 'object' && err !== null ? err : {}) as SdkErrorShape;
+  const status = e.$metadata?.httpStatusCode;
+  const name = e.name ?? '';
+  const where = `${op} s3://${bucket}/${key}`;
+  const opts = { cause: err };
+  if (name === 'NoSuchBucket') return new FsError(Errno.ENXIO, `${where}: bucket ${bucket} does not exist (NoSuchBucket)`, opts);
+  if (name === 'NoSuchKey' || name === 'NotFound' || status === 404) return new FsError(Errno.ENOENT, `${where}: no such object`, opts);
+  if (DENIED.has(name) || status === 403) {
+    return new FsError(Errno.EACCES, `${where}: access denied (${name || status}); check the access key, secret key and bucket policy`, opts);
+  }
+  if (name === 'KeyTooLongError') return new FsError(Errno.ENAMETOOLONG, where, opts);
+  if (name === 'SlowDown' || name === 'RequestTimeout' || name === 'TimeoutError' || (status !== undefined && status >= 500)) {
+    return new FsError(Errno.EIO, `${where}: ${name || `HTTP ${status}`}`, opts);
+  }
+  if ((e.code !== undefined && NETWORK_CODES.has(e.code)) || /socket hang up/i.test(e.message ?? '')) {
+    return new FsError(Errno.EIO, `${where}: ${e.code ?? e.message}`, opts);
+  }
+  if (status !== undefined && status >= 400) return new FsError(Errno.EINVAL, `${where}: ${name || `HTTP ${status}`}`, opts);
+  log.error({ err, op, bucket, key }, 'unexpected S3 error');
+  return new FsError(Errno.EIO, `${where}: ${e.message ?? String(err)}`, opts);
+}
+
+const PAGE_SIZE = 1000;
+
+interface SendOptions {
+  abortSignal?: AbortSignal;
+}
+
+export class S3ObjectStore implements ObjectStore {
+  readonly description: string;
+  readonly #bucket: string;
+  readonly #client: S3Client;
+  readonly #agents: (HttpAgent | HttpsAgent)[];
+
+  constructor(cfg: S3StoreConfig) {
+    this.#bucket = cfg.bucket;
+    this.description = `s3://${cfg.bucket}${cfg.endpoint === undefined ? ` (${cfg.region})` : ` (${cfg.endpoint})`}`;
+    const maxSockets = cfg.maxSockets ?? 64;
+    const httpAgent = new HttpAgent({ keepAlive: true, maxSockets, maxFreeSockets: maxSockets });
+    const httpsAgent = new HttpsAgent({ keepAlive: true, maxSockets, maxFreeSockets: maxSockets });
+    this.#agents = [httpAgent, httpsAgent];
+    const config: S3ClientConfig = {
+      region: cfg.region,
+      forcePathStyle: cfg.forcePathStyle,
+      maxAttempts: 1,
+      requestChecksumCalculation: 'WHEN_REQUIRED',
+      responseChecksumValidation: 'WHEN_REQUIRED',
+      requestHandler: new NodeHttpHandler({
+        httpAgent,
+        httpsAgent,
+        connectionTimeout: cfg.connectTimeoutMs ?? 10_000,
+        requestTimeout: cfg.requestTimeoutMs ?? 60_000,
+        throwOnRequestTimeout: true,
+      }),
+    };
+    if (cfg.endpoint !== undefined) config.endpoint = cfg.endpoint;
+    if (cfg.accessKey !== undefined && cfg.secretKey !== undefined) {
+      config.credentials = cfg.sessionToken === undefined
+        ? { accessKeyId: cfg.accessKey, secretAccessKey: cfg.secretKey }
+        : { accessKeyId: cfg.accessKey, secretAccessKey: cfg.secretKey, sessionToken: cfg.sessionToken };
+    }
+    this.#client = new S3Client(config);
+  }
+
+  async #call<T>(op: string, key: string, signal: AbortSignal | undefined, fn: (send: SendOptions) => Promise<T>): Promise<T> {
+    signal?.throwIfAborted();
+    try {
+      return await fn(signal === undefined ? {} : { abortSignal: signal });
+    } catch (err) {
+      if (signal?.aborted === true) throw signal.reason;
+      throw s3Errno(err, op, this.#bucket, key);
+    }
+  }
+
+  async get(key: string, range?: ByteRange, signal?: AbortSignal): Promise<Buffer> {
+    checkKey(key);
+    if (range !== undefined) {
+      checkRange(range, key);
+      if (range.length === 0) {
+        await this.head(key, signal);
+        return Buffer.alloc(0);
+      }
+    }
+    const input = { Bucket: this.#bucket, Key: key, ...(range === undefined ? {} : { Range: `bytes=${range.offset}-${range.offset + range.length - 1}` }) };
+    try {
+      return await this.#call('get', key, signal, async (send) => {
+        const out = await this.#client.send(new GetObjectCommand(input), send);
+        if (out.Body === undefined) return Buffer.alloc(0);
+        const bytes = await out.Body.transformToByteArray();
+        const buf = Buffer.from(bytes.buffer, bytes.byteOffset, bytes.byteLength);
+        if (range === undefined) return buf;
+        // Some servers answer more than asked (the whole object with 200, or a wider 206, as
+        // s3rver does for bytes=0-0): cut the requested window out of what came back.
+        const start = contentRangeStart(out.ContentRange);
+        const from = Math.max(0, range.offset - start);
+        return buf.subarray(Math.min(from, buf.length), Math.min(buf.length, from + range.length));
+      });
+    } catch (err) {
+      // 416: the range starts at or past the end of an existing object: a read past EOF is empty.
+      if (err instanceof FsError && err.errno === Errno.EINVAL && isInvalidRange(err.cause)) return Buffer.alloc(0);
+      throw err;
+    }
+  }
+
+  async put(key: string, body: Buffer, signal?: AbortSignal): Promise<void> {
+    checkKey(key);
+    await this.#call('put', key, signal, (send) =>
+      this.#client.send(new PutObjectCommand({ Bucket: this.#bucket, Key: key, Body: body, ContentLength: body.length }), send));
+  }
+
+  async delete(key: string, signal?: AbortSignal): Promise<void> {
+    checkKey(key);
+    try {
+      await this.#call('delete', key, signal, (send) =>
+        this.#client.send(new DeleteObjectCommand({ Bucket: this.#bucket, Key: key }), send));
+    } catch (err) {
+      if (err instanceof FsError && err.errno === Errno.ENOENT) return;
+      throw err;
+    }
+  }
+
+  async head(key: string, signal?: AbortSignal): Promise<{ size: number; mtime: Date }> {
+    checkKey(key);
+    const out = await this.#call('head', key, signal, (send) =>
+      this.#client.send(new HeadObjectCommand({ Bucket: this.#bucket, Key: key }), send));
+    return { size: out.ContentLength ?? 0, mtime: out.LastModified ?? new Date(0) };
+  }
+
+  /** Pages with StartAfter = last key seen (no continuation tokens: S3 clones differ on those). */
+  async *list(prefix: string, opts: ListOptions = {}): AsyncGenerator<ObjectInfo> {
+    let after = opts.startAfter;
+    let left = opts.limit ?? Infinity;
+    while (left > 0) {
+      const maxKeys = Math.min(PAGE_SIZE, left);
+      const input = { Bucket: this.#bucket, Prefix: prefix, MaxKeys: maxKeys, ...(after === undefined ? {} : { StartAfter: after }) };
+      const out = await this.#call('list', prefix, opts.signal, (send) =>
+        this.#client.send(new ListObjectsV2Command(input), send));
+      const contents = out.Contents ?? [];
+      for (const obj of contents) {
+        if (obj.Key === undefined) continue;
+        after = obj.Key;
+        left--;
+        yield { key: obj.Key, size: obj.Size ?? 0, mtime: obj.LastModified ?? new Date(0) };
+        if (left <= 0) return;
+      }
+      if (out.IsTruncated !== true || contents.length === 0) return;
+    }
+  }
+
+  async close(): Promise<void> {
+    this.#client.destroy();
+    for (const a of this.#agents) a.destroy();
+  }
+}
+
+/** First byte position of a `Content-Range: bytes a-b/n` header; 0 when absent (a 200 answer). */
+function contentRangeStart(header: string | undefined): number {
+  const m = header === undefined ? null : /^bytes (\d+)-/.exec(header);
+  return m?.[1] === undefined ? 0 : Number(m[1]);
+}
+
+function isInvalidRange(cause: unknown): boolean {
+  const e = (typeof cause === 'object' && cause !== null ? cause : {}) as SdkErrorShape;
+  return e.name === 'InvalidRange' || e.$metadata?.httpStatusCode === 416;
+}

@@ -1,0 +1,69 @@
+/**
+ * What the file backend adds to the conformance suite: the on-disk layout (bucket path
+ * concatenated with the key, spec §I), no way out of the root, atomic puts that leave no temp files.
+ */
+import assert from 'node:assert/strict';
+import { existsSync, mkdirSync, readdirSync, readFileSync, writeFileSync } from 'node:fs';
+import { FileObjectStore } from '../../src/storage/file.js';
+import { Errno } from '../../src/util/errno.js';
+import { tmpDir } from '../helpers/tmp.js';
+import { collect, rejectsWith } from './conformance/suite.js';
+
+describe('file object store', function () {
+  it('an object is the file <bucket><key>, the bucket path concatenated as given', async function () {
+    const dir = tmpDir('ferry-file-');
+    await new FileObjectStore(`${dir}/`).put('vol/chunks/0/0/1_0_3', Buffer.from('abc'));
+    assert.equal(readFileSync(`${dir}/vol/chunks/0/0/1_0_3`, 'utf8'), 'abc');
+    // Without a trailing slash the last path component and the key run together, as in JuiceFS.
+    await new FileObjectStore(`${dir}/jfs`).put('vol/x', Buffer.from('y'));
+    assert.equal(readFileSync(`${dir}/jfsvol/x`, 'utf8'), 'y');
+    assert.deepEqual((await collect(new FileObjectStore(`${dir}/jfs`).list(''))).map((o) => o.key), ['vol/x']);
+  });
+
+  it('keys that could leave the root or alias another key are EINVAL', async function () {
+    const store = new FileObjectStore(`${tmpDir('ferry-file-')}/`);
+    for (const key of ['../etc/passwd', 'a/../../b', '/abs/path', 'a//b', './a', 'a/./b', 'a/', 'a/..', '', 'nul\0byte']) {
+      await rejectsWith(store.put(key, Buffer.from('x')), Errno.EINVAL);
+      await rejectsWith(store.get(key), Errno.EINVAL);
+    }
+  });
+
+  it('a relative root is refused', function () {
+    assert.throws(() => new FileObjectStore('relative/dir/'), { errno: Errno.EINVAL });
+  });
+
+  it('a put leaves no temporary file behind, and listings skip those of a crashed put', async function () {
+    const dir = tmpDir('ferry-file-');
+    const store = new FileObjectStore(`${dir}/`);
+    await store.put('d/1_0_1', Buffer.from('1'));
+    await store.put('d/1_0_1', Buffer.from('2'));
+    assert.deepEqual(readdirSync(`${dir}/d`), ['1_0_1']);
+    writeFileSync(`${dir}/d/.2_0_1.ferry-tmp-0123456789abcdef`, 'partial');
+    assert.deepEqual((await collect(store.list('d/'))).map((o) => o.key), ['d/1_0_1']);
+  });
+
+  it('a name held by a directory is no object: get and head are ENOENT, put is EEXIST, delete is fine', async function () {
+    const dir = tmpDir('ferry-file-');
+    const store = new FileObjectStore(`${dir}/`);
+    await store.put('a/b/1_0_1', Buffer.from('x'));
+    await rejectsWith(store.get('a/b'), Errno.ENOENT);
+    await rejectsWith(store.get('a/b', { offset: 0, length: 1 }), Errno.ENOENT);
+    await rejectsWith(store.head('a/b'), Errno.ENOENT);
+    await rejectsWith(store.put('a/b', Buffer.from('y')), Errno.EEXIST);
+    await store.delete('a/b');
+    assert.ok(existsSync(`${dir}/a/b/1_0_1`));
+  });
+
+  it('a key below an existing object is ENOENT to read and EEXIST to write (declared limit of a file tree)', async function () {
+    const dir = tmpDir('ferry-file-');
+    mkdirSync(`${dir}/f`, { recursive: true });
+    writeFileSync(`${dir}/f/x`, 'file');
+    const store = new FileObjectStore(`${dir}/`);
+    await rejectsWith(store.get('f/x/y'), Errno.ENOENT);
+    await rejectsWith(store.head('f/x/y'), Errno.ENOENT);
+    await rejectsWith(store.put('f/x/y', Buffer.from('z')), Errno.EEXIST);
+    await rejectsWith(store.put('f/x/y/z', Buffer.from('z')), Errno.EEXIST);
+    await store.delete('f/x/y');
+    assert.equal(readFileSync(`${dir}/f/x`, 'utf8'), 'file');
+  });
+});

@@ -1,0 +1,91 @@
+import assert from 'node:assert/strict';
+import { encodeRecord, RecordDecoder, recordMark, RecordTooLargeError } from '../../../src/protocols/nfs/rpc/record-marking.js';
+
+const body = (n: number, seed = 0): Buffer => Buffer.from(Array.from({ length: n }, (_, i) => (i * 7 + seed) & 0xff));
+const cat = (parts: Buffer[]): Buffer => Buffer.concat(parts);
+
+describe('RPC record marking (RFC 5531 §11)', () => {
+  it('marks the last fragment with the top bit and the length in the low 31 bits', () => {
+    assert.equal(recordMark(8).toString('hex'), '80000008');
+    assert.equal(recordMark(8, false).toString('hex'), '00000008');
+    assert.equal(cat(encodeRecord(Buffer.from('abcd'))).toString('hex'), '80000004' + '61626364');
+  });
+
+  it('decodes one single-fragment record', () => {
+    const d = new RecordDecoder(1024);
+    const records = d.push(cat(encodeRecord(body(12))));
+    assert.deepEqual(records, [body(12)]);
+    assert.equal(d.idle, true);
+  });
+
+  it('reassembles a multi-fragment record', () => {
+    const b = body(1000);
+    const wire = cat(encodeRecord(b, 300));
+    assert.equal(wire.readUInt32BE(0), 300);
+    const d = new RecordDecoder(4096);
+    assert.deepEqual(d.push(wire), [b]);
+  });
+
+  it('accepts empty fragments, including an empty last fragment', () => {
+    const wire = cat([recordMark(0, false), recordMark(4, false), Buffer.from('wxyz'), recordMark(0, true)]);
+    assert.deepEqual(new RecordDecoder(64).push(wire), [Buffer.from('wxyz')]);
+  });
+
+  it('reassembles records split across many chunks, down to one byte per chunk', () => {
+    const records = [body(33, 1), body(100, 2), body(4, 3)];
+    const wire = cat(records.flatMap((r) => encodeRecord(r, 16)));
+    const d = new RecordDecoder(1024);
+    const got: Buffer[] = [];
+    for (let i = 0; i < wire.length; i++) got.push(...d.push(wire.subarray(i, i + 1)));
+    assert.deepEqual(got, records);
+    assert.equal(d.idle, true);
+  });
+
+  it('returns many records from one chunk, in order', () => {
+    const records = Array.from({ length: 50 }, (_, i) => body(4 * (i + 1), i));
+    const d = new RecordDecoder(1024);
+    assert.deepEqual(d.push(cat(records.flatMap((r) => encodeRecord(r)))), records);
+  });
+
+  it('splits chunks at odd places: header halves, fragment boundaries, record boundaries', () => {
+    const records = [body(20, 1), body(9 * 4, 2)];
+    const wire = cat(records.flatMap((r) => encodeRecord(r, 8)));
+    for (let cut = 1; cut < wire.length; cut++) {
+      const d = new RecordDecoder(1024);
+      const got = [...d.push(wire.subarray(0, cut)), ...d.push(wire.subarray(cut))];
+      assert.deepEqual(got, records, `cut at ${cut}`);
+    }
+  });
+
+  it('reports a partial record as not idle', () => {
+    const d = new RecordDecoder(64);
+    d.push(Buffer.from([0x80, 0, 0]));
+    assert.equal(d.idle, false);
+  });
+
+  it('throws RecordTooLargeError as soon as a fragment header pushes the record over the limit', () => {
+    const d = new RecordDecoder(100);
+    assert.throws(() => d.push(recordMark(101)), (e: unknown) => e instanceof RecordTooLargeError && e.recordBytes === 101);
+    const multi = new RecordDecoder(100);
+    multi.push(cat([recordMark(60, false), body(60)]));
+    assert.throws(() => multi.push(recordMark(41)), RecordTooLargeError);
+  });
+
+  it('accepts a record of exactly the limit', () => {
+    assert.deepEqual(new RecordDecoder(100).push(cat(encodeRecord(body(100)))), [body(100)]);
+  });
+
+  it('frames a body given as several buffers into fragments of the given size', () => {
+    const parts = [body(5, 1), body(7, 2), body(13, 3)];
+    const framed = encodeRecord(parts, 8);
+    assert.deepEqual(new RecordDecoder(64).push(cat(framed)), [cat(parts)]);
+    const marks = [];
+    const wire = cat(framed);
+    for (let pos = 0; pos < wire.length;) {
+      const m = wire.readUInt32BE(pos);
+      marks.push(m);
+      pos += 4 + (m & 0x7fffffff);
+    }
+    assert.deepEqual(marks, [8, 8, 8, 0x80000001]);
+  });
+});
