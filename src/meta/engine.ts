@@ -33,6 +33,8 @@ export interface MknodTxn {
   /** When the name exists: 'fail' throws EEXIST; 'return' returns it (create without O_EXCL). */
   onExist: 'fail' | 'return';
   now: Timespec;
+  /** Parent mtime/ctime are touched only when now - parent.mtime >= this (or its nlink changes); absent = always (spec §B.12). */
+  skipDirMtimeMs?: number;
 }
 
 export interface MknodResult {
@@ -61,6 +63,8 @@ export interface UnlinkTxn {
   sid: number;
   trash: TrashTarget | null;
   now: Timespec;
+  /** Parent mtime/ctime are touched only when now - parent.mtime >= this (or its nlink changes); absent = always (spec §B.12). */
+  skipDirMtimeMs?: number;
   /** rmdir: the entry must be an empty directory (ENOTDIR / ENOTEMPTY). */
   rmdir: boolean;
 }
@@ -96,6 +100,8 @@ export interface RenameTxn {
   /** Where a replaced destination goes when trash is on. */
   trash: TrashTarget | null;
   now: Timespec;
+  /** Parent mtime/ctime are touched only when now - parent.mtime >= this (or its nlink changes); absent = always (spec §B.12). */
+  skipDirMtimeMs?: number;
 }
 
 export interface RenameResult {
@@ -110,6 +116,8 @@ export interface LinkTxn {
   parent: Ino;
   name: Buffer;
   now: Timespec;
+  /** Parent mtime/ctime are touched only when now - parent.mtime >= this (or its nlink changes); absent = always (spec §B.12). */
+  skipDirMtimeMs?: number;
 }
 
 /** Resolved setattr: absolute values only ('now' already turned into a time). */

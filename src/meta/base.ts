@@ -1,0 +1,948 @@
+/**
+ * BaseMeta: the engine-agnostic half of the metadata layer (STYLE.md §2). Every check that does not
+ * depend on the backend happens here once: names, permissions, read-only, trash placement
+ * (spec §E.6), id batches (§B.4), unlinked-while-open files and sessions (§B.7, §B.9, §F), data
+ * release through the registered slice deleter, and the one access-log line per operation.
+ * It must not know any key or table: all state goes through MetaEngine's do* primitives.
+ */
+import { hostname } from 'node:os';
+import { randomUUID } from 'node:crypto';
+import { Errno, FsError, isFsError } from '../util/errno.js';
+import { logger as rootLogger, type Logger } from '../observability/logger.js';
+import type {
+  AclRule, Counters, DelFile, DirStats, MetaEngine, Quota, TrashTarget, UnlinkResult,
+} from './engine.js';
+import { RENAME_EXCHANGE, RENAME_NOREPLACE } from './engine.js';
+import type { FormatOptions, Meta, OpenResult, ReaddirOptions, SliceDeleter } from './meta.js';
+import {
+  type Attr, type ChunkIndex, type Credentials, type DirEntry, FileType, type Format, type Ino,
+  type SessionInfo, type SetAttrRequest, type SliceId, type SliceRecord, type StatFs, type Timespec,
+  CHUNK_SIZE, DIR_LENGTH, FLAG_APPEND, FLAG_IMMUTABLE, FLAG_SKIP_TRASH, MAX_SYMLINK_LENGTH, MODE_EXEC,
+  MODE_READ, MODE_WRITE, ROOT_INODE, TRASH_INODE, isTrashIno, toIno, toSliceId,
+} from './types.js';
+import { IdPool } from './id-pool.js';
+import {
+  TRASH_NAME, checkName, isDot, isDotDot, isDotOrDotDot, printableName, trashEntryName, trashHourName,
+} from './names.js';
+import { S_ISGID, S_ISUID, checkAccess, checkSticky, inGroup } from './permissions.js';
+import { MAX_META_VERSION, decodeSetting, encodeSetting, immutableChanges } from './setting.js';
+import { now } from './time.js';
+
+export interface BaseMetaOptions {
+  /** Refuse every change with EROFS and register no session. */
+  readOnly?: boolean;
+  logger?: Logger;
+  /** Inode ids reserved per engine round trip (default 1024). */
+  inodeBatch?: number;
+  /** Slice ids reserved per engine round trip (default 4096). */
+  sliceBatch?: number;
+  /** Parent mtime is touched only this often by creates/removes (spec §F; default 100 ms). */
+  skipDirMtimeMs?: number;
+}
+
+/** Attempts of one operation when the engine reports a changed precondition (EAGAIN). */
+const MAX_TRIES = 50;
+/** Entries per engine readdir page unless the caller asks otherwise. */
+const READDIR_BATCH = 1000;
+/** Statfs size reported when the volume has no Capacity (1 PiB). */
+const UNLIMITED_BYTES = 2 ** 50;
+/** Statfs free inodes reported when the volume has no Inodes quota. */
+const UNLIMITED_INODES = 10 * 2 ** 20;
+const DEFAULT_HEARTBEAT_SEC = 12;
+/** Files left in delfiles longer than this are released by whoever wins `lastCleanupFiles`. */
+const DELFILE_GRACE_SEC = 3600;
+const MAX_DEPTH = 10_000;
+
+const OWNER_ONLY_CHANGE = FLAG_IMMUTABLE | FLAG_APPEND;
+
+const sleep = (ms: number): Promise<void> => new Promise((r) => setTimeout(r, ms));
+
+export class BaseMeta implements Meta {
+  readonly #engine: MetaEngine;
+  readonly #readOnly: boolean;
+  readonly #log: Logger;
+  readonly #skipDirMtimeMs: number;
+  readonly #inodes: IdPool;
+  readonly #sliceIds: IdPool;
+  #setting: Format | null = null;
+  #sid = 0;
+  #sessionInfo: SessionInfo | null = null;
+  #heartbeatSec = DEFAULT_HEARTBEAT_SEC;
+  #timer: NodeJS.Timeout | null = null;
+  #beating: Promise<void> | null = null;
+  /** Open references of this process per inode (open()/release()). */
+  readonly #openCount = new Map<Ino, number>();
+  /** Inodes unlinked while open here; deleted on their last release(). */
+  readonly #sustained = new Set<Ino>();
+  /** Fire-and-forget work (data release), awaited by flushBackground(). */
+  readonly #background = new Set<Promise<void>>();
+  #deleter: SliceDeleter | null = null;
+
+  constructor(engine: MetaEngine, opts: BaseMetaOptions = {}) {
+    this.#engine = engine;
+    this.#readOnly = opts.readOnly ?? false;
+    this.#log = (opts.logger ?? rootLogger).child({ module: 'meta', engine: engine.kind });
+    this.#skipDirMtimeMs = opts.skipDirMtimeMs ?? 100;
+    this.#inodes = new IdPool((n) => engine.allocateIds('inode', n), opts.inodeBatch ?? 1024, 2n);
+    this.#sliceIds = new IdPool((n) => engine.allocateIds('slice', n), opts.sliceBatch ?? 4096, 1n);
+  }
+
+  get setting(): Format {
+    if (this.#setting === null) throw new FsError(Errno.EINVAL, 'volume setting not loaded (call load or format)');
+    return this.#setting;
+  }
+
+  get sid(): number {
+    return this.#sid;
+  }
+
+  get readOnly(): boolean {
+    return this.#readOnly;
+  }
+
+  // ---------------------------------------------------------------- plumbing
+
+  /** The access log: one debug line per operation with its errno and duration. */
+  async #op<T>(op: string, args: Record<string, unknown>, fn: () => Promise<T>): Promise<T> {
+    if (!this.#log.isLevelEnabled('debug')) return fn();
+    const start = process.hrtime.bigint();
+    const fields = (): Record<string, unknown> => {
+      const out: Record<string, unknown> = { op };
+      for (const [k, v] of Object.entries(args)) out[k] = Buffer.isBuffer(v) ? printableName(v) : typeof v === 'bigint' ? String(v) : v;
+      out['ms'] = Number(process.hrtime.bigint() - start) / 1e6;
+      return out;
+    };
+    try {
+      const r = await fn();
+      this.#log.debug(fields(), op);
+      return r;
+    } catch (err) {
+      this.#log.debug({ ...fields(), errno: isFsError(err) ? err.code : 'EIO' }, op);
+      throw err;
+    }
+  }
+
+  /** Re-runs `fn` (checks + transaction) while the engine says a precondition changed. */
+  async #retry<T>(what: string, fn: () => Promise<T>): Promise<T> {
+    for (let attempt = 1; ; attempt++) {
+      try {
+        return await fn();
+      } catch (err) {
+        if (!isFsError(err, Errno.EAGAIN) || attempt >= MAX_TRIES) throw err;
+        this.#log.debug({ what, attempt }, 'precondition changed, retrying');
+        await sleep(Math.floor(Math.random() * attempt * attempt));
+      }
+    }
+  }
+
+  #checkWritable(): void {
+    if (this.#readOnly) throw new FsError(Errno.EROFS, 'read-only');
+  }
+
+  #trashDays(): number {
+    return this.#setting?.TrashDays ?? 0;
+  }
+
+  #spawn(what: string, fn: () => Promise<void>): void {
+    const p: Promise<void> = fn()
+      .catch((err: unknown) => { this.#log.error({ err, what }, 'background job failed'); })
+      .finally(() => { this.#background.delete(p); });
+    this.#background.add(p);
+  }
+
+  /** Waits until every background job started so far (and those they start) has finished. */
+  async flushBackground(): Promise<void> {
+    while (this.#background.size > 0) await Promise.all([...this.#background]);
+  }
+
+  async #dirAttr(ino: Ino): Promise<Attr> {
+    const a = await this.#engine.doGetAttr(ino);
+    if (a.type !== FileType.Directory) throw new FsError(Errno.ENOTDIR, `inode ${ino}`);
+    return a;
+  }
+
+  /** Attr of a new inode under `parent` (mode & ~umask, setgid inheritance, skip-trash, tier). */
+  #newAttr(ctx: Credentials, parent: Ino, pattr: Attr, type: FileType, mode: number, umask: number, t: Timespec): Attr {
+    let m = mode & ~umask & 0o7777;
+    let gid = ctx.gid;
+    if ((pattr.mode & S_ISGID) !== 0) {
+      gid = pattr.gid;
+      if (type === FileType.Directory) m |= S_ISGID;
+      else if ((m & S_ISGID) !== 0 && (m & 0o010) !== 0 && ctx.uid !== 0 && !inGroup(ctx, gid)) m &= ~S_ISGID;
+    }
+    return {
+      flags: pattr.flags & FLAG_SKIP_TRASH,
+      type,
+      mode: m,
+      uid: ctx.uid,
+      gid,
+      atime: t.sec, atimeNs: t.nsec, mtime: t.sec, mtimeNs: t.nsec, ctime: t.sec, ctimeNs: t.nsec,
+      nlink: type === FileType.Directory ? 2 : 1,
+      length: type === FileType.Directory ? DIR_LENGTH : 0,
+      rdev: 0,
+      parent,
+      accessAclId: 0,
+      defaultAclId: 0,
+      tier: pattr.tier,
+    };
+  }
+
+  // ---------------------------------------------------------------- volume
+
+  async format(setting: Format, opts: FormatOptions = {}): Promise<Format> {
+    return this.#op('format', { name: setting.Name }, async () => {
+      this.#checkWritable();
+      if ((setting.MetaVersion ?? MAX_META_VERSION) > MAX_META_VERSION) {
+        throw new FsError(Errno.EINVAL, `MetaVersion ${setting.MetaVersion} > ${MAX_META_VERSION}`);
+      }
+      if (!Number.isInteger(setting.TrashDays) || setting.TrashDays < 0) throw new FsError(Errno.EINVAL, 'TrashDays');
+      const t = now();
+      const existing = await this.#engine.getSetting();
+      if (existing !== null) {
+        const old = decodeSetting(existing);
+        const changed = immutableChanges(old, setting);
+        if (changed.length > 0) throw new FsError(Errno.EEXIST, `cannot change ${changed.join(', ')} of volume ${old.Name}`);
+        if (opts.force !== true) {
+          this.#setting = old;
+          return old;
+        }
+        const merged: Format = { ...setting, UUID: old.UUID };
+        await this.#engine.doFormat(encodeSetting(merged), null, merged.TrashDays > 0 ? trashRootAttr(t) : null);
+        this.#setting = merged;
+        return merged;
+      }
+      const fresh: Format = {
+        ...setting,
+        UUID: setting.UUID === '' ? randomUUID() : setting.UUID,
+        Tiers: setting.Tiers ?? { 0: { ID: 0, StorageClass: setting.StorageClass ?? '', Tag: '' } },
+        MetaVersion: setting.MetaVersion ?? MAX_META_VERSION,
+      };
+      const root: Attr = { ...trashRootAttr(t), mode: 0o777 };
+      await this.#engine.doFormat(encodeSetting(fresh), root, fresh.TrashDays > 0 ? trashRootAttr(t) : null);
+      this.#setting = fresh;
+      return fresh;
+    });
+  }
+
+  async load(): Promise<Format> {
+    return this.#op('load', {}, async () => {
+      const json = await this.#engine.getSetting();
+      if (json === null) throw new FsError(Errno.ENOENT, 'volume is not formatted');
+      const f = decodeSetting(json);
+      if ((f.MetaVersion ?? 0) > MAX_META_VERSION) {
+        throw new FsError(Errno.EINVAL, `volume MetaVersion ${f.MetaVersion} is newer than ${MAX_META_VERSION}`);
+      }
+      this.#setting = f;
+      return f;
+    });
+  }
+
+  async statfs(_ctx: Credentials, _ino: Ino): Promise<StatFs> {
+    return this.#op('statfs', {}, async () => {
+      const c = await this.#engine.getCounters();
+      const capacity = this.#setting?.Capacity ?? 0;
+      const inodes = this.#setting?.Inodes ?? 0;
+      const totalBytes = capacity > 0 ? capacity : UNLIMITED_BYTES;
+      const usedBytes = Math.max(0, c.usedSpace);
+      const usedInodes = Math.max(0, c.usedInodes);
+      const availInodes = inodes > 0 ? Math.max(0, inodes - usedInodes) : UNLIMITED_INODES;
+      return {
+        totalBytes,
+        usedBytes,
+        availBytes: Math.max(0, totalBytes - usedBytes),
+        totalInodes: inodes > 0 ? inodes : usedInodes + availInodes,
+        usedInodes,
+        availInodes,
+      };
+    });
+  }
+
+  // ---------------------------------------------------------------- sessions
+
+  async newSession(info: Partial<SessionInfo>, heartbeatSec = DEFAULT_HEARTBEAT_SEC): Promise<number> {
+    return this.#op('newSession', {}, async () => {
+      if (this.#readOnly) return 0;
+      if (this.#sid !== 0) return this.#sid;
+      this.#heartbeatSec = Math.min(600, Math.max(1, heartbeatSec));
+      const full: SessionInfo = {
+        Version: '1.3.0-ferry',
+        HostName: hostname(),
+        MountPoint: 'ferry',
+        MountTime: new Date().toISOString(),
+        ProcessID: process.pid,
+        ...info,
+      };
+      this.#sessionInfo = full;
+      this.#sid = await this.#engine.doNewSession(full, now().sec + 5 * this.#heartbeatSec);
+      this.#timer = setInterval(() => { void this.heartbeat(); }, this.#heartbeatSec * 1000);
+      this.#timer.unref();
+      return this.#sid;
+    });
+  }
+
+  /**
+   * One heartbeat (also run by the timer): refresh the session, reload the setting, and run the
+   * cluster-wide jobs whose lease this node wins (spec §B.7, §B.11). Overlapping calls share one run.
+   */
+  heartbeat(): Promise<void> {
+    this.#beating ??= this.#beat().finally(() => { this.#beating = null; });
+    return this.#beating;
+  }
+
+  async #beat(): Promise<void> {
+    try {
+      const t = now().sec;
+      if (this.#sid !== 0 && this.#sessionInfo !== null) {
+        await this.#engine.doRefreshSession(this.#sid, this.#sessionInfo, t + 5 * this.#heartbeatSec);
+      }
+      const json = await this.#engine.getSetting();
+      if (json !== null) this.#setting = decodeSetting(json);
+      if (this.#readOnly) return;
+      if (await this.#engine.doSetIfSmall('lastCleanupSessions', t, Math.floor(0.9 * this.#heartbeatSec))) {
+        await this.cleanupStaleSessions();
+      }
+      if (this.#deleter !== null && await this.#engine.doSetIfSmall('lastCleanupFiles', t, 54 * 60)) {
+        const old = (await this.#engine.doListDelFiles(10_000)).filter((f) => f.expire < t - DELFILE_GRACE_SEC);
+        for (const f of old) await this.#releaseFile(f.ino);
+      }
+    } catch (err) {
+      this.#log.warn({ err, sid: this.#sid }, 'heartbeat failed');
+    }
+  }
+
+  /** Deletes the sustained inodes and records of every expired session but ours; returns how many. */
+  async cleanupStaleSessions(): Promise<number> {
+    this.#checkWritable();
+    const stale = (await this.#engine.doFindStaleSessions(now().sec, 1000)).filter((s) => s !== this.#sid);
+    if (stale.length === 0) return 0;
+    const all = await this.#engine.doListSessions();
+    for (const sid of stale) {
+      const sustained = all.find((s) => s.sid === sid)?.sustained ?? [];
+      for (const ino of sustained) await this.#deleteSustained(sid, ino);
+      await this.#engine.doRemoveSession(sid);
+      this.#log.info({ sid, sustained: sustained.length }, 'cleaned up stale session');
+    }
+    return stale.length;
+  }
+
+  async #deleteSustained(sid: number, ino: Ino): Promise<void> {
+    const df = await this.#engine.doDeleteSustained(sid, ino);
+    if (df !== null && this.#deleter !== null) this.#spawn(`release ${ino}`, () => this.#releaseFile(ino));
+  }
+
+  async closeSession(): Promise<void> {
+    return this.#op('closeSession', { sid: this.#sid }, async () => {
+      if (this.#timer !== null) clearInterval(this.#timer);
+      this.#timer = null;
+      if (this.#beating !== null) await this.#beating;
+      if (this.#sid === 0) return;
+      const sid = this.#sid;
+      for (const ino of this.#sustained) await this.#deleteSustained(sid, ino);
+      this.#sustained.clear();
+      const mine = (await this.#engine.doListSessions()).find((s) => s.sid === sid);
+      for (const ino of mine?.sustained ?? []) await this.#deleteSustained(sid, ino);
+      await this.#engine.doRemoveSession(sid);
+      this.#sid = 0;
+      this.#sessionInfo = null;
+    });
+  }
+
+  async close(): Promise<void> {
+    await this.closeSession();
+    await this.flushBackground();
+    await this.#engine.close();
+  }
+
+  // ---------------------------------------------------------------- lookups
+
+  async lookup(ctx: Credentials, parent: Ino, name: Buffer): Promise<{ ino: Ino; attr: Attr }> {
+    return this.#op('lookup', { parent, name }, async () => {
+      checkName(name);
+      const needParent = ctx.uid !== 0 || isDotOrDotDot(name);
+      const pattr = needParent ? await this.#dirAttr(parent) : null;
+      if (pattr !== null) checkAccess(ctx, pattr, MODE_EXEC);
+      if (pattr !== null && isDot(name)) return { ino: parent, attr: pattr };
+      if (pattr !== null && isDotDot(name)) {
+        const up = parentOf(parent, pattr);
+        return { ino: up, attr: up === parent ? pattr : await this.#engine.doGetAttr(up) };
+      }
+      if (parent === ROOT_INODE && name.equals(TRASH_NAME)) {
+        try {
+          return { ino: TRASH_INODE, attr: await this.#engine.doGetAttr(TRASH_INODE) };
+        } catch (err) {
+          if (!isFsError(err, Errno.ENOENT)) throw err;
+        }
+      }
+      const e = await this.#engine.doLookup(parent, name);
+      return { ino: e.ino, attr: e.attr };
+    });
+  }
+
+  async getattr(ino: Ino): Promise<Attr> {
+    return this.#op('getattr', { ino }, () => this.#engine.doGetAttr(ino));
+  }
+
+  async access(ctx: Credentials, ino: Ino, mask: number, attr?: Attr): Promise<void> {
+    return this.#op('access', { ino, mask }, async () => {
+      const a = attr ?? await this.#engine.doGetAttr(ino);
+      if (this.#readOnly && (mask & MODE_WRITE) !== 0 && a.type !== FileType.Fifo && a.type !== FileType.Socket
+        && a.type !== FileType.CharDev && a.type !== FileType.BlockDev) {
+        throw new FsError(Errno.EROFS, 'read-only');
+      }
+      checkAccess(ctx, a, mask);
+    });
+  }
+
+  async readlink(ino: Ino): Promise<Buffer> {
+    return this.#op('readlink', { ino }, () => this.#engine.doReadlink(ino));
+  }
+
+  // ---------------------------------------------------------------- creation
+
+  async #create(
+    ctx: Credentials, parent: Ino, name: Buffer, type: FileType, mode: number, umask: number,
+    extra: { rdev?: number; target?: Buffer; onExist: 'fail' | 'return' },
+  ): Promise<{ ino: Ino; attr: Attr; existing: boolean }> {
+    this.#checkWritable();
+    checkName(name);
+    if (isDotOrDotDot(name)) throw new FsError(Errno.EEXIST, printableName(name));
+    if (parent === ROOT_INODE && name.equals(TRASH_NAME)) throw new FsError(Errno.EPERM, '.trash is reserved');
+    if (isTrashIno(parent)) throw new FsError(Errno.EPERM, 'trash is read-only');
+    return this.#retry('create', async () => {
+      const pattr = await this.#dirAttr(parent);
+      checkAccess(ctx, pattr, MODE_WRITE | MODE_EXEC);
+      if ((pattr.flags & OWNER_ONLY_CHANGE) !== 0) throw new FsError(Errno.EPERM, 'parent is immutable or append-only');
+      const t = now();
+      const attr = this.#newAttr(ctx, parent, pattr, type, type === FileType.Symlink ? 0o777 : mode, type === FileType.Symlink ? 0 : umask, t);
+      if (extra.rdev !== undefined) attr.rdev = extra.rdev;
+      if (extra.target !== undefined) attr.length = extra.target.length;
+      const ino = toIno(await this.#inodes.take());
+      const r = await this.#engine.doMknod({
+        parent, name, ino, attr, onExist: extra.onExist, now: t, skipDirMtimeMs: this.#skipDirMtimeMs,
+        ...(extra.target !== undefined ? { symlinkTarget: extra.target } : {}),
+      });
+      return { ino: r.ino, attr: r.attr, existing: r.existing };
+    });
+  }
+
+  async mknod(ctx: Credentials, parent: Ino, name: Buffer, type: FileType, mode: number, umask: number, rdev = 0): Promise<{ ino: Ino; attr: Attr }> {
+    return this.#op('mknod', { parent, name, type, mode }, async () => {
+      if (type === FileType.Directory || type === FileType.Symlink || !(type in FileType)) {
+        throw new FsError(Errno.EINVAL, `mknod of type ${type}`);
+      }
+      if ((type === FileType.CharDev || type === FileType.BlockDev) && ctx.uid !== 0) {
+        throw new FsError(Errno.EPERM, 'only root creates devices');
+      }
+      const r = await this.#create(ctx, parent, name, type, mode, umask, { rdev, onExist: 'fail' });
+      return { ino: r.ino, attr: r.attr };
+    });
+  }
+
+  async create(ctx: Credentials, parent: Ino, name: Buffer, mode: number, umask: number, exclusive: boolean): Promise<{ ino: Ino; attr: Attr; created: boolean }> {
+    return this.#op('create', { parent, name, mode, exclusive }, async () => {
+      this.#checkWritable();
+      checkName(name);
+      if (!exclusive) {
+        const found = await this.#lookupOrNull(parent, name);
+        if (found !== null) return this.#openExisting(ctx, found);
+      }
+      const r = await this.#create(ctx, parent, name, FileType.File, mode, umask, { onExist: exclusive ? 'fail' : 'return' });
+      if (r.existing) return this.#openExisting(ctx, r);
+      return { ino: r.ino, attr: r.attr, created: true };
+    });
+  }
+
+  async #lookupOrNull(parent: Ino, name: Buffer): Promise<{ ino: Ino; attr: Attr } | null> {
+    try {
+      const e = await this.#engine.doLookup(parent, name);
+      return { ino: e.ino, attr: e.attr };
+    } catch (err) {
+      if (isFsError(err, Errno.ENOENT)) return null;
+      throw err;
+    }
+  }
+
+  #openExisting(ctx: Credentials, e: { ino: Ino; attr: Attr }): { ino: Ino; attr: Attr; created: boolean } {
+    if (e.attr.type === FileType.Directory) throw new FsError(Errno.EISDIR, `inode ${e.ino}`);
+    checkAccess(ctx, e.attr, MODE_WRITE);
+    return { ino: e.ino, attr: e.attr, created: false };
+  }
+
+  async mkdir(ctx: Credentials, parent: Ino, name: Buffer, mode: number, umask: number): Promise<{ ino: Ino; attr: Attr }> {
+    return this.#op('mkdir', { parent, name, mode }, async () => {
+      const r = await this.#create(ctx, parent, name, FileType.Directory, mode, umask, { onExist: 'fail' });
+      return { ino: r.ino, attr: r.attr };
+    });
+  }
+
+  async symlink(ctx: Credentials, parent: Ino, name: Buffer, target: Buffer): Promise<{ ino: Ino; attr: Attr }> {
+    return this.#op('symlink', { parent, name, target }, async () => {
+      if (target.length === 0) throw new FsError(Errno.ENOENT, 'empty symlink target');
+      if (target.length > MAX_SYMLINK_LENGTH) throw new FsError(Errno.ENAMETOOLONG, `target of ${target.length} bytes`);
+      if (target.includes(0)) throw new FsError(Errno.EINVAL, 'NUL in symlink target');
+      const r = await this.#create(ctx, parent, name, FileType.Symlink, 0o777, 0, { target, onExist: 'fail' });
+      return { ino: r.ino, attr: r.attr };
+    });
+  }
+
+  async link(ctx: Credentials, ino: Ino, parent: Ino, name: Buffer): Promise<Attr> {
+    return this.#op('link', { ino, parent, name }, async () => {
+      this.#checkWritable();
+      checkName(name);
+      if (isDotOrDotDot(name)) throw new FsError(Errno.EEXIST, printableName(name));
+      if (parent === ROOT_INODE && name.equals(TRASH_NAME)) throw new FsError(Errno.EPERM, '.trash is reserved');
+      if (isTrashIno(parent)) throw new FsError(Errno.EPERM, 'trash is read-only');
+      return this.#retry('link', async () => {
+        const attr = await this.#engine.doGetAttr(ino);
+        if (attr.type === FileType.Directory) throw new FsError(Errno.EPERM, 'hard link to a directory');
+        if ((attr.flags & OWNER_ONLY_CHANGE) !== 0) throw new FsError(Errno.EPERM, 'immutable or append-only');
+        const pattr = await this.#dirAttr(parent);
+        checkAccess(ctx, pattr, MODE_WRITE | MODE_EXEC);
+        return this.#engine.doLink({ ino, parent, name, now: now(), skipDirMtimeMs: this.#skipDirMtimeMs });
+      });
+    });
+  }
+
+  // ---------------------------------------------------------------- removal
+
+  async unlink(ctx: Credentials, parent: Ino, name: Buffer): Promise<void> {
+    return this.#op('unlink', { parent, name }, async () => {
+      this.#checkWritable();
+      checkName(name);
+      if (isDotOrDotDot(name)) throw new FsError(Errno.EISDIR, printableName(name));
+      if (parent === ROOT_INODE && name.equals(TRASH_NAME)) throw new FsError(Errno.EPERM, '.trash is reserved');
+      await this.#remove(ctx, parent, name, false);
+    });
+  }
+
+  async rmdir(ctx: Credentials, parent: Ino, name: Buffer): Promise<void> {
+    return this.#op('rmdir', { parent, name }, async () => {
+      this.#checkWritable();
+      checkName(name);
+      if (isDot(name)) throw new FsError(Errno.EINVAL, 'rmdir .');
+      if (isDotDot(name)) throw new FsError(Errno.ENOTEMPTY, 'rmdir ..');
+      if (parent === ROOT_INODE && name.equals(TRASH_NAME)) throw new FsError(Errno.EPERM, '.trash is reserved');
+      await this.#remove(ctx, parent, name, true);
+    });
+  }
+
+  async #remove(ctx: Credentials, parent: Ino, name: Buffer, rmdir: boolean): Promise<void> {
+    const r = await this.#retry(rmdir ? 'rmdir' : 'unlink', async () => {
+      const pattr = await this.#dirAttr(parent);
+      checkAccess(ctx, pattr, MODE_WRITE | MODE_EXEC);
+      const child = await this.#engine.doLookup(parent, name);
+      if (rmdir && child.type !== FileType.Directory) throw new FsError(Errno.ENOTDIR, printableName(name));
+      if (!rmdir && child.type === FileType.Directory) throw new FsError(Errno.EISDIR, printableName(name));
+      checkSticky(ctx, pattr, child.attr);
+      if ((child.attr.flags & OWNER_ONLY_CHANGE) !== 0 || (pattr.flags & OWNER_ONLY_CHANGE) !== 0) {
+        throw new FsError(Errno.EPERM, 'immutable or append-only');
+      }
+      const t = now();
+      return this.#engine.doUnlink({
+        parent, name, expectIno: child.ino, rmdir, now: t, sid: this.#sid,
+        keepOpen: child.type === FileType.File && this.isOpen(child.ino),
+        trash: await this.#trashTarget(parent, child.ino, name, child.attr, t),
+        skipDirMtimeMs: this.#skipDirMtimeMs,
+      });
+    });
+    this.#afterRemoval(r);
+  }
+
+  #afterRemoval(r: UnlinkResult): void {
+    if (r.sustained) {
+      this.#sustained.add(r.ino);
+    } else if (r.deleted && r.type === FileType.File && this.#deleter !== null) {
+      this.#spawn(`release ${r.ino}`, () => this.#releaseFile(r.ino));
+    }
+  }
+
+  /** Where a removed entry goes: null for a real delete (trash off, inside trash, skip-trash). */
+  async #trashTarget(parent: Ino, ino: Ino, name: Buffer, attr: Attr, t: Timespec): Promise<TrashTarget | null> {
+    if (this.#trashDays() <= 0 || isTrashIno(parent) || (attr.flags & FLAG_SKIP_TRASH) !== 0) return null;
+    return { dir: await this.#trashDir(t), name: trashEntryName(parent, ino, name) };
+  }
+
+  /** The current hour's trash sub-directory, created on demand (spec §E.6). */
+  async #trashDir(t: Timespec): Promise<Ino> {
+    const name = trashHourName(t.sec);
+    const found = await this.#lookupOrNull(TRASH_INODE, name);
+    if (found !== null) return found.ino;
+    const ino = toIno(TRASH_INODE + BigInt(await this.#engine.nextTrashId()));
+    const r = await this.#engine.doMknod({
+      parent: TRASH_INODE, name, ino, attr: { ...trashRootAttr(t), parent: TRASH_INODE }, onExist: 'return', now: t,
+      skipDirMtimeMs: this.#skipDirMtimeMs,
+    });
+    return r.ino;
+  }
+
+  // ---------------------------------------------------------------- rename
+
+  async rename(ctx: Credentials, srcParent: Ino, srcName: Buffer, dstParent: Ino, dstName: Buffer, flags = 0): Promise<{ ino: Ino; attr: Attr }> {
+    return this.#op('rename', { srcParent, srcName, dstParent, dstName, flags }, async () => {
+      this.#checkWritable();
+      if ((flags & ~(RENAME_NOREPLACE | RENAME_EXCHANGE)) !== 0 || flags === (RENAME_NOREPLACE | RENAME_EXCHANGE)) {
+        throw new FsError(Errno.EINVAL, `rename flags ${flags}`);
+      }
+      checkName(srcName);
+      checkName(dstName);
+      if (isDotOrDotDot(srcName) || isDotOrDotDot(dstName)) throw new FsError(Errno.EINVAL, 'rename of . or ..');
+      if ((srcParent === ROOT_INODE && srcName.equals(TRASH_NAME)) || (dstParent === ROOT_INODE && dstName.equals(TRASH_NAME))) {
+        throw new FsError(Errno.EPERM, '.trash is reserved');
+      }
+      if (isTrashIno(dstParent)) throw new FsError(Errno.EPERM, 'trash is read-only');
+      const r = await this.#retry('rename', () => this.#renameOnce(ctx, srcParent, srcName, dstParent, dstName, flags));
+      if (r.replaced !== null) this.#afterRemoval(r.replaced);
+      return { ino: r.ino, attr: r.attr };
+    });
+  }
+
+  async #renameOnce(ctx: Credentials, srcParent: Ino, srcName: Buffer, dstParent: Ino, dstName: Buffer, flags: number):
+  Promise<{ ino: Ino; attr: Attr; replaced: UnlinkResult | null }> {
+    const spattr = await this.#dirAttr(srcParent);
+    const dpattr = srcParent === dstParent ? spattr : await this.#dirAttr(dstParent);
+    checkAccess(ctx, spattr, MODE_WRITE | MODE_EXEC);
+    if (dstParent !== srcParent) checkAccess(ctx, dpattr, MODE_WRITE | MODE_EXEC);
+    const src = await this.#engine.doLookup(srcParent, srcName);
+    checkSticky(ctx, spattr, src.attr);
+    if (srcParent === dstParent && srcName.equals(dstName)) return { ino: src.ino, attr: src.attr, replaced: null };
+    const dst = await this.#lookupOrNull(dstParent, dstName);
+    if (dst !== null && dst.ino === src.ino) return { ino: src.ino, attr: src.attr, replaced: null };
+    const exchange = (flags & RENAME_EXCHANGE) !== 0;
+    if (dst !== null && (flags & RENAME_NOREPLACE) !== 0) throw new FsError(Errno.EEXIST, printableName(dstName));
+    if (dst === null && exchange) throw new FsError(Errno.ENOENT, printableName(dstName));
+    if (dst !== null) {
+      checkSticky(ctx, dpattr, dst.attr);
+      if (!exchange && src.type === FileType.Directory && dst.attr.type !== FileType.Directory) throw new FsError(Errno.ENOTDIR, printableName(dstName));
+      if (!exchange && src.type !== FileType.Directory && dst.attr.type === FileType.Directory) throw new FsError(Errno.EISDIR, printableName(dstName));
+    }
+    if ((src.attr.flags & OWNER_ONLY_CHANGE) !== 0 || (dst !== null && (dst.attr.flags & OWNER_ONLY_CHANGE) !== 0)) {
+      throw new FsError(Errno.EPERM, 'immutable or append-only');
+    }
+    if (srcParent !== dstParent) {
+      if (src.type === FileType.Directory) {
+        await this.#checkNotAncestor(src.ino, dstParent);
+        checkAccess(ctx, src.attr, MODE_WRITE);
+      }
+      if (exchange && dst !== null && dst.attr.type === FileType.Directory) {
+        await this.#checkNotAncestor(dst.ino, srcParent);
+        checkAccess(ctx, dst.attr, MODE_WRITE);
+      }
+    }
+    const t = now();
+    const trash = dst !== null && !exchange ? await this.#trashTarget(dstParent, dst.ino, dstName, dst.attr, t) : null;
+    return this.#engine.doRename({
+      srcParent, srcName, dstParent, dstName, flags, expectSrcIno: src.ino, expectDstIno: dst?.ino ?? null,
+      dstKeepOpen: dst !== null && !exchange && dst.attr.type === FileType.File && this.isOpen(dst.ino),
+      sid: this.#sid, trash, now: t, skipDirMtimeMs: this.#skipDirMtimeMs,
+    });
+  }
+
+  /** EINVAL when `dir` is `ino` or one of its ancestors (moving a directory into its own subtree). */
+  async #checkNotAncestor(dir: Ino, ino: Ino): Promise<void> {
+    let cur = ino;
+    for (let depth = 0; depth < MAX_DEPTH; depth++) {
+      if (cur === dir) throw new FsError(Errno.EINVAL, `inode ${dir} is an ancestor of ${ino}`);
+      if (cur === ROOT_INODE || isTrashIno(cur)) return;
+      const a = await this.#engine.doGetAttr(cur);
+      if (a.parent === 0n || a.parent === cur) return;
+      cur = a.parent;
+    }
+    throw new FsError(Errno.ELOOP, `ancestors of ${ino}`);
+  }
+
+  // ---------------------------------------------------------------- readdir
+
+  readdir(ctx: Credentials, ino: Ino, opts: ReaddirOptions = {}): AsyncIterable<DirEntry> {
+    const batch = Math.max(1, opts.batchSize ?? READDIR_BATCH);
+    return { [Symbol.asyncIterator]: () => this.#listDir(ctx, ino, opts.after ?? 0n, opts.plus ?? false, batch) };
+  }
+
+  /** `.` (cookie 1), `..` (cookie 2), then engine pages with cookie = engine position + 2, fetched on demand. */
+  async *#listDir(ctx: Credentials, ino: Ino, after: bigint, plus: boolean, batch: number): AsyncGenerator<DirEntry> {
+    const attr = await this.#op('readdir', { ino, after, plus }, async () => {
+      const a = await this.#dirAttr(ino);
+      checkAccess(ctx, a, MODE_READ);
+      return a;
+    });
+    if (after < 1n) yield withAttr({ name: Buffer.from('.'), ino, type: FileType.Directory, cookie: 1n }, plus ? attr : undefined);
+    if (after < 2n) {
+      const up = parentOf(ino, attr);
+      const upAttr = plus ? (up === ino ? attr : await this.#engine.doGetAttr(up)) : undefined;
+      yield withAttr({ name: Buffer.from('..'), ino: up, type: FileType.Directory, cookie: 2n }, upAttr);
+    }
+    let pos = after > 2n ? after - 2n : 0n;
+    for (;;) {
+      const page = await this.#engine.doReaddir(ino, pos, batch, plus);
+      for (const e of page.entries) {
+        pos = e.cookie;
+        yield { ...e, cookie: e.cookie + 2n };
+      }
+      if (!page.more || page.entries.length === 0) return;
+    }
+  }
+
+  // ---------------------------------------------------------------- attributes
+
+  async setattr(ctx: Credentials, ino: Ino, req: SetAttrRequest): Promise<Attr> {
+    return this.#op('setattr', { ino, ...req }, async () => {
+      this.#checkWritable();
+      const attr = await this.#engine.doGetAttr(ino);
+      if (isTrashIno(ino) || isTrashIno(attr.parent)) throw new FsError(Errno.EPERM, 'trash is read-only');
+      const root = ctx.uid === 0;
+      const owner = root || ctx.uid === attr.uid;
+      const t = now();
+      const txn: { mode?: number; uid?: number; gid?: number; atime?: Timespec; mtime?: Timespec; flags?: number } = {};
+      if ((attr.flags & FLAG_IMMUTABLE) !== 0 && (req.flags === undefined || !root)) throw new FsError(Errno.EPERM, 'immutable');
+      if (req.flags !== undefined && req.flags !== attr.flags) {
+        if (!owner) throw new FsError(Errno.EPERM, 'flags: not owner');
+        if (!root && ((req.flags ^ attr.flags) & OWNER_ONLY_CHANGE) !== 0) throw new FsError(Errno.EPERM, 'immutable/append needs root');
+        txn.flags = req.flags;
+      }
+      if (req.uid !== undefined && !root && (req.uid !== attr.uid || ctx.uid !== attr.uid)) throw new FsError(Errno.EPERM, 'chown: not root');
+      if (req.gid !== undefined && !root && (ctx.uid !== attr.uid || (req.gid !== attr.gid && !inGroup(ctx, req.gid)))) {
+        throw new FsError(Errno.EPERM, 'chgrp: not owner or not a member');
+      }
+      if (req.uid !== undefined && req.uid !== attr.uid) txn.uid = req.uid;
+      if (req.gid !== undefined && req.gid !== attr.gid) txn.gid = req.gid;
+      let mode = attr.mode;
+      if (req.mode !== undefined) {
+        if (!owner) throw new FsError(Errno.EPERM, 'chmod: not owner');
+        mode = req.mode & 0o7777;
+        if (!root && (mode & S_ISGID) !== 0 && !inGroup(ctx, req.gid ?? attr.gid)) mode &= ~S_ISGID;
+        txn.mode = mode;
+      }
+      if ((txn.uid !== undefined || txn.gid !== undefined) && !root && attr.type !== FileType.Directory && (mode & (S_ISUID | S_ISGID)) !== 0) {
+        txn.mode = mode & ~(S_ISUID | S_ISGID);
+      }
+      for (const which of ['atime', 'mtime'] as const) {
+        const v = req[which];
+        if (v === undefined) continue;
+        if (v === 'now') {
+          if (!owner) checkAccess(ctx, attr, MODE_WRITE);
+          txn[which] = t;
+        } else {
+          if (!owner) throw new FsError(Errno.EPERM, `${which}: not owner`);
+          txn[which] = v;
+        }
+      }
+      if (req.size !== undefined) this.#checkTruncate(ctx, attr, req.size);
+      let out = attr;
+      if (Object.keys(txn).length > 0) out = await this.#engine.doSetAttr({ ino, ...txn, now: t });
+      if (req.size !== undefined) out = await this.#engine.doTruncate({ ino, length: req.size, now: now() });
+      return out;
+    });
+  }
+
+  #checkTruncate(ctx: Credentials, attr: Attr, size: number): void {
+    if (attr.type === FileType.Directory) throw new FsError(Errno.EISDIR, 'truncate of a directory');
+    if (attr.type !== FileType.File) throw new FsError(Errno.EINVAL, 'truncate of a non-file');
+    if (!Number.isSafeInteger(size) || size < 0) throw new FsError(size < 0 ? Errno.EINVAL : Errno.EFBIG, `size ${size}`);
+    if ((attr.flags & OWNER_ONLY_CHANGE) !== 0) throw new FsError(Errno.EPERM, 'immutable or append-only');
+    checkAccess(ctx, attr, MODE_WRITE);
+  }
+
+  // ---------------------------------------------------------------- open files
+
+  async open(ctx: Credentials, ino: Ino, mask: number): Promise<OpenResult> {
+    return this.#op('open', { ino, mask }, async () => {
+      const attr = await this.#engine.doGetAttr(ino);
+      if ((mask & MODE_WRITE) !== 0) {
+        if (attr.type === FileType.Directory) throw new FsError(Errno.EISDIR, `inode ${ino}`);
+        this.#checkWritable();
+        if (isTrashIno(ino) || isTrashIno(attr.parent)) throw new FsError(Errno.EPERM, 'trash is read-only');
+        if ((attr.flags & FLAG_IMMUTABLE) !== 0) throw new FsError(Errno.EPERM, 'immutable');
+      }
+      checkAccess(ctx, attr, mask);
+      this.#openCount.set(ino, (this.#openCount.get(ino) ?? 0) + 1);
+      return { attr };
+    });
+  }
+
+  async release(ino: Ino): Promise<void> {
+    return this.#op('release', { ino }, async () => {
+      const n = this.#openCount.get(ino) ?? 0;
+      if (n > 1) {
+        this.#openCount.set(ino, n - 1);
+        return;
+      }
+      this.#openCount.delete(ino);
+      if (this.#sustained.delete(ino)) await this.#deleteSustained(this.#sid, ino);
+    });
+  }
+
+  isOpen(ino: Ino): boolean {
+    return (this.#openCount.get(ino) ?? 0) > 0;
+  }
+
+  // ---------------------------------------------------------------- xattrs
+
+  async getxattr(ctx: Credentials, ino: Ino, name: Buffer): Promise<Buffer> {
+    return this.#op('getxattr', { ino, name }, async () => {
+      checkXattrName(name);
+      checkAccess(ctx, await this.#engine.doGetAttr(ino), MODE_READ);
+      return this.#engine.doGetXattr(ino, name);
+    });
+  }
+
+  async setxattr(ctx: Credentials, ino: Ino, name: Buffer, value: Buffer, flags: number): Promise<void> {
+    return this.#op('setxattr', { ino, name, flags }, async () => {
+      this.#checkWritable();
+      checkXattrName(name);
+      if (value.length > 65536) throw new FsError(Errno.ERANGE, `xattr value of ${value.length} bytes`);
+      if (flags !== 0 && flags !== 1 && flags !== 2) throw new FsError(Errno.EINVAL, `xattr flags ${flags}`);
+      const attr = await this.#engine.doGetAttr(ino);
+      if ((attr.flags & OWNER_ONLY_CHANGE) !== 0) throw new FsError(Errno.EPERM, 'immutable or append-only');
+      checkAccess(ctx, attr, MODE_WRITE);
+      await this.#engine.doSetXattr(ino, name, value, flags);
+    });
+  }
+
+  async listxattr(_ctx: Credentials, ino: Ino): Promise<Buffer[]> {
+    return this.#op('listxattr', { ino }, async () => {
+      await this.#engine.doGetAttr(ino);
+      return this.#engine.doListXattr(ino);
+    });
+  }
+
+  async removexattr(ctx: Credentials, ino: Ino, name: Buffer): Promise<void> {
+    return this.#op('removexattr', { ino, name }, async () => {
+      this.#checkWritable();
+      checkXattrName(name);
+      const attr = await this.#engine.doGetAttr(ino);
+      if ((attr.flags & OWNER_ONLY_CHANGE) !== 0) throw new FsError(Errno.EPERM, 'immutable or append-only');
+      checkAccess(ctx, attr, MODE_WRITE);
+      await this.#engine.doRemoveXattr(ino, name);
+    });
+  }
+
+  // ---------------------------------------------------------------- data
+
+  async readSlices(ino: Ino, indx: ChunkIndex): Promise<SliceRecord[]> {
+    return this.#op('readSlices', { ino, indx }, () => this.#engine.doReadSlices(ino, indx));
+  }
+
+  async newSliceId(): Promise<SliceId> {
+    this.#checkWritable();
+    return toSliceId(await this.#sliceIds.take());
+  }
+
+  async writeSlice(ino: Ino, indx: ChunkIndex, slice: SliceRecord, mtime: Timespec): Promise<Attr> {
+    return this.#op('writeSlice', { ino, indx, id: slice.id, pos: slice.pos, len: slice.len }, async () => {
+      this.#checkWritable();
+      if (!Number.isInteger(indx) || indx < 0 || slice.len <= 0 || slice.pos < 0 || slice.pos + slice.len > CHUNK_SIZE
+        || (slice.id !== 0n && slice.off + slice.len > slice.size)) {
+        throw new FsError(Errno.EINVAL, `slice ${slice.id} pos ${slice.pos} len ${slice.len} size ${slice.size}`);
+      }
+      const r = await this.#engine.doWriteSlice({ ino, indx, slice, mtime, now: now() });
+      return r.attr;
+    });
+  }
+
+  async cloneRange(ctx: Credentials, src: Ino, srcOff: number, dst: Ino, dstOff: number, length: number): Promise<Attr> {
+    return this.#op('cloneRange', { src, srcOff, dst, dstOff, length }, async () => {
+      this.#checkWritable();
+      if (![srcOff, dstOff, length].every((n) => Number.isSafeInteger(n) && n >= 0)) throw new FsError(Errno.EINVAL, 'clone range');
+      if (src === dst && srcOff < dstOff + length && dstOff < srcOff + length) throw new FsError(Errno.EINVAL, 'overlapping clone');
+      const sattr = await this.#engine.doGetAttr(src);
+      const dattr = src === dst ? sattr : await this.#engine.doGetAttr(dst);
+      for (const a of [sattr, dattr]) {
+        if (a.type === FileType.Directory) throw new FsError(Errno.EISDIR, 'clone of a directory');
+        if (a.type !== FileType.File) throw new FsError(Errno.EINVAL, 'clone of a non-file');
+      }
+      if (isTrashIno(dattr.parent)) throw new FsError(Errno.EPERM, 'trash is read-only');
+      if ((dattr.flags & OWNER_ONLY_CHANGE) !== 0) throw new FsError(Errno.EPERM, 'immutable or append-only');
+      checkAccess(ctx, sattr, MODE_READ);
+      checkAccess(ctx, dattr, MODE_WRITE);
+      return this.#engine.doCloneRange({ src, srcOff, dst, dstOff, length, now: now() });
+    });
+  }
+
+  onDeleteSlice(deleter: SliceDeleter): void {
+    this.#deleter = deleter;
+  }
+
+  async releaseDeletedFiles(limit = 1000): Promise<number> {
+    return this.#op('releaseDeletedFiles', { limit }, async () => {
+      this.#checkWritable();
+      if (this.#deleter === null) throw new FsError(Errno.EINVAL, 'no slice deleter registered (onDeleteSlice)');
+      const files = await this.#engine.doListDelFiles(limit);
+      for (const f of files) await this.#releaseFile(f.ino);
+      return files.length;
+    });
+  }
+
+  /** Drops every chunk of a deleted file, deletes unreferenced slices, then forgets the delfiles entry (spec §E.5). */
+  async #releaseFile(ino: Ino): Promise<void> {
+    const deleter = this.#deleter;
+    if (deleter === null) return;
+    for (const indx of await this.#engine.doListChunks(ino)) {
+      for (const s of await this.#engine.doDropChunk(ino, indx)) {
+        await deleter(s.id, s.size);
+        await this.#engine.doForgetSlice(s.id, s.size);
+      }
+    }
+    await this.#engine.doRemoveDelFile(ino);
+  }
+
+  // ---------------------------------------------------------------- read-only views
+
+  counters(): Promise<Counters> {
+    return this.#engine.getCounters();
+  }
+
+  dirStats(ino: Ino): Promise<DirStats | null> {
+    return this.#engine.doGetDirStats(ino);
+  }
+
+  dirQuotas(): Promise<Map<Ino, Quota>> {
+    return this.#engine.doGetDirQuotas();
+  }
+
+  userGroupQuotas(kind: 'user' | 'group'): Promise<Map<number, Quota>> {
+    return this.#engine.doGetUserGroupQuotas(kind);
+  }
+
+  acl(id: number): Promise<AclRule | null> {
+    return this.#engine.doGetAcl(id);
+  }
+
+  listChunks(ino: Ino): Promise<ChunkIndex[]> {
+    return this.#engine.doListChunks(ino);
+  }
+
+  sliceRefs(id: SliceId, size: number): Promise<number> {
+    return this.#engine.doSliceRefs(id, size);
+  }
+
+  delFiles(limit = 1000): Promise<DelFile[]> {
+    return this.#engine.doListDelFiles(limit);
+  }
+
+  sessions(): Promise<{ sid: number; expire: number; info: SessionInfo | null; sustained: Ino[] }[]> {
+    return this.#engine.doListSessions();
+  }
+}
+
+/** Attr of a root-owned directory with mode 0555 under the root: the trash root and its sub-directories. */
+function trashRootAttr(t: Timespec): Attr {
+  return {
+    flags: 0, type: FileType.Directory, mode: 0o555, uid: 0, gid: 0,
+    atime: t.sec, atimeNs: t.nsec, mtime: t.sec, mtimeNs: t.nsec, ctime: t.sec, ctimeNs: t.nsec,
+    nlink: 2, length: DIR_LENGTH, rdev: 0, parent: ROOT_INODE, accessAclId: 0, defaultAclId: 0, tier: 0,
+  };
+}
+
+/** `..` of a directory: its parent, the root for the root and the trash root. */
+function parentOf(ino: Ino, attr: Attr): Ino {
+  if (ino === ROOT_INODE || ino === TRASH_INODE || attr.parent === 0n) return ROOT_INODE;
+  return attr.parent;
+}
+
+function withAttr(e: DirEntry, attr: Attr | undefined): DirEntry {
+  return attr === undefined ? e : { ...e, attr };
+}
+
+function checkXattrName(name: Buffer): void {
+  if (name.length === 0) throw new FsError(Errno.EINVAL, 'empty xattr name');
+  if (name.length > 255) throw new FsError(Errno.ERANGE, `xattr name of ${name.length} bytes`);
+}
