@@ -45,12 +45,12 @@ import type {
 import { RedisKeys } from './keys.js';
 import { parseRedisUrl, type RedisTarget } from './url.js';
 import {
-  type LuaScript, CLONE, DELETE_SUSTAINED, DROP_CHUNK, LINK, LOOKUP, MKNOD, REMOVE_SESSION, RENAME, SETATTR,
+  type LuaScript, ALL_SCRIPTS, CLONE, DELETE_SUSTAINED, DROP_CHUNK, LINK, LOOKUP, MKNOD, REMOVE_SESSION, RENAME, SETATTR,
   SETATTR_ATIME, SETATTR_FLAGS, SETATTR_GID, SETATTR_MODE, SETATTR_MTIME, SETATTR_UID, SET_IF_SMALL, SET_XATTR,
   TRUNCATE, UNLINK, WRITE,
 } from './scripts.js';
 import { DirListingCache, DirSnapshot, FIRST_POSITION, type DirCacheOptions } from './dir-listing.js';
-import { cloneSourceChunks, planClone } from './clone-plan.js';
+import { planClone } from '../slices.js';
 import { decodeAclRule } from './acl-codec.js';
 import { RedisLoader } from './loader.js';
 
@@ -59,8 +59,6 @@ const log = logger.child({ module: 'meta.redis' });
 export interface RedisEngineOptions {
   /** true/false forces Redis Cluster mode on/off; undefined detects it with INFO cluster (tcp URLs). */
   cluster?: boolean;
-  /** Parent mtime is not bumped again within this window unless its nlink changes (spec §B.12). */
-  skipDirMtimeMs?: number;
   /** ioredis auto-pipelining: commands issued in the same tick share one write (default true). */
   autoPipelining?: boolean;
   connectTimeoutMs?: number;
@@ -77,7 +75,7 @@ interface BufferScripting {
 }
 type ArgValue = string | Buffer | number;
 
-const SLOW_LOG_ONCE = new Set<string>();
+const LOGGED_ONCE = new Set<string>();
 
 /**
  * The one place backend outcomes become FsError: a nil reply (null) is `nilErrno` (ENOENT by
@@ -140,18 +138,14 @@ export class RedisEngine implements MetaEngine {
   readonly keys: RedisKeys;
   readonly #client: Client;
   readonly #scripting: BufferScripting;
-  readonly #skipDirMtimeNs: string;
   readonly #dirs: DirListingCache;
   readonly #url: string;
-  /** Whether dir* stats are maintained (Format.DirStats); refreshed whenever the setting is read. */
-  #dirStats = true;
   #closed = false;
 
   constructor(client: Client, prefix: string, opts: RedisEngineOptions & { url?: string } = {}) {
     this.#client = client;
     this.#scripting = client as unknown as BufferScripting;
     this.keys = new RedisKeys(prefix);
-    this.#skipDirMtimeNs = String((opts.skipDirMtimeMs ?? 100) * 1e6);
     this.#dirs = new DirListingCache(opts.dirCache);
     this.#url = redactUrl(opts.url ?? '');
   }
@@ -170,6 +164,11 @@ export class RedisEngine implements MetaEngine {
     } catch {
       this.#client.disconnect();
     }
+  }
+
+  /** SCRIPT LOAD of every script on every node, so the first EVALSHA of each finds it. */
+  async loadScripts(): Promise<void> {
+    await this.#io('script load', () => Promise.all(this.#nodes().flatMap((node) => ALL_SCRIPTS.map((sc) => node.script('LOAD', sc.source)))));
   }
 
   // ---- plumbing -------------------------------------------------------------------------------
@@ -208,8 +207,9 @@ export class RedisEngine implements MetaEngine {
     return reply.slice(1);
   }
 
-  #timeArgs(now: Timespec): { now12: Buffer; nowSec: string; nowNs: string; threshold: string } {
-    return { now12: time12(now), nowSec: String(now.sec), nowNs: String(now.nsec), threshold: this.#skipDirMtimeNs };
+  /** Time arguments of the scripts that touch a parent; no `skipDirMtimeMs` means always touch. */
+  #timeArgs(now: Timespec, skipDirMtimeMs: number | undefined): { now12: Buffer; nowSec: string; nowNs: string; threshold: string } {
+    return { now12: time12(now), nowSec: String(now.sec), nowNs: String(now.nsec), threshold: String(Math.round((skipDirMtimeMs ?? 0) * 1e6)) };
   }
 
   #statKeys(): { dirUsedInodes: string; dirUsedSpace: string; dirDataLength: string } {
@@ -220,30 +220,22 @@ export class RedisEngine implements MetaEngine {
     return { dirQuota: this.keys.dirQuota, dirQuotaUsedSpace: this.keys.dirQuotaUsedSpace, dirQuotaUsedInodes: this.keys.dirQuotaUsedInodes };
   }
 
-  #noteSetting(json: string): void {
-    try {
-      const f = JSON.parse(json) as { DirStats?: unknown };
-      this.#dirStats = f.DirStats === true;
-    } catch {
-      // a corrupt setting is reported by whoever parses it for real (BaseMeta.load)
-    }
-  }
-
   // ---- volume ---------------------------------------------------------------------------------
 
   async getSetting(): Promise<string | null> {
-    const v = await this.#io('getSetting', () => this.#client.get(this.keys.setting));
-    if (v !== null) this.#noteSetting(v);
-    return v;
+    return this.#io('getSetting', () => this.#client.get(this.keys.setting));
   }
 
   async doFormat(settingJson: string, root: Attr | null, trashRoot: Attr | null): Promise<void> {
     const m = this.#client.multi();
     m.set(this.keys.setting, settingJson);
-    if (root !== null) m.set(this.keys.inode(ROOT_INODE), encodeAttr(root));
-    if (trashRoot !== null) m.set(this.keys.inode(TRASH_INODE), encodeAttr(trashRoot));
+    for (const [ino, attr] of [[ROOT_INODE, root], [TRASH_INODE, trashRoot]] as const) {
+      if (attr === null) continue;
+      m.set(this.keys.inode(ino), encodeAttr(attr));
+      // like a mkdir: the new directory's stats start at zero (kept if they already exist)
+      for (const key of [this.keys.dirUsedInodes, this.keys.dirUsedSpace, this.keys.dirDataLength]) m.hsetnx(key, ino.toString(), '0');
+    }
     await this.#exec('format', m);
-    this.#noteSetting(settingJson);
   }
 
   async #exec(op: string, m: ReturnType<Client['multi']>): Promise<unknown[]> {
@@ -262,8 +254,7 @@ export class RedisEngine implements MetaEngine {
       return;
     }
     await this.#io('reset', async () => {
-      const nodes = this.#client instanceof Cluster ? this.#client.nodes('master') : [this.#client];
-      for (const node of nodes) {
+      for (const node of this.#nodes()) {
         let cursor = '0';
         do {
           const [next, keys] = await node.scan(cursor, 'MATCH', this.keys.all, 'COUNT', 1000);
@@ -279,8 +270,7 @@ export class RedisEngine implements MetaEngine {
       const [inodes, rootEntries] = await Promise.all([this.#client.get(this.keys.totalInodes), this.#client.hlen(this.keys.entries(ROOT_INODE))]);
       if (num(inodes) > 0 || rootEntries > 0) return false;
       const allowed = new Set([this.keys.inode(ROOT_INODE), this.keys.inode(TRASH_INODE)]);
-      const nodes = this.#client instanceof Cluster ? this.#client.nodes('master') : [this.#client];
-      for (const node of nodes) {
+      for (const node of this.#nodes()) {
         let cursor = '0';
         do {
           const [next, keys] = await node.scan(cursor, 'MATCH', `${this.keys.inodePrefix}*`, 'COUNT', 1000);
@@ -358,8 +348,8 @@ export class RedisEngine implements MetaEngine {
         name: t.name, attr: encodeAttr(t.attr), entry: encodeEntry(t.attr.type, t.ino), target: t.symlinkTarget ?? '',
         isSymlink: isSymlink ? '1' : '0', isDir: isDir ? '1' : '0', parentDec: t.parent.toString(), inoDec: t.ino.toString(),
         onExist: t.onExist === 'return' ? '1' : '0', inodePrefix: this.keys.inodePrefix,
-        updateParent: t.parent === TRASH_INODE ? '0' : '1', stats: this.#dirStats ? '1' : '0', space: '4096',
-        ...this.#timeArgs(t.now),
+        updateParent: t.parent === TRASH_INODE ? '0' : '1', space: '4096',
+        ...this.#timeArgs(t.now, t.skipDirMtimeMs),
       });
     } catch (err) {
       if (t.onExist === 'return' && err instanceof FsError && err.errno === Errno.EEXIST) return this.#existing(t);
@@ -409,7 +399,7 @@ export class RedisEngine implements MetaEngine {
     }, {
       name: t.name, expect8: u64be(t.expectIno), rmdir: t.rmdir ? '1' : '0', keepOpen: t.keepOpen ? '1' : '0',
       parentDec: t.parent.toString(), inoDec: t.expectIno.toString(), touchParent: isTrashIno(t.parent) ? '0' : '1',
-      stats: this.#dirStats ? '1' : '0', ...this.#trashArgs(t.trash), ...this.#timeArgs(t.now),
+      ...this.#trashArgs(t.trash), ...this.#timeArgs(t.now, t.skipDirMtimeMs),
     });
     const outcome = str(r[0]);
     const res = this.#unlinkResult(t.expectIno, t.rmdir ? FileType.Directory : FileType.File, outcome, buf(r[1]));
@@ -434,7 +424,7 @@ export class RedisEngine implements MetaEngine {
       flags: String(t.flags), srcParentDec: t.srcParent.toString(), dstParentDec: t.dstParent.toString(),
       srcParent8: u64be(t.srcParent), dstParent8: u64be(t.dstParent), dstDec: dst.toString(), keepOpen: t.dstKeepOpen ? '1' : '0',
       touchSrc: isTrashIno(t.srcParent) ? '0' : '1', touchDst: isTrashIno(t.dstParent) ? '0' : '1',
-      stats: this.#dirStats ? '1' : '0', inodePrefix: k.inodePrefix, ...this.#trashArgs(t.trash), ...this.#timeArgs(t.now),
+      inodePrefix: k.inodePrefix, ...this.#trashArgs(t.trash), ...this.#timeArgs(t.now, t.skipDirMtimeMs),
     });
     const sa = buf(r[0]);
     if (sa === null) throw toFsError(new Error('rename script answered no attr'), 'rename');
@@ -459,7 +449,7 @@ export class RedisEngine implements MetaEngine {
     const r = await this.#run('link', LINK, {
       parentAttr: this.keys.inode(t.parent), parentEntries: this.keys.entries(t.parent), attr: this.keys.inode(t.ino),
       parents: this.keys.parents(t.ino), ...this.#statKeys(),
-    }, { name: t.name, ino8: u64be(t.ino), parentDec: t.parent.toString(), stats: this.#dirStats ? '1' : '0', ...this.#timeArgs(t.now) });
+    }, { name: t.name, ino8: u64be(t.ino), parentDec: t.parent.toString(), ...this.#timeArgs(t.now, t.skipDirMtimeMs) });
     const a = buf(r[0]);
     if (a === null) throw toFsError(new Error('link script answered no attr'), 'link');
     const attr = decodeAttr(a);
@@ -489,7 +479,7 @@ export class RedisEngine implements MetaEngine {
   async doTruncate(t: TruncateTxn): Promise<Attr> {
     if (!Number.isSafeInteger(t.length) || t.length < 0) throw new FsError(Errno.EINVAL, `truncate to ${t.length}`);
     const r = await this.#run('truncate', TRUNCATE, { attr: this.keys.inode(t.ino), usedSpace: this.keys.usedSpace, ...this.#statKeys() }, {
-      length: String(t.length), chunkPrefix: this.keys.chunkPrefix(t.ino), stats: this.#dirStats ? '1' : '0', now12: time12(t.now),
+      length: String(t.length), chunkPrefix: this.keys.chunkPrefix(t.ino), now12: time12(t.now),
     });
     const a = buf(r[0]);
     if (a === null) throw toFsError(new Error('truncate script answered no attr'), 'truncate');
@@ -497,9 +487,13 @@ export class RedisEngine implements MetaEngine {
   }
 
   async doReadlink(ino: Ino): Promise<Buffer> {
-    const v = await this.#io('readlink', () => this.#client.getBuffer(this.keys.symlink(ino)));
-    if (v === null) throw toFsError(null, `readlink ${ino}`);
-    return v;
+    const [target, attr] = await this.#io('readlink', () => Promise.all([
+      this.#client.getBuffer(this.keys.symlink(ino)), this.#client.getBuffer(this.keys.inode(ino)),
+    ]));
+    if (attr === null) throw toFsError(null, `readlink ${ino}`);
+    if (decodeAttr(attr).type !== FileType.Symlink) throw new FsError(Errno.EINVAL, `readlink ${ino}: not a symlink`);
+    if (target === null) throw new FsError(Errno.EIO, `readlink ${ino}: symlink without target`);
+    return target;
   }
 
   // ---- readdir --------------------------------------------------------------------------------
@@ -507,24 +501,27 @@ export class RedisEngine implements MetaEngine {
   async doReaddir(ino: Ino, after: bigint, limit: number, plus: boolean): Promise<ReaddirPage> {
     const fromStart = after < FIRST_POSITION;
     const snap = await this.#dirs.snapshot(ino, fromStart, () => this.#readDir(ino));
-    const page = snap.page(after, Math.max(1, limit), () => {
-      if (!SLOW_LOG_ONCE.has(`rank${ino}`)) {
-        SLOW_LOG_ONCE.add(`rank${ino}`);
+    const onRankOverflow = (): void => {
+      if (!LOGGED_ONCE.has(`rank${ino}`)) {
+        LOGGED_ONCE.add(`rank${ino}`);
         log.error({ ino }, 'more than 16 names share one 58-bit hash; their readdir positions are not unique');
       }
-    });
-    let entries: DirEntry[] = page.entries.map((e) => ({ name: e.name, ino: e.ino, type: e.type, cookie: e.position }));
-    if (plus && entries.length > 0) {
+    };
+    for (;;) {
+      const page = snap.page(after, Math.max(1, limit), onRankOverflow);
+      const entries: DirEntry[] = page.entries.map((e) => ({ name: e.name, ino: e.ino, type: e.type, cookie: e.position }));
+      if (!plus || entries.length === 0) return { entries, more: page.more };
       const attrs = await this.doGetAttrs(entries.map((e) => e.ino));
       const withAttr: DirEntry[] = [];
       entries.forEach((e, i) => {
         const a = attrs[i];
-        // an entry whose inode vanished meanwhile is skipped (it was removed concurrently)
+        // an entry whose inode vanished meanwhile was removed concurrently: skip it
         if (a !== null && a !== undefined) withAttr.push({ ...e, attr: a });
       });
-      entries = withAttr;
+      // never answer an empty page with more = true (callers stop on an empty page)
+      if (withAttr.length > 0 || !page.more) return { entries: withAttr, more: page.more };
+      after = entries[entries.length - 1]?.cookie ?? after;
     }
-    return { entries, more: page.more };
   }
 
   async #readDir(ino: Ino): Promise<DirSnapshot> {
@@ -595,7 +592,7 @@ export class RedisEngine implements MetaEngine {
     const newEnd = t.indx * CHUNK_SIZE + t.slice.pos + t.slice.len;
     const r = await this.#run('write', WRITE, {
       attr: this.keys.inode(t.ino), chunk: this.keys.chunk(t.ino, t.indx), usedSpace: this.keys.usedSpace, ...this.#statKeys(),
-    }, { record: encodeSlice(t.slice), newEnd: String(newEnd), mtime12: time12(t.mtime), now12: time12(t.now), stats: this.#dirStats ? '1' : '0' });
+    }, { record: encodeSlice(t.slice), newEnd: String(newEnd), mtime12: time12(t.mtime), now12: time12(t.now) });
     const a = buf(r[0]);
     if (a === null) throw toFsError(new Error('write script answered no attr'), 'write');
     return { attr: decodeAttr(a), listLength: num(r[1]) };
@@ -610,24 +607,32 @@ export class RedisEngine implements MetaEngine {
     if (src.type !== FileType.File || dst.type !== FileType.File) throw new FsError(Errno.EINVAL, 'clone: not a regular file');
     if (t.srcOff >= src.length || t.length <= 0) return dst;
     const length = Math.min(t.length, src.length - t.srcOff);
-    const srcChunks = cloneSourceChunks(t.srcOff, length);
+    const srcChunks: number[] = [];
+    for (let i = Math.floor(t.srcOff / CHUNK_SIZE); i <= Math.floor((t.srcOff + length - 1) / CHUNK_SIZE); i++) srcChunks.push(i);
     const lists = await this.#io('clone', () => Promise.all(srcChunks.map((i) => this.#client.lrangeBuffer(k.chunk(t.src, i), 0, -1))));
     const byIndex = new Map<number, SliceRecord[]>();
     srcChunks.forEach((indx, n) => byIndex.set(indx, (lists[n] ?? []).map((v) => decodeSlice(v))));
-    const plan = planClone(byIndex, t.srcOff, t.dstOff, length);
-    const dstIdx = [...plan.dst.keys()];
+    const dstLists = new Map<number, SliceRecord[]>();
+    const refs: string[] = [];
+    for (const { indx, record } of planClone((i) => byIndex.get(i) ?? [], t.srcOff, t.dstOff, length)) {
+      let list = dstLists.get(indx);
+      if (list === undefined) dstLists.set(indx, list = []);
+      list.push(record);
+      if (record.id !== 0n) refs.push(RedisKeys.sliceRefField(record.id, record.size));
+    }
+    const dstIdx = [...dstLists.keys()];
     const r = await this.#run('clone', CLONE, {
       srcAttr: k.inode(t.src), dstAttr: k.inode(t.dst), usedSpace: k.usedSpace, sliceRef: k.sliceRef, ...this.#statKeys(),
     }, {
-      srcAttrExpected: srcRaw, nSrc: String(srcChunks.length), nDst: String(dstIdx.length), nRefs: String(plan.refs.length),
-      newEnd: String(t.dstOff + length), now12: time12(t.now), stats: this.#dirStats ? '1' : '0',
+      srcAttrExpected: srcRaw, nSrc: String(srcChunks.length), nDst: String(dstIdx.length), nRefs: String(refs.length),
+      newEnd: String(t.dstOff + length), now12: time12(t.now),
     }, [
       ...srcChunks.map((i) => k.chunk(t.src, i)),
       ...dstIdx.map((i) => k.chunk(t.dst, i)),
     ], [
       ...srcChunks.map((_, n) => Buffer.concat(lists[n] ?? [])),
-      ...dstIdx.map((i) => encodeSlices(plan.dst.get(i) ?? [])),
-      ...plan.refs.map((s) => RedisKeys.sliceRefField(s.id, s.size)),
+      ...dstIdx.map((i) => encodeSlices(dstLists.get(i) ?? [])),
+      ...refs,
     ]);
     const a = buf(r[0]);
     if (a === null) throw toFsError(new Error('clone script answered no attr'), 'clone');
@@ -636,18 +641,19 @@ export class RedisEngine implements MetaEngine {
 
   async doListChunks(ino: Ino): Promise<ChunkIndex[]> {
     return this.#io('listChunks', async () => {
+      // like JuiceFS, a file's chunks are those below its length (from the attr, or from its
+      // delfiles entry once the attr is gone); a key SCAN is the last resort
       const attr = await this.#client.getBuffer(this.keys.inode(ino));
-      if (attr !== null) {
-        const length = decodeAttr(attr).length;
+      let length = attr === null ? null : decodeAttr(attr).length;
+      length ??= await this.#queuedLength(ino);
+      if (length !== null) {
         const n = Math.ceil(length / CHUNK_SIZE);
-        const exists = await Promise.all(Array.from({ length: n }, (_, i) => this.#client.exists(this.keys.chunk(ino, i))));
-        return exists.flatMap((e, i) => (e > 0 ? [toChunkIndex(i)] : []));
+        const sizes = await Promise.all(Array.from({ length: n }, (_, i) => this.#client.llen(this.keys.chunk(ino, i))));
+        return sizes.flatMap((len, i) => (len > 0 ? [toChunkIndex(i)] : []));
       }
-      // the inode is gone (a queued deletion): find its lists by name
       const prefix = this.keys.chunkPrefix(ino);
       const found = new Set<number>();
-      const nodes = this.#client instanceof Cluster ? this.#client.nodes('master') : [this.#client];
-      for (const node of nodes) {
+      for (const node of this.#nodes()) {
         let cursor = '0';
         do {
           const [next, keys] = await node.scan(cursor, 'MATCH', `${prefix}*`, 'COUNT', 10000);
@@ -660,6 +666,31 @@ export class RedisEngine implements MetaEngine {
       }
       return [...found].sort((a, b) => a - b).map(toChunkIndex);
     });
+  }
+
+  /** Members of `delfiles` for an inode ("<ino>:<length>"). */
+  async #delFileMembers(ino: Ino): Promise<string[]> {
+    let cursor = '0';
+    const members: string[] = [];
+    do {
+      const [next, items] = await this.#client.zscan(this.keys.delfiles, cursor, 'MATCH', `${ino}:*`, 'COUNT', 1000);
+      cursor = next;
+      for (let i = 0; i < items.length; i += 2) {
+        const m = items[i];
+        if (m !== undefined && m.startsWith(`${ino}:`)) members.push(m);
+      }
+    } while (cursor !== '0');
+    return members;
+  }
+
+  async #queuedLength(ino: Ino): Promise<number | null> {
+    const lengths = (await this.#delFileMembers(ino)).map((m) => Number(m.slice(m.indexOf(':') + 1))).filter(Number.isSafeInteger);
+    return lengths.length === 0 ? null : Math.max(...lengths);
+  }
+
+  /** The nodes holding this volume's keys (every master on a cluster). */
+  #nodes(): Redis[] {
+    return this.#client instanceof Cluster ? this.#client.nodes('master') : [this.#client];
   }
 
   async doDropChunk(ino: Ino, indx: ChunkIndex): Promise<{ id: SliceId; size: number }[]> {
@@ -700,16 +731,7 @@ export class RedisEngine implements MetaEngine {
 
   async doRemoveDelFile(ino: Ino): Promise<void> {
     await this.#io('removeDelFile', async () => {
-      let cursor = '0';
-      const members: string[] = [];
-      do {
-        const [next, items] = await this.#client.zscan(this.keys.delfiles, cursor, 'MATCH', `${ino}:*`, 'COUNT', 1000);
-        cursor = next;
-        for (let i = 0; i < items.length; i += 2) {
-          const m = items[i];
-          if (m !== undefined) members.push(m);
-        }
-      } while (cursor !== '0');
+      const members = await this.#delFileMembers(ino);
       if (members.length > 0) await this.#client.zrem(this.keys.delfiles, ...members);
     });
   }
@@ -863,6 +885,15 @@ export async function openRedisEngine(url: string, opts: RedisEngineOptions = {}
   const base = baseOptions(target, opts);
   const a = target.address;
   const engineOpts = { ...opts, url };
+  const ready = async (engine: RedisEngine): Promise<RedisEngine> => {
+    try {
+      await engine.loadScripts();
+    } catch (err) {
+      await engine.close();
+      throw err;
+    }
+    return engine;
+  };
   const connect = async (client: Redis): Promise<Redis> => {
     try {
       await client.connect();
@@ -872,12 +903,12 @@ export async function openRedisEngine(url: string, opts: RedisEngineOptions = {}
       throw toFsError(err, `connect ${redactUrl(url)}`);
     }
   };
-  if (a.kind === 'unix') return new RedisEngine(await connect(new Redis({ ...base, path: a.path, db: target.db })), '', engineOpts);
+  if (a.kind === 'unix') return ready(new RedisEngine(await connect(new Redis({ ...base, path: a.path, db: target.db })), '', engineOpts));
   if (a.kind === 'sentinel') {
     const o: RedisOptions = { ...base, sentinels: a.sentinels, name: a.masterName, db: target.db };
     if (target.sentinelPassword !== undefined) o.sentinelPassword = target.sentinelPassword;
     if (target.tls) o.enableTLSForSentinelMode = true;
-    return new RedisEngine(await connect(new Redis(o)), '', engineOpts);
+    return ready(new RedisEngine(await connect(new Redis(o)), '', engineOpts));
   }
   let cluster = opts.cluster;
   if (cluster === undefined) {
@@ -892,7 +923,7 @@ export async function openRedisEngine(url: string, opts: RedisEngineOptions = {}
       probe.disconnect();
     }
   }
-  if (!cluster) return new RedisEngine(await connect(new Redis({ ...base, host: a.host, port: a.port, db: target.db })), '', engineOpts);
+  if (!cluster) return ready(new RedisEngine(await connect(new Redis({ ...base, host: a.host, port: a.port, db: target.db })), '', engineOpts));
   const { lazyConnect: _lazy, enableAutoPipelining, ...redisOptions } = base;
   const c = new Cluster([{ host: a.host, port: a.port }], { lazyConnect: true, enableAutoPipelining: enableAutoPipelining ?? true, redisOptions });
   try {
@@ -902,5 +933,5 @@ export async function openRedisEngine(url: string, opts: RedisEngineOptions = {}
     throw toFsError(err, `connect ${redactUrl(url)}`);
   }
   log.info({ url: redactUrl(url) }, 'redis cluster detected: keys use the {db} hash tag');
-  return new RedisEngine(c, `{${target.db}}`, engineOpts);
+  return ready(new RedisEngine(c, `{${target.db}}`, engineOpts));
 }

@@ -84,16 +84,17 @@ end`,
   {
     // parent mtime/ctime := now when forced (nlink changed) or the last change is older than the threshold
     name: 'touch', src: `local function touch(a, force, A)
-  if not force then
+  local threshold = tonumber(A.threshold)
+  if not force and threshold > 0 then
     local d = (tonumber(A.nowSec) - i64(a, 24)) * 1e9 + (tonumber(A.nowNs) - u32(a, 32))
-    if d < tonumber(A.threshold) then return a, false end
+    if d < threshold then return a, false end
   end
   return put(put(a, 24, A.now12), 36, A.now12), true
 end`,
   },
   {
-    name: 'dirStat', src: `local function dirStat(on, S, parentDec, dlen, dspace, dinodes)
-  if not on or parentDec == '0' then return end
+    name: 'dirStat', src: `local function dirStat(S, parentDec, dlen, dspace, dinodes)
+  if parentDec == '0' then return end
   if dinodes ~= 0 then redis.call('HINCRBY', S.inodes, parentDec, istr(dinodes)) end
   if dspace ~= 0 then redis.call('HINCRBY', S.space, parentDec, istr(dspace)) end
   if dlen ~= 0 then redis.call('HINCRBY', S.length, parentDec, istr(dlen)) end
@@ -134,13 +135,12 @@ end`,
   local trash = A.trashName ~= ''
   if trash and bit.band(string.byte(a, 1), 32) ~= 0 then trash = false end
   local S = { inodes = V.dirUsedInodes, space = V.dirUsedSpace, length = V.dirDataLength }
-  local stats = A.stats == '1'
   if typ == 2 then
     if trash then
       a = put(put(a, 36, A.now12), 64, A.trash8)
       redis.call('SET', V.attr, a)
       redis.call('HSET', V.trashEntries, A.trashName, V.entry)
-      dirStat(stats, S, A.trashDec, 0, 4096, 1)
+      dirStat(S, A.trashDec, 0, 4096, 1)
     else
       redis.call('DEL', V.attr, V.xattr)
       redis.call('INCRBY', V.usedSpace, -4096)
@@ -171,7 +171,7 @@ end`,
       redis.call('HSET', V.trashEntries, A.trashName, V.entry)
       if multi then redis.call('HINCRBY', V.parents, A.trashDec, 1) end
       local dlen, dspace = childStat(typ, a)
-      dirStat(stats, S, A.trashDec, dlen, dspace, 1)
+      dirStat(S, A.trashDec, dlen, dspace, 1)
     end
     if multi then redis.call('HINCRBY', V.parents, V.parentDec, -1) end
     if trash then return 'trashed', a end
@@ -254,7 +254,7 @@ return {0, e, a}
 /** mknod/create/mkdir/symlink (spec §B.12). Answers {0} or {EEXIST, entry, attr} when asked to return an existing entry. */
 export const MKNOD = defineScript('mknod',
   ['parentAttr', 'parentEntries', 'attr', 'symlink', 'usedSpace', 'totalInodes', ...STAT_KEYS],
-  ['name', 'attr', 'entry', 'target', 'isSymlink', 'isDir', 'parentDec', 'inoDec', 'onExist', 'inodePrefix', 'updateParent', 'stats', 'space', ...TIME_ARGS], `
+  ['name', 'attr', 'entry', 'target', 'isSymlink', 'isDir', 'parentDec', 'inoDec', 'onExist', 'inodePrefix', 'updateParent', 'space', ...TIME_ARGS], `
 local pa = redis.call('GET', K.parentAttr)
 if not pa then return {ENOENT} end
 if atype(pa) ~= 2 then return {ENOTDIR} end
@@ -284,7 +284,7 @@ if isDir then
 end
 redis.call('INCRBY', K.usedSpace, A.space)
 redis.call('INCR', K.totalInodes)
-dirStat(A.stats == '1', { inodes = K.dirUsedInodes, space = K.dirUsedSpace, length = K.dirDataLength }, A.parentDec, 0, tonumber(A.space), 1)
+dirStat({ inodes = K.dirUsedInodes, space = K.dirUsedSpace, length = K.dirDataLength }, A.parentDec, 0, tonumber(A.space), 1)
 return {0}
 `);
 
@@ -293,7 +293,7 @@ const VICTIM_KEYS = ['attr', 'xattr', 'parents', 'symlink', 'entries', 'trashEnt
 /** unlink and rmdir (spec §B.9, §B.12, §E.6). Answers {0, outcome, attr-after|false}. */
 export const UNLINK = defineScript('unlink',
   ['parentAttr', 'parentEntries', ...VICTIM_KEYS],
-  ['name', 'expect8', 'rmdir', 'keepOpen', 'parentDec', 'inoDec', 'touchParent', 'stats', ...TRASH_ARGS, ...TIME_ARGS], `
+  ['name', 'expect8', 'rmdir', 'keepOpen', 'parentDec', 'inoDec', 'touchParent', ...TRASH_ARGS, ...TIME_ARGS], `
 local pa = redis.call('GET', K.parentAttr)
 if not pa then return {ENOENT} end
 if atype(pa) ~= 2 then return {ENOTDIR} end
@@ -324,7 +324,7 @@ if A.touchParent == '1' then
   if changed then redis.call('SET', K.parentAttr, pa) end
 end
 local dlen, dspace = childStat(typ, a)
-dirStat(A.stats == '1', { inodes = K.dirUsedInodes, space = K.dirUsedSpace, length = K.dirDataLength }, A.parentDec, -dlen, -dspace, -1)
+dirStat({ inodes = K.dirUsedInodes, space = K.dirUsedSpace, length = K.dirDataLength }, A.parentDec, -dlen, -dspace, -1)
 return {0, outcome, a}
 `);
 
@@ -334,7 +334,7 @@ export const RENAME = defineScript('rename',
     'dstAttr', 'dstXattr', 'dstParents', 'dstSymlink', 'dstEntries', 'trashEntries', 'delfiles', 'sustained',
     'usedSpace', 'totalInodes', ...STAT_KEYS, ...QUOTA_KEYS],
   ['srcName', 'dstName', 'expectSrc8', 'expectDst8', 'flags', 'srcParentDec', 'dstParentDec', 'srcParent8', 'dstParent8',
-    'dstDec', 'keepOpen', 'touchSrc', 'touchDst', 'stats', 'inodePrefix', ...TRASH_ARGS, ...TIME_ARGS], `
+    'dstDec', 'keepOpen', 'touchSrc', 'touchDst', 'inodePrefix', ...TRASH_ARGS, ...TIME_ARGS], `
 local same = K.srcParentAttr == K.dstParentAttr
 local sp = redis.call('GET', K.srcParentAttr)
 if not sp then return {ENOENT} end
@@ -378,7 +378,6 @@ if not same then
   if exchange and dtype == 2 and isAncestor(string.sub(de, 2, 9), A.srcParent8, sp, A.inodePrefix) then return {EINVAL} end
 end
 
-local stats = A.stats == '1'
 local S = { inodes = K.dirUsedInodes, space = K.dirUsedSpace, length = K.dirDataLength }
 local sDelta, dDelta = 0, 0
 local outcome, va = 'none', false
@@ -403,8 +402,8 @@ if exchange then
   redis.call('HSET', K.srcParentEntries, A.srcName, de)
   if not same then
     local dlen, dspace = childStat(dtype, da)
-    dirStat(stats, S, A.srcParentDec, dlen, dspace, 1)
-    dirStat(stats, S, A.dstParentDec, -dlen, -dspace, -1)
+    dirStat(S, A.srcParentDec, dlen, dspace, 1)
+    dirStat(S, A.dstParentDec, -dlen, -dspace, -1)
   end
   outcome, va = 'exchanged', da
 else
@@ -420,7 +419,7 @@ else
     }
     outcome, va = dropLink(V, A)
     local dlen, dspace = childStat(dtype, va)
-    dirStat(stats, S, A.dstParentDec, -dlen, -dspace, -1)
+    dirStat(S, A.dstParentDec, -dlen, -dspace, -1)
   end
 end
 if not same then
@@ -435,8 +434,8 @@ if not same then
     redis.call('HINCRBY', K.srcParents, A.srcParentDec, -1)
   end
   local slen, sspace = childStat(stype, sa)
-  dirStat(stats, S, A.srcParentDec, -slen, -sspace, -1)
-  dirStat(stats, S, A.dstParentDec, slen, sspace, 1)
+  dirStat(S, A.srcParentDec, -slen, -sspace, -1)
+  dirStat(S, A.dstParentDec, slen, sspace, 1)
 end
 sa = put(sa, 36, A.now12)
 redis.call('SET', K.srcAttr, sa)
@@ -467,7 +466,7 @@ return {0, sa, outcome, va}
 /** Hard link (spec §B.12): Parent := 0, p<ino> counts, nlink+1. Answers {0, attr}. */
 export const LINK = defineScript('link',
   ['parentAttr', 'parentEntries', 'attr', 'parents', ...STAT_KEYS],
-  ['name', 'ino8', 'parentDec', 'stats', ...TIME_ARGS], `
+  ['name', 'ino8', 'parentDec', ...TIME_ARGS], `
 local pa = redis.call('GET', K.parentAttr)
 if not pa then return {ENOENT} end
 if atype(pa) ~= 2 then return {ENOTDIR} end
@@ -490,7 +489,7 @@ local changed
 pa, changed = touch(pa, false, A)
 if changed then redis.call('SET', K.parentAttr, pa) end
 local dlen, dspace = childStat(typ, a)
-dirStat(A.stats == '1', { inodes = K.dirUsedInodes, space = K.dirUsedSpace, length = K.dirDataLength }, A.parentDec, dlen, dspace, 1)
+dirStat({ inodes = K.dirUsedInodes, space = K.dirUsedSpace, length = K.dirDataLength }, A.parentDec, dlen, dspace, 1)
 return {0, a}
 `);
 
@@ -522,7 +521,7 @@ return {0, a}
 `);
 
 /** truncate: hole records over [min, max) with RPUSH/RPUSHX (spec §B.9), length, times, usedSpace. Answers {0, attr}. */
-export const TRUNCATE = defineScript('truncate', ['attr', 'usedSpace', ...STAT_KEYS], ['length', 'chunkPrefix', 'stats', 'now12'], `
+export const TRUNCATE = defineScript('truncate', ['attr', 'usedSpace', ...STAT_KEYS], ['length', 'chunkPrefix', 'now12'], `
 local a = redis.call('GET', K.attr)
 if not a then return {ENOENT} end
 local typ = atype(a)
@@ -565,12 +564,12 @@ a = put(put(a, 24, A.now12), 36, A.now12)
 redis.call('SET', K.attr, a)
 local dspace = align4K(new) - align4K(old)
 if dspace ~= 0 then redis.call('INCRBY', K.usedSpace, istr(dspace)) end
-dirStat(A.stats == '1', { inodes = K.dirUsedInodes, space = K.dirUsedSpace, length = K.dirDataLength }, u64str(aparent(a), 1), new - old, dspace, 0)
+dirStat({ inodes = K.dirUsedInodes, space = K.dirUsedSpace, length = K.dirDataLength }, u64str(aparent(a), 1), new - old, dspace, 0)
 return {0, a}
 `);
 
 /** Commit one slice (spec §B.12 write). Answers {0, attr, listLength}. */
-export const WRITE = defineScript('write', ['attr', 'chunk', 'usedSpace', ...STAT_KEYS], ['record', 'newEnd', 'mtime12', 'now12', 'stats'], `
+export const WRITE = defineScript('write', ['attr', 'chunk', 'usedSpace', ...STAT_KEYS], ['record', 'newEnd', 'mtime12', 'now12'], `
 local a = redis.call('GET', K.attr)
 if not a then return {ENOENT} end
 if atype(a) ~= 1 then return {EPERM} end
@@ -581,7 +580,7 @@ if e > old then
   a = put(a, 52, p64(e))
   local dspace = align4K(e) - align4K(old)
   if dspace > 0 then redis.call('INCRBY', K.usedSpace, istr(dspace)) end
-  dirStat(A.stats == '1', { inodes = K.dirUsedInodes, space = K.dirUsedSpace, length = K.dirDataLength }, u64str(aparent(a), 1), e - old, dspace, 0)
+  dirStat({ inodes = K.dirUsedInodes, space = K.dirUsedSpace, length = K.dirDataLength }, u64str(aparent(a), 1), e - old, dspace, 0)
 end
 a = put(put(a, 24, A.mtime12), 36, A.now12)
 redis.call('SET', K.attr, a)
@@ -596,7 +595,7 @@ return {0, a, n}
  * sliceRef fields. Answers {0, dstAttr}.
  */
 export const CLONE = defineScript('clone', ['srcAttr', 'dstAttr', 'usedSpace', 'sliceRef', ...STAT_KEYS],
-  ['srcAttrExpected', 'nSrc', 'nDst', 'nRefs', 'newEnd', 'now12', 'stats'], `
+  ['srcAttrExpected', 'nSrc', 'nDst', 'nRefs', 'newEnd', 'now12'], `
 local sa = redis.call('GET', K.srcAttr)
 if not sa then return {ENOENT} end
 if sa ~= A.srcAttrExpected then return {EAGAIN} end
@@ -627,7 +626,7 @@ if e > old then
   da = put(da, 52, p64(e))
   local dspace = align4K(e) - align4K(old)
   if dspace > 0 then redis.call('INCRBY', K.usedSpace, istr(dspace)) end
-  dirStat(A.stats == '1', { inodes = K.dirUsedInodes, space = K.dirUsedSpace, length = K.dirDataLength }, u64str(aparent(da), 1), e - old, dspace, 0)
+  dirStat({ inodes = K.dirUsedInodes, space = K.dirUsedSpace, length = K.dirDataLength }, u64str(aparent(da), 1), e - old, dspace, 0)
 end
 da = put(put(da, 24, A.now12), 36, A.now12)
 redis.call('SET', K.dstAttr, da)
