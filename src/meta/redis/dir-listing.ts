@@ -24,6 +24,9 @@ const MAX_RANK = 15;
 /** Positions below this are reserved (`.` = 1, `..` = 2); every entry position is >= it. */
 export const FIRST_POSITION = 16n;
 
+/** A 58-bit name hash as [upper 26 bits, lower 32 bits], never [0, 0]. */
+export type NameHash = (name: Uint8Array) => [number, number];
+
 /** Top 58 bits of FNV-1a-64(name), as [upper 26 bits, lower 32 bits]; never 0. */
 export function nameHash58(name: Uint8Array): [number, number] {
   // 64-bit FNV-1a with four 16-bit limbs (offset basis 0xcbf29ce484222325, prime 2^40 + 0x1b3)
@@ -87,16 +90,22 @@ export class DirSnapshot {
   /** Local additions since the build, sorted by (hash, name). */
   #added: Added[] = [];
 
-  /** Builds from raw HSCAN pairs (name, 9-byte entry); duplicate names (HSCAN may repeat) are dropped. */
-  constructor(pairs: readonly { name: Buffer; type: FileType; ino: Ino }[], builtAt: number) {
+  readonly #hash: NameHash;
+
+  /**
+   * Builds from the entries of an HSCAN; duplicate names (HSCAN may repeat one) are dropped.
+   * `hash` is replaceable only so tests can force collisions.
+   */
+  constructor(pairs: readonly { name: Buffer; type: FileType; ino: Ino }[], builtAt: number, hash: NameHash = nameHash58) {
     this.builtAt = builtAt;
+    this.#hash = hash;
     const n = pairs.length;
     const hi = new Uint32Array(n);
     const lo = new Uint32Array(n);
     for (let i = 0; i < n; i++) {
       const p = pairs[i];
       if (p === undefined) continue;
-      const [h, l] = nameHash58(p.name);
+      const [h, l] = hash(p.name);
       hi[i] = h;
       lo[i] = l;
     }
@@ -151,7 +160,7 @@ export class DirSnapshot {
   noteAdd(name: Buffer, type: FileType, ino: Ino): void {
     this.#removed.add(name.toString('latin1'));
     this.#removeAdded(name);
-    const [hi, lo] = nameHash58(name);
+    const [hi, lo] = this.#hash(name);
     const e: Added = { hi, lo, name: Buffer.from(name), ino, type };
     let a = 0, b = this.#added.length;
     while (a < b) {
