@@ -145,6 +145,16 @@ export class RedisEngine implements MetaEngine {
   constructor(client: Client, prefix: string, opts: RedisEngineOptions & { url?: string } = {}) {
     this.#client = client;
     this.#scripting = client as unknown as BufferScripting;
+    // connection trouble is reported to callers as FsError; the event stream is only logged, at
+    // most once a minute per distinct message
+    const lastLogged = new Map<string, number>();
+    client.on('error', (err: unknown) => {
+      const msg = err instanceof Error ? err.message : String(err);
+      const now = Date.now();
+      if ((lastLogged.get(msg) ?? 0) > now - 60_000) return;
+      lastLogged.set(msg, now);
+      log.warn({ err, url: this.#url }, 'redis connection error');
+    });
     this.keys = new RedisKeys(prefix);
     this.#dirs = new DirListingCache(opts.dirCache);
     this.#url = redactUrl(opts.url ?? '');
@@ -894,13 +904,20 @@ export async function openRedisEngine(url: string, opts: RedisEngineOptions = {}
     }
     return engine;
   };
-  const connect = async (client: Redis): Promise<Redis> => {
+  const connect = async <C extends Client>(client: C): Promise<C> => {
+    // ioredis reports the reason (WRONGPASS, ECONNREFUSED...) as an 'error' event and rejects
+    // connect() with a bare "Connection is closed": map the reason
+    let reason: unknown = null;
+    const onError = (err: unknown): void => { reason = err; };
+    client.on('error', onError);
     try {
       await client.connect();
       return client;
     } catch (err) {
       client.disconnect();
-      throw toFsError(err, `connect ${redactUrl(url)}`);
+      throw toFsError(reason ?? err, `connect ${redactUrl(url)}`);
+    } finally {
+      client.off('error', onError);
     }
   };
   if (a.kind === 'unix') return ready(new RedisEngine(await connect(new Redis({ ...base, path: a.path, db: target.db })), '', engineOpts));
@@ -925,13 +942,7 @@ export async function openRedisEngine(url: string, opts: RedisEngineOptions = {}
   }
   if (!cluster) return ready(new RedisEngine(await connect(new Redis({ ...base, host: a.host, port: a.port, db: target.db })), '', engineOpts));
   const { lazyConnect: _lazy, enableAutoPipelining, ...redisOptions } = base;
-  const c = new Cluster([{ host: a.host, port: a.port }], { lazyConnect: true, enableAutoPipelining: enableAutoPipelining ?? true, redisOptions });
-  try {
-    await c.connect();
-  } catch (err) {
-    c.disconnect();
-    throw toFsError(err, `connect ${redactUrl(url)}`);
-  }
+  const c = await connect(new Cluster([{ host: a.host, port: a.port }], { lazyConnect: true, enableAutoPipelining: enableAutoPipelining ?? true, redisOptions }));
   log.info({ url: redactUrl(url) }, 'redis cluster detected: keys use the {db} hash tag');
   return ready(new RedisEngine(c, `{${target.db}}`, engineOpts));
 }

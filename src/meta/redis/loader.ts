@@ -12,6 +12,7 @@ import { encodeAclRule } from './acl-codec.js';
 import { RedisKeys } from './keys.js';
 
 type Arg = string | Buffer | number;
+/** [lower-case ioredis command, ...args], as Redis#pipeline() takes them. */
 type Command = [string, ...Arg[]];
 
 const BATCH = 1000;
@@ -60,26 +61,26 @@ export class RedisLoader implements VolumeLoader {
   }
 
   node(ino: Ino, attr: Attr): void {
-    this.#push(['SET', this.#keys.inode(ino), encodeAttr(attr)]);
+    this.#push(['set', this.#keys.inode(ino), encodeAttr(attr)]);
   }
 
   entry(parent: Ino, name: Buffer, type: FileType, ino: Ino): void {
-    this.#push(['HSET', this.#keys.entries(parent), name, encodeEntry(type, ino)]);
+    this.#push(['hset', this.#keys.entries(parent), name, encodeEntry(type, ino)]);
   }
 
   parents(ino: Ino, counts: ReadonlyMap<Ino, number>): void {
     if (counts.size === 0) return;
     const args: Arg[] = [];
     for (const [p, n] of counts) args.push(p.toString(), n);
-    this.#push(['HSET', this.#keys.parents(ino), ...args]);
+    this.#push(['hset', this.#keys.parents(ino), ...args]);
   }
 
   symlink(ino: Ino, target: Buffer): void {
-    this.#push(['SET', this.#keys.symlink(ino), target]);
+    this.#push(['set', this.#keys.symlink(ino), target]);
   }
 
   xattr(ino: Ino, name: Buffer, value: Buffer): void {
-    this.#push(['HSET', this.#keys.xattr(ino), name, value]);
+    this.#push(['hset', this.#keys.xattr(ino), name, value]);
   }
 
   chunk(ino: Ino, indx: ChunkIndex, slices: readonly SliceRecord[]): void {
@@ -89,47 +90,47 @@ export class RedisLoader implements VolumeLoader {
     for (let i = 0; i < slices.length; i += 512) {
       const recs: Buffer[] = [];
       for (let j = i; j < Math.min(i + 512, slices.length); j++) recs.push(blob.subarray(j * 24, j * 24 + 24));
-      this.#push(['RPUSH', key, ...recs]);
+      this.#push(['rpush', key, ...recs]);
     }
   }
 
   sliceRef(id: SliceId, size: number, refs: number): void {
-    if (refs > 1) this.#push(['HSET', this.#keys.sliceRef, RedisKeys.sliceRefField(id, size), refs - 1]);
+    if (refs > 1) this.#push(['hset', this.#keys.sliceRef, RedisKeys.sliceRefField(id, size), refs - 1]);
   }
 
   dirStats(ino: Ino, stats: DirStats): void {
     const f = ino.toString();
-    this.#push(['HSET', this.#keys.dirDataLength, f, stats.dataLength]);
-    this.#push(['HSET', this.#keys.dirUsedSpace, f, stats.usedSpace]);
-    this.#push(['HSET', this.#keys.dirUsedInodes, f, stats.usedInodes]);
+    this.#push(['hset', this.#keys.dirDataLength, f, stats.dataLength]);
+    this.#push(['hset', this.#keys.dirUsedSpace, f, stats.usedSpace]);
+    this.#push(['hset', this.#keys.dirUsedInodes, f, stats.usedInodes]);
   }
 
   dirQuota(ino: Ino, q: Quota): void {
     const f = ino.toString();
-    this.#push(['HSET', this.#keys.dirQuota, f, encodeQuota(BigInt(q.maxSpace), BigInt(q.maxInodes))]);
-    this.#push(['HSET', this.#keys.dirQuotaUsedSpace, f, q.usedSpace]);
-    this.#push(['HSET', this.#keys.dirQuotaUsedInodes, f, q.usedInodes]);
+    this.#push(['hset', this.#keys.dirQuota, f, encodeQuota(BigInt(q.maxSpace), BigInt(q.maxInodes))]);
+    this.#push(['hset', this.#keys.dirQuotaUsedSpace, f, q.usedSpace]);
+    this.#push(['hset', this.#keys.dirQuotaUsedInodes, f, q.usedInodes]);
   }
 
   userGroupQuota(kind: 'user' | 'group', id: number, q: Quota): void {
     const k = this.#keys.userGroupQuota(kind);
     const f = String(id);
-    this.#push(['HSET', k.quota, f, encodeQuota(BigInt(q.maxSpace), BigInt(q.maxInodes))]);
-    this.#push(['HSET', k.usedSpace, f, q.usedSpace]);
-    this.#push(['HSET', k.usedInodes, f, q.usedInodes]);
+    this.#push(['hset', k.quota, f, encodeQuota(BigInt(q.maxSpace), BigInt(q.maxInodes))]);
+    this.#push(['hset', k.usedSpace, f, q.usedSpace]);
+    this.#push(['hset', k.usedInodes, f, q.usedInodes]);
   }
 
   acl(id: number, rule: AclRule): void {
-    this.#push(['HSET', this.#keys.acl, String(id), encodeAclRule(rule)]);
+    this.#push(['hset', this.#keys.acl, String(id), encodeAclRule(rule)]);
     this.#aclMaxId = Math.max(this.#aclMaxId, id);
   }
 
   delFile(file: DelFile): void {
-    this.#push(['ZADD', this.#keys.delfiles, file.expire, RedisKeys.delFileMember(file.ino, file.length)]);
+    this.#push(['zadd', this.#keys.delfiles, file.expire, RedisKeys.delFileMember(file.ino, file.length)]);
   }
 
   sustained(sid: number, ino: Ino): void {
-    this.#push(['SADD', this.#keys.sustained(sid), ino.toString()]);
+    this.#push(['sadd', this.#keys.sustained(sid), ino.toString()]);
   }
 
   counters(c: Counters): void {
@@ -140,18 +141,18 @@ export class RedisLoader implements VolumeLoader {
     const c = this.#counters;
     if (c !== null) {
       // dumps carry SQL meaning (next unused id); Redis stores the last used one (spec §B.4)
-      this.#push(['SET', this.#keys.usedSpace, c.usedSpace]);
-      this.#push(['SET', this.#keys.totalInodes, c.usedInodes]);
-      this.#push(['SET', this.#keys.nextInode, (c.nextInode - 1n).toString()]);
-      this.#push(['SET', this.#keys.nextChunk, (c.nextChunk - 1n).toString()]);
-      this.#push(['SET', this.#keys.nextSession, Math.max(0, c.nextSession - 1)]);
-      this.#push(['SET', this.#keys.nextTrash, Math.max(0, c.nextTrash - 1)]);
+      this.#push(['set', this.#keys.usedSpace, c.usedSpace]);
+      this.#push(['set', this.#keys.totalInodes, c.usedInodes]);
+      this.#push(['set', this.#keys.nextInode, (c.nextInode - 1n).toString()]);
+      this.#push(['set', this.#keys.nextChunk, (c.nextChunk - 1n).toString()]);
+      this.#push(['set', this.#keys.nextSession, Math.max(0, c.nextSession - 1)]);
+      this.#push(['set', this.#keys.nextTrash, Math.max(0, c.nextTrash - 1)]);
     }
-    if (this.#aclMaxId > 0) this.#push(['SET', this.#keys.aclMaxId, this.#aclMaxId]);
+    if (this.#aclMaxId > 0) this.#push(['set', this.#keys.aclMaxId, this.#aclMaxId]);
     this.#flush();
     await this.#tail;
     if (this.#failure === null && this.#setting !== null) {
-      this.#batch.push(['SET', this.#keys.setting, this.#setting]);
+      this.#batch.push(['set', this.#keys.setting, this.#setting]);
       this.#flush();
       await this.#tail;
     }
