@@ -140,13 +140,14 @@ export class RedisLoader implements VolumeLoader {
   async commit(): Promise<void> {
     const c = this.#counters;
     if (c !== null) {
-      // dumps carry SQL meaning (next unused id); Redis stores the last used one (spec §B.4)
+      // dumps carry SQL meaning for inode/slice ids (next unused); Redis stores the last used one
+      // (spec §B.4). nextsession/nextTrash are the last used number in both and load as they are.
       this.#push(['set', this.#keys.usedSpace, c.usedSpace]);
       this.#push(['set', this.#keys.totalInodes, c.usedInodes]);
       this.#push(['set', this.#keys.nextInode, (c.nextInode - 1n).toString()]);
       this.#push(['set', this.#keys.nextChunk, (c.nextChunk - 1n).toString()]);
-      this.#push(['set', this.#keys.nextSession, Math.max(0, c.nextSession - 1)]);
-      this.#push(['set', this.#keys.nextTrash, Math.max(0, c.nextTrash - 1)]);
+      this.#push(['set', this.#keys.nextSession, c.nextSession]);
+      this.#push(['set', this.#keys.nextTrash, c.nextTrash]);
     }
     if (this.#aclMaxId > 0) this.#push(['set', this.#keys.aclMaxId, this.#aclMaxId]);
     this.#flush();

@@ -208,7 +208,7 @@ describe('redis engine: raw key bytes (spec §B)', function () {
     assert.equal(await f.engine.nextTrashId(), 1);
     assert.equal(await f.raw.get('nextTrash'), '1');
     const c = await f.engine.getCounters();
-    assert.deepEqual([c.nextInode, c.nextChunk, c.nextSession, c.nextTrash], [2049n, 4097n, 2, 2], 'dump meaning: next unused');
+    assert.deepEqual([c.nextInode, c.nextChunk, c.nextSession, c.nextTrash], [2049n, 4097n, 1, 1], 'dump meaning: next unused ids, last used session/trash numbers');
   });
 
   it('trash: unlink moves the entry to d<trashdir> and points Attr.parent at it', async () => {

@@ -43,7 +43,7 @@ describe('redis engine: volume loader', function () {
     assert.equal(await f.raw.llen('c2_0'), 600);
     assert.deepEqual(await f.raw.lindexBuffer('c2_0', 599), encodeSlice(slice));
     assert.deepEqual(await f.raw.hgetall('sliceRef'), { k77_300: '2' });
-    assert.deepEqual(await f.raw.mget('nextinode', 'nextchunk', 'nextsession', 'nextTrash', 'usedSpace', 'totalInodes'), ['99', '199', '4', '0', '4096', '1']);
+    assert.deepEqual(await f.raw.mget('nextinode', 'nextchunk', 'nextsession', 'nextTrash', 'usedSpace', 'totalInodes'), ['99', '199', '5', '1', '4096', '1']);
     assert.deepEqual(await f.raw.hgetBuffer('dirQuota', '1'), encodeQuota(1n << 30n, -1n));
     assert.equal(await f.raw.hget('dirUsedSpace', '1'), '4096');
     assert.equal(await f.raw.get('aclMaxId'), '3');
