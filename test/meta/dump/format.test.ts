@@ -2,6 +2,7 @@ import assert from 'node:assert/strict';
 import { readFileSync } from 'node:fs';
 import { PassThrough, Writable } from 'node:stream';
 import { DumpWriter } from '../../../src/meta/dump/format.js';
+import type { DumpHeader } from '../../../src/meta/dump/model.js';
 import { readDump } from '../../../src/meta/dump/reader.js';
 
 export const FIXTURES = '/work/shared/fixtures/juicefs';
@@ -42,5 +43,29 @@ describe('dump writer layout (spec §H.4)', () => {
     const input = readFileSync(`${FIXTURES}/metadata.sample.json`);
     const out = await rewrite(input, 7, 100);
     assert.ok(out.equals(input));
+  });
+
+  it('waits for drain when the destination pushes back, and resumes after it', async () => {
+    let header: DumpHeader | null = null;
+    await readDump(readFileSync(`${FIXTURES}/metadata.sample.json`), {
+      header: (h) => { header = h; },
+      enterDir: () => undefined,
+      leaf: () => undefined,
+      leaveDir: () => undefined,
+    });
+    assert.ok(header !== null);
+    const pending: (() => void)[] = [];
+    const parts: Buffer[] = [];
+    const out = new Writable({ highWaterMark: 1, write(chunk: Buffer, _enc, cb) { parts.push(chunk); pending.push(cb); } });
+    const w = new DumpWriter(out, { bufferBytes: 1 });
+    let written = false;
+    const p = w.header(header).then(() => { written = true; });
+    await new Promise((r) => setImmediate(r));
+    assert.equal(written, false, 'header() is still waiting for drain');
+    assert.equal(parts.length, 1);
+    pending.shift()?.();
+    await p;
+    assert.equal(written, true);
+    assert.match(parts[0]?.toString() ?? '', /^\{\n {2}"Setting": \{/);
   });
 });

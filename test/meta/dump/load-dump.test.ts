@@ -293,3 +293,24 @@ loadDumpSuite('sqlite', {
     }
   },
 });
+
+describe('a malformed dump leaves the volume empty and loadable', () => {
+  const truncated = FULL.subarray(0, FULL.length - 200);
+  const cases: [string, () => string][] = [
+    ['memory', () => 'memory://'],
+    ['sqlite', () => `sqlite3://${join(tmpDir('ferry-dump-'), 'meta.db')}`],
+  ];
+  for (const [name, url] of cases) {
+    it(`on ${name}: EINVAL, nothing loaded, and a good dump loads afterwards`, async () => {
+      const { meta, engine } = await openMeta(url());
+      try {
+        await assert.rejects(loadVolume(engine, truncated), (e: unknown) => isFsError(e, Errno.EINVAL));
+        assert.equal(await engine.isEmpty(), true);
+        await loadVolume(engine, FULL);
+        assert.equal((await meta.counters()).usedInodes, 14);
+      } finally {
+        await meta.close();
+      }
+    });
+  }
+});
