@@ -3,7 +3,9 @@
  * VolumeLoader, recomputing what §H.2 says must not be trusted: counters (§B.4, §B.10), directory
  * nlink/length and stats, file nlink and hard-link parents, symlink length, slice refcounts,
  * ACL ids (identical rules share one), quota usage. The input is streamed; memory grows with the
- * number of inodes and distinct slices (parents and refcount maps), as in JuiceFS. Never merges.
+ * number of inodes and distinct slices (parents and refcount maps), as in JuiceFS. Never merges
+ * into a volume that has files. Like JuiceFS it does not load `Sustained` (those inodes' attrs are
+ * not in a dump and their sessions do not exist here) nor `ChangeLog`.
  */
 import type { Readable } from 'node:stream';
 import { logger } from '../../observability/logger.js';
@@ -66,7 +68,8 @@ function aclKey(r: AclRule): string {
 
 class Loader implements DumpVisitor {
   readonly #out: VolumeLoader;
-  header_: DumpHeader | null = null;
+  /** The dump's header, once read. */
+  dumped: DumpHeader | null = null;
   readonly counters: DumpCounters = { usedSpace: 0, usedInodes: 0, nextInode: 2n, nextChunk: 1n, nextSession: 0, nextTrash: 0 };
   /** Every inode's parents in order of appearance: one key, or an array once it has several. */
   readonly #parents = new Map<InoKey, InoKey | InoKey[]>();
@@ -84,7 +87,7 @@ class Loader implements DumpVisitor {
   }
 
   header(h: DumpHeader): void {
-    this.header_ = h;
+    this.dumped = h;
     this.#out.setting(marshalSetting(h.setting));
     this.counters.nextSession = h.counters.nextSession;
     this.#dirQuotas = new Map([...h.quotas].map(([ino, q]) => [key(ino), { ...q, usedSpace: 0, usedInodes: 0 }]));
@@ -242,7 +245,7 @@ class Loader implements DumpVisitor {
 
   /** Everything that needs the whole tree: link counts, refcounts, quotas, counters. */
   finish(): void {
-    const h = this.header_;
+    const h = this.dumped;
     if (h === null) throw new FsError(Errno.EINVAL, 'dump: no header');
     for (const [k, p] of this.#pending) {
       const parents = this.#parents.get(k);
@@ -303,7 +306,7 @@ export async function loadVolume(engine: MetaEngine, input: Readable | Buffer): 
     throw err;
   }
   await out.commit();
-  const h = l.header_;
+  const h = l.dumped;
   if (h === null) throw new FsError(Errno.EINVAL, 'dump: no header');
   log.info({ dumped: h.counters, loaded: l.counters, inodes: l.inodes }, 'dump loaded');
   return { counters: l.counters, dumpedCounters: h.counters, inodes: l.inodes, setting: h.setting };
