@@ -98,6 +98,7 @@ export class BaseMeta implements Meta {
     return this.#sid;
   }
 
+  /** True when every change is refused with EROFS. */
   get readOnly(): boolean {
     return this.#readOnly;
   }
@@ -314,7 +315,13 @@ export class BaseMeta implements Meta {
         await this.#engine.doRefreshSession(this.#sid, this.#sessionInfo, t + 5 * this.#heartbeatSec);
       }
       const json = await this.#engine.getSetting();
-      if (json !== null) this.#setting = decodeSetting(json);
+      const fresh = json === null ? null : decodeSetting(json);
+      if (fresh === null || (this.#setting !== null && fresh.UUID !== this.#setting.UUID)) {
+        // spec §A: a client must stop serving when the volume it loaded is gone or replaced
+        this.#log.error({ uuid: this.#setting?.UUID, now: fresh?.UUID ?? null }, 'volume setting disappeared or changed UUID');
+      } else {
+        this.#setting = fresh;
+      }
       if (this.#readOnly) return;
       if (await this.#engine.doSetIfSmall('lastCleanupSessions', t, Math.floor(0.9 * this.#heartbeatSec))) {
         await this.cleanupStaleSessions();
@@ -678,7 +685,10 @@ export class BaseMeta implements Meta {
     return { [Symbol.asyncIterator]: () => this.#listDir(ctx, ino, opts.after ?? 0n, opts.plus ?? false, batch) };
   }
 
-  /** `.` (cookie 1), `..` (cookie 2), then engine pages with cookie = engine position + 2, fetched on demand. */
+  /**
+   * `.` (cookie 1), `..` (cookie 2), then engine pages with cookie = engine position + 2, fetched on
+   * demand. The root's `.trash` is not an entry (spec §E.6): lookup finds it, readdir does not list it.
+   */
   async *#listDir(ctx: Credentials, ino: Ino, after: bigint, plus: boolean, batch: number): AsyncGenerator<DirEntry> {
     const attr = await this.#op('readdir', { ino, after, plus }, async () => {
       const a = await this.#dirAttr(ino);

@@ -10,7 +10,7 @@ import { BaseMeta, type BaseMetaOptions } from '../../../src/meta/base.js';
 import { type MetaEngine, RENAME_EXCHANGE, RENAME_NOREPLACE } from '../../../src/meta/engine.js';
 import { resolveChunk } from '../../../src/meta/slices.js';
 import {
-  type Attr, CHUNK_SIZE, type Credentials, FLAG_IMMUTABLE, FileType, type Format, type Ino, MODE_EXEC, MODE_READ, MODE_WRITE,
+  type Attr, CHUNK_SIZE, type Credentials, type DirEntry, FLAG_IMMUTABLE, FLAG_SKIP_TRASH, FileType, type Format, type Ino, MODE_EXEC, MODE_READ, MODE_WRITE,
   ROOT_INODE, type SliceId, TRASH_INODE, align4K, isTrashIno, toChunkIndex, toIno, toSliceId,
 } from '../../../src/meta/types.js';
 import { ALICE, BOB, ROOT, cmpTime, collect, n, names, rejects, ts, volume, write } from './helpers.js';
@@ -20,10 +20,14 @@ import { modelBasedTest } from './model.js';
  * What a backend's test file hands the suite: an engine over an empty, private namespace (its own
  * Redis db, its own SQLite file) and a cleanup that closes the engine and drops that namespace.
  * Counters and dir stats must include every committed change when read (engines that buffer
- * deltas flush them before answering getCounters/doGetDirStats).
+ * deltas flush them before answering getCounters/doGetDirStats), and every directory, the root
+ * included, has dir stats. Engines honour `skipDirMtimeMs` (the suite uses 0: every change
+ * touches the parent's mtime).
  */
 export interface EngineUnderTest {
+  /** A connected engine; the suite formats it (and may doReset/format it again) itself. */
   engine: MetaEngine;
+  /** Closes the engine and removes its namespace; called once after each test. */
   cleanup(): Promise<void>;
 }
 
@@ -86,6 +90,14 @@ export function metaConformance(name: string, makeEngine: () => Promise<EngineUn
     };
     const dir = async (parent: Ino, nm: string, ctx: Credentials = ROOT, mode = 0o755): Promise<{ ino: Ino; attr: Attr }> =>
       meta.mkdir(ctx, parent, n(nm), mode, 0);
+    /** Every entry of every hourly trash directory (deletions may straddle an hour boundary). */
+    const trashed = async (): Promise<{ hour: DirEntry; name: string; ino: Ino }[]> => {
+      const out: { hour: DirEntry; name: string; ino: Ino }[] = [];
+      for (const hour of (await collect(meta.readdir(ROOT, TRASH_INODE))).filter((e) => e.cookie > 2n)) {
+        for (const e of (await collect(meta.readdir(ROOT, hour.ino))).filter((x) => x.cookie > 2n)) out.push({ hour, name: e.name.toString(), ino: e.ino });
+      }
+      return out.sort((a, b) => (a.name < b.name ? -1 : 1));
+    };
 
     // ------------------------------------------------------------ format, load, setting
 
@@ -1065,11 +1077,14 @@ export function metaConformance(name: string, makeEngine: () => Promise<EngineUn
       assert.equal(after.usedInodes, before.usedInodes + 1, 'the hour directory counts, the file still counts');
       assert.equal(after.usedSpace, before.usedSpace + 4096);
       assert.deepEqual(await meta.delFiles(), []);
-      // a second deletion in the same hour reuses the sub-directory
-      await file(d.ino, 'g');
+      // a second deletion reuses the hour's sub-directory (or makes the next hour's)
+      const g = await file(d.ino, 'g');
       await meta.unlink(ROOT, d.ino, n('g'));
-      assert.equal((await collect(meta.readdir(ROOT, TRASH_INODE))).length, 3);
-      assert.equal((await names(meta, hour.ino)).length, 2);
+      const all = await trashed();
+      assert.deepEqual(all.map((e) => e.name), [`${d.ino}-${f.ino}-f.txt`, `${d.ino}-${g.ino}-g`]);
+      const hourNames = (await names(meta, TRASH_INODE));
+      assert.equal(new Set(all.map((e) => e.hour.name.toString())).size, hourNames.length);
+      assert.ok(hourNames.every((h) => HOUR_NAME.test(h)));
     });
 
     it('trash on: files in trash are read-only; deleting inside trash deletes for real', async function () {
@@ -1102,14 +1117,45 @@ export function metaConformance(name: string, makeEngine: () => Promise<EngineUn
       assert.equal((await meta.getattr(ROOT_INODE)).nlink, rootNlink - 1);
       await meta.rename(ROOT, ROOT_INODE, n('a'), ROOT_INODE, n('b'));
       assert.equal((await meta.lookup(ROOT, ROOT_INODE, n('b'))).ino, a.ino);
-      const hour = (await collect(meta.readdir(ROOT, TRASH_INODE)))[2];
+      const all = await trashed();
+      assert.deepEqual(all.map((e) => e.name), [`1-${b.ino}-b`, `1-${d.ino}-d`].sort());
+      const hour = all.find((e) => e.ino === d.ino)?.hour;
       assert.ok(hour !== undefined);
-      assert.deepEqual(await names(meta, hour.ino), [`1-${b.ino}-b`, `1-${d.ino}-d`].sort());
       assert.equal((await meta.getattr(d.ino)).parent, hour.ino);
       assert.equal((await meta.getattr(hour.ino)).nlink, 2, 'trash directories keep nlink 2');
       assert.equal((await meta.getattr(b.ino)).nlink, 1);
       await rejects(meta.rename(ROOT, ROOT_INODE, n('b'), hour.ino, n('x')), Errno.EPERM);
       await rejects(meta.rename(ROOT, ROOT_INODE, n('b'), ROOT_INODE, n('.trash')), Errno.EPERM);
+    });
+
+    it('trash on: skip-trash files and a hard link whose trash name is taken are deleted for real', async function () {
+      await reformat({ TrashDays: 1 });
+      const skip = await file(ROOT_INODE, 'skip');
+      await meta.setattr(ROOT, skip.ino, { flags: FLAG_SKIP_TRASH });
+      await meta.unlink(ROOT, ROOT_INODE, n('skip'));
+      await rejects(meta.getattr(skip.ino), Errno.ENOENT);
+      const f = await file(ROOT_INODE, 'f');
+      await meta.link(ROOT, f.ino, ROOT_INODE, n('g'));
+      await meta.unlink(ROOT, ROOT_INODE, n('f'));
+      assert.equal((await meta.getattr(f.ino)).nlink, 2, 'one link in trash, one in the root');
+      await meta.link(ROOT, f.ino, ROOT_INODE, n('f'));
+      await meta.unlink(ROOT, ROOT_INODE, n('f'));
+      const all = await trashed();
+      assert.ok(all.every((e) => e.name === `1-${f.ino}-f`));
+      if (all.length === 1) assert.equal((await meta.getattr(f.ino)).nlink, 2, 'the second unlink of the same name in the same hour is real');
+      else assert.equal((await meta.getattr(f.ino)).nlink, 3, 'the hour changed between the two unlinks');
+      assert.deepEqual(await names(meta, ROOT_INODE), ['g']);
+    });
+
+    it('trash on: entries created under a skip-trash directory inherit the flag and skip the trash', async function () {
+      await reformat({ TrashDays: 1 });
+      const d = await dir(ROOT_INODE, 'scratch');
+      await meta.setattr(ROOT, d.ino, { flags: FLAG_SKIP_TRASH });
+      const f = await file(d.ino, 'tmp');
+      assert.equal(f.attr.flags & FLAG_SKIP_TRASH, FLAG_SKIP_TRASH);
+      await meta.unlink(ROOT, d.ino, n('tmp'));
+      await rejects(meta.getattr(f.ino), Errno.ENOENT);
+      assert.deepEqual(await names(meta, TRASH_INODE), []);
     });
 
     it('trash entry names are cut to 255 bytes', async function () {
@@ -1376,6 +1422,10 @@ export function metaConformance(name: string, makeEngine: () => Promise<EngineUn
       fresh.dirStats(ROOT_INODE, { dataLength: 12, usedSpace: 3 * 4096, usedInodes: 3 });
       fresh.dirStats(d, { dataLength: 12, usedSpace: 4096, usedInodes: 1 });
       fresh.delFile({ ino: gone, length: 0, expire: 1 });
+      fresh.dirQuota(d, { maxSpace: 1 << 30, maxInodes: 100, usedSpace: 4096, usedInodes: 1 });
+      fresh.userGroupQuota('user', 501, { maxSpace: 2 ** 40, maxInodes: 1_000_000, usedSpace: 0, usedInodes: 0 });
+      fresh.userGroupQuota('group', 20, { maxSpace: 2 ** 41, maxInodes: 2_000_000, usedSpace: 0, usedInodes: 0 });
+      fresh.acl(1, { owner: 6, group: 4, mask: 4, other: 4, users: [{ id: 1, perm: 6 }, { id: 2, perm: 7 }], groups: [] });
       fresh.counters({ usedSpace: 3 * 4096, usedInodes: 3, nextInode: 30n, nextChunk: 10n, nextSession: 5, nextTrash: 0 });
       await fresh.commit();
 
@@ -1392,6 +1442,11 @@ export function metaConformance(name: string, makeEngine: () => Promise<EngineUn
       assert.equal(await m.sliceRefs(id, 12), 1);
       assert.deepEqual(await m.dirStats(d), { dataLength: 12, usedSpace: 4096, usedInodes: 1 });
       assert.deepEqual((await m.delFiles()).map((x) => [x.ino, x.length]), [[gone, 0]]);
+      assert.deepEqual([...(await m.dirQuotas()).entries()].map(([k, q]) => [k, q.maxSpace, q.maxInodes]), [[d, 1 << 30, 100]]);
+      assert.equal((await m.userGroupQuotas('user')).get(501)?.maxInodes, 1_000_000);
+      assert.equal((await m.userGroupQuotas('group')).get(20)?.maxSpace, 2 ** 41);
+      assert.deepEqual(await m.acl(1), { owner: 6, group: 4, mask: 4, other: 4, users: [{ id: 1, perm: 6 }, { id: 2, perm: 7 }], groups: [] });
+      assert.equal(await m.acl(2), null);
       const c = await m.counters();
       assert.deepEqual([c.usedSpace, c.usedInodes], [3 * 4096, 3]);
       assert.ok((await m.create(ROOT, ROOT_INODE, n('new'), 0o644, 0, true)).ino >= 30n);
@@ -1453,15 +1508,22 @@ export function metaConformance(name: string, makeEngine: () => Promise<EngineUn
 
     // ------------------------------------------------------------ model-based
 
+    const freshVolume = (over: Partial<Format>) => async (): Promise<BaseMeta> => {
+      await meta.closeSession();
+      await engine.doReset();
+      meta = newMeta();
+      await meta.format(volume(over));
+      return meta;
+    };
+
     it('random operation sequences agree with a simple tree model (names, types, nlink, lengths, counters)', async function () {
       this.timeout(120_000);
-      await modelBasedTest(async () => {
-        await meta.closeSession();
-        await engine.doReset();
-        meta = newMeta();
-        await meta.format(volume());
-        return meta;
-      });
+      await modelBasedTest(freshVolume({}), { trash: false, numRuns: 120 });
+    });
+
+    it('random operation sequences with trash on: removed entries land in trash and keep counting', async function () {
+      this.timeout(120_000);
+      await modelBasedTest(freshVolume({ TrashDays: 1 }), { trash: true, numRuns: 80 });
     });
   });
 }
