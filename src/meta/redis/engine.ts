@@ -28,6 +28,8 @@
  *
  * Readdir positions: see dir-listing.ts (62-bit name-hash positions, sorted snapshots per process).
  * Round trips: lookup 1 (script), getattr 1, mknod/unlink/rename/link/setattr/truncate/write 1.
+ * getattr, lookup and mknod requests issued in the same tick share one command (batcher.ts): an
+ * MGET, or one script call that checks and applies every item on its own.
  */
 import { Redis, Cluster, type RedisOptions } from 'ioredis';
 import { Errno, FsError } from '../../util/errno.js';
