@@ -18,7 +18,7 @@ import {
   type Attr, type ChunkIndex, type Credentials, type DirEntry, FileType, type Format, type Ino,
   type SessionInfo, type SetAttrRequest, type SliceId, type SliceRecord, type StatFs, type Timespec,
   CHUNK_SIZE, DIR_LENGTH, FLAG_APPEND, FLAG_IMMUTABLE, FLAG_SKIP_TRASH, MAX_SYMLINK_LENGTH, MODE_EXEC,
-  MODE_READ, MODE_WRITE, ROOT_INODE, TRASH_INODE, isTrashIno, toIno, toSliceId,
+  MODE_READ, MODE_WRITE, ROOT_INODE, TRASH_INODE, align4K, isTrashIno, toIno, toSliceId,
 } from './types.js';
 import { IdPool } from './id-pool.js';
 import {
@@ -52,6 +52,8 @@ const DEFAULT_HEARTBEAT_SEC = 12;
 /** Files left in delfiles longer than this are released by whoever wins `lastCleanupFiles`. */
 const DELFILE_GRACE_SEC = 3600;
 const MAX_DEPTH = 10_000;
+/** Volume names JuiceFS accepts (spec §A); the name is also the object key prefix. */
+const VOLUME_NAME = /^[a-z0-9][a-z0-9-]{1,61}[a-z0-9]$/;
 
 const OWNER_ONLY_CHANGE = FLAG_IMMUTABLE | FLAG_APPEND;
 
@@ -96,6 +98,7 @@ export class BaseMeta implements Meta {
     return this.#sid;
   }
 
+  /** True when every change is refused with EROFS. */
   get readOnly(): boolean {
     return this.#readOnly;
   }
@@ -137,6 +140,18 @@ export class BaseMeta implements Meta {
 
   #checkWritable(): void {
     if (this.#readOnly) throw new FsError(Errno.EROFS, 'read-only');
+  }
+
+  /** ENOSPC when a change would exceed the volume's Capacity or Inodes (spec §A); free when unlimited. */
+  async #checkQuota(space: number, inodes: number): Promise<void> {
+    const capacity = this.#setting?.Capacity ?? 0;
+    const maxInodes = this.#setting?.Inodes ?? 0;
+    const checkSpace = capacity > 0 && space > 0;
+    const checkInodes = maxInodes > 0 && inodes > 0;
+    if (!checkSpace && !checkInodes) return;
+    const c = await this.#engine.getCounters();
+    if (checkSpace && c.usedSpace + space > capacity) throw new FsError(Errno.ENOSPC, `volume capacity ${capacity} bytes`);
+    if (checkInodes && c.usedInodes + inodes > maxInodes) throw new FsError(Errno.ENOSPC, `volume limit of ${maxInodes} inodes`);
   }
 
   #trashDays(): number {
@@ -194,6 +209,10 @@ export class BaseMeta implements Meta {
       this.#checkWritable();
       if ((setting.MetaVersion ?? MAX_META_VERSION) > MAX_META_VERSION) {
         throw new FsError(Errno.EINVAL, `MetaVersion ${setting.MetaVersion} > ${MAX_META_VERSION}`);
+      }
+      if (!VOLUME_NAME.test(setting.Name)) throw new FsError(Errno.EINVAL, `volume name ${JSON.stringify(setting.Name)}`);
+      if (!Number.isInteger(setting.BlockSize) || setting.BlockSize < 64 || setting.BlockSize > 16384) {
+        throw new FsError(Errno.EINVAL, `BlockSize ${setting.BlockSize} KiB`);
       }
       if (!Number.isInteger(setting.TrashDays) || setting.TrashDays < 0) throw new FsError(Errno.EINVAL, 'TrashDays');
       const t = now();
@@ -296,7 +315,13 @@ export class BaseMeta implements Meta {
         await this.#engine.doRefreshSession(this.#sid, this.#sessionInfo, t + 5 * this.#heartbeatSec);
       }
       const json = await this.#engine.getSetting();
-      if (json !== null) this.#setting = decodeSetting(json);
+      const fresh = json === null ? null : decodeSetting(json);
+      if (fresh === null || (this.#setting !== null && fresh.UUID !== this.#setting.UUID)) {
+        // spec §A: a client must stop serving when the volume it loaded is gone or replaced
+        this.#log.error({ uuid: this.#setting?.UUID, now: fresh?.UUID ?? null }, 'volume setting disappeared or changed UUID');
+      } else {
+        this.#setting = fresh;
+      }
       if (this.#readOnly) return;
       if (await this.#engine.doSetIfSmall('lastCleanupSessions', t, Math.floor(0.9 * this.#heartbeatSec))) {
         await this.cleanupStaleSessions();
@@ -335,10 +360,10 @@ export class BaseMeta implements Meta {
       if (this.#timer !== null) clearInterval(this.#timer);
       this.#timer = null;
       if (this.#beating !== null) await this.#beating;
-      if (this.#sid === 0) return;
       const sid = this.#sid;
       for (const ino of this.#sustained) await this.#deleteSustained(sid, ino);
       this.#sustained.clear();
+      if (sid === 0) return;
       const mine = (await this.#engine.doListSessions()).find((s) => s.sid === sid);
       for (const ino of mine?.sustained ?? []) await this.#deleteSustained(sid, ino);
       await this.#engine.doRemoveSession(sid);
@@ -416,6 +441,7 @@ export class BaseMeta implements Meta {
       const attr = this.#newAttr(ctx, parent, pattr, type, type === FileType.Symlink ? 0o777 : mode, type === FileType.Symlink ? 0 : umask, t);
       if (extra.rdev !== undefined) attr.rdev = extra.rdev;
       if (extra.target !== undefined) attr.length = extra.target.length;
+      await this.#checkQuota(align4K(attr.length), 1);
       const ino = toIno(await this.#inodes.take());
       const r = await this.#engine.doMknod({
         parent, name, ino, attr, onExist: extra.onExist, now: t, skipDirMtimeMs: this.#skipDirMtimeMs,
@@ -442,7 +468,9 @@ export class BaseMeta implements Meta {
     return this.#op('create', { parent, name, mode, exclusive }, async () => {
       this.#checkWritable();
       checkName(name);
-      if (!exclusive) {
+      if (isTrashIno(parent)) throw new FsError(Errno.EPERM, 'trash is read-only');
+      if (!exclusive && !isDotOrDotDot(name)) {
+        checkAccess(ctx, await this.#dirAttr(parent), MODE_EXEC);
         const found = await this.#lookupOrNull(parent, name);
         if (found !== null) return this.#openExisting(ctx, found);
       }
@@ -657,7 +685,10 @@ export class BaseMeta implements Meta {
     return { [Symbol.asyncIterator]: () => this.#listDir(ctx, ino, opts.after ?? 0n, opts.plus ?? false, batch) };
   }
 
-  /** `.` (cookie 1), `..` (cookie 2), then engine pages with cookie = engine position + 2, fetched on demand. */
+  /**
+   * `.` (cookie 1), `..` (cookie 2), then engine pages with cookie = engine position + 2, fetched on
+   * demand. The root's `.trash` is not an entry (spec §E.6): lookup finds it, readdir does not list it.
+   */
   async *#listDir(ctx: Credentials, ino: Ino, after: bigint, plus: boolean, batch: number): AsyncGenerator<DirEntry> {
     const attr = await this.#op('readdir', { ino, after, plus }, async () => {
       const a = await this.#dirAttr(ino);
@@ -725,7 +756,10 @@ export class BaseMeta implements Meta {
           txn[which] = v;
         }
       }
-      if (req.size !== undefined) this.#checkTruncate(ctx, attr, req.size);
+      if (req.size !== undefined) {
+        this.#checkTruncate(ctx, attr, req.size);
+        await this.#checkQuota(align4K(req.size) - align4K(attr.length), 0);
+      }
       let out = attr;
       if (Object.keys(txn).length > 0) out = await this.#engine.doSetAttr({ ino, ...txn, now: t });
       if (req.size !== undefined) out = await this.#engine.doTruncate({ ino, length: req.size, now: now() });
@@ -791,7 +825,7 @@ export class BaseMeta implements Meta {
       if (value.length > 65536) throw new FsError(Errno.ERANGE, `xattr value of ${value.length} bytes`);
       if (flags !== 0 && flags !== 1 && flags !== 2) throw new FsError(Errno.EINVAL, `xattr flags ${flags}`);
       const attr = await this.#engine.doGetAttr(ino);
-      if ((attr.flags & OWNER_ONLY_CHANGE) !== 0) throw new FsError(Errno.EPERM, 'immutable or append-only');
+      checkChangeable(ino, attr);
       checkAccess(ctx, attr, MODE_WRITE);
       await this.#engine.doSetXattr(ino, name, value, flags);
     });
@@ -809,7 +843,7 @@ export class BaseMeta implements Meta {
       this.#checkWritable();
       checkXattrName(name);
       const attr = await this.#engine.doGetAttr(ino);
-      if ((attr.flags & OWNER_ONLY_CHANGE) !== 0) throw new FsError(Errno.EPERM, 'immutable or append-only');
+      checkChangeable(ino, attr);
       checkAccess(ctx, attr, MODE_WRITE);
       await this.#engine.doRemoveXattr(ino, name);
     });
@@ -833,6 +867,11 @@ export class BaseMeta implements Meta {
         || (slice.id !== 0n && slice.off + slice.len > slice.size)) {
         throw new FsError(Errno.EINVAL, `slice ${slice.id} pos ${slice.pos} len ${slice.len} size ${slice.size}`);
       }
+      if ((this.#setting?.Capacity ?? 0) > 0) {
+        const length = (await this.#engine.doGetAttr(ino)).length;
+        const end = indx * CHUNK_SIZE + slice.pos + slice.len;
+        await this.#checkQuota(end > length ? align4K(end) - align4K(length) : 0, 0);
+      }
       const r = await this.#engine.doWriteSlice({ ino, indx, slice, mtime, now: now() });
       return r.attr;
     });
@@ -853,6 +892,8 @@ export class BaseMeta implements Meta {
       if ((dattr.flags & OWNER_ONLY_CHANGE) !== 0) throw new FsError(Errno.EPERM, 'immutable or append-only');
       checkAccess(ctx, sattr, MODE_READ);
       checkAccess(ctx, dattr, MODE_WRITE);
+      const end = dstOff + Math.max(0, Math.min(length, sattr.length - srcOff));
+      await this.#checkQuota(end > dattr.length ? align4K(end) - align4K(dattr.length) : 0, 0);
       return this.#engine.doCloneRange({ src, srcOff, dst, dstOff, length, now: now() });
     });
   }
@@ -940,6 +981,12 @@ function parentOf(ino: Ino, attr: Attr): Ino {
 
 function withAttr(e: DirEntry, attr: Attr | undefined): DirEntry {
   return attr === undefined ? e : { ...e, attr };
+}
+
+/** EPERM for inodes in trash (read-only, spec §E.6) and immutable or append-only inodes. */
+function checkChangeable(ino: Ino, attr: Attr): void {
+  if (isTrashIno(ino) || isTrashIno(attr.parent)) throw new FsError(Errno.EPERM, 'trash is read-only');
+  if ((attr.flags & OWNER_ONLY_CHANGE) !== 0) throw new FsError(Errno.EPERM, 'immutable or append-only');
 }
 
 function checkXattrName(name: Buffer): void {

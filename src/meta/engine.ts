@@ -231,7 +231,7 @@ export interface MetaEngine {
 
   /** Raw setting JSON, or null when the volume is not formatted. */
   getSetting(): Promise<string | null>;
-  /** Writes the setting; when `root` is given also creates the root (and trash root) inodes. Atomic. */
+  /** Writes the setting; creates the root inode when `root` is given and the trash root when `trashRoot` is given and it is missing (a re-format may turn trash on). Atomic. */
   doFormat(settingJson: string, root: Attr | null, trashRoot: Attr | null): Promise<void>;
   /** Removes every key/row of the volume (tests, `ferry destroy`). */
   doReset(): Promise<void>;

@@ -21,7 +21,7 @@ import type {
 } from '../engine.js';
 import { RENAME_EXCHANGE, RENAME_NOREPLACE } from '../engine.js';
 import { planClone, truncateHoles } from '../slices.js';
-import { diffMs } from '../time.js';
+import { diffMs, now } from '../time.js';
 import {
   type Attr, type ChunkIndex, type DirEntry, FileType, type Ino, type SessionInfo, type SliceId, type SliceRecord,
   type Timespec, CHUNK_SIZE, ROOT_INODE, TRASH_INODE, align4K, isTrashIno, toChunkIndex, toIno,
@@ -569,7 +569,7 @@ export class MemoryEngine implements MetaEngine {
     if (set.size === 0) this.#sustained.delete(sid);
     const a = this.#nodes.get(ino);
     if (a === undefined || a.nlink > 0) return null;
-    const t = { sec: Math.floor(Date.now() / 1000), nsec: 0 };
+    const t = now();
     this.#dropInode(ino, a, t);
     return { ino, length: a.length, expire: t.sec };
   }

@@ -3,17 +3,20 @@
  * fast-check generates sequences of mkdir/create/unlink/rmdir/rename/link/write/truncate; each op
  * runs against BaseMeta and a plain in-memory tree, errnos must agree, and at the end the whole
  * tree (names, types, nlink, lengths), the volume counters and dir stats must match the model.
+ * With trash on, removed entries must show up in trash as `<parent>-<ino>-<name>` and keep counting.
  */
 import assert from 'node:assert/strict';
 import fc from 'fast-check';
 import { Errno, isFsError } from '../../../src/util/errno.js';
 import type { BaseMeta } from '../../../src/meta/base.js';
-import { CHUNK_SIZE, FileType, type Ino, ROOT_INODE, align4K } from '../../../src/meta/types.js';
+import { CHUNK_SIZE, FileType, type Ino, ROOT_INODE, TRASH_INODE, align4K } from '../../../src/meta/types.js';
 import { ROOT, collect, n, write } from './helpers.js';
 
+/** `existing`: the source is picked among the existing entries (else a random, maybe missing, name). */
 type Op =
-  | { kind: 'mkdir' | 'create' | 'unlink' | 'rmdir'; dir: number; name: number }
-  | { kind: 'rename'; dir: number; name: number; dir2: number; name2: number }
+  | { kind: 'mkdir' | 'create'; dir: number; name: number }
+  | { kind: 'unlink' | 'rmdir'; dir: number; name: number; existing: boolean }
+  | { kind: 'rename'; dir: number; name: number; existing: boolean; dir2: number; name2: number }
   | { kind: 'link'; file: number; dir: number; name: number }
   | { kind: 'write'; file: number; off: number; len: number }
   | { kind: 'truncate'; file: number; size: number };
@@ -21,12 +24,14 @@ type Op =
 const NAMES = ['a', 'b', 'c'];
 const SPAN = 3 * CHUNK_SIZE;
 
+const existing = fc.boolean();
 const opArb: fc.Arbitrary<Op> = fc.oneof(
-  fc.record({ kind: fc.constantFrom('mkdir' as const, 'create' as const, 'unlink' as const, 'rmdir' as const), dir: fc.nat(), name: fc.nat() }),
-  fc.record({ kind: fc.constant('rename' as const), dir: fc.nat(), name: fc.nat(), dir2: fc.nat(), name2: fc.nat() }),
-  fc.record({ kind: fc.constant('link' as const), file: fc.nat(), dir: fc.nat(), name: fc.nat() }),
-  fc.record({ kind: fc.constant('write' as const), file: fc.nat(), off: fc.integer({ min: 0, max: SPAN - 1 }), len: fc.integer({ min: 1, max: 1 << 20 }) }),
-  fc.record({ kind: fc.constant('truncate' as const), file: fc.nat(), size: fc.integer({ min: 0, max: SPAN }) }),
+  { weight: 4, arbitrary: fc.record({ kind: fc.constantFrom('mkdir' as const, 'create' as const), dir: fc.nat(), name: fc.nat() }) },
+  { weight: 3, arbitrary: fc.record({ kind: fc.constantFrom('unlink' as const, 'rmdir' as const), dir: fc.nat(), name: fc.nat(), existing }) },
+  { weight: 3, arbitrary: fc.record({ kind: fc.constant('rename' as const), dir: fc.nat(), name: fc.nat(), existing, dir2: fc.nat(), name2: fc.nat() }) },
+  { weight: 1, arbitrary: fc.record({ kind: fc.constant('link' as const), file: fc.nat(), dir: fc.nat(), name: fc.nat() }) },
+  { weight: 2, arbitrary: fc.record({ kind: fc.constant('write' as const), file: fc.nat(), off: fc.integer({ min: 0, max: SPAN - 1 }), len: fc.integer({ min: 1, max: 1 << 20 }) }) },
+  { weight: 1, arbitrary: fc.record({ kind: fc.constant('truncate' as const), file: fc.nat(), size: fc.integer({ min: 0, max: SPAN }) }) },
 );
 
 interface Node {
@@ -40,6 +45,35 @@ class Tree {
   readonly nodes = new Map<Ino, Node>([[ROOT_INODE, { type: FileType.Directory, length: 4096, entries: new Map() }]]);
   /** A file ever had a second link: dir stats legitimately stop following its length (Attr.parent = 0). */
   linked = false;
+  /** Removed entries kept in trash (trash on): trash name -> inode. */
+  readonly trash = new Map<string, Ino>();
+
+  constructor(readonly trashOn: boolean) {}
+
+  /** Inodes reachable from the root (what ops may pick). */
+  live(): Set<Ino> {
+    const seen = new Set<Ino>([ROOT_INODE]);
+    const todo: Ino[] = [ROOT_INODE];
+    for (let cur = todo.pop(); cur !== undefined; cur = todo.pop()) {
+      for (const c of this.node(cur).entries.values()) {
+        if (seen.has(c)) continue;
+        seen.add(c);
+        todo.push(c);
+      }
+    }
+    return seen;
+  }
+
+  /** Directory and name of a source entry: one of the existing entries, or a random name in a random directory. */
+  source(op: { dir: number; name: number; existing: boolean }): [Ino, string] {
+    if (op.existing) {
+      const all: [Ino, string][] = [];
+      for (const d of this.list(FileType.Directory)) for (const name of [...this.node(d).entries.keys()].sort()) all.push([d, name]);
+      const e = all[op.name % Math.max(1, all.length)];
+      if (e !== undefined) return e;
+    }
+    return [this.pick(FileType.Directory, op.dir) ?? ROOT_INODE, NAMES[op.name % NAMES.length] ?? 'a'];
+  }
 
   node(ino: Ino): Node {
     const x = this.nodes.get(ino);
@@ -48,7 +82,7 @@ class Tree {
   }
 
   list(type: FileType): Ino[] {
-    return [...this.nodes.entries()].filter(([, v]) => v.type === type).map(([k]) => k).sort((a, b) => (a < b ? -1 : 1));
+    return [...this.live()].filter((k) => this.node(k).type === type).sort((a, b) => (a < b ? -1 : 1));
   }
 
   pick(type: FileType, i: number): Ino | null {
@@ -61,6 +95,7 @@ class Tree {
     if (x.type === FileType.Directory) return 2 + [...x.entries.values()].filter((c) => this.node(c).type === FileType.Directory).length;
     let count = 0;
     for (const d of this.nodes.values()) for (const c of d.entries.values()) if (c === ino) count++;
+    for (const c of this.trash.values()) if (c === ino) count++;
     return count;
   }
 
@@ -81,7 +116,8 @@ class Tree {
     const child = d.entries.get(name);
     assert.ok(child !== undefined);
     d.entries.delete(name);
-    if (this.node(child).type === FileType.Directory || this.nlink(child) === 0) this.nodes.delete(child);
+    if (this.trashOn) this.trash.set(`${dir}-${child}-${name}`, child);
+    else if (this.node(child).type === FileType.Directory || this.nlink(child) === 0) this.nodes.delete(child);
   }
 }
 
@@ -117,8 +153,7 @@ async function apply(meta: BaseMeta, m: Tree, op: Op): Promise<void> {
     }
     case 'unlink':
     case 'rmdir': {
-      const dir = m.pick(FileType.Directory, op.dir) ?? ROOT_INODE;
-      const name = NAMES[op.name % NAMES.length] ?? 'a';
+      const [dir, name] = m.source(op);
       const child = m.node(dir).entries.get(name);
       let want: Errno | null = null;
       if (child === undefined) want = Errno.ENOENT;
@@ -131,9 +166,8 @@ async function apply(meta: BaseMeta, m: Tree, op: Op): Promise<void> {
       return;
     }
     case 'rename': {
-      const sp = m.pick(FileType.Directory, op.dir) ?? ROOT_INODE;
+      const [sp, sn] = m.source(op);
       const dp = m.pick(FileType.Directory, op.dir2) ?? ROOT_INODE;
-      const sn = NAMES[op.name % NAMES.length] ?? 'a';
       const dn = NAMES[op.name2 % NAMES.length] ?? 'a';
       const src = m.node(sp).entries.get(sn);
       const dst = m.node(dp).entries.get(dn);
@@ -192,8 +226,9 @@ async function apply(meta: BaseMeta, m: Tree, op: Op): Promise<void> {
 }
 
 async function compare(meta: BaseMeta, m: Tree): Promise<void> {
+  const live = m.live();
   for (const [ino, x] of m.nodes) {
-    if (x.type !== FileType.Directory) continue;
+    if (x.type !== FileType.Directory || !live.has(ino)) continue;
     const listed = (await collect(meta.readdir(ROOT, ino, { plus: true, batchSize: 2 }))).filter((e) => e.cookie > 2n);
     const got = listed.map((e) => e.name.toString()).sort();
     assert.deepEqual(got, [...x.entries.keys()].sort(), `entries of ${ino}`);
@@ -215,21 +250,41 @@ async function compare(meta: BaseMeta, m: Tree): Promise<void> {
       assert.equal(stats.usedSpace, kids.reduce((s, k) => s + align4K(k.length), 0), `dir stat space of ${ino}`);
     }
   }
+  let hourDirs = 0;
+  if (m.trashOn) {
+    const hours = (await collect(meta.readdir(ROOT, TRASH_INODE))).filter((e) => e.cookie > 2n);
+    hourDirs = hours.length;
+    const trashed = new Map<string, Ino>();
+    for (const h of hours) {
+      for (const e of (await collect(meta.readdir(ROOT, h.ino, { plus: true }))).filter((x) => x.cookie > 2n)) {
+        trashed.set(e.name.toString(), e.ino);
+        const x = m.node(e.ino);
+        assert.equal(e.attr?.length, x.length, `length of trashed ${e.ino}`);
+        assert.equal(e.attr?.nlink, m.nlink(e.ino), `nlink of trashed ${e.ino}`);
+      }
+    }
+    assert.deepEqual([...trashed.entries()].sort(), [...m.trash.entries()].sort(), 'trash entries');
+  }
   const c = await meta.counters();
   const others = [...m.nodes.entries()].filter(([ino]) => ino !== ROOT_INODE).map(([, v]) => v);
-  assert.equal(c.usedInodes, others.length, 'usedInodes');
-  assert.equal(c.usedSpace, others.reduce((s, v) => s + align4K(v.length), 0), 'usedSpace');
+  assert.equal(c.usedInodes, others.length + hourDirs, 'usedInodes');
+  assert.equal(c.usedSpace, others.reduce((s, v) => s + align4K(v.length), 0) + hourDirs * 4096, 'usedSpace');
 }
 
-/** Runs the model test; `fresh` returns a BaseMeta over a newly formatted, empty volume. */
-export async function modelBasedTest(fresh: () => Promise<BaseMeta>, numRuns = 120): Promise<void> {
+/**
+ * Runs the model test; `fresh` returns a BaseMeta over a newly formatted, empty volume (with
+ * TrashDays > 0 when `trash`). With trash on there are no hard links, so no two removals can
+ * want the same trash name and the outcome does not depend on the clock's hour.
+ */
+export async function modelBasedTest(fresh: () => Promise<BaseMeta>, opts: { trash: boolean; numRuns: number }): Promise<void> {
+  const arb = opts.trash ? opArb.filter((op) => op.kind !== 'link') : opArb;
   await fc.assert(
-    fc.asyncProperty(fc.array(opArb, { minLength: 1, maxLength: 30 }), async (ops) => {
+    fc.asyncProperty(fc.array(arb, { minLength: 1, maxLength: 40 }), async (ops) => {
       const meta = await fresh();
-      const model = new Tree();
+      const model = new Tree(opts.trash);
       for (const op of ops) await apply(meta, model, op);
       await compare(meta, model);
     }),
-    { numRuns },
+    { numRuns: opts.numRuns },
   );
 }

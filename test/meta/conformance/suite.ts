@@ -10,15 +10,36 @@ import { BaseMeta, type BaseMetaOptions } from '../../../src/meta/base.js';
 import { type MetaEngine, RENAME_EXCHANGE, RENAME_NOREPLACE } from '../../../src/meta/engine.js';
 import { resolveChunk } from '../../../src/meta/slices.js';
 import {
-  type Attr, CHUNK_SIZE, type Credentials, FileType, type Format, type Ino, MODE_EXEC, MODE_READ, MODE_WRITE,
+  type Attr, CHUNK_SIZE, type Credentials, type DirEntry, FLAG_IMMUTABLE, FLAG_SKIP_TRASH, FileType, type Format, type Ino, MODE_EXEC, MODE_READ, MODE_WRITE,
   ROOT_INODE, type SliceId, TRASH_INODE, align4K, isTrashIno, toChunkIndex, toIno, toSliceId,
 } from '../../../src/meta/types.js';
 import { ALICE, BOB, ROOT, cmpTime, collect, n, names, rejects, ts, volume, write } from './helpers.js';
 import { modelBasedTest } from './model.js';
 
+/**
+ * What a backend's test file hands the suite: an engine over an empty, private namespace (its own
+ * Redis db, its own SQLite file) and a cleanup that closes the engine and drops that namespace.
+ * Counters and dir stats must include every committed change when read (engines that buffer
+ * deltas flush them before answering getCounters/doGetDirStats), and every directory, the root
+ * included, has dir stats. Engines honour `skipDirMtimeMs` (the suite uses 0: every change
+ * touches the parent's mtime).
+ */
 export interface EngineUnderTest {
+  /** A connected engine; the suite formats it (and may doReset/format it again) itself. */
   engine: MetaEngine;
+  /** Closes the engine and removes its namespace; called once after each test. */
   cleanup(): Promise<void>;
+}
+
+/** `engine` with one method replaced; `this` stays the real engine (private fields keep working). */
+function interpose<K extends keyof MetaEngine>(engine: MetaEngine, method: K, replacement: MetaEngine[K]): MetaEngine {
+  return new Proxy(engine, {
+    get(target, prop) {
+      if (prop === method) return replacement;
+      const v: unknown = Reflect.get(target, prop, target);
+      return typeof v === 'function' ? (v as (...a: unknown[]) => unknown).bind(target) : v;
+    },
+  });
 }
 
 const C0 = toChunkIndex(0);
@@ -60,7 +81,6 @@ export function metaConformance(name: string, makeEngine: () => Promise<EngineUn
         await m.closeSession();
         await m.flushBackground();
       }
-      await engine.close();
       await cleanup();
     });
 
@@ -70,6 +90,14 @@ export function metaConformance(name: string, makeEngine: () => Promise<EngineUn
     };
     const dir = async (parent: Ino, nm: string, ctx: Credentials = ROOT, mode = 0o755): Promise<{ ino: Ino; attr: Attr }> =>
       meta.mkdir(ctx, parent, n(nm), mode, 0);
+    /** Every entry of every hourly trash directory (deletions may straddle an hour boundary). */
+    const trashed = async (): Promise<{ hour: DirEntry; name: string; ino: Ino }[]> => {
+      const out: { hour: DirEntry; name: string; ino: Ino }[] = [];
+      for (const hour of (await collect(meta.readdir(ROOT, TRASH_INODE))).filter((e) => e.cookie > 2n)) {
+        for (const e of (await collect(meta.readdir(ROOT, hour.ino))).filter((x) => x.cookie > 2n)) out.push({ hour, name: e.name.toString(), ino: e.ino });
+      }
+      return out.sort((a, b) => (a.name < b.name ? -1 : 1));
+    };
 
     // ------------------------------------------------------------ format, load, setting
 
@@ -84,6 +112,16 @@ export function metaConformance(name: string, makeEngine: () => Promise<EngineUn
       assert.deepEqual(await names(meta, ROOT_INODE), []);
       assert.equal(meta.setting.Name, 'conformance');
       assert.match(meta.setting.UUID, /^[0-9a-f-]{36}$/);
+    });
+
+    it('format validates the name, block size and trash days (EINVAL)', async function () {
+      await engine.doReset();
+      const fresh = newMeta();
+      await rejects(fresh.format(volume({ Name: 'Bad_Name' })), Errno.EINVAL);
+      await rejects(fresh.format(volume({ BlockSize: 32 })), Errno.EINVAL);
+      await rejects(fresh.format(volume({ TrashDays: -1 })), Errno.EINVAL);
+      await rejects(fresh.format(volume({ MetaVersion: 2 })), Errno.EINVAL);
+      assert.equal(await engine.getSetting(), null);
     });
 
     it('format of an existing volume with the same setting keeps it (same UUID)', async function () {
@@ -238,6 +276,22 @@ export function metaConformance(name: string, makeEngine: () => Promise<EngineUn
       assert.equal(s.totalInodes, 100);
       assert.equal(s.usedInodes, 1);
       assert.equal(s.availInodes, 99);
+    });
+
+    it('volume quotas: creates beyond Inodes and growth beyond Capacity fail with ENOSPC', async function () {
+      await meta.format(volume({ Capacity: 4 * 4096, Inodes: 3 }), { force: true });
+      const f = await file(ROOT_INODE, 'f');
+      await dir(ROOT_INODE, 'd');
+      await meta.symlink(ROOT, ROOT_INODE, n('s'), n('f'));
+      await rejects(file(ROOT_INODE, 'g'), Errno.ENOSPC);
+      await write(meta, f.ino, 0, 8192);
+      await rejects(write(meta, f.ino, 8192, 1), Errno.ENOSPC);
+      await write(meta, f.ino, 0, 100);
+      await rejects(meta.setattr(ROOT, f.ino, { size: 3 * 4096 }), Errno.ENOSPC);
+      await meta.setattr(ROOT, f.ino, { size: 10 });
+      assert.equal((await meta.counters()).usedSpace, 3 * 4096);
+      await meta.unlink(ROOT, ROOT_INODE, n('s'));
+      await file(ROOT_INODE, 'g');
     });
 
     // ------------------------------------------------------------ lookup, getattr, access
@@ -705,8 +759,8 @@ export function metaConformance(name: string, makeEngine: () => Promise<EngineUn
       await file(d.ino, 'late');
       const rest: string[] = [];
       for (let r = await it.next(); r.done !== true; r = await it.next()) rest.push(r.value.name.toString());
-      assert.ok(!rest.includes('f5'));
-      assert.ok(rest.includes('late'));
+      assert.ok(!rest.includes('f5'), 'a page fetched after the unlink must not show the removed entry');
+      for (let i = 0; i < 5; i++) assert.ok(rest.includes(`f${i}`));
     });
 
     it('readdir while entries are removed and added: no duplicates, no surviving entry lost', async function () {
@@ -1023,11 +1077,14 @@ export function metaConformance(name: string, makeEngine: () => Promise<EngineUn
       assert.equal(after.usedInodes, before.usedInodes + 1, 'the hour directory counts, the file still counts');
       assert.equal(after.usedSpace, before.usedSpace + 4096);
       assert.deepEqual(await meta.delFiles(), []);
-      // a second deletion in the same hour reuses the sub-directory
-      await file(d.ino, 'g');
+      // a second deletion reuses the hour's sub-directory (or makes the next hour's)
+      const g = await file(d.ino, 'g');
       await meta.unlink(ROOT, d.ino, n('g'));
-      assert.equal((await collect(meta.readdir(ROOT, TRASH_INODE))).length, 3);
-      assert.equal((await names(meta, hour.ino)).length, 2);
+      const all = await trashed();
+      assert.deepEqual(all.map((e) => e.name), [`${d.ino}-${f.ino}-f.txt`, `${d.ino}-${g.ino}-g`]);
+      const hourNames = (await names(meta, TRASH_INODE));
+      assert.equal(new Set(all.map((e) => e.hour.name.toString())).size, hourNames.length);
+      assert.ok(hourNames.every((h) => HOUR_NAME.test(h)));
     });
 
     it('trash on: files in trash are read-only; deleting inside trash deletes for real', async function () {
@@ -1060,14 +1117,45 @@ export function metaConformance(name: string, makeEngine: () => Promise<EngineUn
       assert.equal((await meta.getattr(ROOT_INODE)).nlink, rootNlink - 1);
       await meta.rename(ROOT, ROOT_INODE, n('a'), ROOT_INODE, n('b'));
       assert.equal((await meta.lookup(ROOT, ROOT_INODE, n('b'))).ino, a.ino);
-      const hour = (await collect(meta.readdir(ROOT, TRASH_INODE)))[2];
+      const all = await trashed();
+      assert.deepEqual(all.map((e) => e.name), [`1-${b.ino}-b`, `1-${d.ino}-d`].sort());
+      const hour = all.find((e) => e.ino === d.ino)?.hour;
       assert.ok(hour !== undefined);
-      assert.deepEqual(await names(meta, hour.ino), [`1-${b.ino}-b`, `1-${d.ino}-d`].sort());
       assert.equal((await meta.getattr(d.ino)).parent, hour.ino);
       assert.equal((await meta.getattr(hour.ino)).nlink, 2, 'trash directories keep nlink 2');
       assert.equal((await meta.getattr(b.ino)).nlink, 1);
       await rejects(meta.rename(ROOT, ROOT_INODE, n('b'), hour.ino, n('x')), Errno.EPERM);
       await rejects(meta.rename(ROOT, ROOT_INODE, n('b'), ROOT_INODE, n('.trash')), Errno.EPERM);
+    });
+
+    it('trash on: skip-trash files and a hard link whose trash name is taken are deleted for real', async function () {
+      await reformat({ TrashDays: 1 });
+      const skip = await file(ROOT_INODE, 'skip');
+      await meta.setattr(ROOT, skip.ino, { flags: FLAG_SKIP_TRASH });
+      await meta.unlink(ROOT, ROOT_INODE, n('skip'));
+      await rejects(meta.getattr(skip.ino), Errno.ENOENT);
+      const f = await file(ROOT_INODE, 'f');
+      await meta.link(ROOT, f.ino, ROOT_INODE, n('g'));
+      await meta.unlink(ROOT, ROOT_INODE, n('f'));
+      assert.equal((await meta.getattr(f.ino)).nlink, 2, 'one link in trash, one in the root');
+      await meta.link(ROOT, f.ino, ROOT_INODE, n('f'));
+      await meta.unlink(ROOT, ROOT_INODE, n('f'));
+      const all = await trashed();
+      assert.ok(all.every((e) => e.name === `1-${f.ino}-f`));
+      if (all.length === 1) assert.equal((await meta.getattr(f.ino)).nlink, 2, 'the second unlink of the same name in the same hour is real');
+      else assert.equal((await meta.getattr(f.ino)).nlink, 3, 'the hour changed between the two unlinks');
+      assert.deepEqual(await names(meta, ROOT_INODE), ['g']);
+    });
+
+    it('trash on: entries created under a skip-trash directory inherit the flag and skip the trash', async function () {
+      await reformat({ TrashDays: 1 });
+      const d = await dir(ROOT_INODE, 'scratch');
+      await meta.setattr(ROOT, d.ino, { flags: FLAG_SKIP_TRASH });
+      const f = await file(d.ino, 'tmp');
+      assert.equal(f.attr.flags & FLAG_SKIP_TRASH, FLAG_SKIP_TRASH);
+      await meta.unlink(ROOT, d.ino, n('tmp'));
+      await rejects(meta.getattr(f.ino), Errno.ENOENT);
+      assert.deepEqual(await names(meta, TRASH_INODE), []);
     });
 
     it('trash entry names are cut to 255 bytes', async function () {
@@ -1135,6 +1223,245 @@ export function metaConformance(name: string, makeEngine: () => Promise<EngineUn
       assert.deepEqual(await meta.dirStats(ROOT_INODE), { dataLength: 0, usedSpace: 4096, usedInodes: 1 });
     });
 
+    // ------------------------------------------------------------ open files, flags, concurrency
+
+    it('open checks permissions: EACCES by mode, EISDIR for writing a directory', async function () {
+      const f = await file(ROOT_INODE, 'f', ALICE, 0o640);
+      const d = await dir(ROOT_INODE, 'd');
+      assert.equal((await meta.open(ALICE, f.ino, MODE_READ | MODE_WRITE)).attr.length, 0);
+      await rejects(meta.open(BOB, f.ino, MODE_READ), Errno.EACCES);
+      await rejects(meta.open(ROOT, d.ino, MODE_WRITE), Errno.EISDIR);
+      await rejects(meta.open(ROOT, toIno(999_999), MODE_READ), Errno.ENOENT);
+      assert.ok(meta.isOpen(f.ino));
+      assert.ok(!meta.isOpen(d.ino));
+      await meta.release(f.ino);
+      assert.ok(!meta.isOpen(f.ino));
+    });
+
+    it('create without O_EXCL still needs search permission on the parent', async function () {
+      const d = await dir(ROOT_INODE, 'd', ALICE, 0o700);
+      await file(d.ino, 'f', ALICE, 0o666);
+      await rejects(meta.create(BOB, d.ino, n('f'), 0o644, 0, false), Errno.EACCES);
+      assert.equal((await meta.create(ALICE, d.ino, n('f'), 0o644, 0, false)).created, false);
+    });
+
+    it('immutable files: only root sets the flag; unlink, write-open, setattr and link fail with EPERM', async function () {
+      const f = await file(ROOT_INODE, 'f', ALICE, 0o666);
+      await rejects(meta.setattr(ALICE, f.ino, { flags: FLAG_IMMUTABLE }), Errno.EPERM);
+      await meta.setattr(ROOT, f.ino, { flags: FLAG_IMMUTABLE });
+      await rejects(meta.unlink(ROOT, ROOT_INODE, n('f')), Errno.EPERM);
+      await rejects(meta.open(ALICE, f.ino, MODE_WRITE), Errno.EPERM);
+      await rejects(meta.setattr(ROOT, f.ino, { mode: 0o600 }), Errno.EPERM);
+      await rejects(meta.link(ROOT, f.ino, ROOT_INODE, n('g')), Errno.EPERM);
+      await rejects(meta.rename(ROOT, ROOT_INODE, n('f'), ROOT_INODE, n('g')), Errno.EPERM);
+      await meta.open(ALICE, f.ino, MODE_READ);
+      await meta.release(f.ino);
+      await meta.setattr(ROOT, f.ino, { flags: 0 });
+      await meta.unlink(ROOT, ROOT_INODE, n('f'));
+    });
+
+    it('unlink retries when the entry changed between lookup and transaction (EAGAIN from the engine)', async function () {
+      await file(ROOT_INODE, 'victim');
+      const other = await file(ROOT_INODE, 'other');
+      let swapped = false;
+      const real = engine;
+      const racy = interpose(real, 'doUnlink', async (t) => {
+        if (!swapped) {
+          swapped = true;
+          // another client renames `other` over `victim` after our lookup
+          const src = await real.doLookup(ROOT_INODE, n('other'));
+          const dst = await real.doLookup(ROOT_INODE, n('victim'));
+          await real.doRename({
+            srcParent: ROOT_INODE, srcName: n('other'), dstParent: ROOT_INODE, dstName: n('victim'), flags: 0,
+            expectSrcIno: src.ino, expectDstIno: dst.ino, dstKeepOpen: false, sid: 0, trash: null,
+            now: { sec: Math.floor(Date.now() / 1000), nsec: 0 },
+          });
+        }
+        return real.doUnlink(t);
+      });
+      const m2 = new BaseMeta(racy, { skipDirMtimeMs: 0 });
+      await m2.load();
+      await m2.unlink(ROOT, ROOT_INODE, n('victim'));
+      assert.ok(swapped);
+      assert.deepEqual(await names(meta, ROOT_INODE), []);
+      await rejects(meta.getattr(other.ino), Errno.ENOENT);
+      assert.equal((await meta.counters()).usedInodes, 0);
+    });
+
+    it('rename retries when the destination changed between lookup and transaction (EAGAIN from the engine)', async function () {
+      await file(ROOT_INODE, 'src');
+      const late = { ino: toIno(0) };
+      let raced = false;
+      const real = engine;
+      const racy = interpose(real, 'doRename', async (t) => {
+        if (!raced) {
+          raced = true;
+          late.ino = (await meta.create(ROOT, ROOT_INODE, n('dst'), 0o644, 0, true)).ino;
+        }
+        return real.doRename(t);
+      });
+      const m2 = new BaseMeta(racy, { skipDirMtimeMs: 0 });
+      await m2.load();
+      await m2.rename(ROOT, ROOT_INODE, n('src'), ROOT_INODE, n('dst'));
+      assert.ok(raced);
+      assert.deepEqual(await names(meta, ROOT_INODE), ['dst']);
+      await rejects(meta.getattr(late.ino), Errno.ENOENT);
+    });
+
+    it('concurrent creates of one name: exactly one wins, the others get EEXIST', async function () {
+      const m2 = newMeta();
+      await m2.load();
+      const results = await Promise.allSettled(
+        Array.from({ length: 8 }, (_, i) => (i % 2 === 0 ? meta : m2).create(ROOT, ROOT_INODE, n('same'), 0o644, 0, true)),
+      );
+      assert.equal(results.filter((r) => r.status === 'fulfilled').length, 1);
+      for (const r of results) if (r.status === 'rejected') assert.equal((r.reason as { code?: string }).code, 'EEXIST');
+      assert.equal((await meta.counters()).usedInodes, 1);
+    });
+
+    it('concurrent creates of distinct names in one directory all succeed with distinct inodes', async function () {
+      const m2 = newMeta();
+      await m2.load();
+      const made = await Promise.all(Array.from({ length: 30 }, (_, i) => (i % 2 === 0 ? meta : m2).mkdir(ROOT, ROOT_INODE, n(`d${i}`), 0o755, 0)));
+      assert.equal(new Set(made.map((r) => r.ino)).size, 30);
+      assert.equal((await names(meta, ROOT_INODE)).length, 30);
+      assert.equal((await meta.getattr(ROOT_INODE)).nlink, 32);
+      assert.equal((await meta.dirStats(ROOT_INODE))?.usedInodes, 30);
+    });
+
+    it('rename over a hard link drops one link of the replaced inode and keeps it alive', async function () {
+      const a = await file(ROOT_INODE, 'a');
+      const b = await file(ROOT_INODE, 'b');
+      await meta.link(ROOT, b.ino, ROOT_INODE, n('b2'));
+      await meta.rename(ROOT, ROOT_INODE, n('a'), ROOT_INODE, n('b'));
+      assert.equal((await meta.lookup(ROOT, ROOT_INODE, n('b'))).ino, a.ino);
+      assert.equal((await meta.getattr(b.ino)).nlink, 1);
+      assert.equal((await meta.lookup(ROOT, ROOT_INODE, n('b2'))).ino, b.ino);
+      assert.deepEqual(await meta.delFiles(), []);
+    });
+
+    it('job leases (setIfSmall): a lease is won once per interval', async function () {
+      assert.equal(await engine.doSetIfSmall('lastCleanupFiles', 1000, 10), true);
+      assert.equal(await engine.doSetIfSmall('lastCleanupFiles', 1005, 10), false);
+      assert.equal(await engine.doSetIfSmall('lastCleanupFiles', 1010, 10), true);
+      assert.equal(await engine.doSetIfSmall('lastCleanupTrash', 1005, 10), true);
+    });
+
+    it('a heartbeat that loses the cleanup lease leaves stale sessions alone', async function () {
+      await meta.heartbeat();
+      const other = newMeta();
+      await other.load();
+      const sid = await other.newSession({}, 600);
+      const info = (await meta.sessions()).find((s) => s.sid === sid)?.info;
+      assert.ok(info !== undefined && info !== null);
+      await engine.doRefreshSession(sid, info, 1);
+      await meta.heartbeat();
+      assert.ok((await meta.sessions()).some((s) => s.sid === sid));
+      assert.equal(await meta.cleanupStaleSessions(), 1);
+      assert.ok(!(await meta.sessions()).some((s) => s.sid === sid));
+    });
+
+    it('writeSlice and setattr on a missing inode fail with ENOENT', async function () {
+      const t = { sec: 1, nsec: 0 };
+      await rejects(meta.writeSlice(toIno(999_999), C0, { pos: 0, id: await meta.newSliceId(), size: 1, off: 0, len: 1 }, t), Errno.ENOENT);
+      await rejects(meta.setattr(ROOT, toIno(999_999), { mode: 0o600 }), Errno.ENOENT);
+      await rejects(meta.readlink(toIno(999_999)), Errno.ENOENT);
+    });
+
+    it('cloneRange past the end of the source copies only what exists', async function () {
+      const src = await file(ROOT_INODE, 'src');
+      const dst = await file(ROOT_INODE, 'dst');
+      const id = await write(meta, src.ino, 0, 1000);
+      const a = await meta.cloneRange(ROOT, src.ino, 500, dst.ino, 0, 10_000);
+      assert.equal(a.length, 500);
+      const pieces = resolveChunk(await meta.readSlices(dst.ino, C0), 0, 500);
+      assert.deepEqual(pieces.map((p) => [p.start, p.end, p.id, p.off]), [[0, 500, id, 500]]);
+      assert.equal((await meta.cloneRange(ROOT, src.ino, 5000, dst.ino, 0, 10)).length, 500);
+    });
+
+    it('.trash cannot be unlinked, removed or renamed in the root (EPERM)', async function () {
+      await reformat({ TrashDays: 1 });
+      await rejects(meta.unlink(ROOT, ROOT_INODE, n('.trash')), Errno.EPERM);
+      await rejects(meta.rmdir(ROOT, ROOT_INODE, n('.trash')), Errno.EPERM);
+      await rejects(meta.rename(ROOT, ROOT_INODE, n('.trash'), ROOT_INODE, n('t')), Errno.EPERM);
+      assert.equal((await meta.lookup(ROOT, TRASH_INODE, n('..'))).ino, ROOT_INODE);
+      const dots = await collect(meta.readdir(ROOT, TRASH_INODE));
+      assert.deepEqual(dots.map((e) => [e.name.toString(), e.ino]), [['.', TRASH_INODE], ['..', ROOT_INODE]]);
+    });
+
+    // ------------------------------------------------------------ loader
+
+    it('newLoader fills an empty volume that then reads back through Meta', async function () {
+      const json = await engine.getSetting();
+      assert.ok(json !== null);
+      await meta.closeSession();
+      await engine.doReset();
+      const t = { sec: 1_600_000_000, nsec: 7 };
+      const base: Attr = {
+        flags: 0, type: FileType.Directory, mode: 0o755, uid: 0, gid: 0, atime: t.sec, atimeNs: t.nsec, mtime: t.sec,
+        mtimeNs: t.nsec, ctime: t.sec, ctimeNs: t.nsec, nlink: 2, length: 4096, rdev: 0, parent: ROOT_INODE,
+        accessAclId: 0, defaultAclId: 0, tier: 0,
+      };
+      const [d, f, s, gone] = [toIno(2), toIno(3), toIno(4), toIno(21)];
+      const id = toSliceId(7);
+      const fresh = await engine.newLoader();
+      fresh.setting(json);
+      fresh.node(ROOT_INODE, { ...base, mode: 0o777, nlink: 3 });
+      fresh.node(d, base);
+      fresh.node(f, { ...base, type: FileType.File, mode: 0o644, nlink: 2, length: 12, parent: toIno(0) });
+      fresh.node(s, { ...base, type: FileType.Symlink, mode: 0o777, nlink: 1, length: 6 });
+      fresh.entry(ROOT_INODE, n('d'), FileType.Directory, d);
+      fresh.entry(ROOT_INODE, n('f'), FileType.File, f);
+      fresh.entry(d, n('hard'), FileType.File, f);
+      fresh.entry(ROOT_INODE, n('s'), FileType.Symlink, s);
+      fresh.parents(f, new Map([[ROOT_INODE, 1], [d, 1]]));
+      fresh.symlink(s, n('target'));
+      fresh.xattr(f, n('user.k'), n('v'));
+      fresh.chunk(f, C0, [{ pos: 0, id, size: 12, off: 0, len: 12 }]);
+      fresh.sliceRef(id, 12, 1);
+      fresh.dirStats(ROOT_INODE, { dataLength: 12, usedSpace: 3 * 4096, usedInodes: 3 });
+      fresh.dirStats(d, { dataLength: 12, usedSpace: 4096, usedInodes: 1 });
+      fresh.delFile({ ino: gone, length: 0, expire: 1 });
+      fresh.dirQuota(d, { maxSpace: 1 << 30, maxInodes: 100, usedSpace: 4096, usedInodes: 1 });
+      fresh.userGroupQuota('user', 501, { maxSpace: 2 ** 40, maxInodes: 1_000_000, usedSpace: 0, usedInodes: 0 });
+      fresh.userGroupQuota('group', 20, { maxSpace: 2 ** 41, maxInodes: 2_000_000, usedSpace: 0, usedInodes: 0 });
+      fresh.acl(1, { owner: 6, group: 4, mask: 4, other: 4, users: [{ id: 1, perm: 6 }, { id: 2, perm: 7 }], groups: [] });
+      fresh.counters({ usedSpace: 3 * 4096, usedInodes: 3, nextInode: 30n, nextChunk: 10n, nextSession: 5, nextTrash: 0 });
+      await fresh.commit();
+
+      const m = newMeta();
+      assert.equal((await m.load()).Name, 'conformance');
+      assert.deepEqual(await names(m, ROOT_INODE), ['d', 'f', 's']);
+      assert.equal((await m.lookup(ROOT, d, n('hard'))).ino, f);
+      const fa = await m.getattr(f);
+      assert.deepEqual([fa.nlink, fa.parent, fa.length, fa.mtime, fa.mtimeNs], [2, 0n, 12, t.sec, t.nsec]);
+      assert.equal((await m.getattr(ROOT_INODE)).nlink, 3);
+      assert.deepEqual(await m.readlink(s), n('target'));
+      assert.deepEqual(await m.getxattr(ROOT, f, n('user.k')), n('v'));
+      assert.deepEqual(await m.readSlices(f, C0), [{ pos: 0, id, size: 12, off: 0, len: 12 }]);
+      assert.equal(await m.sliceRefs(id, 12), 1);
+      assert.deepEqual(await m.dirStats(d), { dataLength: 12, usedSpace: 4096, usedInodes: 1 });
+      assert.deepEqual((await m.delFiles()).map((x) => [x.ino, x.length]), [[gone, 0]]);
+      assert.deepEqual([...(await m.dirQuotas()).entries()].map(([k, q]) => [k, q.maxSpace, q.maxInodes]), [[d, 1 << 30, 100]]);
+      assert.equal((await m.userGroupQuotas('user')).get(501)?.maxInodes, 1_000_000);
+      assert.equal((await m.userGroupQuotas('group')).get(20)?.maxSpace, 2 ** 41);
+      assert.deepEqual(await m.acl(1), { owner: 6, group: 4, mask: 4, other: 4, users: [{ id: 1, perm: 6 }, { id: 2, perm: 7 }], groups: [] });
+      assert.equal(await m.acl(2), null);
+      const c = await m.counters();
+      assert.deepEqual([c.usedSpace, c.usedInodes], [3 * 4096, 3]);
+      assert.ok((await m.create(ROOT, ROOT_INODE, n('new'), 0o644, 0, true)).ino >= 30n);
+      assert.ok((await m.newSliceId()) >= 10n);
+      assert.ok((await m.newSession({}, 600)) > 5);
+      // the loaded hard link behaves like any other
+      await m.unlink(ROOT, ROOT_INODE, n('f'));
+      assert.equal((await m.getattr(f)).nlink, 1);
+    });
+
+    it('newLoader refuses a volume that already has inodes (ENOTEMPTY)', async function () {
+      await file(ROOT_INODE, 'f');
+      await rejects(engine.newLoader(), Errno.ENOTEMPTY);
+    });
+
     // ------------------------------------------------------------ read-only
 
     it('read-only mode refuses every change with EROFS and still reads', async function () {
@@ -1181,15 +1508,22 @@ export function metaConformance(name: string, makeEngine: () => Promise<EngineUn
 
     // ------------------------------------------------------------ model-based
 
+    const freshVolume = (over: Partial<Format>) => async (): Promise<BaseMeta> => {
+      await meta.closeSession();
+      await engine.doReset();
+      meta = newMeta();
+      await meta.format(volume(over));
+      return meta;
+    };
+
     it('random operation sequences agree with a simple tree model (names, types, nlink, lengths, counters)', async function () {
       this.timeout(120_000);
-      await modelBasedTest(async () => {
-        await meta.closeSession();
-        await engine.doReset();
-        meta = newMeta();
-        await meta.format(volume());
-        return meta;
-      });
+      await modelBasedTest(freshVolume({}), { trash: false, numRuns: 120 });
+    });
+
+    it('random operation sequences with trash on: removed entries land in trash and keep counting', async function () {
+      this.timeout(120_000);
+      await modelBasedTest(freshVolume({ TrashDays: 1 }), { trash: true, numRuns: 80 });
     });
   });
 }
