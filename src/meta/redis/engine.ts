@@ -365,14 +365,15 @@ export class RedisEngine implements MetaEngine {
   async getCounters(): Promise<Counters> {
     const k = this.keys;
     const v = await this.#io('getCounters', () => this.#client.mget(k.usedSpace, k.totalInodes, k.nextInode, k.nextChunk, k.nextSession, k.nextTrash));
-    // SQL meaning (next unused id) = Redis value + 1
+    // dump meaning: nextInode/nextChunk are the Redis value + 1 (SQL's "next unused"); JuiceFS
+    // dumps nextsession and nextTrash unchanged (redis.go DumpMeta/LoadMeta)
     return {
       usedSpace: num(v[0]),
       usedInodes: num(v[1]),
       nextInode: BigInt(v[2] ?? '0') + 1n,
       nextChunk: BigInt(v[3] ?? '0') + 1n,
-      nextSession: num(v[4]) + 1,
-      nextTrash: num(v[5]) + 1,
+      nextSession: num(v[4]),
+      nextTrash: num(v[5]),
     };
   }
 

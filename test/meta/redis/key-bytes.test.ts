@@ -192,7 +192,7 @@ describe('redis engine: raw key bytes (spec §B)', function () {
     assert.equal(await f.raw.exists(`c${src}_0`, `c${dst}_0`), 0);
   });
 
-  it('counters hold the LAST used id: nextinode/nextchunk after INCRBY, nextsession, nextTrash', async () => {
+  it('counters hold the LAST used id: nextinode/nextchunk after INCRBY, nextsession, nextTrash; dumps add 1 to inode/chunk only', async () => {
     assert.equal(await f.engine.allocateIds('inode', 1024), 1n);
     assert.equal(await f.raw.get('nextinode'), '1024');
     assert.equal(await f.engine.allocateIds('inode', 1024), 1025n);
@@ -208,7 +208,7 @@ describe('redis engine: raw key bytes (spec §B)', function () {
     assert.equal(await f.engine.nextTrashId(), 1);
     assert.equal(await f.raw.get('nextTrash'), '1');
     const c = await f.engine.getCounters();
-    assert.deepEqual([c.nextInode, c.nextChunk, c.nextSession, c.nextTrash], [2049n, 4097n, 2, 2], 'dump meaning: next unused');
+    assert.deepEqual([c.nextInode, c.nextChunk, c.nextSession, c.nextTrash], [2049n, 4097n, 1, 1], 'dump meaning: inode/chunk + 1, session/trash as stored');
   });
 
   it('trash: unlink moves the entry to d<trashdir> and points Attr.parent at it', async () => {
