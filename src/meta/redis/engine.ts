@@ -255,18 +255,13 @@ export class RedisEngine implements MetaEngine {
     const a: ArgValue[] = [];
     for (const n of s.args) a.push(args[n]);
     for (const x of extraArgs) a.push(x);
-    let reply: unknown;
+    let reply: unknown[];
     try {
-      try {
-        reply = await this.#scripting.evalshaBuffer(s.sha, k.length, ...k, ...a);
-      } catch (err) {
-        if (!isNoScript(err)) throw err;
-        reply = await this.#scripting.evalBuffer(s.source, k.length, ...k, ...a);
-      }
+      reply = await this.#runRaw(s, k, a);
     } catch (err) {
       throw toFsError(err, op);
     }
-    if (!Array.isArray(reply) || typeof reply[0] !== 'number') throw toFsError(new Error(`malformed reply from script ${s.name}`), op);
+    if (typeof reply[0] !== 'number') throw toFsError(new Error(`malformed reply from script ${s.name}`), op);
     if (reply[0] !== 0) {
       const detail = reply[1];
       throw toFsError(reply[0], Buffer.isBuffer(detail) && reply[0] === Errno.EIO ? `${op}: ${detail.toString()}` : op);

@@ -264,6 +264,25 @@ describe('redis engine: raw key bytes (spec §B)', function () {
     assert.equal(await f.raw.get('totalInodes'), '1');
   });
 
+  it('job leases (setIfSmall): the first caller wins and stores the time; others lose until diff has passed', async () => {
+    assert.equal(await f.engine.doSetIfSmall('lastCleanupFiles', 1_000_000, 3240), true);
+    assert.equal(await f.raw.get('lastCleanupFiles'), '1000000');
+    assert.equal(await f.engine.doSetIfSmall('lastCleanupFiles', 1_000_100, 3240), false);
+    assert.equal(await f.raw.get('lastCleanupFiles'), '1000000');
+    assert.equal(await f.engine.doSetIfSmall('lastCleanupFiles', 1_003_240, 3240), true);
+    assert.equal(await f.raw.get('lastCleanupFiles'), '1003240');
+  });
+
+  it('xattrs are raw name -> value fields of x<ino>', async () => {
+    const ino = await mk(f.engine, ROOT_INODE, 'f');
+    const value = Buffer.from([0, 0xff, 0x10]);
+    await f.engine.doSetXattr(ino, name('user.bin'), value, 0);
+    assert.deepEqual(await f.raw.hgetallBuffer(`x${ino}`), { 'user.bin': value });
+    assert.deepEqual(await f.engine.doListXattr(ino), [name('user.bin')]);
+    await f.engine.doRemoveXattr(ino, name('user.bin'));
+    assert.equal(await f.raw.exists(`x${ino}`), 0);
+  });
+
   it('entries are written as u8 type + u64 inode for every file type', async () => {
     for (const [i, type] of [FileType.File, FileType.Fifo, FileType.Socket, FileType.CharDev, FileType.BlockDev].entries()) {
       const ino = await newIno(f.engine);
