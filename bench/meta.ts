@@ -3,7 +3,8 @@
  * the Meta API (BaseMeta over an engine) at 1 and 32 concurrent callers, in one directory and spread
  * over many, next to a ceiling measured in the same run on the same server: a bare Lua create
  * script (SET attr + HSET entry + INCRBY counters) driven by ioredis at the same concurrency.
- * Prints ops/s, every ratio to the ceiling, and commands (round trips at concurrency 1) per op.
+ * Prints ops/s, every ratio to the ceiling, CPU per op (this process + redis-server, the robust
+ * figure on a shared machine) and commands (round trips at concurrency 1) per op.
  * Starts and stops its own redis-server; no timing assertions, numbers only.
  */
 import { Redis } from 'ioredis';
