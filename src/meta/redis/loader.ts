@@ -2,7 +2,7 @@
  * VolumeLoader for `ferry load` into an empty Redis volume (spec §H, §B.3): buffered, pipelined
  * writes in batches of plain commands (no transactions: the volume is empty and not yet formatted).
  * The `setting` key is written last, so a half-loaded volume never looks formatted. Stores Redis
- * meanings: counters as "last used id", sliceRef as refs−1 only when refs > 1.
+ * meanings: nextinode/nextchunk as "last used id", sliceRef as refs−1 only when refs > 1.
  */
 import type { Cluster, Redis } from 'ioredis';
 import type { AclRule, Counters, DelFile, DirStats, Quota, VolumeLoader } from '../engine.js';
@@ -140,8 +140,8 @@ export class RedisLoader implements VolumeLoader {
   async commit(): Promise<void> {
     const c = this.#counters;
     if (c !== null) {
-      // dumps carry SQL meaning for inode/slice ids (next unused); Redis stores the last used one
-      // (spec §B.4). nextsession/nextTrash are the last used number in both and load as they are.
+      // dumps give nextInode/nextChunk as "next unused"; Redis stores the last used (spec §B.4).
+      // nextSession and nextTrash mean the same in both (JuiceFS redis.go LoadMeta)
       this.#push(['set', this.#keys.usedSpace, c.usedSpace]);
       this.#push(['set', this.#keys.totalInodes, c.usedInodes]);
       this.#push(['set', this.#keys.nextInode, (c.nextInode - 1n).toString()]);

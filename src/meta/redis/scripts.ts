@@ -83,13 +83,13 @@ end`,
   },
   {
     // parent mtime/ctime := now when forced (nlink changed) or the last change is older than the threshold
-    name: 'touch', src: `local function touch(a, force, A)
-  local threshold = tonumber(A.threshold)
+    name: 'touch', src: `local function touch(a, force, now12, threshold)
+  threshold = tonumber(threshold)
   if not force and threshold > 0 then
-    local d = (tonumber(A.nowSec) - i64(a, 24)) * 1e9 + (tonumber(A.nowNs) - u32(a, 32))
+    local d = (i64(now12, 1) - i64(a, 24)) * 1e9 + (u32(now12, 9) - u32(a, 32))
     if d < threshold then return a, false end
   end
-  return put(put(a, 24, A.now12), 36, A.now12), true
+  return put(put(a, 24, now12), 36, now12), true
 end`,
   },
   {
@@ -126,24 +126,25 @@ end`,
   },
   {
     // Drops one link of the inode whose entry V.entry was just removed from directory V.parentDec
-    // (spec §B.9, §B.12, §E.6). Returns the outcome and the attr after the change (false when the
-    // entry was dangling). Outcomes: kept (other links remain), trashed, sustained, deleted.
-    name: 'dropLink', src: `local function dropLink(V, A)
+    // (spec §B.9, §B.12, §E.6); T holds trashName/trashDec/trash8/now12. Returns the outcome and
+    // the attr after the change (false when the entry was dangling). Outcomes: kept (other links
+    // remain), trashed, sustained, deleted.
+    name: 'dropLink', src: `local function dropLink(V, T)
   local typ = string.byte(V.entry, 1)
   local a = redis.call('GET', V.attr)
   if not a then return 'deleted', false end
-  local trash = A.trashName ~= ''
+  local trash = T.trashName ~= ''
   if trash and bit.band(string.byte(a, 1), 32) ~= 0 then trash = false end
   local S = { inodes = V.dirUsedInodes, space = V.dirUsedSpace, length = V.dirDataLength }
   if typ == 2 then
     if trash then
-      a = put(put(a, 36, A.now12), 64, A.trash8)
+      a = put(put(a, 36, T.now12), 64, T.trash8)
       redis.call('SET', V.attr, a)
-      redis.call('HSET', V.trashEntries, A.trashName, V.entry)
-      dirStat(S, A.trashDec, 0, 4096, 1)
+      redis.call('HSET', V.trashEntries, T.trashName, V.entry)
+      dirStat(S, T.trashDec, 0, 4096, 1)
     else
       redis.call('DEL', V.attr, V.xattr)
-      redis.call('INCRBY', V.usedSpace, -4096)
+      redis.call('INCRBY', V.usedSpace, '-4096')
       redis.call('DECR', V.totalInodes)
     end
     redis.call('HDEL', V.dirUsedInodes, V.inoDec)
@@ -155,25 +156,25 @@ end`,
     if trash then return 'trashed', a end
     return 'deleted', a
   end
-  if trash and nlink(a) > 1 and redis.call('HEXISTS', V.trashEntries, A.trashName) == 1 then trash = false end
-  a = put(a, 36, A.now12)
+  if trash and nlink(a) > 1 and redis.call('HEXISTS', V.trashEntries, T.trashName) == 1 then trash = false end
+  a = put(a, 36, T.now12)
   local multi = aparent(a) == ZERO8
   local n = nlink(a)
   if not trash then
     if n > 0 then n = n - 1 end
     a = setNlink(a, n)
   elseif not multi then
-    a = put(a, 64, A.trash8)
+    a = put(a, 64, T.trash8)
   end
   if n > 0 then
     redis.call('SET', V.attr, a)
     if trash then
-      redis.call('HSET', V.trashEntries, A.trashName, V.entry)
-      if multi then redis.call('HINCRBY', V.parents, A.trashDec, 1) end
+      redis.call('HSET', V.trashEntries, T.trashName, V.entry)
+      if multi then redis.call('HINCRBY', V.parents, T.trashDec, '1') end
       local dlen, dspace = childStat(typ, a)
-      dirStat(S, A.trashDec, dlen, dspace, 1)
+      dirStat(S, T.trashDec, dlen, dspace, 1)
     end
-    if multi then redis.call('HINCRBY', V.parents, V.parentDec, -1) end
+    if multi then redis.call('HINCRBY', V.parents, V.parentDec, '-1') end
     if trash then return 'trashed', a end
     return 'kept', a
   end
@@ -185,7 +186,7 @@ end`,
       outcome = 'sustained'
     else
       local len = alen(a)
-      redis.call('ZADD', V.delfiles, A.nowSec, V.inoDec .. ':' .. istr(len))
+      redis.call('ZADD', V.delfiles, istr(i64(T.now12, 1)), V.inoDec .. ':' .. istr(len))
       redis.call('DEL', V.attr)
       redis.call('INCRBY', V.usedSpace, istr(-align4K(len)))
       redis.call('DECR', V.totalInodes)
@@ -193,7 +194,7 @@ end`,
   else
     if typ == 3 then redis.call('DEL', V.symlink) end
     redis.call('DEL', V.attr)
-    redis.call('INCRBY', V.usedSpace, -4096)
+    redis.call('INCRBY', V.usedSpace, '-4096')
     redis.call('DECR', V.totalInodes)
   end
   redis.call('DEL', V.xattr)
@@ -226,66 +227,124 @@ function helpersFor(body: string): string {
 
 function defineScript<K extends string, A extends string>(name: string, keys: readonly K[], args: readonly A[], body: string): LuaScript<K, A> {
   const consts = ERRNOS.filter((e) => mentions(body, e) || mentions(helpersFor(body), e)).map((e) => `local ${e} = ${Errno[e]}`);
-  const keyTable = `local K = {${keys.map((k, i) => `${k} = KEYS[${i + 1}]`).join(', ')}}\nlocal NK = ${keys.length}`;
-  const argTable = `local A = {${args.map((a, i) => `${a} = ARGV[${i + 1}]`).join(', ')}}\nlocal NA = ${args.length}`;
-  const source = [`-- ferry redis engine: ${name}`, ...consts, `local CHUNK_SIZE = ${CHUNK_SIZE}`, helpersFor(body), keyTable, argTable, body].join('\n');
+  // K.<name> / A.<name> in the body become KEYS[i] / ARGV[i]: no table per call, and a typo in a
+  // name fails here, at module load, instead of reading nil at run time
+  const subst = (text: string, table: 'K' | 'A', names: readonly string[], vec: string): string =>
+    text.replace(new RegExp(`\\b${table}\\.(\\w+)`, 'g'), (_m, n: string) => {
+      const i = names.indexOf(n);
+      if (i < 0) throw new Error(`script ${name}: unknown ${table}.${n}`);
+      return `${vec}[${i + 1}]`;
+    });
+  const code = subst(subst(body, 'K', keys, 'KEYS'), 'A', args, 'ARGV');
+  const helpers = helpersFor(body);
+  if (/\b[KA]\./.test(helpers)) throw new Error(`script ${name}: a helper refers to K or A`);
+  const source = [`-- ferry redis engine: ${name}`, ...consts, `local CHUNK_SIZE = ${CHUNK_SIZE}`, helpers,
+    `local NK, NA = ${keys.length}, ${args.length}`, code].join('\n');
   return { name, keys, args, source, sha: createHash('sha1').update(source).digest('hex') };
 }
 
 const STAT_KEYS = ['dirUsedInodes', 'dirUsedSpace', 'dirDataLength'] as const;
 const QUOTA_KEYS = ['dirQuota', 'dirQuotaUsedSpace', 'dirQuotaUsedInodes'] as const;
-const TIME_ARGS = ['now12', 'nowSec', 'nowNs', 'threshold'] as const;
+const TIME_ARGS = ['now12', 'threshold'] as const;
 const TRASH_ARGS = ['trashName', 'trashDec', 'trash8'] as const;
 
-/** HGET entry + GET child attr in one round trip. */
-export const LOOKUP = defineScript('lookup', ['parentEntries', 'parentAttr'], ['name', 'inodePrefix'], `
-local e = redis.call('HGET', K.parentEntries, A.name)
-if not e then
-  local pa = redis.call('GET', K.parentAttr)
-  if pa and atype(pa) ~= 2 then return {ENOTDIR} end
-  return {ENOENT}
+/**
+ * Lookups (HGET entry + GET child attr) for a batch of (parent, name) items in one round trip.
+ * Extra KEYS per item: parent entries, parent attr; extra ARGV per item: name.
+ * Answers per item {0, entry, attr} or {errno}.
+ */
+export const LOOKUP = defineScript('lookup', [], ['inodePrefix'], `
+local function one(kEntries, kParent, name)
+  local e = redis.call('HGET', kEntries, name)
+  if not e then
+    local pa = redis.call('GET', kParent)
+    if pa and atype(pa) ~= 2 then return {ENOTDIR} end
+    return {ENOENT}
+  end
+  if #e ~= 9 then return {EIO} end
+  local a = redis.call('GET', A.inodePrefix .. u64str(e, 2))
+  if not a then return {ENOENT} end
+  return {0, e, a}
 end
-if #e ~= 9 then return {EIO} end
-local a = redis.call('GET', A.inodePrefix .. u64str(e, 2))
-if not a then return {ENOENT} end
-return {0, e, a}
+local out = {}
+for j = 0, #ARGV - NA - 1 do
+  out[j + 1] = one(KEYS[j * 2 + 1], KEYS[j * 2 + 2], ARGV[NA + j + 1])
+end
+return out
 `);
 
-/** mknod/create/mkdir/symlink (spec §B.12). Answers {0} or {EEXIST, entry, attr} when asked to return an existing entry. */
-export const MKNOD = defineScript('mknod',
-  ['parentAttr', 'parentEntries', 'attr', 'symlink', 'usedSpace', 'totalInodes', ...STAT_KEYS],
-  ['name', 'attr', 'entry', 'target', 'isSymlink', 'isDir', 'parentDec', 'inoDec', 'onExist', 'inodePrefix', 'updateParent', 'space', ...TIME_ARGS], `
-local pa = redis.call('GET', K.parentAttr)
-if not pa then return {ENOENT} end
-if atype(pa) ~= 2 then return {ENOTDIR} end
-if inTrash(pa) then return {ENOENT} end
-local e = redis.call('HGET', K.parentEntries, A.name)
-if e then
-  if A.onExist == '1' and #e == 9 then
-    return {EEXIST, e, redis.call('GET', A.inodePrefix .. u64str(e, 2))}
+/** KEYS per item of MKNOD, after its named keys. */
+export const MKNOD_ITEM_KEYS = 4;
+/** ARGV per item of MKNOD. */
+export const MKNOD_ITEM_ARGS = 7;
+
+/**
+ * mknod/create/mkdir/symlink (spec §B.12), the hot path. Takes a batch of independent creates
+ * (those issued in the same tick, see batcher.ts); each is checked and applied on its own, in
+ * order, inside this one atomic script. Per item, extra KEYS: parent attr, parent entries, new
+ * attr, new symlink; extra ARGV: name, attr, entry, target, parentDec, now12, opts where opts is
+ * "<updateParent 0|1><threshold ns>". Answers one errno per item (0 = created).
+ */
+export const MKNOD = defineScript('mknod', ['usedSpace', 'totalInodes', ...STAT_KEYS], [], `
+-- parent attrs are read once per batch and written back once if changed; counters and parent
+-- dir stats are summed and applied at the end: still one atomic step for every item
+local parents, dirty, order = {}, {}, {}
+local created, perParent = 0, {}
+local function one(kParent, kEntries, kAttr, kSymlink, name, attr, entry, target, parentDec, now12, opts)
+  local pa = parents[kParent]
+  if pa == nil then
+    pa = redis.call('GET', kParent)
+    parents[kParent] = pa
+    order[#order + 1] = kParent
   end
-  return {EEXIST}
+  if not pa then return ENOENT end
+  if atype(pa) ~= 2 then return ENOTDIR end
+  if inTrash(pa) then return ENOENT end
+  if redis.call('HSETNX', kEntries, name, entry) == 0 then return EEXIST end
+  if not redis.call('SET', kAttr, attr, 'NX') then
+    -- the inode id is taken (a broken id counter): undo the entry, write nothing else
+    redis.call('HDEL', kEntries, name)
+    return EIO
+  end
+  local typ = atype(attr)
+  if typ == 3 then redis.call('SET', kSymlink, target) end
+  if string.byte(opts, 1) == 49 then
+    if typ == 2 then pa = setNlink(pa, nlink(pa) + 1) end
+    local changed
+    pa, changed = touch(pa, typ == 2, now12, string.sub(opts, 2))
+    if changed then
+      parents[kParent] = pa
+      dirty[kParent] = true
+    end
+  end
+  if typ == 2 then
+    local inoDec = u64str(entry, 2)
+    redis.call('HSET', K.dirUsedInodes, inoDec, '0')
+    redis.call('HSET', K.dirDataLength, inoDec, '0')
+    redis.call('HSET', K.dirUsedSpace, inoDec, '0')
+  end
+  created = created + 1
+  perParent[parentDec] = (perParent[parentDec] or 0) + 1
+  return 0
 end
-if redis.call('EXISTS', K.attr) == 1 then return {EIO, 'inode id in use'} end
-local isDir = A.isDir == '1'
-redis.call('SET', K.attr, A.attr)
-if A.isSymlink == '1' then redis.call('SET', K.symlink, A.target) end
-redis.call('HSET', K.parentEntries, A.name, A.entry)
-if A.updateParent == '1' then
-  if isDir then pa = setNlink(pa, nlink(pa) + 1) end
-  local changed
-  pa, changed = touch(pa, isDir, A)
-  if changed then redis.call('SET', K.parentAttr, pa) end
+local out = {}
+for j = 0, (#KEYS - NK) / ${MKNOD_ITEM_KEYS} - 1 do
+  local k, a = NK + j * ${MKNOD_ITEM_KEYS}, NA + j * ${MKNOD_ITEM_ARGS}
+  out[j + 1] = one(KEYS[k + 1], KEYS[k + 2], KEYS[k + 3], KEYS[k + 4], ARGV[a + 1], ARGV[a + 2], ARGV[a + 3], ARGV[a + 4], ARGV[a + 5], ARGV[a + 6], ARGV[a + 7])
 end
-if isDir then
-  redis.call('HSET', K.dirUsedInodes, A.inoDec, '0')
-  redis.call('HSET', K.dirDataLength, A.inoDec, '0')
-  redis.call('HSET', K.dirUsedSpace, A.inoDec, '0')
+for _, kParent in ipairs(order) do
+  if dirty[kParent] then redis.call('SET', kParent, parents[kParent]) end
 end
-redis.call('INCRBY', K.usedSpace, A.space)
-redis.call('INCR', K.totalInodes)
-dirStat({ inodes = K.dirUsedInodes, space = K.dirUsedSpace, length = K.dirDataLength }, A.parentDec, 0, tonumber(A.space), 1)
-return {0}
+if created > 0 then
+  -- every new inode counts 4096 bytes (spec §B.10); numbers go to redis.call as strings
+  redis.call('INCRBY', K.usedSpace, istr(created * 4096))
+  redis.call('INCRBY', K.totalInodes, istr(created))
+  for parentDec, n in pairs(perParent) do
+    redis.call('HINCRBY', K.dirUsedInodes, parentDec, istr(n))
+    redis.call('HINCRBY', K.dirUsedSpace, parentDec, istr(n * 4096))
+  end
+end
+return out
 `);
 
 const VICTIM_KEYS = ['attr', 'xattr', 'parents', 'symlink', 'entries', 'trashEntries', 'delfiles', 'sustained', 'usedSpace', 'totalInodes', ...STAT_KEYS, ...QUOTA_KEYS] as const;
@@ -315,12 +374,12 @@ local V = {
   dirUsedInodes = K.dirUsedInodes, dirUsedSpace = K.dirUsedSpace, dirDataLength = K.dirDataLength,
   dirQuota = K.dirQuota, dirQuotaUsedSpace = K.dirQuotaUsedSpace, dirQuotaUsedInodes = K.dirQuotaUsedInodes,
 }
-local outcome, a = dropLink(V, A)
+local outcome, a = dropLink(V, { trashName = A.trashName, trashDec = A.trashDec, trash8 = A.trash8, now12 = A.now12 })
 if A.touchParent == '1' then
   local dir = typ == 2
   if dir then pa = setNlink(pa, nlink(pa) - 1) end
   local changed
-  pa, changed = touch(pa, dir, A)
+  pa, changed = touch(pa, dir, A.now12, A.threshold)
   if changed then redis.call('SET', K.parentAttr, pa) end
 end
 local dlen, dspace = childStat(typ, a)
@@ -393,8 +452,8 @@ if exchange then
       elseif aparent(da) ~= ZERO8 then
         da = put(da, 64, A.srcParent8)
       else
-        redis.call('HINCRBY', K.dstParents, A.srcParentDec, 1)
-        redis.call('HINCRBY', K.dstParents, A.dstParentDec, -1)
+        redis.call('HINCRBY', K.dstParents, A.srcParentDec, '1')
+        redis.call('HINCRBY', K.dstParents, A.dstParentDec, '-1')
       end
     end
     redis.call('SET', K.dstAttr, da)
@@ -417,7 +476,7 @@ else
       dirUsedInodes = K.dirUsedInodes, dirUsedSpace = K.dirUsedSpace, dirDataLength = K.dirDataLength,
       dirQuota = K.dirQuota, dirQuotaUsedSpace = K.dirQuotaUsedSpace, dirQuotaUsedInodes = K.dirQuotaUsedInodes,
     }
-    outcome, va = dropLink(V, A)
+    outcome, va = dropLink(V, { trashName = A.trashName, trashDec = A.trashDec, trash8 = A.trash8, now12 = A.now12 })
     local dlen, dspace = childStat(dtype, va)
     dirStat(S, A.dstParentDec, -dlen, -dspace, -1)
   end
@@ -430,8 +489,8 @@ if not same then
   elseif aparent(sa) ~= ZERO8 then
     sa = put(sa, 64, A.dstParent8)
   else
-    redis.call('HINCRBY', K.srcParents, A.dstParentDec, 1)
-    redis.call('HINCRBY', K.srcParents, A.srcParentDec, -1)
+    redis.call('HINCRBY', K.srcParents, A.dstParentDec, '1')
+    redis.call('HINCRBY', K.srcParents, A.srcParentDec, '-1')
   end
   local slen, sspace = childStat(stype, sa)
   dirStat(S, A.srcParentDec, -slen, -sspace, -1)
@@ -445,18 +504,18 @@ if same then
   if A.touchSrc == '1' then
     local d = sDelta + dDelta
     if d ~= 0 then sp = setNlink(sp, nlink(sp) + d) end
-    sp, changed = touch(sp, d ~= 0, A)
+    sp, changed = touch(sp, d ~= 0, A.now12, A.threshold)
     if changed then redis.call('SET', K.srcParentAttr, sp) end
   end
 else
   if A.touchSrc == '1' then
     if sDelta ~= 0 then sp = setNlink(sp, nlink(sp) + sDelta) end
-    sp, changed = touch(sp, sDelta ~= 0, A)
+    sp, changed = touch(sp, sDelta ~= 0, A.now12, A.threshold)
     if changed then redis.call('SET', K.srcParentAttr, sp) end
   end
   if A.touchDst == '1' then
     if dDelta ~= 0 then dp = setNlink(dp, nlink(dp) + dDelta) end
-    dp, changed = touch(dp, dDelta ~= 0, A)
+    dp, changed = touch(dp, dDelta ~= 0, A.now12, A.threshold)
     if changed then redis.call('SET', K.dstParentAttr, dp) end
   end
 end
@@ -478,15 +537,15 @@ if typ == 2 then return {EPERM} end
 if bit.band(string.byte(a, 1), 3) ~= 0 then return {EPERM} end
 if redis.call('HEXISTS', K.parentEntries, A.name) == 1 then return {EEXIST} end
 local old = aparent(a)
-if old ~= ZERO8 then redis.call('HINCRBY', K.parents, u64str(old, 1), 1) end
-redis.call('HINCRBY', K.parents, A.parentDec, 1)
+if old ~= ZERO8 then redis.call('HINCRBY', K.parents, u64str(old, 1), '1') end
+redis.call('HINCRBY', K.parents, A.parentDec, '1')
 a = put(a, 64, ZERO8)
 a = setNlink(a, nlink(a) + 1)
 a = put(a, 36, A.now12)
 redis.call('SET', K.attr, a)
 redis.call('HSET', K.parentEntries, A.name, string.char(typ) .. A.ino8)
 local changed
-pa, changed = touch(pa, false, A)
+pa, changed = touch(pa, false, A.now12, A.threshold)
 if changed then redis.call('SET', K.parentAttr, pa) end
 local dlen, dspace = childStat(typ, a)
 dirStat({ inodes = K.dirUsedInodes, space = K.dirUsedSpace, length = K.dirDataLength }, A.parentDec, dlen, dspace, 1)
@@ -544,7 +603,7 @@ if right > (li + 1) * CHUNK_SIZE then
   if ri - li - 1 >= 10000 then
     local cursor = '0'
     repeat
-      local r = redis.call('SCAN', cursor, 'MATCH', A.chunkPrefix .. '*', 'COUNT', 10000)
+      local r = redis.call('SCAN', cursor, 'MATCH', A.chunkPrefix .. '*', 'COUNT', '10000')
       cursor = r[1]
       for _, key in ipairs(r[2]) do
         local idx = tonumber(string.sub(key, #A.chunkPrefix + 1))
@@ -605,7 +664,7 @@ if atype(da) ~= 1 then return {EINVAL} end
 if bit.band(string.byte(da, 1), 3) ~= 0 then return {EPERM} end
 local nSrc, nDst, nRefs = tonumber(A.nSrc), tonumber(A.nDst), tonumber(A.nRefs)
 for i = 1, nSrc do
-  if table.concat(redis.call('LRANGE', KEYS[NK + i], 0, -1)) ~= ARGV[NA + i] then return {EAGAIN} end
+  if table.concat(redis.call('LRANGE', KEYS[NK + i], '0', '-1')) ~= ARGV[NA + i] then return {EAGAIN} end
 end
 for j = 1, nDst do
   local blob = ARGV[NA + nSrc + j]
@@ -619,7 +678,7 @@ for j = 1, nDst do
   end
   if #batch > 0 then redis.call('RPUSH', KEYS[NK + nSrc + j], unpack(batch)) end
 end
-for r = 1, nRefs do redis.call('HINCRBY', K.sliceRef, ARGV[NA + nSrc + nDst + r], 1) end
+for r = 1, nRefs do redis.call('HINCRBY', K.sliceRef, ARGV[NA + nSrc + nDst + r], '1') end
 local old = alen(da)
 local e = tonumber(A.newEnd)
 if e > old then
@@ -635,7 +694,7 @@ return {0, da}
 
 /** Drops a chunk's list and decrements sliceRef per data record (spec §B.9 deleteChunk). Answers {0, unreferenced (u64 id, u32 size)*}. */
 export const DROP_CHUNK = defineScript('dropChunk', ['chunk', 'sliceRef'], [], `
-local recs = redis.call('LRANGE', K.chunk, 0, -1)
+local recs = redis.call('LRANGE', K.chunk, '0', '-1')
 redis.call('DEL', K.chunk)
 local out = {}
 for _, r in ipairs(recs) do
@@ -643,7 +702,7 @@ for _, r in ipairs(recs) do
     local id8 = string.sub(r, 5, 12)
     if id8 ~= ZERO8 then
       local size = u32(r, 13)
-      local v = redis.call('HINCRBY', K.sliceRef, 'k' .. u64str(id8, 1) .. '_' .. istr(size), -1)
+      local v = redis.call('HINCRBY', K.sliceRef, 'k' .. u64str(id8, 1) .. '_' .. istr(size), '-1')
       if v < 0 then out[#out + 1] = id8 .. p32(size) end
     end
   end

@@ -192,7 +192,7 @@ describe('redis engine: raw key bytes (spec §B)', function () {
     assert.equal(await f.raw.exists(`c${src}_0`, `c${dst}_0`), 0);
   });
 
-  it('counters hold the LAST used id: nextinode/nextchunk after INCRBY, nextsession, nextTrash', async () => {
+  it('counters hold the LAST used id: nextinode/nextchunk after INCRBY, nextsession, nextTrash; dumps add 1 to inode/chunk only', async () => {
     assert.equal(await f.engine.allocateIds('inode', 1024), 1n);
     assert.equal(await f.raw.get('nextinode'), '1024');
     assert.equal(await f.engine.allocateIds('inode', 1024), 1025n);
@@ -208,7 +208,7 @@ describe('redis engine: raw key bytes (spec §B)', function () {
     assert.equal(await f.engine.nextTrashId(), 1);
     assert.equal(await f.raw.get('nextTrash'), '1');
     const c = await f.engine.getCounters();
-    assert.deepEqual([c.nextInode, c.nextChunk, c.nextSession, c.nextTrash], [2049n, 4097n, 1, 1], 'dump meaning: next unused ids, last used session/trash numbers');
+    assert.deepEqual([c.nextInode, c.nextChunk, c.nextSession, c.nextTrash], [2049n, 4097n, 1, 1], 'dump meaning: inode/chunk + 1, session/trash as stored');
   });
 
   it('trash: unlink moves the entry to d<trashdir> and points Attr.parent at it', async () => {
@@ -262,6 +262,25 @@ describe('redis engine: raw key bytes (spec §B)', function () {
     await rejects(f.engine.doMknod({ parent: ROOT_INODE, name: name('g'), ino, attr, onExist: 'fail', now: tick() }), Errno.EIO);
     assert.equal(await f.raw.hexists('d1', 'g'), 0);
     assert.equal(await f.raw.get('totalInodes'), '1');
+  });
+
+  it('job leases (setIfSmall): the first caller wins and stores the time; others lose until diff has passed', async () => {
+    assert.equal(await f.engine.doSetIfSmall('lastCleanupFiles', 1_000_000, 3240), true);
+    assert.equal(await f.raw.get('lastCleanupFiles'), '1000000');
+    assert.equal(await f.engine.doSetIfSmall('lastCleanupFiles', 1_000_100, 3240), false);
+    assert.equal(await f.raw.get('lastCleanupFiles'), '1000000');
+    assert.equal(await f.engine.doSetIfSmall('lastCleanupFiles', 1_003_240, 3240), true);
+    assert.equal(await f.raw.get('lastCleanupFiles'), '1003240');
+  });
+
+  it('xattrs are raw name -> value fields of x<ino>', async () => {
+    const ino = await mk(f.engine, ROOT_INODE, 'f');
+    const value = Buffer.from([0, 0xff, 0x10]);
+    await f.engine.doSetXattr(ino, name('user.bin'), value, 0);
+    assert.deepEqual(await f.raw.hgetallBuffer(`x${ino}`), { 'user.bin': value });
+    assert.deepEqual(await f.engine.doListXattr(ino), [name('user.bin')]);
+    await f.engine.doRemoveXattr(ino, name('user.bin'));
+    assert.equal(await f.raw.exists(`x${ino}`), 0);
   });
 
   it('entries are written as u8 type + u64 inode for every file type', async () => {

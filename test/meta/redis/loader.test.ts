@@ -51,7 +51,7 @@ describe('redis engine: volume loader', function () {
     assert.deepEqual(await f.raw.zrange('delfiles', 0, -1, 'WITHSCORES'), ['9:1234', '1700000000']);
     assert.deepEqual(await f.raw.smembers('session4'), ['10']);
     const c = await f.engine.getCounters();
-    assert.deepEqual([c.nextInode, c.nextChunk, c.nextSession, c.nextTrash], [100n, 200n, 5, 1]);
+    assert.deepEqual([c.nextInode, c.nextChunk, c.nextSession, c.nextTrash], [100n, 200n, 5, 1], 'round trip of the dump counters');
   });
 
   it('refuses a volume that already has files (ENOTEMPTY)', async () => {
