@@ -13,13 +13,12 @@ import { parse as parseYaml } from 'yaml';
 import { z } from 'zod';
 import { BaseMeta } from '../../meta/base.js';
 import type { Meta } from '../../meta/meta.js';
-import { MemoryEngine } from '../../meta/memory/engine.js';
-import { openSqliteEngine } from '../../meta/sqlite/engine.js';
+import { openEngine } from '../../meta/open.js';
 import type { Format } from '../../meta/types.js';
-import { logger as rootLogger, redactUrl } from '../../observability/logger.js';
+import { logger as rootLogger } from '../../observability/logger.js';
 import { exportConfigSchema, parseExports, type ExportConfig } from '../../protocols/nfs/exports.js';
 import { DEFAULT_MOUNT_PORT, DEFAULT_NFS_PORT, startNfsServer, type NfsServer } from '../../protocols/nfs/server.js';
-import { Errno, FsError, isFsError } from '../../util/errno.js';
+import { Errno, isFsError } from '../../util/errno.js';
 import { openVolume, type Volume } from '../../vfs/open.js';
 
 const DEFAULT_DATA_DIR = './ferry-data';
@@ -76,13 +75,12 @@ export function loadServeConfig(file: string): ServeConfig {
   return configSchema.parse(parsed ?? {});
 }
 
-/** Opens the metadata engine of a URL. */
+/**
+ * Opens the metadata engine of a URL. Parent directory times are updated on every change
+ * (skipDirMtimeMs 0): NFS clients see directory changes only through them.
+ */
 async function openMetaUrl(url: string): Promise<Meta> {
-  const scheme = /^([a-z0-9+.-]+):\/\//i.exec(url)?.[1]?.toLowerCase();
-  const opts = { skipDirMtimeMs: 0, logger: rootLogger };
-  if (scheme === 'sqlite3') return new BaseMeta(openSqliteEngine(url), opts);
-  if (scheme === 'memory') return new BaseMeta(new MemoryEngine(), opts);
-  throw new FsError(Errno.EINVAL, `unsupported metadata URL ${redactUrl(url)} (sqlite3:// or memory://)`);
+  return new BaseMeta(await openEngine(url), { skipDirMtimeMs: 0, logger: rootLogger });
 }
 
 /** The embedded default volume's setting: local objects under `<dataDir>/objects/`. */
@@ -177,7 +175,7 @@ export function serveCommand(): Command {
   return new Command('serve')
     .description('serve a volume over NFSv3 (and WebDAV); without --meta, the embedded default volume in --data-dir')
     .option('--config <file>', 'YAML config file (meta, dataDir, nfs.{host,port,mountPort,portmap,handleSecret,exports}, webdav)')
-    .option('--meta <url>', 'metadata URL of the volume (sqlite3://..., memory://)')
+    .option('--meta <url>', 'metadata URL of the volume (redis://, sqlite3://, memory://)')
     .option('--data-dir <dir>', `directory of the embedded default volume (default ${DEFAULT_DATA_DIR})`)
     .option('--nfs-port <n>', `NFS TCP port (default ${DEFAULT_NFS_PORT})`, port)
     .option('--mount-port <n>', `MOUNT TCP/UDP port (default ${DEFAULT_MOUNT_PORT})`, port)
