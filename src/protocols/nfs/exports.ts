@@ -82,7 +82,9 @@ export function normalizeExportPath(p: string): string {
 
 /** The client a policy decision is about. */
 export interface ExportClient {
+  /** IP address of the caller. */
   address: string;
+  /** Its source port (privileged < 1024). */
   port: number;
 }
 

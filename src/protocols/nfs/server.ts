@@ -34,6 +34,7 @@ export interface NfsServerOptions {
   volumeUuid: string;
   /** Server secret mixed into the handle MAC key; the same on every appliance of the volume. */
   handleSecret?: string;
+  /** The exports (at least one); see exports.ts for the options. */
   exports: readonly ExportConfig[];
   /** TCP port of NFS; 0 picks a free one. Default 2049. */
   nfsPort?: number;
@@ -45,8 +46,11 @@ export interface NfsServerOptions {
   portmap?: 'own' | 'rpcbind' | 'none';
   /** Port of our own portmapper ('own'). Default 111. */
   portmapPort?: number;
+  /** Parent logger; the server logs under { module: 'nfs' }. */
   logger?: Logger;
+  /** Duplicate request cache tuning (entries, bytes, TTL). */
   drc?: Partial<DrcOptions>;
+  /** Transfer sizes advertised in FSINFO (default 1 MiB reads and writes). */
   limits?: Partial<Nfs3Limits>;
   /** Idle time after which a write handle the server holds for an inode is released (flushed). */
   writeHandleIdleMs?: number;

@@ -42,10 +42,15 @@ export const DEFAULT_NFS3_LIMITS: Nfs3Limits = {
 };
 
 export interface Nfs3ContextOptions {
+  /** The file system the exports serve directories of. */
   fs: NfsFileSystem;
+  /** The configured exports. */
   exports: ExportTable;
+  /** Makes and checks file handles (volume UUID + secret). */
   handles: FileHandleCodec;
+  /** The WRITE/COMMIT verifier of this server. */
   verifier: WriteVerifier;
+  /** Overrides of DEFAULT_NFS3_LIMITS. */
   limits?: Partial<Nfs3Limits>;
   log: Logger;
 }
@@ -100,7 +105,9 @@ export class Nfs3Context {
 
 /** An object a handle names, with its attributes at resolution time. */
 export interface Resolved {
+  /** The inode the handle names. */
   ino: Ino;
+  /** Its attributes when the handle was checked (the pre-operation attributes). */
   attr: Attr;
 }
 

@@ -26,14 +26,18 @@ export const DIRLIST_FIXED_BYTES = POST_OP_ATTR_BYTES + 8 + 4 + 4;
 export const nameBytes = (name: Buffer): number => 4 + name.length + xdrPad(name.length);
 
 export interface Listing {
+  /** Entries that fit, in cookie order. */
   entries: DirEntry[];
+  /** True when the listing reached the end of the directory. */
   eof: boolean;
 }
 
 export interface ListRequest {
+  /** Continue after this cookie (0 = from the start). */
   cookie: bigint;
   /** Largest resok body allowed, in bytes. */
   maxBytes: number;
+  /** Fetch attributes (READDIRPLUS). */
   plus: boolean;
   /** Exact bytes one entry adds to the reply. */
   entryBytes(e: DirEntry): number;

@@ -10,8 +10,11 @@ import type { Nfs3Call } from './context.js';
 import { encodePostOpAttr, encodePostOpFh3, encodeWccData, type Fattr3, type WccData } from './types.js';
 
 export interface DiropOk {
+  /** Handle of the new object. */
   fh: Buffer;
+  /** Its attributes. */
   attr: Fattr3;
+  /** The directory's wcc_data. */
   dirWcc: WccData;
 }
 

@@ -45,7 +45,9 @@ export interface NfsFileSystem {
   fsync(ino: Ino): Promise<void>;
   /** A regular file; `exclusive` = EEXIST if the name exists, else the existing file is returned. */
   create(cred: Credentials, parent: Ino, name: Buffer, mode: number, exclusive: boolean): Promise<{ ino: Ino; attr: Attr; created: boolean }>;
+  /** A directory with `mode`; EEXIST when the name exists. */
   mkdir(cred: Credentials, parent: Ino, name: Buffer, mode: number): Promise<{ ino: Ino; attr: Attr }>;
+  /** A symbolic link to `target` (raw bytes). */
   symlink(cred: Credentials, parent: Ino, name: Buffer, target: Buffer): Promise<{ ino: Ino; attr: Attr }>;
   /** Fifos, sockets, character and block devices. */
   mknod(cred: Credentials, parent: Ino, name: Buffer, type: FileType, mode: number, rdev: number): Promise<{ ino: Ino; attr: Attr }>;
@@ -59,5 +61,6 @@ export interface NfsFileSystem {
   link(cred: Credentials, ino: Ino, parent: Ino, name: Buffer): Promise<Attr>;
   /** Entries in stable cookie order, resumable after any cookie it yielded; pages fetched on demand. */
   readdir(cred: Credentials, ino: Ino, req: ReaddirRequest): AsyncIterable<DirEntry>;
+  /** Space and inode counts of the volume as seen from `ino`. */
   statfs(cred: Credentials, ino: Ino): Promise<StatFs>;
 }

@@ -25,6 +25,7 @@ export interface Nfs3ProcedureSpec<A, R> {
   readonly nonIdempotent?: boolean;
   /** The failure body, slot by slot; [] for procedures whose failure is the status alone. */
   readonly failure: readonly FailureSlot[];
+  /** Decodes the arguments; XdrDecodeError becomes GARBAGE_ARGS in the dispatcher. */
   decodeArgs(r: XdrReader): A;
   /** Runs the call; throws FsError / Nfs3Error for an NFS failure status. */
   handle(args: A, call: Nfs3Call): Promise<R>;

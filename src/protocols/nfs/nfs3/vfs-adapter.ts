@@ -14,7 +14,10 @@ import {
 import type { FileHandle, OpenedFile } from '../../../vfs/types.js';
 import type { NfsFileSystem, ReaddirRequest } from './fs.js';
 
-/** The vfs calls this adapter makes (the Vfs class provides them). */
+/**
+ * The vfs calls this adapter makes; the Vfs class provides them, with the contracts documented
+ * on Vfs (errnos, permission checks through meta, durability of fsync).
+ */
 export interface VfsApi {
   lookup(ctx: Credentials, parent: Ino, name: Buffer): Promise<{ ino: Ino; attr: Attr }>;
   getattr(ctx: Credentials, ino: Ino): Promise<Attr>;
@@ -43,6 +46,7 @@ export interface VfsAdapterOptions {
   idleMs?: number;
   /** Called when a write handle's final flush failed: acknowledged writes were lost. */
   onDataLost?: (ino: Ino, err: unknown) => void;
+  /** Where failed releases are logged. */
   log: Logger;
 }
 
