@@ -1,5 +1,5 @@
 import assert from 'node:assert/strict';
-import { volumeIdOf } from '../../../src/protocols/nfs/nfs3/filehandle.js';
+import { exportIdOf, volumeIdOf } from '../../../src/protocols/nfs/nfs3/filehandle.js';
 import {
   ACCESS3_DELETE, ACCESS3_EXECUTE, ACCESS3_EXTEND, ACCESS3_LOOKUP, ACCESS3_MODIFY, ACCESS3_READ, EXCLUSIVE, FILE_SYNC, GUARDED,
   NF3BLK, NF3CHR, NF3DIR, NF3FIFO, NF3LNK, NF3REG, NFS3_OK, NFS3ERR_ACCES, NFS3ERR_BADTYPE, NFS3ERR_FBIG, NFS3ERR_EXIST, NFS3ERR_INVAL,
@@ -37,12 +37,12 @@ describe('NFSv3 procedures over a real vfs (RFC 1813 §3.3)', function () {
     assert.equal(reply.stat, SUCCESS);
   });
 
-  it('GETATTR of the export root: a directory, fileid 1, fsid from the volume UUID', async () => {
+  it('GETATTR of the export root: a directory, fileid 1, fsid from the volume UUID and the export', async () => {
     const r = await h.client.getattr(h.root);
     assert.equal(r.status, NFS3_OK);
     assert.equal(r.attr?.type, NF3DIR);
     assert.equal(r.attr?.fileid, 1n);
-    assert.equal(r.attr?.fsid, volumeIdOf(h.volume.setting.UUID));
+    assert.equal(r.attr?.fsid, volumeIdOf(h.volume.setting.UUID) ^ BigInt(exportIdOf('/')));
     assert.equal(r.attr?.mode, 0o1777);
   });
 

@@ -62,8 +62,6 @@ export class Nfs3Context {
   readonly verifier: WriteVerifier;
   readonly limits: Nfs3Limits;
   readonly log: Logger;
-  /** fattr3.fsid of every object: the volume id. */
-  readonly fsid: bigint;
   /** Export root inodes, resolved on first use; a failed resolution is not kept. */
   readonly #roots = new Map<number, Promise<Ino>>();
 
@@ -74,7 +72,6 @@ export class Nfs3Context {
     this.verifier = o.verifier;
     this.limits = { ...DEFAULT_NFS3_LIMITS, ...o.limits };
     this.log = o.log;
-    this.fsid = o.handles.volumeId;
   }
 
   /** The inode of an export's directory (walked from the volume root as root); ENOENT/ENOTDIR. */
@@ -98,8 +95,14 @@ export class Nfs3Context {
     return ino;
   }
 
-  fattr(attr: Attr, ino: Ino): Fattr3 {
-    return fattr3Of(attr, ino, this.fsid);
+  /**
+   * fattr3.fsid of every object seen through `exp`: the volume id mixed with the export id, so it
+   * is the same on every appliance, and two exports of one volume are two file systems to a client
+   * (a Linux client would otherwise share one superblock between them, with different handles
+   * for the same fileid).
+   */
+  fsidOf(exp: Export): bigint {
+    return this.handles.volumeId ^ BigInt(exp.id);
   }
 }
 
@@ -198,7 +201,7 @@ export class Nfs3Call {
   }
 
   fattr(attr: Attr, ino: Ino): Fattr3 {
-    return this.ctx.fattr(attr, ino);
+    return fattr3Of(attr, ino, this.ctx.fsidOf(this.export));
   }
 
   /** Current attributes as post_op_attr; null when they cannot be read (never throws). */
