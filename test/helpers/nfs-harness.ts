@@ -90,8 +90,11 @@ export async function startHarness(o: HarnessOptions = {}): Promise<Harness> {
     async close() {
       for (const c of clients) await c.close();
       await server.close();
+      // leak check: the server must give back every handle it opened
+      const leaked = volume.vfs.openHandles;
       await volume.close();
       await meta.close();
+      if (leaked !== 0) throw new Error(`the NFS server left ${leaked} vfs handles open`);
     },
   };
 }

@@ -52,8 +52,8 @@ export interface NfsServerOptions {
   drc?: Partial<DrcOptions>;
   /** Transfer sizes advertised in FSINFO (default 1 MiB reads and writes). */
   limits?: Partial<Nfs3Limits>;
-  /** Idle time after which a write handle the server holds for an inode is released (flushed). */
-  writeHandleIdleMs?: number;
+  /** Idle time after which an open handle the server holds for an inode is released (written files are flushed). */
+  handleIdleMs?: number;
 }
 
 export interface NfsServer {
@@ -72,7 +72,7 @@ export async function startNfsServer(o: NfsServerOptions): Promise<NfsServer> {
   const fs = new VfsNfsFileSystem(o.vfs, {
     log,
     onDataLost: () => verifier.change(),
-    ...(o.writeHandleIdleMs === undefined ? {} : { idleMs: o.writeHandleIdleMs }),
+    ...(o.handleIdleMs === undefined ? {} : { idleMs: o.handleIdleMs }),
   });
   const ctx = new Nfs3Context({
     fs,

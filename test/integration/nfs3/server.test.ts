@@ -1,12 +1,12 @@
 import assert from 'node:assert/strict';
 import { MOUNT_PROG, MOUNT_V1, MOUNT_V3, MOUNTPROC3_NULL } from '../../../src/protocols/nfs/mount/types.js';
-import { NFS_PROGRAM, NFS_V3 } from '../../../src/protocols/nfs/nfs3/types.js';
+import { NFS3_OK, NFS_PROGRAM, NFS_V3 } from '../../../src/protocols/nfs/nfs3/types.js';
 import { pmapGetport } from '../../../src/protocols/nfs/portmap/client.js';
 import { IPPROTO_TCP, IPPROTO_UDP } from '../../../src/protocols/nfs/portmap/types.js';
 import { SUCCESS } from '../../../src/protocols/nfs/rpc/message.js';
 import { freePort } from '../../helpers/free-port.js';
 import { startHarness, type Harness } from '../../helpers/nfs-harness.js';
-import { RpcTestClient, udpCall } from '../../helpers/rpc-client.js';
+import { RpcTestClient, sysCred, udpCall } from '../../helpers/rpc-client.js';
 
 describe('startNfsServer: listeners, portmapper, shutdown', function () {
   this.timeout(30_000);
@@ -39,5 +39,26 @@ describe('startNfsServer: listeners, portmapper, shutdown', function () {
     h = null;
     await assert.rejects(RpcTestClient.connect(nfs));
     await assert.rejects(RpcTestClient.connect(mount));
+  });
+});
+
+describe('open handles the server holds for READ and WRITE', function () {
+  this.timeout(30_000);
+
+  it('are reused while busy and released (written data flushed) once idle: no handle or buffer left behind', async () => {
+    const h = await startHarness({ handleIdleMs: 50, exports: [{ path: '/', squash: 'no_root_squash' }], cred: sysCred(0, 0) });
+    try {
+      const f = await h.client.create(h.root, 'idle');
+      assert.ok(f.fh);
+      for (let i = 0; i < 5; i++) assert.equal((await h.client.write(f.fh, i * 100, Buffer.alloc(100, i))).status, NFS3_OK);
+      assert.equal((await h.client.read(f.fh, 0, 500)).data?.length, 500);
+      assert.equal(h.volume.vfs.openHandles, 2, 'one write and one read handle');
+      for (let i = 0; i < 100 && (h.volume.vfs.openHandles > 0 || h.volume.vfs.pendingFiles > 0); i++) await new Promise((r) => setTimeout(r, 20));
+      assert.equal(h.volume.vfs.openHandles, 0);
+      assert.equal(h.volume.vfs.pendingFiles, 0, 'the write handle release flushed the file');
+      assert.equal(h.server.verifier.changes, 0);
+    } finally {
+      await h.close();
+    }
   });
 });

@@ -1,14 +1,15 @@
 /**
  * NfsFileSystem over the vfs: stateless NFS calls onto the vfs API. The one piece of state is a
- * small cache of write handles: vfs writes need an open handle and NFS WRITEs carry none, so the
- * first WRITE to an inode opens one and later WRITEs reuse it until it has been idle for
- * `idleMs`; its release flushes the file. A release that fails means acknowledged UNSTABLE data
- * is gone, reported through `onDataLost` (the server changes its write verifier).
- * Data access here runs with root credentials: NFS checked the caller already (owner override).
+ * cache of open handles: vfs writes need an open handle and NFS WRITEs carry none, and reads
+ * through a handle get vfs read-ahead. The first READ/WRITE of an inode opens one (per mode) and
+ * later calls reuse it until it has been idle for `idleMs`. Releasing a write handle flushes the
+ * file; a release that fails means acknowledged UNSTABLE data is gone, reported through
+ * `onDataLost` (the server changes its write verifier). Data access here runs with root
+ * credentials: NFS checked the caller already (owner override).
  */
 import type { Logger } from '../../../observability/logger.js';
 import {
-  MODE_WRITE, ROOT_CREDENTIALS, type Attr, type Credentials, type DirEntry, type FileType, type Ino, type ReaddirOptions,
+  MODE_READ, MODE_WRITE, ROOT_CREDENTIALS, type Attr, type Credentials, type DirEntry, type FileType, type Ino, type ReaddirOptions,
   type SetAttrRequest, type StatFs,
 } from '../../../vfs/types.js';
 import type { FileHandle, OpenedFile } from '../../../vfs/types.js';
@@ -42,7 +43,7 @@ export interface VfsApi {
 }
 
 export interface VfsAdapterOptions {
-  /** Release a write handle idle this long (default 5000 ms). */
+  /** Release an open handle idle this long (default 5000 ms). */
   idleMs?: number;
   /** Called when a write handle's final flush failed: acknowledged writes were lost. */
   onDataLost?: (ino: Ino, err: unknown) => void;
@@ -50,7 +51,9 @@ export interface VfsAdapterOptions {
   log: Logger;
 }
 
-interface WriteHandle {
+interface CachedHandle {
+  ino: Ino;
+  mask: number;
   handle: Promise<FileHandle>;
   /** Calls using the handle right now; it is released only at 0. */
   users: number;
@@ -64,7 +67,8 @@ export class VfsNfsFileSystem implements NfsFileSystem {
   readonly #idleMs: number;
   readonly #onDataLost: (ino: Ino, err: unknown) => void;
   readonly #log: Logger;
-  readonly #writeHandles = new Map<Ino, WriteHandle>();
+  /** By `${mask}/${ino}`. */
+  readonly #handles = new Map<string, CachedHandle>();
   readonly #releasing = new Set<Promise<void>>();
 
   constructor(vfs: VfsApi, o: VfsAdapterOptions) {
@@ -74,9 +78,9 @@ export class VfsNfsFileSystem implements NfsFileSystem {
     this.#log = o.log;
   }
 
-  /** Write handles currently open (tests, metrics). */
-  get openWriteHandles(): number {
-    return this.#writeHandles.size;
+  /** Handles currently open (tests, metrics). */
+  get openHandles(): number {
+    return this.#handles.size;
   }
 
   getattr(ino: Ino): Promise<Attr> {
@@ -100,43 +104,53 @@ export class VfsNfsFileSystem implements NfsFileSystem {
   }
 
   read(_cred: Credentials, ino: Ino, offset: number, length: number): Promise<Buffer> {
-    return this.#vfs.read(ROOT_CREDENTIALS, ino, offset, length);
+    return this.#withHandle(ino, MODE_READ, (h) => this.#vfs.read(ROOT_CREDENTIALS, h, offset, length));
   }
 
-  async write(_cred: Credentials, ino: Ino, offset: number, data: Buffer): Promise<void> {
-    let wh = this.#writeHandles.get(ino);
-    if (wh === undefined) {
-      const opening = this.#vfs.open(ROOT_CREDENTIALS, ino, MODE_WRITE).then((o) => o.handle);
-      wh = { handle: opening, users: 0, timer: undefined };
-      this.#writeHandles.set(ino, wh);
-      const entry = wh;
+  write(_cred: Credentials, ino: Ino, offset: number, data: Buffer): Promise<void> {
+    return this.#withHandle(ino, MODE_WRITE, (h) => this.#vfs.write(ROOT_CREDENTIALS, h, offset, data));
+  }
+
+  /** Runs `fn` with the cached handle of (ino, mask), opening one if needed. */
+  async #withHandle<T>(ino: Ino, mask: number, fn: (h: FileHandle) => Promise<T>): Promise<T> {
+    const key = `${mask}/${ino}`;
+    let ch = this.#handles.get(key);
+    if (ch === undefined) {
+      const opening = this.#vfs.open(ROOT_CREDENTIALS, ino, mask).then((o) => o.handle);
+      const entry: CachedHandle = { ino, mask, handle: opening, users: 0, timer: undefined };
+      this.#handles.set(key, entry);
       opening.catch(() => {
-        if (this.#writeHandles.get(ino) === entry) this.#writeHandles.delete(ino);
+        if (this.#handles.get(key) === entry) this.#handles.delete(key);
       });
+      ch = entry;
     }
-    wh.users++;
-    if (wh.timer !== undefined) clearTimeout(wh.timer);
-    wh.timer = undefined;
+    const entry = ch;
+    entry.users++;
+    if (entry.timer !== undefined) clearTimeout(entry.timer);
+    entry.timer = undefined;
     try {
-      await this.#vfs.write(ROOT_CREDENTIALS, await wh.handle, offset, data);
+      return await fn(await entry.handle);
     } finally {
-      wh.users--;
-      if (wh.users === 0 && this.#writeHandles.get(ino) === wh) {
-        const entry = wh;
-        wh.timer = setTimeout(() => this.#release(ino, entry), this.#idleMs);
-        wh.timer.unref();
+      entry.users--;
+      if (entry.users === 0 && this.#handles.get(key) === entry) {
+        entry.timer = setTimeout(() => this.#release(key, entry), this.#idleMs);
+        entry.timer.unref();
       }
     }
   }
 
-  #release(ino: Ino, wh: WriteHandle): void {
-    if (wh.users > 0 || this.#writeHandles.get(ino) !== wh) return;
-    this.#writeHandles.delete(ino);
-    const done = wh.handle
+  #release(key: string, ch: CachedHandle): void {
+    if (ch.users > 0 || this.#handles.get(key) !== ch) return;
+    this.#handles.delete(key);
+    const done = ch.handle
       .then((h) => this.#vfs.release(ROOT_CREDENTIALS, h))
       .catch((err: unknown) => {
-        this.#log.error({ err, ino: String(ino) }, 'release of an NFS write handle failed: unstable writes lost');
-        this.#onDataLost(ino, err);
+        if ((ch.mask & MODE_WRITE) === 0) {
+          this.#log.warn({ err, ino: String(ch.ino) }, 'release of an NFS read handle failed');
+          return;
+        }
+        this.#log.error({ err, ino: String(ch.ino) }, 'release of an NFS write handle failed: unstable writes lost');
+        this.#onDataLost(ch.ino, err);
       })
       .finally(() => this.#releasing.delete(done));
     this.#releasing.add(done);
@@ -186,12 +200,12 @@ export class VfsNfsFileSystem implements NfsFileSystem {
     return this.#vfs.statfs(cred, ino);
   }
 
-  /** Releases every write handle (flushing the files) and waits for releases under way. */
+  /** Releases every cached handle (flushing written files) and waits for releases under way. */
   async close(): Promise<void> {
-    for (const [ino, wh] of [...this.#writeHandles]) {
-      if (wh.timer !== undefined) clearTimeout(wh.timer);
-      wh.users = 0;
-      this.#release(ino, wh);
+    for (const [key, ch] of [...this.#handles]) {
+      if (ch.timer !== undefined) clearTimeout(ch.timer);
+      ch.users = 0;
+      this.#release(key, ch);
     }
     await Promise.all([...this.#releasing]);
   }
