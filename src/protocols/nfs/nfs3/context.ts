@@ -41,6 +41,9 @@ export const DEFAULT_NFS3_LIMITS: Nfs3Limits = {
   maxFileBytes: BigInt(Number.MAX_SAFE_INTEGER),
 };
 
+/** How long a resolved export root inode is trusted. */
+const ROOT_TTL_MS = 10_000;
+
 export interface Nfs3ContextOptions {
   /** The file system the exports serve directories of. */
   fs: NfsFileSystem;
@@ -62,8 +65,8 @@ export class Nfs3Context {
   readonly verifier: WriteVerifier;
   readonly limits: Nfs3Limits;
   readonly log: Logger;
-  /** Export root inodes, resolved on first use; a failed resolution is not kept. */
-  readonly #roots = new Map<number, Promise<Ino>>();
+  /** Export root inodes, resolved on first use and again after ROOT_TTL_MS; failures are not kept. */
+  readonly #roots = new Map<number, { ino: Promise<Ino>; at: number }>();
 
   constructor(o: Nfs3ContextOptions) {
     this.fs = o.fs;
@@ -74,15 +77,19 @@ export class Nfs3Context {
     this.log = o.log;
   }
 
-  /** The inode of an export's directory (walked from the volume root as root); ENOENT/ENOTDIR. */
+  /**
+   * The inode of an export's directory (walked from the volume root as root); ENOENT/ENOTDIR.
+   * Cached for a while: the directory may be replaced (by another appliance, a JuiceFS client).
+   */
   exportRoot(exp: Export): Promise<Ino> {
-    let root = this.#roots.get(exp.id);
-    if (root === undefined) {
-      root = this.#resolvePath(exp.path);
-      this.#roots.set(exp.id, root);
-      root.catch(() => this.#roots.delete(exp.id));
-    }
-    return root;
+    const cached = this.#roots.get(exp.id);
+    if (cached !== undefined && Date.now() - cached.at < ROOT_TTL_MS) return cached.ino;
+    const entry = { ino: this.#resolvePath(exp.path), at: Date.now() };
+    this.#roots.set(exp.id, entry);
+    entry.ino.catch(() => {
+      if (this.#roots.get(exp.id) === entry) this.#roots.delete(exp.id);
+    });
+    return entry.ino;
   }
 
   async #resolvePath(path: string): Promise<Ino> {
