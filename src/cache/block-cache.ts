@@ -6,6 +6,7 @@
  * resolves) or write-back (fsynced in staging before it resolves, uploaded in the background).
  * It knows nothing about files, inodes or slices, and never imports meta or vfs.
  */
+import { setMaxListeners } from 'node:events';
 import { Registry } from 'prom-client';
 import { logger as rootLogger, type Logger } from '../observability/logger.js';
 import { parseBlockKey } from '../storage/keys.js';
@@ -45,7 +46,7 @@ export interface BlockCache {
   pendingUploads(): number;
   /** Resolves when every staged block (including those left by a crash) is uploaded; rejects with `signal.reason` if aborted. */
   drain(signal?: AbortSignal): Promise<void>;
-  /** Stops background work (staged blocks not uploaded stay for the next start) and releases files; does not close the store. */
+  /** Stops background work (staged blocks not uploaded stay for the next start) and releases files; later get/put fail with EIO; does not close the store. */
   close(): Promise<void>;
 }
 
@@ -57,7 +58,7 @@ export interface BlockCacheOptions {
   cacheDirs?: string[];
   /** Disk tier limit over all dirs (default 100 GiB; JuiceFS --cache-size). */
   cacheSizeBytes?: number;
-  /** Keep this fraction of each cache disk free (default 0.1; JuiceFS --free-space-ratio). */
+  /** Read cache keeps this fraction of each cache disk free (default 0.1; JuiceFS --free-space-ratio); staging may go down to half of it, then put() uploads directly. */
   freeSpaceRatio?: number;
   /** Memory tier limit (default 64 MiB; 0 disables it). */
   memoryCacheBytes?: number;
@@ -82,7 +83,7 @@ export const DEFAULT_FREE_SPACE_RATIO = 0.1;
 export const DEFAULT_MEMORY_CACHE_BYTES = 64 * 1024 ** 2;
 export const DEFAULT_MAX_UPLOADS = 20;
 /** Background disk writes allowed at once; beyond it a fetched block is not cached on disk. */
-const MAX_PENDING_DISK_WRITES = 64;
+const MAX_PENDING_DISK_WRITES = 16;
 
 export interface CacheStats {
   memoryBlocks: number;
@@ -118,6 +119,7 @@ export class TieredBlockCache implements BlockCache {
     this.#memory = new MemoryTier(opts.memoryCacheBytes ?? DEFAULT_MEMORY_CACHE_BYTES, this.#metrics);
     this.#prefetchLimit = opts.prefetch ?? 1;
     this.#cacheOnPut = opts.cacheOnPut ?? false;
+    setMaxListeners(0, this.#closing.signal); // one listener per prefetch in flight, bounded by `prefetch`
     const statfs = opts.statfs ?? statFsBytes;
     const freeSpaceRatio = opts.freeSpaceRatio ?? DEFAULT_FREE_SPACE_RATIO;
     if (dirs.length === 0) return;
@@ -197,6 +199,7 @@ export class TieredBlockCache implements BlockCache {
   async get(key: string, range?: ByteRange, signal?: AbortSignal): Promise<Buffer> {
     signal?.throwIfAborted();
     checkKey(key);
+    this.#checkOpen();
     if (range !== undefined) checkRange(range, key);
 
     const inMemory = this.#memory.get(key) ?? this.#admitting.get(key);

@@ -8,6 +8,7 @@
  * uploads what a crash left behind. It must never delete a staged block that was not uploaded,
  * except through discard() (the block's slice was deleted).
  */
+import { setMaxListeners } from 'node:events';
 import { rename } from 'node:fs/promises';
 import type { Logger } from '../observability/logger.js';
 import type { ByteRange, ObjectStore } from '../storage/object-store.js';
@@ -60,6 +61,7 @@ export class Staging {
   constructor(opts: StagingOptions) {
     if (opts.dirs.length === 0) throw new FsError(Errno.EINVAL, 'write-back staging needs at least one cache dir');
     this.#opts = opts;
+    setMaxListeners(0, this.#closing.signal); // one listener per upload in flight, bounded by maxUploads
     this.#roots = opts.dirs.map((d) => `${d}/${opts.volumeUuid}/rawstaging`);
   }
 
@@ -86,7 +88,7 @@ export class Staging {
   async stage(key: string, body: Buffer): Promise<boolean> {
     if (this.#closed || body.length > MAX_BLOCK_BYTES) return false;
     const { root, base } = this.#rootFor(key);
-    const path = tryKeyPath(root, key);
+    const path = key.endsWith(CORRUPT_SUFFIX) ? undefined : tryKeyPath(root, key);
     if (path === undefined) {
       this.#opts.log.warn({ key }, 'object key cannot be a staging file name; uploading directly');
       return false;
@@ -139,6 +141,7 @@ export class Staging {
   async drain(signal?: AbortSignal): Promise<void> {
     signal?.throwIfAborted();
     await this.#scanned;
+    signal?.throwIfAborted();
     if (this.#pending.size === 0) return;
     await new Promise<void>((resolve, reject) => {
       const waiter = {

@@ -1,15 +1,14 @@
 #!/usr/bin/env node
 /**
- * The `ferry` command: one entry point for the server and the admin tools.
- * Subcommands live in src/cli/commands/*; this file only wires them up.
+ * The `ferry` executable. For the admin tools, logs go to stderr (stdout carries command output
+ * such as a dump), warnings and errors only unless FERRY_LOG_LEVEL says otherwise; `ferry serve`
+ * keeps pino's JSON on stdout at info level for journald. Both are set before anything that
+ * creates the logger is loaded.
  */
-import { Command } from 'commander';
-import { readFileSync } from 'node:fs';
-import { serveCommand } from './commands/serve.js';
+if (process.argv[2] !== 'serve') {
+  process.env['FERRY_LOG_DEST'] ??= 'stderr';
+  process.env['FERRY_LOG_LEVEL'] ??= 'warn';
+}
 
-const pkg = JSON.parse(readFileSync(new URL('../../../package.json', import.meta.url), 'utf8')) as { version: string };
-
-const program = new Command('ferry').version(pkg.version).description('Ferry: a JuiceFS-format volume over NFSv3 and WebDAV');
-program.addCommand(serveCommand());
-
-await program.parseAsync(process.argv);
+const { run } = await import('./program.js');
+await run(process.argv);

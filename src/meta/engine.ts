@@ -230,6 +230,7 @@ export interface ReaddirPage {
  */
 export interface VolumeLoader {
   setting(json: string): void;
+  /** May come again for the same inode (hard links found late): the last call wins. */
   node(ino: Ino, attr: Attr): void;
   entry(parent: Ino, name: Buffer, type: FileType, ino: Ino): void;
   /** Parents of a hard-linked inode (Redis `p<ino>`; implicit in SQL edges). */
@@ -237,16 +238,19 @@ export interface VolumeLoader {
   symlink(ino: Ino, target: Buffer): void;
   xattr(ino: Ino, name: Buffer, value: Buffer): void;
   chunk(ino: Ino, indx: ChunkIndex, slices: readonly SliceRecord[]): void;
-  /** Reference count (>= 1) of a slice; engines store it in their own convention. */
+  /** Reference count (>= 1) of every slice with id > 0; engines store it in their own convention. */
   sliceRef(id: SliceId, size: number, refs: number): void;
   dirStats(ino: Ino, stats: DirStats): void;
   dirQuota(ino: Ino, quota: Quota): void;
   userGroupQuota(kind: 'user' | 'group', id: number, quota: Quota): void;
+  /** Ids count up from 1; the engine's ACL id counter (`aclMaxId`) must end at the largest one. */
   acl(id: number, rule: AclRule): void;
   delFile(file: DelFile): void;
   sustained(sid: number, ino: Ino): void;
   counters(c: Counters): void;
   commit(): Promise<void>;
+  /** Discards everything given so far (a failed load); the loader is unusable afterwards. */
+  abort?(): Promise<void>;
 }
 
 export interface MetaEngine {

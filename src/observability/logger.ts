@@ -1,6 +1,7 @@
 /**
  * The one root pino logger (STYLE.md §8). Modules take `logger.child({ module: '...' })`.
- * Structured JSON to stdout; secrets are redacted by path and URLs must be logged via redactUrl().
+ * Structured JSON to stdout (stderr when FERRY_LOG_DEST=stderr, which the admin CLI sets so logs
+ * never mix with a dump written to stdout); secrets are redacted by path, URLs go via redactUrl().
  */
 import { pino, type Logger } from 'pino';
 
@@ -15,7 +16,7 @@ export const logger: Logger = pino({
     paths: ['password', '*.password', 'secretKey', '*.secretKey', 'SecretKey', '*.SecretKey', 'accessKey', '*.accessKey', 'authorization', '*.authorization', 'headers.authorization'],
     censor: '[redacted]',
   },
-});
+}, process.env['FERRY_LOG_DEST'] === 'stderr' ? pino.destination({ fd: 2, sync: true }) : undefined);
 
 /** Removes the password from a URL before it is logged (JuiceFS utils.RemovePassword). */
 export function redactUrl(url: string): string {

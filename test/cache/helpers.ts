@@ -24,8 +24,18 @@ export class Gate {
     for (const w of this.#waiters.splice(0)) w();
   }
 
-  async pass(): Promise<void> {
-    if (!this.#open) await new Promise<void>((resolve) => this.#waiters.push(resolve));
+  /** Waits until the gate is open; rejects with the reason if `signal` aborts first (as a real store call would). */
+  async pass(signal?: AbortSignal): Promise<void> {
+    signal?.throwIfAborted();
+    if (this.#open) return;
+    await new Promise<void>((resolve, reject) => {
+      const onAbort = (): void => reject(signal?.reason);
+      signal?.addEventListener('abort', onAbort, { once: true });
+      this.#waiters.push(() => {
+        signal?.removeEventListener('abort', onAbort);
+        resolve();
+      });
+    });
   }
 }
 
@@ -66,14 +76,14 @@ export class CountingStore implements ObjectStore {
   async get(key: string, range?: ByteRange, signal?: AbortSignal): Promise<Buffer> {
     this.getCalls.push({ key, range });
     this.#recorded();
-    await this.getGate.pass();
+    await this.getGate.pass(signal);
     return this.#inner.get(key, range, signal);
   }
 
   async put(key: string, body: Buffer, signal?: AbortSignal): Promise<void> {
     this.putCalls.push(key);
     this.#recorded();
-    await this.putGate.pass();
+    await this.putGate.pass(signal);
     if (this.failPuts > 0) {
       this.failPuts--;
       throw new FsError(Errno.EIO, `injected put failure for ${key}`);

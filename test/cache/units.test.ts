@@ -70,7 +70,7 @@ describe('cache file format', function () {
     const body = blockBytes(2, 4 * PART_BYTES);
     const path = await writeBlock(body);
     const fh = await open(path, 'r+');
-    await fh.write(Buffer.from([body[2 * PART_BYTES + 7]! ^ 0xff]), 0, 1, 2 * PART_BYTES + 7);
+    await fh.write(Buffer.from([body.readUInt8(2 * PART_BYTES + 7) ^ 0xff]), 0, 1, 2 * PART_BYTES + 7);
     await fh.close();
     await assert.rejects(readCacheFile(path), CorruptCacheFile);
     await assert.rejects(readCacheFile(path, { offset: 2 * PART_BYTES + 100, length: 10 }), CorruptCacheFile);

@@ -130,6 +130,33 @@ describe('TieredBlockCache (write-back staging)', function () {
     assert.deepEqual(await backing.get(keyOf(1, LEN)), blockBytes(1, LEN));
   });
 
+  it('drain rejects with the abort reason when its signal aborts first', async function () {
+    const cache = await openCache();
+    store.putGate.close();
+    await cache.put(keyOf(1, LEN), blockBytes(1, LEN), { writeBack: true });
+    const ac = new AbortController();
+    const drain = cache.drain(ac.signal);
+    ac.abort(new Error('shutdown timeout'));
+    await assert.rejects(drain, /shutdown timeout/);
+    assert.equal(cache.pendingUploads(), 1);
+  });
+
+  it('close keeps blocks it could not upload staged, and the next start uploads them', async function () {
+    const dir = tmpDir('ferry-wb-');
+    const first = await openCache({ cacheDirs: [dir] });
+    store.putGate.close();
+    await first.put(keyOf(1, LEN), blockBytes(1, LEN), { writeBack: true });
+    await store.until(() => store.putCalls.length >= 1);
+    await first.close(); // aborts the upload held at the gate
+    store.putGate.open();
+    assert.deepEqual(await filesUnder(`${dir}/${UUID}/rawstaging`), [keyOf(1, LEN)]);
+    await assert.rejects(first.get(keyOf(1, LEN)), (err: unknown) => isFsError(err, Errno.EIO), 'a closed cache refuses reads');
+
+    const second = await openCache({ cacheDirs: [dir] });
+    await second.drain();
+    assert.deepEqual(await backing.get(keyOf(1, LEN)), blockBytes(1, LEN));
+  });
+
   it('sets a corrupt staged file aside instead of uploading it', async function () {
     const dir = tmpDir('ferry-wb-');
     const key = keyOf(7, LEN);

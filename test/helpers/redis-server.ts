@@ -15,12 +15,13 @@ export interface RedisServer {
   stop(): Promise<void>;
 }
 
-export async function startRedis(opts: { databases?: number } = {}): Promise<RedisServer> {
+/** `args` are extra redis-server options (e.g. `--cluster-enabled yes`). */
+export async function startRedis(opts: { databases?: number; args?: string[] } = {}): Promise<RedisServer> {
   const port = await freePort();
   const dir = tmpDir('ferry-redis-');
   const child: ChildProcess = spawn('redis-server', [
     '--port', String(port), '--bind', '127.0.0.1', '--dir', dir, '--save', '', '--appendonly', 'no',
-    '--databases', String(opts.databases ?? 256), '--daemonize', 'no', '--loglevel', 'warning',
+    '--databases', String(opts.databases ?? 256), '--daemonize', 'no', '--loglevel', 'warning', ...(opts.args ?? []),
   ], { stdio: ['ignore', 'ignore', 'inherit'] });
   if (child.pid === undefined) throw new Error('redis-server did not start (is the redis-server package installed?)');
   const pid = child.pid;

@@ -137,6 +137,13 @@ export class SqliteLoader implements VolumeLoader {
     }
   }
 
+  /** Rolls the whole load back (a malformed dump); the loader is unusable afterwards. */
+  async abort(): Promise<void> {
+    if (this.#done) return;
+    this.#failed ??= new FsError(Errno.EINVAL, 'load aborted');
+    this.#abort();
+  }
+
   async commit(): Promise<void> {
     if (this.#failed !== null) throw this.#failed;
     if (this.#done) return;
