@@ -107,6 +107,8 @@ export async function startWebdavServer(opts: WebdavServerOptions): Promise<Webd
       }
       const { user, access } = await authenticate(req);
       userName = user?.name;
+      // A fragment is never part of a request-target (RFC 7230 §5.3); acting on the path before it would be unsafe.
+      if ((req.url ?? '').includes('#')) throw httpError('BAD_PATH', 'fragment in the request-target');
       const path = decodeRequestPath(req.url ?? '/');
       if (method.modifies && access === 'read-only') throw httpError('READ_ONLY');
       const rootSegments = (user?.root ?? '/').split('/').filter((s) => s !== '').map((s) => Buffer.from(s, 'utf8'));
