@@ -3,10 +3,15 @@
  * timeouts and refresh, and the rule that a modifying request must submit (in its If header) the
  * token of every lock covering what it changes, else 423 with lock-token-submitted.
  * Locks are keyed by volume path (URL namespace), not inode, so they also cover unmapped URLs.
- * Storage is behind LockStore; this build ships MemoryLockStore only (one process; locks do not
- * survive a restart nor span appliances), an engine-backed store plugs in behind the same interface.
+ * Storage is behind LockStore: VfsLockStore keeps each lock as one xattr of the volume's root
+ * inode, so locks live in the metadata engine (restarts, several appliances); MemoryLockStore is
+ * one process only. The conflict check and the insert are serialised per process, not across
+ * appliances: two appliances granting conflicting locks in the same instant is not prevented.
  */
 import { randomUUID } from 'node:crypto';
+import { Errno, isFsError } from '../../util/errno.js';
+import { type Credentials, ROOT_CREDENTIALS, ROOT_INODE } from '../../vfs/types.js';
+import type { Vfs } from '../../vfs/vfs.js';
 import { httpError } from './status.js';
 
 /** One lock as stored. */
@@ -53,6 +58,79 @@ export class MemoryLockStore implements LockStore {
   delete(token: string): Promise<void> {
     this.#locks.delete(token);
     return Promise.resolve();
+  }
+}
+
+/** Prefix of the root-inode xattrs holding locks: `webdav-lock.<token>`. */
+export const LOCK_XATTR_PREFIX = 'webdav-lock.';
+
+interface StoredLock {
+  token: string;
+  root: string[];
+  scope: 'exclusive' | 'shared';
+  depth: 0 | 'infinity';
+  ownerXml: string | null;
+  timeoutSec: number;
+  expiresAtMs: number;
+  principal: string;
+}
+
+/**
+ * Locks as xattrs of the root inode (one per lock, JSON, path segments base64), written through
+ * the Vfs so every appliance serving the volume sees them. Unreadable entries are skipped.
+ */
+export class VfsLockStore implements LockStore {
+  readonly #vfs: Vfs;
+  readonly #cred: Credentials;
+
+  constructor(vfs: Vfs, cred: Credentials = ROOT_CREDENTIALS) {
+    this.#vfs = vfs;
+    this.#cred = cred;
+  }
+
+  async list(): Promise<readonly LockRecord[]> {
+    const out: LockRecord[] = [];
+    for (const name of await this.#vfs.listxattr(this.#cred, ROOT_INODE)) {
+      if (!name.toString('latin1').startsWith(LOCK_XATTR_PREFIX)) continue;
+      let value: Buffer;
+      try {
+        value = await this.#vfs.getxattr(this.#cred, ROOT_INODE, name);
+      } catch (err) {
+        if (isFsError(err, Errno.ENODATA)) continue;
+        throw err;
+      }
+      const l = decodeLock(value);
+      if (l !== null) out.push(l);
+    }
+    return out;
+  }
+
+  async put(lock: LockRecord): Promise<void> {
+    const stored: StoredLock = { ...lock, root: lock.root.map((s) => s.toString('base64')) };
+    await this.#vfs.setxattr(this.#cred, ROOT_INODE, Buffer.from(LOCK_XATTR_PREFIX + lock.token, 'latin1'), Buffer.from(JSON.stringify(stored)));
+  }
+
+  async delete(token: string): Promise<void> {
+    try {
+      await this.#vfs.removexattr(this.#cred, ROOT_INODE, Buffer.from(LOCK_XATTR_PREFIX + token, 'latin1'));
+    } catch (err) {
+      if (!isFsError(err, Errno.ENODATA)) throw err;
+    }
+  }
+}
+
+function decodeLock(value: Buffer): LockRecord | null {
+  try {
+    const v = JSON.parse(value.toString('utf8')) as Partial<StoredLock>;
+    if (typeof v.token !== 'string' || !Array.isArray(v.root) || (v.scope !== 'exclusive' && v.scope !== 'shared')
+      || (v.depth !== 0 && v.depth !== 'infinity') || typeof v.timeoutSec !== 'number' || typeof v.expiresAtMs !== 'number') return null;
+    return {
+      token: v.token, root: v.root.map((s) => Buffer.from(String(s), 'base64')), scope: v.scope, depth: v.depth,
+      ownerXml: typeof v.ownerXml === 'string' ? v.ownerXml : null, timeoutSec: v.timeoutSec, expiresAtMs: v.expiresAtMs,
+      principal: typeof v.principal === 'string' ? v.principal : '',
+    };
+  } catch {
+    return null;
   }
 }
 

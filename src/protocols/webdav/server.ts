@@ -14,7 +14,7 @@ import { type Credentials, ROOT_CREDENTIALS } from '../../vfs/types.js';
 import { BasicAuthenticator, type DavAccess, type DavUser, type DavUsersConfig } from './auth.js';
 import type { DavMethod, DavRequest, DavServerState } from './context.js';
 import { decodeRequestPath } from './href.js';
-import { LockManager, type LockStore, MemoryLockStore } from './locks.js';
+import { LockManager, type LockStore, VfsLockStore } from './locks.js';
 import { METHODS } from './methods/index.js';
 import { httpError, renderErrorBody, toHttpError } from './status.js';
 import { readBody } from './xml/parse.js';
@@ -38,7 +38,7 @@ export interface WebdavServerOptions {
   readonly maxXmlBodyBytes?: number;
   /** Answer PROPFIND Depth: infinity instead of 403 (default false). */
   readonly allowPropfindInfinity?: boolean;
-  /** Where locks live (default: an in-process table). */
+  /** Where locks live (default: xattrs of the root inode, i.e. in the metadata engine). */
   readonly lockStore?: LockStore;
   /** Lock timeouts in seconds (default 3600 / 86400). */
   readonly lockTimeout?: { readonly defaultSec: number; readonly maxSec: number };
@@ -74,7 +74,7 @@ export async function startWebdavServer(opts: WebdavServerOptions): Promise<Webd
   }
   const state: DavServerState = {
     vfs: opts.vfs,
-    locks: new LockManager(opts.lockStore ?? new MemoryLockStore()),
+    locks: new LockManager(opts.lockStore ?? new VfsLockStore(opts.vfs)),
     allowPropfindInfinity: opts.allowPropfindInfinity ?? false,
     lockTimeout: opts.lockTimeout ?? { defaultSec: 3600, maxSec: 86400 },
     fileMode: 0o644,

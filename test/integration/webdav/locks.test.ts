@@ -4,6 +4,9 @@
  * collection locks, unmapped URLs, UNLOCK rules.
  */
 import assert from 'node:assert/strict';
+import { LOCK_XATTR_PREFIX } from '../../../src/protocols/webdav/locks.js';
+import { startWebdavServer } from '../../../src/protocols/webdav/server.js';
+import { ROOT_CREDENTIALS, ROOT_INODE } from '../../../src/vfs/types.js';
 import { startDavHarness, type DavHarness } from '../../helpers/webdav-harness.js';
 
 const lockBody = (scope: 'exclusive' | 'shared'): string =>
@@ -79,6 +82,22 @@ describe('WebDAV locks (in-process server, memory volume)', function () {
     assert.equal(g.status, 200);
     assert.equal(g.body.length, 0);
     assert.equal((await h.req('LOCK', '/no/parent', {}, lockBody('exclusive'))).status, 409);
+  });
+
+  it('locks live in the metadata engine: a second server over the same volume enforces them', async () => {
+    await h.req('PUT', '/shared', {}, 'a');
+    const token = await lock('/shared');
+    await h.server.close();
+    const second = await startWebdavServer({ vfs: h.volume.vfs, listen: { host: '127.0.0.1', port: 0 }, anonymous: 'read-write' });
+    try {
+      const url = `http://127.0.0.1:${second.address.port}/shared`;
+      assert.equal((await fetch(url, { method: 'PUT', body: 'b' })).status, 423);
+      assert.equal((await fetch(url, { method: 'PUT', body: 'b', headers: { If: `(<${token}>)` } })).status, 204);
+      const names = (await h.volume.vfs.listxattr(ROOT_CREDENTIALS, ROOT_INODE)).map((n) => n.toString());
+      assert.ok(names.includes(`${LOCK_XATTR_PREFIX}${token}`));
+    } finally {
+      await second.close();
+    }
   });
 
   it('UNLOCK with a token that does not cover the URL is 409; without Lock-Token 400', async () => {
