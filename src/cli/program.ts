@@ -7,6 +7,7 @@ import { Command } from 'commander';
 import { dumpCommand } from './commands/dump.js';
 import { formatCommand } from './commands/format.js';
 import { loadCommand } from './commands/load.js';
+import { serveCommand } from './commands/serve.js';
 import { statusCommand } from './commands/status.js';
 
 const pkg = JSON.parse(readFileSync(new URL('../../../package.json', import.meta.url), 'utf8')) as { version: string };
@@ -18,6 +19,7 @@ export async function run(argv: string[]): Promise<void> {
   program.addCommand(statusCommand());
   program.addCommand(dumpCommand());
   program.addCommand(loadCommand());
+  program.addCommand(serveCommand());
   try {
     await program.parseAsync(argv);
   } catch (err) {

@@ -898,6 +898,31 @@ export class BaseMeta implements Meta {
     });
   }
 
+  async compactChunk(ino: Ino, indx: ChunkIndex, old: readonly SliceRecord[], skipped: number, slice: SliceRecord): Promise<boolean> {
+    return this.#op('compactChunk', { ino, indx, records: old.length, skipped, id: slice.id, pos: slice.pos, len: slice.len }, async () => {
+      this.#checkWritable();
+      const engine = this.#engine;
+      if (engine.doCompactChunk === undefined) throw new FsError(Errno.ENOSYS, `the ${engine.kind} engine cannot compact chunks`);
+      if (!Number.isInteger(indx) || indx < 0 || slice.id === 0n || slice.off !== 0 || slice.len !== slice.size || slice.len <= 0
+        || slice.pos < 0 || slice.pos + slice.len > CHUNK_SIZE || !Number.isInteger(skipped) || skipped < 0 || skipped >= old.length) {
+        throw new FsError(Errno.EINVAL, `compaction of ${old.length} records into slice ${slice.id} pos ${slice.pos} len ${slice.len}`);
+      }
+      const r = await engine.doCompactChunk({ ino, indx, old, skipped, slice, delayed: this.#trashDays() > 0, now: now() });
+      const deleter = this.#deleter;
+      // the swap is done: a failed deletion leaves an unreferenced slice for gc, it does not undo it
+      for (const s of r.freed) {
+        if (deleter === null) break;
+        try {
+          await deleter(s.id, s.size);
+          await engine.doForgetSlice(s.id, s.size);
+        } catch (err) {
+          this.#log.warn({ err, id: String(s.id), size: s.size }, 'could not delete a slice replaced by compaction');
+        }
+      }
+      return r.applied;
+    });
+  }
+
   onDeleteSlice(deleter: SliceDeleter): void {
     this.#deleter = deleter;
   }

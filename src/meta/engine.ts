@@ -163,6 +163,31 @@ export interface CloneRangeTxn {
   now: Timespec;
 }
 
+/**
+ * Compaction swap of spec §E.3: if the chunk's list still starts with exactly `old`, replace those
+ * records by old[0..skipped) ++ [slice] ++ (the rest of the list after `old`), in one transaction.
+ */
+export interface CompactChunkTxn {
+  ino: Ino;
+  indx: ChunkIndex;
+  /** The first records of the list as the compactor read them. */
+  old: readonly SliceRecord[];
+  /** Leading records of `old` kept in front of the new slice. */
+  skipped: number;
+  /** The new slice (off 0, len = size); its refcount is 1 after the swap. */
+  slice: SliceRecord;
+  /** Trash is on: keep the replaced slices referenced (delSlices, spec §B.9) instead of releasing them. */
+  delayed: boolean;
+  now: Timespec;
+}
+
+export interface CompactChunkResult {
+  /** False when the list no longer starts with `old` (nothing changed; the caller deletes the new slice). */
+  applied: boolean;
+  /** Replaced slices whose last reference went away (their objects must be deleted, then forgotten). */
+  freed: { id: SliceId; size: number }[];
+}
+
 export interface DelFile {
   ino: Ino;
   length: number;
@@ -278,6 +303,12 @@ export interface MetaEngine {
   doReadSlices(ino: Ino, indx: ChunkIndex): Promise<SliceRecord[]>;
   doWriteSlice(t: WriteTxn): Promise<WriteResult>;
   doCloneRange(t: CloneRangeTxn): Promise<Attr>;
+  /**
+   * Compaction swap (spec §E.3): atomic; compares the first old.length records byte for byte;
+   * decrements the refcount of each replaced record with id > 0 unless `delayed`. Optional until
+   * every engine has it: BaseMeta.compactChunk answers ENOSYS for engines without it.
+   */
+  doCompactChunk?(t: CompactChunkTxn): Promise<CompactChunkResult>;
   /** Number of chunk indexes that have a slice list (for dump/info), ascending. */
   doListChunks(ino: Ino): Promise<ChunkIndex[]>;
   /** Drops a chunk's list, decrementing refcounts; returns the slices no longer referenced. */

@@ -91,6 +91,14 @@ export interface Meta {
   writeSlice(ino: Ino, indx: ChunkIndex, slice: SliceRecord, mtime: Timespec): Promise<Attr>;
   /** Server-side copy that references the source's slices instead of copying bytes. */
   cloneRange(ctx: Credentials, src: Ino, srcOff: number, dst: Ino, dstOff: number, length: number): Promise<Attr>;
+  /**
+   * Compaction swap (spec §E.3): if the list of chunk `indx` still starts with `old`, replaces those
+   * records by old[0..skipped) ++ [slice] atomically and releases the replaced slices (through the
+   * slice deleter, or later when trash is on). False when the list changed meanwhile: nothing was
+   * changed and the caller deletes the new slice's objects. ENOSYS when the engine cannot do it.
+   * Does not change the file's attributes (the content is the same).
+   */
+  compactChunk(ino: Ino, indx: ChunkIndex, old: readonly SliceRecord[], skipped: number, slice: SliceRecord): Promise<boolean>;
   /** Called with each slice whose last reference went away; vfs deletes its objects. */
   onDeleteSlice(deleter: SliceDeleter): void;
   /** Processes queued file deletions (delfiles); returns how many files were released. */

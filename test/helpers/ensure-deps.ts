@@ -10,6 +10,8 @@ const needed: { bin: string; pkg: string }[] = [
   // reference codecs for the compression compatibility tests (spec §D.3)
   { bin: 'lz4', pkg: 'lz4' },
   { bin: 'zstd', pkg: 'zstd' },
+  // WebDAV conformance suite (test/e2e/webdav/litmus.test.ts)
+  { bin: 'litmus', pkg: 'litmus' },
 ];
 
 const has = (bin: string): boolean => spawnSync('sh', ['-c', `command -v ${bin}`]).status === 0;

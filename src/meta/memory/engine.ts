@@ -15,7 +15,7 @@
  */
 import { Errno, FsError } from '../../util/errno.js';
 import type {
-  AclRule, CloneRangeTxn, Counters, DelFile, DirStats, IdKind, LinkTxn, MetaEngine, MknodResult, MknodTxn,
+  AclRule, CloneRangeTxn, CompactChunkResult, CompactChunkTxn, Counters, DelFile, DirStats, IdKind, LinkTxn, MetaEngine, MknodResult, MknodTxn,
   Quota, ReaddirPage, RenameResult, RenameTxn, SetAttrTxn, TruncateTxn, UnlinkResult, UnlinkTxn, VolumeLoader,
   WriteResult, WriteTxn,
 } from '../engine.js';
@@ -54,6 +54,8 @@ export class MemoryEngine implements MetaEngine {
   #xattrs = new Map<Ino, Map<string, { name: Buffer; value: Buffer }>>();
   #chunks = new Map<Ino, Map<number, SliceRecord[]>>();
   #sliceRefs = new Map<string, number>();
+  /** Slices replaced by a compaction while trash is on: `<newId>_<unixSec>` -> slices (`delSlices`). */
+  #delSlices = new Map<string, { id: SliceId; size: number }[]>();
   #delfiles = new Map<Ino, DelFile>();
   #sustained = new Map<number, Set<Ino>>();
   #sessions = new Map<number, { expire: number; info: SessionInfo | null }>();
@@ -86,7 +88,7 @@ export class MemoryEngine implements MetaEngine {
   async doReset(): Promise<void> {
     this.#setting = null;
     for (const m of [this.#nodes, this.#dirs, this.#parents, this.#symlinks, this.#xattrs, this.#chunks, this.#sliceRefs,
-      this.#delfiles, this.#sustained, this.#sessions, this.#leases, this.#dirStats, this.#dirQuotas, this.#acls,
+      this.#delSlices, this.#delfiles, this.#sustained, this.#sessions, this.#leases, this.#dirStats, this.#dirQuotas, this.#acls,
       this.#ugQuotas.user, this.#ugQuotas.group]) m.clear();
     this.#counters = { usedSpace: 0, usedInodes: 0, nextInode: 1n, nextChunk: 1n, nextSession: 0, nextTrash: 0 };
     this.#nextPos = 1n;
@@ -521,6 +523,29 @@ export class MemoryEngine implements MetaEngine {
     return copy(dst);
   }
 
+  async doCompactChunk(t: CompactChunkTxn): Promise<CompactChunkResult> {
+    const list = this.#chunks.get(t.ino)?.get(t.indx);
+    if (list === undefined || list.length < t.old.length || !t.old.every((r, i) => sameRecord(r, list[i]))) {
+      return { applied: false, freed: [] };
+    }
+    if (t.skipped < 0 || t.skipped > t.old.length) throw new FsError(Errno.EINVAL, `compaction skips ${t.skipped} of ${t.old.length} records`);
+    const replaced = list.slice(t.skipped, t.old.length);
+    list.splice(t.skipped, t.old.length - t.skipped, { ...t.slice });
+    const freed: { id: SliceId; size: number }[] = [];
+    const released = replaced.filter((r) => r.id !== 0n).map((r) => ({ id: r.id, size: r.size }));
+    if (t.delayed) {
+      if (released.length > 0) this.#delSlices.set(`${t.slice.id}_${t.now.sec}`, released);
+      return { applied: true, freed };
+    }
+    for (const s of released) {
+      const k = refKey(s.id, s.size);
+      const n = (this.#sliceRefs.get(k) ?? 1) - 1;
+      this.#sliceRefs.set(k, n);
+      if (n === 0) freed.push(s);
+    }
+    return { applied: true, freed };
+  }
+
   async doListChunks(ino: Ino): Promise<ChunkIndex[]> {
     const m = this.#chunks.get(ino);
     if (m === undefined) return [];
@@ -680,4 +705,8 @@ export class MemoryEngine implements MetaEngine {
 function setTimes(a: Attr, t: Timespec, mtime: boolean): void {
   if (mtime) [a.mtime, a.mtimeNs] = [t.sec, t.nsec];
   [a.ctime, a.ctimeNs] = [t.sec, t.nsec];
+}
+
+function sameRecord(a: SliceRecord, b: SliceRecord | undefined): boolean {
+  return b !== undefined && a.pos === b.pos && a.id === b.id && a.size === b.size && a.off === b.off && a.len === b.len;
 }

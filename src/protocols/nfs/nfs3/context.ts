@@ -1,0 +1,225 @@
+/**
+ * What the NFSv3 procedures share, owned by one server instance: the file system, the export
+ * table, the handle codec, fsid, write verifier and limits (Nfs3Context); and the per-call view
+ * (Nfs3Call) that turns a file handle into an inode after every check RFC 1813 and the export
+ * policy ask for, on every call: MAC (BADHANDLE), export still configured (STALE), client still
+ * allowed (ACCES), inode still there (STALE); then the squashed credentials. Procedures never
+ * decode handles or squash ids themselves.
+ */
+import type { Logger } from '../../../observability/logger.js';
+import { Errno, FsError, isFsError } from '../../../util/errno.js';
+import { ROOT_CREDENTIALS, ROOT_INODE, FileType, type Attr, type Credentials, type Ino } from '../../../vfs/types.js';
+import type { Export, ExportTable } from '../exports.js';
+import type { RpcCallContext } from '../rpc/dispatcher.js';
+import { fattr3Of, wccAttrOfAttr } from './attr.js';
+import type { FileHandleCodec } from './filehandle.js';
+import type { NfsFileSystem } from './fs.js';
+import { Nfs3Error } from './status.js';
+import {
+  NFS3ERR_ACCES, NFS3ERR_ROFS, NFS3ERR_STALE, NFS3ERR_XDEV,
+  type Fattr3, type PostOpAttr, type PreOpAttr, type WccData,
+} from './types.js';
+import type { WriteVerifier } from './write-verifier.js';
+
+/** Sizes the server advertises in FSINFO and enforces. */
+export interface Nfs3Limits {
+  /** rtmax = rtpref: largest READ answered in full. */
+  maxReadBytes: number;
+  /** wtmax = wtpref: largest WRITE accepted. */
+  maxWriteBytes: number;
+  /** dtpref: preferred READDIR reply size. */
+  preferredReaddirBytes: number;
+  /** maxfilesize. */
+  maxFileBytes: bigint;
+}
+
+export const DEFAULT_NFS3_LIMITS: Nfs3Limits = {
+  maxReadBytes: 1024 * 1024,
+  maxWriteBytes: 1024 * 1024,
+  preferredReaddirBytes: 64 * 1024,
+  // Offsets stay exact JS numbers in vfs; 2^53 - 1 is far beyond any real file.
+  maxFileBytes: BigInt(Number.MAX_SAFE_INTEGER),
+};
+
+export interface Nfs3ContextOptions {
+  fs: NfsFileSystem;
+  exports: ExportTable;
+  handles: FileHandleCodec;
+  verifier: WriteVerifier;
+  limits?: Partial<Nfs3Limits>;
+  log: Logger;
+}
+
+export class Nfs3Context {
+  readonly fs: NfsFileSystem;
+  readonly exports: ExportTable;
+  readonly handles: FileHandleCodec;
+  readonly verifier: WriteVerifier;
+  readonly limits: Nfs3Limits;
+  readonly log: Logger;
+  /** fattr3.fsid of every object: the volume id. */
+  readonly fsid: bigint;
+  /** Export root inodes, resolved on first use; a failed resolution is not kept. */
+  readonly #roots = new Map<number, Promise<Ino>>();
+
+  constructor(o: Nfs3ContextOptions) {
+    this.fs = o.fs;
+    this.exports = o.exports;
+    this.handles = o.handles;
+    this.verifier = o.verifier;
+    this.limits = { ...DEFAULT_NFS3_LIMITS, ...o.limits };
+    this.log = o.log;
+    this.fsid = o.handles.volumeId;
+  }
+
+  /** The inode of an export's directory (walked from the volume root as root); ENOENT/ENOTDIR. */
+  exportRoot(exp: Export): Promise<Ino> {
+    let root = this.#roots.get(exp.id);
+    if (root === undefined) {
+      root = this.#resolvePath(exp.path);
+      this.#roots.set(exp.id, root);
+      root.catch(() => this.#roots.delete(exp.id));
+    }
+    return root;
+  }
+
+  async #resolvePath(path: string): Promise<Ino> {
+    let ino = ROOT_INODE;
+    for (const part of path.split('/').filter((s) => s !== '')) {
+      ino = (await this.fs.lookup(ROOT_CREDENTIALS, ino, Buffer.from(part))).ino;
+    }
+    const attr = await this.fs.getattr(ino);
+    if (attr.type !== FileType.Directory) throw new FsError(Errno.ENOTDIR, `export ${path}`);
+    return ino;
+  }
+
+  fattr(attr: Attr, ino: Ino): Fattr3 {
+    return fattr3Of(attr, ino, this.fsid);
+  }
+}
+
+/** An object a handle names, with its attributes at resolution time. */
+export interface Resolved {
+  ino: Ino;
+  attr: Attr;
+}
+
+/** What a failure body slot refers to (see FailureSlot in procedure.ts). */
+interface Slot {
+  ino: Ino;
+  before: PreOpAttr;
+}
+
+export class Nfs3Call {
+  readonly ctx: Nfs3Context;
+  readonly rpc: RpcCallContext;
+  #export: Export | null = null;
+  #cred: Credentials | null = null;
+  readonly #slots: (Slot | undefined)[] = [];
+
+  constructor(ctx: Nfs3Context, rpc: RpcCallContext) {
+    this.ctx = ctx;
+    this.rpc = rpc;
+  }
+
+  get fs(): NfsFileSystem {
+    return this.ctx.fs;
+  }
+
+  /** The export of the first resolved handle. */
+  get export(): Export {
+    if (this.#export === null) throw new Error('no handle resolved yet');
+    return this.#export;
+  }
+
+  /** The caller's credentials after the export's squashing. */
+  get cred(): Credentials {
+    if (this.#cred === null) throw new Error('no handle resolved yet');
+    return this.#cred;
+  }
+
+  /**
+   * Checks a handle and returns its inode and attributes. With `slot`, the object becomes that
+   * failure-body slot and its attributes the pre-operation attributes of the slot's wcc_data.
+   * A second handle of another export is NFS3ERR_XDEV (RENAME, LINK).
+   */
+  async resolve(fh: Buffer, slot?: number): Promise<Resolved> {
+    const { exportId, ino } = this.ctx.handles.decode(fh);
+    const exp = this.ctx.exports.byId(exportId);
+    if (exp === undefined) throw new Nfs3Error(NFS3ERR_STALE, `export ${exportId} is not configured`);
+    if (this.#export !== null && this.#export !== exp) throw new Nfs3Error(NFS3ERR_XDEV, 'handles of two exports');
+    if (!exp.allows(this.rpc.peer)) throw new Nfs3Error(NFS3ERR_ACCES, `client ${this.rpc.peer.address}:${this.rpc.peer.port} not allowed on ${exp.name}`);
+    this.#export = exp;
+    this.#cred = exp.credentials(this.rpc.auth.flavor, this.rpc.cred);
+    let attr: Attr;
+    try {
+      attr = await this.fs.getattr(ino);
+    } catch (err) {
+      if (isFsError(err, Errno.ENOENT)) throw new Nfs3Error(NFS3ERR_STALE, `inode ${ino} is gone`);
+      throw err;
+    }
+    if (slot !== undefined) this.#slots[slot] = { ino, before: wccAttrOfAttr(attr) };
+    return { ino, attr };
+  }
+
+  /** Sets a failure-body slot by hand (an object known only after a lookup). */
+  track(slot: number, ino: Ino, before: Attr | null): void {
+    this.#slots[slot] = { ino, before: before === null ? null : wccAttrOfAttr(before) };
+  }
+
+  /** NFS3ERR_ROFS on a read-only export. Call after resolve(). */
+  checkWritable(): void {
+    if (this.export.readOnly) throw new Nfs3Error(NFS3ERR_ROFS, `export ${this.export.name} is read-only`);
+  }
+
+  /**
+   * Permission for READ/WRITE data access. The owner always passes (knfsd's owner override): a
+   * file created 0444 and then written through the open descriptor is normal (git, tar, cp -p).
+   */
+  async checkDataAccess(obj: Resolved, mask: number): Promise<void> {
+    if (this.cred.uid === obj.attr.uid) return;
+    await this.fs.access(this.cred, obj.ino, mask, obj.attr);
+  }
+
+  /** The root inode of the call's export (LOOKUP of `..` stops there). */
+  exportRoot(): Promise<Ino> {
+    return this.ctx.exportRoot(this.export);
+  }
+
+  handleOf(ino: Ino): Buffer {
+    return this.ctx.handles.encode(this.export.id, ino);
+  }
+
+  fattr(attr: Attr, ino: Ino): Fattr3 {
+    return this.ctx.fattr(attr, ino);
+  }
+
+  /** Current attributes as post_op_attr; null when they cannot be read (never throws). */
+  async postOp(ino: Ino): Promise<PostOpAttr> {
+    try {
+      return this.fattr(await this.fs.getattr(ino), ino);
+    } catch {
+      return null;
+    }
+  }
+
+  /** wcc_data of a slot: its pre-operation attributes and the current ones. */
+  async wcc(slot: number): Promise<WccData> {
+    const s = this.#slots[slot];
+    if (s === undefined) return { before: null, after: null };
+    return { before: s.before, after: await this.postOp(s.ino) };
+  }
+
+  /** wcc_data for a slot with known post-operation attributes. */
+  wccWith(slot: number, after: Attr): WccData {
+    const s = this.#slots[slot];
+    if (s === undefined) return { before: null, after: null };
+    return { before: s.before, after: this.fattr(after, s.ino) };
+  }
+
+  /** post_op_attr of a slot's object (failure bodies). */
+  async slotAttr(slot: number): Promise<PostOpAttr> {
+    const s = this.#slots[slot];
+    return s === undefined ? null : this.postOp(s.ino);
+  }
+}

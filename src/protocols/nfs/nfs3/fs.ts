@@ -1,0 +1,63 @@
+/**
+ * The file-system calls the NFSv3 procedures make, as one narrow interface: the part of the vfs
+ * API NFS uses (STYLE.md §2: protocols call vfs only). Stateless by inode, as NFS is: no open
+ * handles cross this seam. Errors are FsError with an errno; status.ts maps them.
+ * Names are raw bytes. Modes arrive with the client's umask already applied.
+ */
+import type { Attr, Credentials, DirEntry, FileType, Ino, SetAttrRequest, StatFs } from '../../../vfs/types.js';
+
+/** Longest name a directory entry can have (JuiceFS and POSIX NAME_MAX). */
+export const MAX_NAME_LENGTH_BYTES = 255;
+
+/** access(2) mask bits, as NfsFileSystem.access takes them. */
+export const R_OK = 4;
+export const W_OK = 2;
+export const X_OK = 1;
+
+export interface ReaddirRequest {
+  /** Continue after this cookie; 0 = from the start (`.` and `..` first). */
+  after: bigint;
+  /** Fill DirEntry.attr. */
+  plus: boolean;
+  /** Entries to fetch per backend round trip (a hint). */
+  batchSize: number;
+}
+
+export interface NfsFileSystem {
+  /** Attributes of an inode; ENOENT when it no longer exists (NFS answers STALE). */
+  getattr(ino: Ino): Promise<Attr>;
+  /** chmod/chown/utimes/truncate with the owner/root rules; returns the new attributes. */
+  setattr(cred: Credentials, ino: Ino, req: SetAttrRequest): Promise<Attr>;
+  /** One name in a directory (`.` and `..` included); ENOENT, ENOTDIR, EACCES. */
+  lookup(cred: Credentials, parent: Ino, name: Buffer): Promise<{ ino: Ino; attr: Attr }>;
+  /** EACCES unless every bit of `mask` (4 read, 2 write, 1 execute) is granted. */
+  access(cred: Credentials, ino: Ino, mask: number, attr?: Attr): Promise<void>;
+  /** Target of a symlink; EINVAL for other types. */
+  readlink(cred: Credentials, ino: Ino): Promise<Buffer>;
+  /**
+   * Up to `length` bytes at `offset` (fewer only at end of file), including unflushed writes.
+   * read and write check no permissions: NFS checks them per call, with knfsd's owner override.
+   */
+  read(cred: Credentials, ino: Ino, offset: number, length: number): Promise<Buffer>;
+  /** Buffers `data` at `offset` (not yet durable); EISDIR, EACCES, EFBIG. */
+  write(cred: Credentials, ino: Ino, offset: number, data: Buffer): Promise<void>;
+  /** Makes every write to `ino` acknowledged so far durable (data in the object store, slices in meta). */
+  fsync(ino: Ino): Promise<void>;
+  /** A regular file; `exclusive` = EEXIST if the name exists, else the existing file is returned. */
+  create(cred: Credentials, parent: Ino, name: Buffer, mode: number, exclusive: boolean): Promise<{ ino: Ino; attr: Attr; created: boolean }>;
+  mkdir(cred: Credentials, parent: Ino, name: Buffer, mode: number): Promise<{ ino: Ino; attr: Attr }>;
+  symlink(cred: Credentials, parent: Ino, name: Buffer, target: Buffer): Promise<{ ino: Ino; attr: Attr }>;
+  /** Fifos, sockets, character and block devices. */
+  mknod(cred: Credentials, parent: Ino, name: Buffer, type: FileType, mode: number, rdev: number): Promise<{ ino: Ino; attr: Attr }>;
+  /** EISDIR for directories. */
+  unlink(cred: Credentials, parent: Ino, name: Buffer): Promise<void>;
+  /** ENOTEMPTY, ENOTDIR. */
+  rmdir(cred: Credentials, parent: Ino, name: Buffer): Promise<void>;
+  /** Replaces an existing target of a compatible type; EINVAL into its own subtree. */
+  rename(cred: Credentials, srcParent: Ino, srcName: Buffer, dstParent: Ino, dstName: Buffer): Promise<void>;
+  /** EPERM for directories, EEXIST when the name exists; returns the file's new attributes. */
+  link(cred: Credentials, ino: Ino, parent: Ino, name: Buffer): Promise<Attr>;
+  /** Entries in stable cookie order, resumable after any cookie it yielded; pages fetched on demand. */
+  readdir(cred: Credentials, ino: Ino, req: ReaddirRequest): AsyncIterable<DirEntry>;
+  statfs(cred: Credentials, ino: Ino): Promise<StatFs>;
+}

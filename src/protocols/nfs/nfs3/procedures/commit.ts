@@ -1,0 +1,45 @@
+/**
+ * NFSPROC3_COMMIT (RFC 1813 §3.3.21): makes the file's buffered writes durable (vfs fsync: blocks
+ * in the object store and slices in the metadata engine) before answering; the whole file is
+ * synced whatever the range. Returns the verifier as it is after the sync: if buffered data was
+ * lost since the client's WRITEs the value differs from theirs and the client resends. A failed
+ * sync changes the verifier and answers the error.
+ */
+import { FileType } from '../../../../vfs/types.js';
+import type { Nfs3Context } from '../context.js';
+import { defineNfs3Procedure } from '../procedure.js';
+import { decodeNfsFh3, encodeWccData, type WccData } from '../types.js';
+
+interface CommitArgs {
+  file: Buffer;
+  offset: bigint;
+  count: number;
+}
+
+interface CommitOk {
+  wcc: WccData;
+  verf: Buffer;
+}
+
+export const commitProc = (ctx: Nfs3Context) => defineNfs3Procedure<CommitArgs, CommitOk>(ctx, {
+  name: 'COMMIT',
+  failure: ['wcc'],
+  decodeArgs: (r) => ({ file: decodeNfsFh3(r), offset: r.u64(), count: r.u32() }),
+  async handle(args, call) {
+    const file = await call.resolve(args.file, 0);
+    if (file.attr.type === FileType.File) {
+      try {
+        await call.fs.fsync(file.ino);
+      } catch (err) {
+        ctx.verifier.change();
+        call.rpc.log.warn({ ino: file.ino, err }, 'commit failed; write verifier changed');
+        throw err;
+      }
+    }
+    return { wcc: await call.wcc(0), verf: ctx.verifier.value };
+  },
+  encodeOk(w, res) {
+    encodeWccData(w, res.wcc);
+    w.opaqueFixed(res.verf, 8);
+  },
+});

@@ -1,0 +1,63 @@
+/**
+ * NFSPROC3_WRITE (RFC 1813 §3.3.7): UNSTABLE writes go into vfs write buffers and are answered
+ * at once; DATA_SYNC and FILE_SYNC writes call fsync before the reply and answer FILE_SYNC. The
+ * verifier is read before the data is handed to vfs, so a loss noticed later (verifier changed)
+ * makes the client's COMMIT see a different value and resend. A failed sync changes it too.
+ */
+import { Errno, FsError } from '../../../../util/errno.js';
+import { FileType } from '../../../../vfs/types.js';
+import type { Nfs3Context } from '../context.js';
+import { W_OK } from '../fs.js';
+import { defineNfs3Procedure } from '../procedure.js';
+import { FILE_SYNC, UNSTABLE, DATA_SYNC, decodeNfsFh3, encodeWccData, type WccData } from '../types.js';
+
+interface WriteArgs {
+  file: Buffer;
+  offset: bigint;
+  count: number;
+  stable: number;
+  data: Buffer;
+}
+
+interface WriteOk {
+  wcc: WccData;
+  count: number;
+  committed: number;
+  verf: Buffer;
+}
+
+const STABLE_HOW = new Set([UNSTABLE, DATA_SYNC, FILE_SYNC]);
+/** Decode cap for the data: the RPC record limit bounds it anyway; wtmax is checked in handle. */
+const MAX_DECODED_DATA = 0x7fffffff;
+
+export const writeProc = (ctx: Nfs3Context) => defineNfs3Procedure<WriteArgs, WriteOk>(ctx, {
+  name: 'WRITE',
+  failure: ['wcc'],
+  decodeArgs: (r) => ({ file: decodeNfsFh3(r), offset: r.u64(), count: r.u32(), stable: r.enum(STABLE_HOW), data: r.opaque(MAX_DECODED_DATA) }),
+  async handle(args, call) {
+    const file = await call.resolve(args.file, 0);
+    call.checkWritable();
+    if (file.attr.type === FileType.Directory) throw new FsError(Errno.EISDIR, 'write to a directory');
+    if (file.attr.type !== FileType.File) throw new FsError(Errno.EINVAL, 'write to a special file');
+    if (args.count > args.data.length) throw new FsError(Errno.EINVAL, `count ${args.count} > ${args.data.length} data bytes`);
+    if (args.count > ctx.limits.maxWriteBytes) throw new FsError(Errno.EINVAL, `count ${args.count} > wtmax`);
+    if (args.offset + BigInt(args.count) > ctx.limits.maxFileBytes) throw new FsError(Errno.EFBIG, `write end ${args.offset + BigInt(args.count)}`);
+    await call.checkDataAccess(file, W_OK);
+    const verf = ctx.verifier.value;
+    if (args.count > 0) await call.fs.write(call.cred, file.ino, Number(args.offset), args.data.subarray(0, args.count));
+    if (args.stable !== UNSTABLE) {
+      try {
+        await call.fs.fsync(file.ino);
+      } catch (err) {
+        ctx.verifier.change();
+        call.rpc.log.warn({ ino: file.ino, err }, 'sync write failed; write verifier changed');
+        throw err;
+      }
+    }
+    return { wcc: await call.wcc(0), count: args.count, committed: args.stable === UNSTABLE ? UNSTABLE : FILE_SYNC, verf };
+  },
+  encodeOk(w, res) {
+    encodeWccData(w, res.wcc);
+    w.u32(res.count).enum(res.committed).opaqueFixed(res.verf, 8);
+  },
+});

@@ -1,0 +1,149 @@
+/**
+ * openVolume: assembles a served volume from its metadata URL (or a Meta): loads the setting
+ * (spec §A), builds the ObjectStore from it (createObjectStore: Storage, Bucket, keys, Compression,
+ * Shards, `<Name>/` prefix), the block cache, the ChunkStore and the Vfs, and optionally registers
+ * a session. Block size is Format.BlockSize KiB. It refuses volumes it cannot serve correctly
+ * (data encryption, spec §D.4) instead of writing data other clients could not read.
+ */
+import { createDecipheriv, createHash } from 'node:crypto';
+import type { Registry } from 'prom-client';
+import { TieredBlockCache, type BlockCacheOptions } from '../cache/block-cache.js';
+import { BaseMeta, type BaseMetaOptions } from '../meta/base.js';
+import type { Meta } from '../meta/meta.js';
+import { MemoryEngine } from '../meta/memory/engine.js';
+import type { Format, SessionInfo } from '../meta/types.js';
+import { logger as rootLogger, redactUrl } from '../observability/logger.js';
+import type { ObjectStore } from '../storage/object-store.js';
+import { createObjectStore, type StorageSetting } from '../storage/open.js';
+import { Errno, FsError } from '../util/errno.js';
+import { CachedChunkStore } from './chunk-store.js';
+import { Vfs, type CloseOptions, type VfsOptions } from './vfs.js';
+
+/** Opens the Meta of a metadata URL; one entry per scheme. */
+export type MetaOpener = (url: string, opts: BaseMetaOptions) => Promise<Meta>;
+
+/**
+ * Metadata URL schemes this build opens. `memory://` is a fresh, unformatted in-process volume
+ * (tests and demos only). Engines add themselves here (redis://, rediss://, unix://, sqlite3://).
+ */
+export const META_OPENERS = new Map<string, MetaOpener>([
+  ['memory', async (_url, opts) => new BaseMeta(new MemoryEngine(), opts)],
+]);
+
+export interface OpenVolumeOptions extends VfsOptions {
+  /** Acknowledge writes once staged on the local cache disk (needs `cacheDirs`). Default false. */
+  writeBack?: boolean;
+  /** Local cache dirs (disk tier and write-back staging); none = memory cache only. */
+  cacheDirs?: string[];
+  /** Further block cache tuning. */
+  cache?: Omit<BlockCacheOptions, 'store' | 'volumeUuid' | 'cacheDirs' | 'logger' | 'registry'>;
+  /** Storage fields taking precedence over the setting (secrets given out of band, S3 tuning, retries). */
+  storage?: Partial<StorageSetting>;
+  /** BaseMeta options when opening from a URL. */
+  meta?: BaseMetaOptions;
+  /** Register a session (spec §B.7) with this info; false for none (read-only tools). Default: a session. */
+  session?: Partial<SessionInfo> | false;
+  metrics?: Registry;
+}
+
+/** An open volume; close() shuts everything down in order. */
+export interface Volume {
+  setting: Format;
+  meta: Meta;
+  store: ObjectStore;
+  cache: TieredBlockCache;
+  vfs: Vfs;
+  /** Closes the Vfs (flushing), then the cache, the store, the session and meta (when opened here). */
+  close(opts?: CloseOptions): Promise<void>;
+}
+
+export async function openVolume(source: string | { meta: Meta }, opts: OpenVolumeOptions = {}): Promise<Volume> {
+  const log = opts.logger ?? rootLogger;
+  let meta: Meta;
+  const ownsMeta = typeof source === 'string';
+  if (typeof source === 'string') {
+    const scheme = /^([a-z0-9+]+):\/\//i.exec(source)?.[1]?.toLowerCase();
+    const opener = scheme === undefined ? undefined : META_OPENERS.get(scheme);
+    if (opener === undefined) throw new FsError(Errno.EINVAL, `unsupported metadata URL ${redactUrl(source)}`);
+    meta = await opener(source, { ...opts.meta, logger: log });
+  } else {
+    meta = source.meta;
+  }
+  const closers: (() => Promise<void>)[] = [];
+  const unwind = async (): Promise<void> => {
+    for (const c of closers.reverse()) await c().catch((err: unknown) => log.warn({ err }, 'close during volume shutdown failed'));
+  };
+  if (ownsMeta) closers.push(() => meta.close());
+  try {
+    const setting = await meta.load();
+    if ((setting.EncryptKey ?? '') !== '') throw new FsError(Errno.ENOTSUP, `volume ${setting.Name} encrypts its data (spec §D.4): not supported`);
+    const blockSizeBytes = setting.BlockSize * 1024;
+    if (!Number.isSafeInteger(blockSizeBytes) || blockSizeBytes < 64 * 1024 || blockSizeBytes > 16 * 1024 * 1024) {
+      throw new FsError(Errno.EINVAL, `block size ${setting.BlockSize} KiB is outside 64..16384`);
+    }
+    const store = createObjectStore({ ...storageSetting(setting), ...(opts.metrics === undefined ? {} : { metrics: opts.metrics }), ...opts.storage });
+    closers.push(() => store.close());
+    const cache = await TieredBlockCache.open({
+      ...opts.cache,
+      store,
+      volumeUuid: setting.UUID,
+      ...(opts.cacheDirs === undefined ? {} : { cacheDirs: opts.cacheDirs }),
+      ...(opts.metrics === undefined ? {} : { registry: opts.metrics }),
+      logger: log.child({ module: 'cache' }),
+    });
+    closers.push(() => cache.close());
+    if (opts.session !== false && ownsMeta) {
+      await meta.newSession({ MountPoint: 'ferry', ...opts.session });
+      closers.push(() => meta.closeSession());
+    }
+    const chunks = new CachedChunkStore(cache, { blockSizeBytes, hashPrefix: setting.HashPrefix ?? false, writeBack: opts.writeBack ?? false });
+    const vfs = new Vfs(meta, chunks, opts);
+    return {
+      setting, meta, store, cache, vfs,
+      async close(closeOpts?: CloseOptions): Promise<void> {
+        try {
+          await vfs.close(closeOpts);
+        } finally {
+          await unwind();
+        }
+      },
+    };
+  } catch (err) {
+    await unwind();
+    throw err;
+  }
+}
+
+/** The storage part of a setting, with secrets decrypted (spec §A.1). */
+export function storageSetting(f: Format): StorageSetting {
+  const s: StorageSetting = { storage: f.Storage, bucket: f.Bucket, name: f.Name };
+  if (f.AccessKey !== undefined && f.AccessKey !== '') s.accessKey = f.AccessKey;
+  const secret = revealSecret(f, f.SecretKey);
+  if (secret !== undefined) s.secretKey = secret;
+  const token = revealSecret(f, f.SessionToken);
+  if (token !== undefined) s.sessionToken = token;
+  if (f.Compression !== undefined) s.compression = f.Compression;
+  if (f.Shards !== undefined) s.shards = f.Shards;
+  return s;
+}
+
+/**
+ * A secret of the setting in clear text: as stored when KeyEncrypted is false; else
+ * base64(nonce ‖ AES-GCM(key = MD5(UUID)) ciphertext ‖ tag) (spec §A.1). `"removed"` (dumps) and
+ * empty values give undefined: the caller must supply the secret out of band.
+ */
+export function revealSecret(f: Format, value: string | undefined): string | undefined {
+  if (value === undefined || value === '' || value === 'removed') return undefined;
+  if (f.KeyEncrypted !== true) return value;
+  if ((f.EncryptAlgo ?? '').toLowerCase() === 'sm4gcm') throw new FsError(Errno.ENOTSUP, 'secrets encrypted with SM4-GCM are not supported');
+  const raw = Buffer.from(value, 'base64');
+  if (raw.length < 12 + 16) throw new FsError(Errno.EINVAL, 'encrypted secret too short');
+  const key = createHash('md5').update(f.UUID).digest();
+  const decipher = createDecipheriv('aes-128-gcm', key, raw.subarray(0, 12));
+  decipher.setAuthTag(raw.subarray(raw.length - 16));
+  try {
+    return Buffer.concat([decipher.update(raw.subarray(12, raw.length - 16)), decipher.final()]).toString('utf8');
+  } catch (err) {
+    throw new FsError(Errno.EINVAL, 'cannot decrypt a secret of the volume setting (wrong UUID?)', { cause: err });
+  }
+}

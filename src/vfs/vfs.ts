@@ -1,0 +1,614 @@
+/**
+ * Vfs: the one API the NFS and WebDAV servers call (STYLE.md §1, DESIGN.md). It composes Meta
+ * (namespace, attributes, slice lists, permission checks — never duplicated here) with a ChunkStore
+ * (blocks), and owns open handles, writers (writer.ts, spec §E.1), readers (reader.ts, §E.2),
+ * compaction (§E.3) and data release (§D.5, §E.5). Every operation writes one debug access-log line
+ * in #logOp (STYLE.md §8) and fails with FsError only (an aborted call rejects with the signal's reason).
+ *
+ * Consistency: close-to-open (spec §F). open() and getattr() fetch attributes from meta and drop
+ * cached slice lists when another writer changed the file. Data written through this Vfs is read
+ * back by this Vfs at once: read() first commits the file's pending writes (simple and always
+ * correct; reads of a file being written cost a flush), and lengths include uncommitted writes.
+ * Lock order: an inode lock (locks.ts) is taken before any writer or meta call of that file;
+ * several only through InodeLocks.withLocks.
+ */
+import { BufferBudget, DEFAULT_BUFFER_BYTES } from '../cache/buffer-budget.js';
+import { ReadAhead, ReadAheadLimit } from '../cache/read-ahead.js';
+import type { Meta, ReaddirOptions } from '../meta/meta.js';
+import { printableName } from '../meta/names.js';
+import {
+  type Attr, type ChunkIndex, type Credentials, type DirEntry, FileType, type Ino, type SetAttrRequest, type SliceRecord,
+  type StatFs, MODE_READ, MODE_WRITE, toChunkIndex,
+} from '../meta/types.js';
+import { logger as rootLogger, type Logger } from '../observability/logger.js';
+import { Errno, FsError, isFsError } from '../util/errno.js';
+import type { ChunkStore } from './chunk-store.js';
+import { Compactor } from './compaction.js';
+import { InodeLocks } from './locks.js';
+import { Reader, SliceCache } from './reader.js';
+import type { Entry, FileHandle, OpenedFile, OpenOptions } from './types.js';
+import { MAX_FILE_SIZE } from './types.js';
+import { MAX_WRITE_PIECE, WriterPool } from './writer.js';
+
+export interface VfsOptions {
+  /** The global buffer budget for write buffers and compaction (default: a new one of `bufferBytes`). */
+  budget?: BufferBudget;
+  /** Size of a budget created here (default 300 MiB, JuiceFS --buffer-size). */
+  bufferBytes?: number;
+  /** Freeze a slice this long after it started (default 5000). */
+  flushAgeMs?: number;
+  /** Freeze a slice idle this long (default 1000). */
+  flushIdleMs?: number;
+  /** Uncommitted slices per file before writes wait (default 800). */
+  maxPendingSlices?: number;
+  /** Read-ahead window of one reader (default 8 blocks; 0 disables read-ahead). */
+  maxReadAheadBytes?: number;
+  /** Read-ahead bytes in flight over all readers (default 1/4 of the buffer budget). */
+  readAheadTotalBytes?: number;
+  /** Background compaction of fragmented chunks (default true). */
+  compaction?: boolean;
+  /** Chunk commits by this Vfs after which the chunk is checked for compaction (default 100, spec §B.12). */
+  compactEveryCommits?: number;
+  /** Period of meta.releaseDeletedFiles() in the background (default 60 s; 0 disables). */
+  releaseIntervalMs?: number;
+  logger?: Logger;
+}
+
+export interface CloseOptions {
+  /** Also wait until write-back blocks staged so far are uploaded (default false: they upload at the next start). */
+  drain?: boolean;
+  signal?: AbortSignal;
+}
+
+/** Per-inode state shared by the open handles of one file. */
+interface FileState {
+  cache: SliceCache;
+  /** Attributes as last seen from meta (open, getattr, our own commits). */
+  attr: Attr;
+  handles: number;
+}
+
+interface HandleState {
+  handle: FileHandle;
+  readAhead: ReadAhead | undefined;
+}
+
+export class Vfs {
+  readonly #meta: Meta;
+  readonly #store: ChunkStore;
+  readonly #log: Logger;
+  readonly #budget: BufferBudget;
+  readonly #locks = new InodeLocks();
+  readonly #writers: WriterPool;
+  readonly #reader: Reader;
+  readonly #compactor: Compactor | undefined;
+  readonly #readAheadLimit: ReadAheadLimit;
+  readonly #maxReadAheadBytes: number;
+  readonly #compactEvery: number;
+  readonly #files = new Map<Ino, FileState>();
+  readonly #handles = new Map<number, HandleState>();
+  readonly #commits = new Map<string, number>(); // commits per `${ino}:${indx}` since the last compaction check
+  #nextFh = 1;
+  #releaseTimer: NodeJS.Timeout | undefined;
+  #releasing: Promise<void> | undefined;
+  #closed = false;
+
+  constructor(meta: Meta, store: ChunkStore, opts: VfsOptions = {}) {
+    this.#meta = meta;
+    this.#store = store;
+    this.#log = (opts.logger ?? rootLogger).child({ module: 'vfs' });
+    this.#budget = opts.budget ?? new BufferBudget(opts.bufferBytes ?? DEFAULT_BUFFER_BYTES);
+    const B = store.blockSizeBytes;
+    this.#maxReadAheadBytes = opts.maxReadAheadBytes ?? 8 * B;
+    this.#readAheadLimit = new ReadAheadLimit(opts.readAheadTotalBytes ?? Math.floor(this.#budget.capacityBytes / 4));
+    this.#compactEvery = opts.compactEveryCommits ?? 100;
+    this.#writers = new WriterPool({
+      meta, store, budget: this.#budget, log: this.#log,
+      committed: (ino, indx, record, attr) => this.#committed(ino, indx, record, attr),
+    }, {
+      ...(opts.flushAgeMs === undefined ? {} : { flushAgeMs: opts.flushAgeMs }),
+      ...(opts.flushIdleMs === undefined ? {} : { flushIdleMs: opts.flushIdleMs }),
+      ...(opts.maxPendingSlices === undefined ? {} : { maxPendingSlices: opts.maxPendingSlices }),
+    });
+    if (opts.compaction ?? true) {
+      this.#compactor = new Compactor({
+        meta, store, budget: this.#budget, log: this.#log,
+        compacted: (ino) => this.#files.get(ino)?.cache.invalidate(),
+      });
+    }
+    this.#reader = new Reader({
+      meta, store, log: this.#log, readAheadLimit: this.#readAheadLimit,
+      fragmented: (ino, indx) => {
+        if (this.#writers.get(ino) === undefined) this.#compactor?.schedule(ino, indx);
+      },
+    });
+    meta.onDeleteSlice((id, size) => store.deleteSlice(id, size));
+    const releaseMs = opts.releaseIntervalMs ?? 60_000;
+    if (releaseMs > 0) {
+      this.#releaseTimer = setInterval(() => void this.#releaseDeleted(), releaseMs);
+      this.#releaseTimer.unref();
+    }
+  }
+
+  /** The volume block size in bytes. */
+  get blockSizeBytes(): number {
+    return this.#store.blockSizeBytes;
+  }
+
+  /** Open handles (leak checks in tests, metrics). */
+  get openHandles(): number {
+    return this.#handles.size;
+  }
+
+  /** Files with buffered, uploading or failed-and-unreported writes. */
+  get pendingFiles(): number {
+    return this.#writers.size;
+  }
+
+  // ---------------------------------------------------------------- plumbing
+
+  /** Runs one operation: the access-log line, and FsError-only failures. */
+  async #op<T>(op: string, ctx: Credentials, args: Record<string, unknown>, fn: () => Promise<T>, signal?: AbortSignal): Promise<T> {
+    const start = process.hrtime.bigint();
+    try {
+      const r = await fn();
+      this.#logOp(op, ctx, args, start, undefined);
+      return r;
+    } catch (err) {
+      const e = this.#fsError(err, op, signal);
+      this.#logOp(op, ctx, args, start, e);
+      throw e;
+    }
+  }
+
+  /** The access log (STYLE.md §8): the one place that writes a line per vfs operation. */
+  #logOp(op: string, ctx: Credentials, args: Record<string, unknown>, start: bigint, err: unknown): void {
+    if (!this.#log.isLevelEnabled('debug')) return;
+    const line: Record<string, unknown> = { op, uid: ctx.uid, gid: ctx.gid };
+    for (const [k, v] of Object.entries(args)) {
+      line[k] = Buffer.isBuffer(v) ? printableName(v) : typeof v === 'bigint' ? String(v) : v;
+    }
+    if (err !== undefined) line['errno'] = isFsError(err) ? err.code : 'ABORTED';
+    line['ms'] = Number(process.hrtime.bigint() - start) / 1e6;
+    this.#log.debug(line, op);
+  }
+
+  /** FsError as is, an abort reason as is; anything else becomes EIO, logged once with its stack. */
+  #fsError(err: unknown, op: string, signal: AbortSignal | undefined): unknown {
+    if (isFsError(err)) return err;
+    if (signal?.aborted === true && err === signal.reason) return err;
+    this.#log.error({ err, op }, 'unexpected error in a vfs operation');
+    return new FsError(Errno.EIO, op, { cause: err });
+  }
+
+  #checkOpen(): void {
+    if (this.#closed) throw new FsError(Errno.EIO, 'vfs is closed');
+  }
+
+  /** Attributes as protocols see them: file lengths include writes not committed yet. */
+  #visible(ino: Ino, attr: Attr): Attr {
+    if (attr.type !== FileType.File) return attr;
+    const pending = this.#writers.pendingEnd(ino);
+    return pending > attr.length ? { ...attr, length: pending } : attr;
+  }
+
+  /** Records fresh attributes of `ino`; cached slice lists go when another writer changed the file (spec §F). */
+  #seen(ino: Ino, attr: Attr): void {
+    const st = this.#files.get(ino);
+    if (st === undefined) return;
+    const old = st.attr;
+    if (old.mtime !== attr.mtime || old.mtimeNs !== attr.mtimeNs || old.length !== attr.length) st.cache.invalidate();
+    st.attr = attr;
+  }
+
+  /** A slice of ours is in meta: refresh what we cache, and count towards a compaction check (spec §B.12). */
+  #committed(ino: Ino, indx: ChunkIndex, _record: SliceRecord, attr: Attr): void {
+    const st = this.#files.get(ino);
+    if (st !== undefined) {
+      st.cache.invalidate(indx);
+      st.attr = attr;
+    }
+    if (this.#compactor === undefined) return;
+    const k = `${ino}:${indx}`;
+    const n = (this.#commits.get(k) ?? 0) + 1;
+    if (n >= this.#compactEvery) {
+      this.#commits.delete(k);
+      this.#compactor.schedule(ino, indx);
+    } else {
+      this.#commits.set(k, n);
+    }
+  }
+
+  #handle(h: FileHandle): HandleState {
+    const hs = this.#handles.get(h.fh);
+    if (hs === undefined || hs.handle.ino !== h.ino) throw new FsError(Errno.EBADF, `file handle ${h.fh}`);
+    return hs;
+  }
+
+  /** Waits until every write of `ino` issued so far has been placed in a slice writer, then freezes them. */
+  async #barrier(ino: Ino): Promise<void> {
+    await this.#locks.with(ino, async () => this.#writers.get(ino)?.freezeAll());
+  }
+
+  /** One run of meta.releaseDeletedFiles() (spec §E.5); runs never overlap. A read-only volume stops the timer. */
+  async #releaseDeleted(final = false): Promise<void> {
+    if (this.#releasing !== undefined || (this.#closed && !final)) return;
+    this.#releasing = this.#meta.releaseDeletedFiles()
+      .then((n) => { if (n > 0) this.#log.debug({ files: n }, 'released deleted files'); })
+      .catch((err: unknown) => {
+        if (isFsError(err, Errno.EROFS)) clearInterval(this.#releaseTimer);
+        else this.#log.warn({ err }, 'releasing deleted files failed');
+      })
+      .finally(() => { this.#releasing = undefined; });
+    await this.#releasing;
+  }
+
+  // ---------------------------------------------------------------- namespace
+
+  lookup(ctx: Credentials, parent: Ino, name: Buffer): Promise<Entry> {
+    return this.#op('lookup', ctx, { parent, name }, async () => {
+      const e = await this.#meta.lookup(ctx, parent, name);
+      this.#seen(e.ino, e.attr);
+      return { ino: e.ino, attr: this.#visible(e.ino, e.attr) };
+    });
+  }
+
+  getattr(ctx: Credentials, ino: Ino): Promise<Attr> {
+    return this.#op('getattr', ctx, { ino }, async () => {
+      const attr = await this.#meta.getattr(ino);
+      this.#seen(ino, attr);
+      return this.#visible(ino, attr);
+    });
+  }
+
+  /** chmod/chown/utimes/flags, and truncate when `req.size` is set (pending writes are committed first). */
+  setattr(ctx: Credentials, ino: Ino, req: SetAttrRequest): Promise<Attr> {
+    return this.#op('setattr', ctx, { ino, ...req }, async () => {
+      this.#checkOpen();
+      if (req.size === undefined) {
+        const attr = await this.#meta.setattr(ctx, ino, req);
+        this.#seen(ino, attr);
+        return this.#visible(ino, attr);
+      }
+      return this.#locks.with(ino, async () => {
+        // writes issued before the truncate must not land after its hole records (spec §I)
+        await this.#writers.settle(ino);
+        const attr = await this.#meta.setattr(ctx, ino, req);
+        const st = this.#files.get(ino);
+        st?.cache.invalidate();
+        if (st !== undefined) st.attr = attr;
+        return this.#visible(ino, attr);
+      });
+    });
+  }
+
+  /** EACCES unless every bit of `mask` (MODE_READ|MODE_WRITE|MODE_EXEC) is granted. */
+  access(ctx: Credentials, ino: Ino, mask: number): Promise<void> {
+    return this.#op('access', ctx, { ino, mask }, () => this.#meta.access(ctx, ino, mask));
+  }
+
+  /** A regular file; with `exclusive` false an existing file is returned (`created` false). */
+  create(ctx: Credentials, parent: Ino, name: Buffer, mode: number, umask: number, exclusive = true): Promise<Entry & { created: boolean }> {
+    return this.#op('create', ctx, { parent, name, mode, exclusive }, async () => {
+      this.#checkOpen();
+      const r = await this.#meta.create(ctx, parent, name, mode, umask, exclusive);
+      return { ino: r.ino, attr: this.#visible(r.ino, r.attr), created: r.created };
+    });
+  }
+
+  mknod(ctx: Credentials, parent: Ino, name: Buffer, type: FileType, mode: number, umask: number, rdev = 0): Promise<Entry> {
+    return this.#op('mknod', ctx, { parent, name, type, mode, rdev }, () => this.#meta.mknod(ctx, parent, name, type, mode, umask, rdev));
+  }
+
+  mkdir(ctx: Credentials, parent: Ino, name: Buffer, mode: number, umask: number): Promise<Entry> {
+    return this.#op('mkdir', ctx, { parent, name, mode }, () => this.#meta.mkdir(ctx, parent, name, mode, umask));
+  }
+
+  symlink(ctx: Credentials, parent: Ino, name: Buffer, target: Buffer): Promise<Entry> {
+    return this.#op('symlink', ctx, { parent, name, target }, () => this.#meta.symlink(ctx, parent, name, target));
+  }
+
+  readlink(ctx: Credentials, ino: Ino): Promise<Buffer> {
+    return this.#op('readlink', ctx, { ino }, () => this.#meta.readlink(ino));
+  }
+
+  /** A hard link `parent/name` to `ino`; returns the inode's new attributes. */
+  link(ctx: Credentials, ino: Ino, parent: Ino, name: Buffer): Promise<Attr> {
+    return this.#op('link', ctx, { ino, parent, name }, async () => {
+      const attr = await this.#meta.link(ctx, ino, parent, name);
+      this.#seen(ino, attr);
+      return this.#visible(ino, attr);
+    });
+  }
+
+  /** Removes a name; a file open through this Vfs stays readable until its last release(). */
+  unlink(ctx: Credentials, parent: Ino, name: Buffer): Promise<void> {
+    return this.#op('unlink', ctx, { parent, name }, () => this.#meta.unlink(ctx, parent, name));
+  }
+
+  rmdir(ctx: Credentials, parent: Ino, name: Buffer): Promise<void> {
+    return this.#op('rmdir', ctx, { parent, name }, () => this.#meta.rmdir(ctx, parent, name));
+  }
+
+  /** Flags RENAME_NOREPLACE / RENAME_EXCHANGE; a replaced file open here stays readable until released. */
+  rename(ctx: Credentials, srcParent: Ino, srcName: Buffer, dstParent: Ino, dstName: Buffer, flags = 0): Promise<Entry> {
+    return this.#op('rename', ctx, { srcParent, srcName, dstParent, dstName, flags }, async () => {
+      const e = await this.#meta.rename(ctx, srcParent, srcName, dstParent, dstName, flags);
+      return { ino: e.ino, attr: this.#visible(e.ino, e.attr) };
+    });
+  }
+
+  /**
+   * Pull-based listing (fetches the next page only when read), resumable with the cookies of
+   * meta (`opts.after`); with `opts.plus` entries carry attributes (lengths include pending writes).
+   * The access-log line is written when the caller stops reading.
+   */
+  readdir(ctx: Credentials, ino: Ino, opts: ReaddirOptions = {}): AsyncIterable<DirEntry> {
+    return { [Symbol.asyncIterator]: () => this.#listDir(ctx, ino, opts) };
+  }
+
+  async *#listDir(ctx: Credentials, ino: Ino, opts: ReaddirOptions): AsyncGenerator<DirEntry> {
+    const start = process.hrtime.bigint();
+    const args: Record<string, unknown> = { ino, after: opts.after ?? 0n, plus: opts.plus ?? false, entries: 0 };
+    let failure: unknown;
+    try {
+      let n = 0;
+      for await (const e of this.#meta.readdir(ctx, ino, opts)) {
+        args['entries'] = ++n;
+        yield e.attr === undefined ? e : { ...e, attr: this.#visible(e.ino, e.attr) };
+      }
+    } catch (err) {
+      failure = this.#fsError(err, 'readdir', undefined);
+      throw failure;
+    } finally {
+      this.#logOp('readdir', ctx, args, start, failure);
+    }
+  }
+
+  statfs(ctx: Credentials, ino: Ino): Promise<StatFs> {
+    return this.#op('statfs', ctx, { ino }, () => this.#meta.statfs(ctx, ino));
+  }
+
+  getxattr(ctx: Credentials, ino: Ino, name: Buffer): Promise<Buffer> {
+    return this.#op('getxattr', ctx, { ino, name }, () => this.#meta.getxattr(ctx, ino, name));
+  }
+
+  /** flags: 0 any, 1 create only (EEXIST), 2 replace only (ENODATA). */
+  setxattr(ctx: Credentials, ino: Ino, name: Buffer, value: Buffer, flags = 0): Promise<void> {
+    return this.#op('setxattr', ctx, { ino, name, flags }, () => this.#meta.setxattr(ctx, ino, name, value, flags));
+  }
+
+  listxattr(ctx: Credentials, ino: Ino): Promise<Buffer[]> {
+    return this.#op('listxattr', ctx, { ino }, () => this.#meta.listxattr(ctx, ino));
+  }
+
+  removexattr(ctx: Credentials, ino: Ino, name: Buffer): Promise<void> {
+    return this.#op('removexattr', ctx, { ino, name }, () => this.#meta.removexattr(ctx, ino, name));
+  }
+
+  // ---------------------------------------------------------------- open files
+
+  /**
+   * Opens `ino` for MODE_READ and/or MODE_WRITE (permission checks in meta). Attributes come fresh
+   * from meta (close-to-open): cached slice lists are dropped if the file changed elsewhere.
+   */
+  open(ctx: Credentials, ino: Ino, mask: number, opts: OpenOptions = {}): Promise<OpenedFile> {
+    return this.#op('open', ctx, { ino, mask, truncate: opts.truncate ?? false }, async () => {
+      this.#checkOpen();
+      if ((mask & (MODE_READ | MODE_WRITE)) === 0 || (mask & ~(MODE_READ | MODE_WRITE)) !== 0) throw new FsError(Errno.EINVAL, `open mask ${mask}`);
+      const { attr } = await this.#meta.open(ctx, ino, mask);
+      if (attr.type === FileType.Directory) {
+        await this.#meta.release(ino);
+        throw new FsError(Errno.EISDIR, `inode ${ino}`);
+      }
+      let st = this.#files.get(ino);
+      if (st === undefined) {
+        st = { cache: new SliceCache(this.#meta, ino), attr, handles: 0 };
+        this.#files.set(ino, st);
+      } else {
+        this.#seen(ino, attr);
+      }
+      st.handles++;
+      const handle: FileHandle = { fh: this.#nextFh++, ino, mask };
+      const readAhead = this.#maxReadAheadBytes >= this.blockSizeBytes
+        ? new ReadAhead({ blockSizeBytes: this.blockSizeBytes, maxReadAheadBytes: this.#maxReadAheadBytes, reserve: this.#readAheadLimit })
+        : undefined;
+      this.#handles.set(handle.fh, { handle, readAhead });
+      let current = attr;
+      if (opts.truncate === true && (mask & MODE_WRITE) !== 0) {
+        try {
+          current = await this.setattr(ctx, ino, { size: 0 });
+        } catch (err) {
+          await this.#dropHandle(handle);
+          throw err;
+        }
+      }
+      return { handle, attr: this.#visible(ino, current) };
+    }, opts.signal);
+  }
+
+  /**
+   * Closes a handle. A writable handle flushes the file first (the flush's failure is returned,
+   * after the handle is gone). The last release of a file unlinked while open deletes it.
+   */
+  release(ctx: Credentials, handle: FileHandle): Promise<void> {
+    return this.#op('release', ctx, { ino: handle.ino, fh: handle.fh }, async () => {
+      this.#handle(handle);
+      let failure: unknown;
+      if ((handle.mask & MODE_WRITE) !== 0) {
+        try {
+          await this.#barrier(handle.ino);
+          await this.#writers.flush(handle.ino);
+        } catch (err) {
+          failure = err;
+        }
+      }
+      await this.#dropHandle(handle);
+      if (failure !== undefined) throw failure;
+    });
+  }
+
+  async #dropHandle(handle: FileHandle): Promise<void> {
+    if (!this.#handles.delete(handle.fh)) return;
+    const st = this.#files.get(handle.ino);
+    if (st !== undefined && --st.handles <= 0) this.#files.delete(handle.ino);
+    await this.#meta.release(handle.ino);
+  }
+
+  /**
+   * Bytes [offset, offset+length) of a file: short at the end of the file, empty past it. `target`
+   * is an open handle (opened with MODE_READ), or an inode, then checked with meta.access(MODE_READ).
+   * Pending writes of the file are committed first, so a read sees every write before it.
+   */
+  read(ctx: Credentials, target: FileHandle | Ino, offset: number, length: number, signal?: AbortSignal): Promise<Buffer> {
+    const ino = typeof target === 'bigint' ? target : target.ino;
+    return this.#op('read', ctx, { ino, offset, length }, async () => {
+      this.#checkOpen();
+      if (!Number.isSafeInteger(offset) || !Number.isSafeInteger(length) || offset < 0 || length < 0) {
+        throw new FsError(Errno.EINVAL, `read ${offset}+${length}`);
+      }
+      let readAhead: ReadAhead | undefined;
+      if (typeof target !== 'bigint') {
+        const hs = this.#handle(target);
+        if ((target.mask & MODE_READ) === 0) throw new FsError(Errno.EBADF, `handle ${target.fh} is not open for reading`);
+        readAhead = hs.readAhead;
+      }
+      if (this.#writers.get(ino) !== undefined) {
+        await this.#barrier(ino);
+        await this.#writers.settle(ino, signal);
+      }
+      const st = this.#files.get(ino);
+      let cache: SliceCache;
+      let attr: Attr;
+      if (st !== undefined) {
+        cache = st.cache;
+        attr = st.attr;
+      } else {
+        cache = new SliceCache(this.#meta, ino);
+        attr = await this.#meta.getattr(ino);
+      }
+      if (typeof target === 'bigint') await this.#meta.access(ctx, ino, MODE_READ, attr);
+      if (attr.type === FileType.Directory) throw new FsError(Errno.EISDIR, `inode ${ino}`);
+      if (attr.type !== FileType.File) throw new FsError(Errno.EINVAL, `inode ${ino} is not a regular file`);
+      if (length === 0) return Buffer.alloc(0);
+      return this.#reader.read(cache, attr.length, offset, length, readAhead, signal);
+    }, signal);
+  }
+
+  /**
+   * Buffers `data` at `offset` (handle opened with MODE_WRITE). Returns once the bytes are in a
+   * write buffer (they become durable at flush/fsync/release); waits while the buffer budget is spent.
+   */
+  write(ctx: Credentials, handle: FileHandle, offset: number, data: Buffer, signal?: AbortSignal): Promise<void> {
+    return this.#op('write', ctx, { ino: handle.ino, offset, length: data.length }, async () => {
+      this.#checkOpen();
+      this.#handle(handle);
+      if ((handle.mask & MODE_WRITE) === 0) throw new FsError(Errno.EBADF, `handle ${handle.fh} is not open for writing`);
+      if (!Number.isSafeInteger(offset) || offset < 0) throw new FsError(Errno.EINVAL, `write at ${offset}`);
+      if (offset + data.length > MAX_FILE_SIZE) throw new FsError(Errno.EFBIG, `write up to ${offset + data.length}`);
+      if (data.length === 0) return;
+      await this.#locks.with(handle.ino, async () => {
+        for (let done = 0; done < data.length; done += MAX_WRITE_PIECE) {
+          await this.#writers.write(handle.ino, offset + done, data.subarray(done, done + MAX_WRITE_PIECE), signal);
+        }
+      });
+    }, signal);
+  }
+
+  /** flush(2) semantics on close of a descriptor: the same durability point as fsync. */
+  flush(ctx: Credentials, handle: FileHandle, signal?: AbortSignal): Promise<void> {
+    return this.#op('flush', ctx, { ino: handle.ino, fh: handle.fh }, async () => {
+      this.#handle(handle);
+      await this.#durable(handle.ino, signal);
+    }, signal);
+  }
+
+  /**
+   * The durability point (fsync, NFS COMMIT, end of a WebDAV PUT): resolves only when every write
+   * of the file issued before it has its blocks in the object store (or fsynced in write-back
+   * staging) AND its slice record committed in meta. Rejects with a failure not reported before.
+   * `target` may be a handle or just the inode (NFS COMMIT carries no open state).
+   */
+  fsync(ctx: Credentials, target: FileHandle | Ino, signal?: AbortSignal): Promise<void> {
+    const ino = typeof target === 'bigint' ? target : target.ino;
+    return this.#op('fsync', ctx, { ino }, async () => {
+      if (typeof target !== 'bigint') this.#handle(target);
+      await this.#durable(ino, signal);
+    }, signal);
+  }
+
+  async #durable(ino: Ino, signal: AbortSignal | undefined): Promise<void> {
+    await this.#barrier(ino);
+    await this.#writers.flush(ino, signal);
+  }
+
+  /**
+   * Server-side copy of [srcOff, srcOff+length) of `src` to `dst` at `dstOff` (copy_file_range,
+   * WebDAV COPY): commits both files' pending writes, then lets meta clone the slice references —
+   * no data is copied and no object written. Returns the destination's attributes.
+   */
+  copyRange(ctx: Credentials, src: Ino, srcOff: number, dst: Ino, dstOff: number, length: number, signal?: AbortSignal): Promise<Attr> {
+    return this.#op('copyRange', ctx, { src, srcOff, dst, dstOff, length }, async () => {
+      this.#checkOpen();
+      return this.#locks.withLocks([src, dst], async () => {
+        await this.#writers.settle(src, signal);
+        await this.#writers.settle(dst, signal);
+        const attr = await this.#meta.cloneRange(ctx, src, srcOff, dst, dstOff, length);
+        const st = this.#files.get(dst);
+        st?.cache.invalidate();
+        if (st !== undefined) st.attr = attr;
+        return this.#visible(dst, attr);
+      });
+    }, signal);
+  }
+
+  /**
+   * Compacts every chunk of a file now (`ferry compact`, tests); background compaction does the
+   * same for fragmented chunks on its own. Returns how many chunks were rewritten.
+   */
+  compact(ctx: Credentials, ino: Ino, signal?: AbortSignal): Promise<number> {
+    return this.#op('compact', ctx, { ino }, async () => {
+      this.#checkOpen();
+      const compactor = this.#compactor;
+      if (compactor === undefined) throw new FsError(Errno.ENOTSUP, 'compaction is disabled');
+      await this.#locks.with(ino, () => this.#writers.settle(ino, signal));
+      let n = 0;
+      for (const indx of await this.#meta.listChunks(ino)) {
+        if (await compactor.compact(ino, toChunkIndex(indx), signal)) n++;
+      }
+      return n;
+    }, signal);
+  }
+
+  /** Resolves when background compactions and read-ahead started so far have finished (tests, shutdown). */
+  async settle(): Promise<void> {
+    await this.#compactor?.idle();
+    await this.#reader.settle();
+  }
+
+  /**
+   * Flushes every file (failures are logged: there is nobody left to tell), releases handles still
+   * open, stops compaction, read-ahead and the release timer, releases deleted files once more, and
+   * optionally waits for write-back uploads. Does not close meta or the block cache (their owner does).
+   */
+  async close(opts: CloseOptions = {}): Promise<void> {
+    if (this.#closed) return;
+    const ctx: Credentials = { uid: 0, gid: 0, gids: [] };
+    await this.#op('close', ctx, { handles: this.#handles.size, files: this.#writers.size }, async () => {
+      this.#closed = true;
+      if (this.#releaseTimer !== undefined) clearInterval(this.#releaseTimer);
+      for (const { ino, err } of await this.#writers.flushAll()) {
+        this.#log.error({ err, ino: String(ino) }, 'writes lost at close');
+      }
+      this.#writers.close();
+      for (const hs of [...this.#handles.values()]) {
+        await this.#dropHandle(hs.handle).catch((err: unknown) => this.#log.warn({ err, ino: String(hs.handle.ino) }, 'release at close failed'));
+      }
+      await this.#compactor?.close();
+      await this.#reader.settle();
+      await this.#releasing;
+      await this.#releaseDeleted(true);
+      if (opts.drain === true) await this.#store.drain(opts.signal);
+    }, opts.signal);
+  }
+}

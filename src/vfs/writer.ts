@@ -1,0 +1,462 @@
+/**
+ * Write buffers that become slices (spec §E.1, DESIGN.md "Write path and durability").
+ * A FileWriter keeps, per chunk, the slice writers not yet committed, in creation order. A write
+ * goes to the newest open slice whose unflushed tail block it starts in (or whose end it starts
+ * at), unless a newer slice overlaps it; otherwise it starts a new slice. Full blocks upload at
+ * once; a slice is frozen by flush/fsync/close, the chunk end, age, idleness or buffer pressure,
+ * then its tail block uploads and its record is committed, strictly in creation order per chunk.
+ * Memory comes from ONE BufferBudget in 64 KiB pages; a write waits (a promise) for its pages
+ * before it touches any slice. It must never commit a slice before its blocks are durable, and
+ * never leave the blocks of a slice whose commit was refused (spec §D.6).
+ */
+import type { BufferBudget } from '../cache/buffer-budget.js';
+import type { Meta } from '../meta/meta.js';
+import { now } from '../meta/time.js';
+import { CHUNK_SIZE, type Attr, type ChunkIndex, type Ino, type SliceId, type SliceRecord, type Timespec, toChunkIndex } from '../meta/types.js';
+import type { Logger } from '../observability/logger.js';
+import { Errno, FsError, isFsError } from '../util/errno.js';
+import type { ChunkStore } from './chunk-store.js';
+
+/** Allocation unit of write buffers; every block size (≥ 64 KiB, a power of two) is a multiple. */
+export const PAGE_BYTES = 64 * 1024;
+/** Largest piece one write() hands to the writer; Vfs splits bigger writes. */
+export const MAX_WRITE_PIECE = 4 * 1024 * 1024;
+/** Open slice writers looked at behind the newest before older ones are frozen (spec §E.1). */
+const CANDIDATES = 4;
+
+export interface WriterContext {
+  meta: Meta;
+  store: ChunkStore;
+  budget: BufferBudget;
+  log: Logger;
+  /** Called after a slice record is in meta (cache invalidation, compaction trigger). */
+  committed(ino: Ino, indx: ChunkIndex, record: SliceRecord, attr: Attr): void;
+}
+
+export interface WriterOptions {
+  /** Freeze a slice this long after it started (default 5 s). */
+  flushAgeMs?: number;
+  /** Freeze a slice idle this long, and at least this old (default 1 s). */
+  flushIdleMs?: number;
+  /** Uncommitted slices per file before new writes wait for the oldest (default 800). */
+  maxPendingSlices?: number;
+}
+
+/** Errnos after which a refused commit's blocks are deleted (spec §E.1). */
+const REFUSED = new Set([Errno.ENOENT, Errno.ENOSPC, Errno.EDQUOT]);
+
+/** Bytes granted by the budget for one write and not yet turned into pages. */
+interface Credit {
+  left: number;
+}
+
+/** One slice being written: pages of its bytes, its block uploads and its commit. */
+class SliceWriter {
+  readonly indx: ChunkIndex;
+  /** Start of the slice inside the chunk. */
+  readonly pos: number;
+  readonly createdMs = Date.now();
+  lastWriteMs = this.createdMs;
+  /** Time of the last write: the file's mtime once committed (spec §E.1). */
+  mtime: Timespec = now();
+  /** Bytes written so far: [0, slen) of the slice is all data (writes never leave gaps). */
+  slen = 0;
+  frozen = false;
+  /** Settles when the record is committed (or the slice failed). */
+  done: Promise<void> = Promise.resolve();
+
+  readonly #ctx: WriterContext;
+  readonly #id: Promise<SliceId>;
+  readonly #blockBytes: number;
+  readonly #pages: (Buffer | undefined)[] = []; // by slice offset / PAGE_BYTES; their budget returns when their block is uploaded
+  #nextUpload = 0; // blocks [0, nextUpload) are handed to the store
+  readonly #uploads: Promise<void>[] = [];
+  readonly #sealed: Promise<void>;
+  #seal: () => void = () => undefined;
+
+  constructor(ctx: WriterContext, indx: ChunkIndex, pos: number) {
+    this.#ctx = ctx;
+    this.indx = indx;
+    this.pos = pos;
+    this.#blockBytes = ctx.store.blockSizeBytes;
+    this.#id = ctx.meta.newSliceId();
+    this.#id.catch(() => undefined); // reported through the uploads and the commit
+    this.#sealed = new Promise((r) => { this.#seal = r; });
+  }
+
+  /** Unflushed window of spec §E.1: [pos + floor(slen/B)·B, pos + slen] in chunk offsets. */
+  accepts(chunkOff: number): boolean {
+    return !this.frozen && chunkOff >= this.pos + this.#nextUpload * this.#blockBytes && chunkOff <= this.pos + this.slen;
+  }
+
+  overlaps(chunkOff: number, len: number): boolean {
+    return chunkOff < this.pos + this.slen && chunkOff + len > this.pos;
+  }
+
+  /** Copies `data` to chunk offset `chunkOff` (accepted by accepts()); pages come from `credit`. */
+  write(chunkOff: number, data: Buffer, credit: Credit): void {
+    let at = chunkOff - this.pos;
+    let src = 0;
+    while (src < data.length) {
+      const pi = Math.floor(at / PAGE_BYTES);
+      const inPage = at - pi * PAGE_BYTES;
+      const n = Math.min(PAGE_BYTES - inPage, data.length - src);
+      let page = this.#pages[pi];
+      if (page === undefined) {
+        if (credit.left < PAGE_BYTES) throw new FsError(Errno.EIO, 'write credit exhausted');
+        credit.left -= PAGE_BYTES;
+        page = Buffer.alloc(PAGE_BYTES);
+        this.#pages[pi] = page;
+      }
+      data.copy(page, inPage, src, src + n);
+      src += n;
+      at += n;
+    }
+    this.slen = Math.max(this.slen, at);
+    this.lastWriteMs = Date.now();
+    this.mtime = now();
+    while ((this.#nextUpload + 1) * this.#blockBytes <= this.slen) this.#upload(this.#blockBytes);
+    if (this.pos + this.slen >= CHUNK_SIZE) this.freeze();
+  }
+
+  /** No more data: uploads the tail block and lets the commit proceed. Idempotent. */
+  freeze(): void {
+    if (this.frozen) return;
+    this.frozen = true;
+    const tail = this.slen - this.#nextUpload * this.#blockBytes;
+    if (tail > 0) this.#upload(tail);
+    this.#seal();
+  }
+
+  /** Uploads block #nextUpload of `len` bytes from its pages, then returns their budget. */
+  #upload(len: number): void {
+    const index = this.#nextUpload++;
+    const perBlock = this.#blockBytes / PAGE_BYTES;
+    const first = index * perBlock;
+    const count = Math.ceil(len / PAGE_BYTES);
+    const pages: Buffer[] = [];
+    for (let i = first; i < first + count; i++) {
+      const p = this.#pages[i];
+      if (p === undefined) throw new FsError(Errno.EIO, `slice buffer page ${i} missing`);
+      pages.push(p);
+      this.#pages[i] = undefined;
+    }
+    const data = Buffer.concat(pages, len);
+    const held = count * PAGE_BYTES;
+    const p = (async () => {
+      try {
+        await this.#ctx.store.putBlock(await this.#id, index, data);
+      } finally {
+        this.#ctx.budget.release(held);
+      }
+    })();
+    p.catch(() => undefined); // awaited by the commit
+    this.#uploads.push(p);
+  }
+
+  /** Waits for the blocks, then for the previous slice of the chunk, then commits the record. */
+  async commit(ino: Ino, previous: Promise<void>): Promise<void> {
+    await this.#sealed;
+    let id: SliceId | undefined;
+    try {
+      id = await this.#id;
+      await Promise.all(this.#uploads);
+    } catch (err) {
+      await Promise.allSettled(this.#uploads);
+      if (id !== undefined) await this.#discard(id);
+      throw err;
+    }
+    await previous.catch(() => undefined); // order, not success: a newer slice still commits
+    const record: SliceRecord = { pos: this.pos, id, size: this.slen, off: 0, len: this.slen };
+    let attr: Attr;
+    try {
+      attr = await this.#ctx.meta.writeSlice(ino, this.indx, record, this.mtime);
+    } catch (err) {
+      if (isFsError(err) && REFUSED.has(err.errno)) await this.#discard(id);
+      throw err;
+    }
+    this.#ctx.committed(ino, this.indx, record, attr);
+  }
+
+  /** Deletes the uploaded blocks of a slice that will never be committed. */
+  async #discard(id: SliceId): Promise<void> {
+    try {
+      await this.#ctx.store.deleteSlice(id, this.slen);
+    } catch (err) {
+      this.#ctx.log.warn({ err, id: String(id), size: this.slen }, 'could not delete the blocks of an uncommitted slice');
+    }
+  }
+}
+
+/** The uncommitted slices of one file. */
+export class FileWriter {
+  readonly ino: Ino;
+  readonly #ctx: WriterContext;
+  readonly #chunks = new Map<number, SliceWriter[]>(); // uncommitted slices per chunk, creation order
+  readonly #tails = new Map<number, Promise<void>>(); // commit of the newest slice per chunk
+  readonly #pending = new Set<SliceWriter>();
+  readonly #errors: unknown[] = []; // failed slices not reported by a flush yet
+
+  constructor(ctx: WriterContext, ino: Ino) {
+    this.#ctx = ctx;
+    this.ino = ino;
+  }
+
+  get pendingSlices(): number {
+    return this.#pending.size;
+  }
+
+  /** True when nothing is buffered, uploading or unreported. */
+  get idle(): boolean {
+    return this.#pending.size === 0 && this.#errors.length === 0;
+  }
+
+  /** End (file offset) of the furthest uncommitted byte, 0 when none. */
+  pendingEnd(): number {
+    let end = 0;
+    for (const s of this.#pending) end = Math.max(end, s.indx * CHUNK_SIZE + s.pos + s.slen);
+    return end;
+  }
+
+  /** Budget bytes one write of `len` bytes at `offset` may need (whole pages, one partial at each edge per chunk). */
+  static creditFor(offset: number, len: number): number {
+    let pages = 0;
+    for (let at = offset; at < offset + len;) {
+      const n = Math.min(CHUNK_SIZE - (at % CHUNK_SIZE), offset + len - at);
+      pages += Math.ceil(n / PAGE_BYTES) + 1;
+      at += n;
+    }
+    return pages * PAGE_BYTES;
+  }
+
+  /** Places `data` at file `offset` into slice writers; synchronous, pages come from `credit`. */
+  write(offset: number, data: Buffer, credit: Credit): void {
+    let done = 0;
+    while (done < data.length) {
+      const at = offset + done;
+      const indx = Math.floor(at / CHUNK_SIZE);
+      const pos = at - indx * CHUNK_SIZE;
+      const n = Math.min(CHUNK_SIZE - pos, data.length - done);
+      this.#slice(indx, pos, n).write(pos, data.subarray(done, done + n), credit);
+      done += n;
+    }
+  }
+
+  /** The slice writer that takes `len` bytes at chunk offset `pos` (spec §E.1). */
+  #slice(indx: number, pos: number, len: number): SliceWriter {
+    let list = this.#chunks.get(indx);
+    if (list === undefined) this.#chunks.set(indx, (list = []));
+    for (let i = list.length - 1, back = 0; i >= 0; i--, back++) {
+      const s = list[i];
+      if (s === undefined) continue;
+      if (s.accepts(pos)) return s;
+      if (back >= CANDIDATES) s.freeze();
+      if (s.overlaps(pos, len)) break; // a newer slice must win over s: do not write into anything older
+    }
+    const s = new SliceWriter(this.#ctx, toChunkIndex(indx), pos);
+    const previous = this.#tails.get(indx) ?? Promise.resolve();
+    s.done = s.commit(this.ino, previous);
+    this.#tails.set(indx, s.done);
+    list.push(s);
+    this.#pending.add(s);
+    s.done.then(
+      () => this.#forget(s),
+      (err: unknown) => {
+        this.#errors.push(err);
+        this.#ctx.log.warn({ err, ino: String(this.ino), indx, pos: s.pos, len: s.slen }, 'slice commit failed');
+        this.#forget(s);
+      },
+    );
+    return s;
+  }
+
+  #forget(s: SliceWriter): void {
+    this.#pending.delete(s);
+    const list = this.#chunks.get(s.indx);
+    if (list === undefined) return;
+    const i = list.indexOf(s);
+    if (i >= 0) list.splice(i, 1);
+    if (list.length === 0) {
+      this.#chunks.delete(s.indx);
+      if (this.#tails.get(s.indx) === s.done) this.#tails.delete(s.indx);
+    }
+  }
+
+  /** Freezes every open slice. */
+  freezeAll(): void {
+    for (const s of this.#pending) s.freeze();
+  }
+
+  /** Freezes slices by age and idleness (spec §E.1); returns how many were frozen. */
+  freezeStale(nowMs: number, ageMs: number, idleMs: number): number {
+    let n = 0;
+    for (const s of this.#pending) {
+      if (s.frozen) continue;
+      const age = nowMs - s.createdMs;
+      if (age >= ageMs || (nowMs - s.lastWriteMs >= idleMs && age >= idleMs)) {
+        s.freeze();
+        n++;
+      }
+    }
+    return n;
+  }
+
+  /** Waits until the oldest uncommitted slice settles. */
+  async waitOldest(): Promise<void> {
+    const first = this.#pending.values().next();
+    if (first.done === true) return;
+    await first.value.done.catch(() => undefined);
+  }
+
+  /** Freezes everything and waits until every slice written so far is committed or failed; errors stay for flush(). */
+  async settle(signal?: AbortSignal): Promise<void> {
+    this.freezeAll();
+    const all = Promise.allSettled([...this.#pending].map((s) => s.done));
+    await (signal === undefined ? all : abortable(all, signal));
+  }
+
+  /**
+   * The durability point (fsync, NFS COMMIT, end of a PUT): resolves once every slice written
+   * before the call has its blocks durable and its record in meta; rejects with the first failure
+   * not reported yet (each failure is reported once).
+   */
+  async flush(signal?: AbortSignal): Promise<void> {
+    await this.settle(signal);
+    const err = this.#errors[0];
+    if (err === undefined) return;
+    this.#errors.length = 0;
+    throw isFsError(err) ? err : new FsError(Errno.EIO, 'slice upload or commit failed', { cause: err });
+  }
+}
+
+/** All FileWriters of a Vfs, the shared budget, and the age/idle timer. */
+export class WriterPool {
+  readonly #ctx: WriterContext;
+  readonly #writers = new Map<Ino, FileWriter>();
+  readonly #ageMs: number;
+  readonly #idleMs: number;
+  readonly #maxPending: number;
+  readonly #timer: NodeJS.Timeout;
+
+  constructor(ctx: WriterContext, opts: WriterOptions = {}) {
+    this.#ctx = ctx;
+    this.#ageMs = opts.flushAgeMs ?? 5000;
+    this.#idleMs = opts.flushIdleMs ?? 1000;
+    this.#maxPending = opts.maxPendingSlices ?? 800;
+    const tickMs = Math.max(10, Math.min(500, Math.floor(Math.min(this.#ageMs, this.#idleMs) / 2)));
+    this.#timer = setInterval(() => this.#tick(), tickMs);
+    this.#timer.unref();
+  }
+
+  get(ino: Ino): FileWriter | undefined {
+    return this.#writers.get(ino);
+  }
+
+  /** Files with uncommitted slices or unreported failures. */
+  get size(): number {
+    return this.#writers.size;
+  }
+
+  /** End of the uncommitted data of `ino` (0 when none): file lengths include it before the commit. */
+  pendingEnd(ino: Ino): number {
+    return this.#writers.get(ino)?.pendingEnd() ?? 0;
+  }
+
+  /**
+   * Buffers `data` (≤ MAX_WRITE_PIECE bytes) at `offset` of `ino`. Waits for budget first (freezing
+   * the oldest open slices of every file when it is short), so a waiting write holds nothing.
+   * Callers serialise writes of one file (InodeLocks).
+   */
+  async write(ino: Ino, offset: number, data: Buffer, signal?: AbortSignal): Promise<void> {
+    if (data.length > MAX_WRITE_PIECE) throw new FsError(Errno.EINVAL, `write piece of ${data.length} bytes`);
+    let w = this.#writers.get(ino);
+    while (w !== undefined && w.pendingSlices >= this.#maxPending) {
+      w.freezeAll();
+      await w.waitOldest();
+      w = this.#writers.get(ino);
+    }
+    const budget = this.#ctx.budget;
+    const want = Math.min(FileWriter.creditFor(offset, data.length), budget.capacityBytes);
+    if (!budget.tryAcquire(want)) {
+      this.#relieve();
+      await budget.acquire(want, signal);
+    }
+    const credit: Credit = { left: want };
+    try {
+      w = this.#writers.get(ino);
+      if (w === undefined) this.#writers.set(ino, (w = new FileWriter(this.#ctx, ino)));
+      w.write(offset, data, credit);
+    } finally {
+      if (credit.left > 0) budget.release(credit.left);
+    }
+    // pages taken by a write granted before others started waiting must drain too
+    if (budget.waiting > 0) this.#relieve();
+  }
+
+  /** Durability point of one file (FileWriter.flush); a file without writes flushes at once. */
+  async flush(ino: Ino, signal?: AbortSignal): Promise<void> {
+    const w = this.#writers.get(ino);
+    if (w === undefined) return;
+    try {
+      await w.flush(signal);
+    } finally {
+      this.#dropIfIdle(w);
+    }
+  }
+
+  /** Commits what `ino` has buffered without consuming its failures (reads, truncate, clone). */
+  async settle(ino: Ino, signal?: AbortSignal): Promise<void> {
+    const w = this.#writers.get(ino);
+    if (w === undefined) return;
+    await w.settle(signal);
+    this.#dropIfIdle(w);
+  }
+
+  /** Flushes every file; returns the failures, one per file that had any. */
+  async flushAll(): Promise<{ ino: Ino; err: unknown }[]> {
+    const failures: { ino: Ino; err: unknown }[] = [];
+    await Promise.all([...this.#writers.values()].map(async (w) => {
+      try {
+        await this.flush(w.ino);
+      } catch (err) {
+        failures.push({ ino: w.ino, err });
+      }
+    }));
+    return failures;
+  }
+
+  /** Stops the timer; callers flush first. */
+  close(): void {
+    clearInterval(this.#timer);
+  }
+
+  #dropIfIdle(w: FileWriter): void {
+    if (w.idle && this.#writers.get(w.ino) === w) this.#writers.delete(w.ino);
+  }
+
+  #tick(): void {
+    const t = Date.now();
+    for (const w of this.#writers.values()) {
+      w.freezeStale(t, this.#ageMs, this.#idleMs);
+      if (w.idle) this.#writers.delete(w.ino);
+    }
+  }
+
+  /**
+   * Buffer pressure: freezes every open slice so that all buffered pages drain to the store. A
+   * partial relief could leave a waiter short with nothing else in flight until the age timer.
+   */
+  #relieve(): void {
+    for (const w of this.#writers.values()) w.freezeAll();
+  }
+}
+
+/** `p`, or the abort reason of `signal` if that comes first (the work itself goes on). */
+function abortable<T>(p: Promise<T>, signal: AbortSignal): Promise<T> {
+  if (signal.aborted) return Promise.reject(signal.reason);
+  return new Promise<T>((resolve, reject) => {
+    const onAbort = (): void => reject(signal.reason);
+    signal.addEventListener('abort', onAbort, { once: true });
+    p.then(resolve, reject).finally(() => signal.removeEventListener('abort', onAbort));
+  });
+}
