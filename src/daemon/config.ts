@@ -240,7 +240,7 @@ export function parseConfig(text: string, source: string, overrides: ConfigOverr
   if (doc.errors.length > 0) {
     throw new ConfigError(source, doc.errors.map((e) => ({ key: '', message: `YAML ${e.code} at line ${e.linePos?.[0].line ?? '?'}: ${e.message.split('\n')[0] ?? ''}` })));
   }
-  const raw: unknown = doc.toJS() ?? {};
+  const raw: unknown = dropNulls(doc.toJS()) ?? {};
   if (typeof raw !== 'object' || raw === null || Array.isArray(raw)) throw new ConfigError(source, [{ key: '', message: 'the top level must be a mapping of keys' }]);
   const root = raw as Record<string, unknown>;
 
@@ -321,6 +321,13 @@ function setPath(root: Record<string, unknown>, path: string[], value: unknown):
   }
   const last = path[path.length - 1];
   if (last !== undefined) node[last] = value;
+}
+
+/** A key left empty (`meta:` with only comments below it) means "use the default". */
+function dropNulls(v: unknown): unknown {
+  if (Array.isArray(v)) return v.map(dropNulls);
+  if (typeof v !== 'object' || v === null) return v ?? undefined;
+  return Object.fromEntries(Object.entries(v).filter(([, x]) => x !== null).map(([k, x]) => [k, dropNulls(x)]));
 }
 
 function camelize(v: unknown): unknown {
