@@ -50,21 +50,24 @@ for m in "$LIB"/node_modules/better-sqlite3; do
 done
 find "$LIB/node_modules" \( -name '.git*' -o -name '.npmignore' -o -name '.eslintrc*' -o -name '.travis.yml' -o -name '*.md' -o -name '*.ts' -o -name '*.map' \) \
   ! -name 'LICENSE*' -exec rm -rf {} + 2>/dev/null || true
+# Prebuilt addons for other platforms (arm64, musl) are dead weight and wrong-architecture files.
+find "$LIB/node_modules" -path '*/prebuilds/*' \( ! -path '*/prebuilds/linux-x64*' -o -name '*musl*' \) -type f -delete
 find "$LIB/node_modules" -type d -empty -delete
 # Scripts inside node_modules are never executed directly: drop the exec bits (not of .node addons).
-find "$LIB/node_modules" -type f ! -name '*.node' -perm /111 -exec chmod a-x {} +
+find "$LIB/node_modules" "$LIB/dist" -type f -perm /111 -exec chmod a-x {} +
 rm -rf "$LIB/node_modules/.bin"
 strip --strip-unneeded "$LIB"/node_modules/better-sqlite3/build/Release/better_sqlite3.node "$LIB/dist/native/"*.node
 
 # 4. Runtime, wrapper, unit, default config, docs.
 cp "$NODE_DIR/bin/node" "$LIB/node/bin/node"
+strip --strip-unneeded "$LIB/node/bin/node"
 cp "$NODE_DIR/LICENSE" "$LIB/node/LICENSE"
 install -D -m 0755 packaging/deb/ferry.sh "$STAGE/usr/bin/ferry"
 install -D -m 0644 systemd/ferry.service "$STAGE/lib/systemd/system/ferry.service"
 install -D -m 0644 packaging/deb/ferry.yaml "$STAGE/etc/ferry/ferry.yaml"
 install -D -m 0644 packaging/deb/copyright "$STAGE/usr/share/doc/ferry/copyright"
 install -D -m 0644 docs/configuration.md "$STAGE/usr/share/doc/ferry/configuration.md"
-sed "s/@VERSION@/$VERSION/" packaging/deb/changelog | gzip -9n > "$STAGE/usr/share/doc/ferry/changelog.Debian.gz"
+sed "s/@VERSION@/$VERSION/" packaging/deb/changelog | gzip -9n > "$STAGE/usr/share/doc/ferry/changelog.gz"
 install -D -m 0644 packaging/deb/lintian-overrides "$STAGE/usr/share/lintian/overrides/ferry"
 chmod -R u=rwX,go=rX "$STAGE/usr/lib/ferry"
 chmod 0755 "$LIB/node/bin/node"
@@ -78,5 +81,5 @@ for s in postinst prerm postrm; do install -m 0755 "packaging/deb/$s" "$STAGE/DE
 ( cd "$STAGE" && find . -path ./DEBIAN -prune -o -path ./etc -prune -o -type f -printf '%P\0' | sort -z | xargs -0 md5sum ) > "$STAGE/DEBIAN/md5sums"
 chmod 0644 "$STAGE/DEBIAN/control" "$STAGE/DEBIAN/conffiles" "$STAGE/DEBIAN/md5sums"
 
-dpkg-deb --build --root-owner-group -Zxz "$STAGE" "$DEB" >/dev/null
+dpkg-deb --build --root-owner-group -Zxz -z3 "$STAGE" "$DEB" >/dev/null
 echo "$DEB"

@@ -51,7 +51,7 @@ describe('Debian package (packaging/deb)', function () {
   it('contains the program, its runtime, the wrapper, the unit, the default config and the docs', function () {
     for (const p of ['usr/bin/ferry', 'usr/lib/ferry/node/bin/node', 'usr/lib/ferry/dist/src/cli/main.js', 'usr/lib/ferry/dist/native/sd-notify.node',
       'usr/lib/ferry/node_modules/better-sqlite3/build/Release/better_sqlite3.node', 'lib/systemd/system/ferry.service', 'etc/ferry/ferry.yaml',
-      'usr/share/doc/ferry/copyright', 'usr/share/doc/ferry/changelog.Debian.gz', 'usr/share/doc/ferry/configuration.md']) {
+      'usr/share/doc/ferry/copyright', 'usr/share/doc/ferry/changelog.gz', 'usr/share/doc/ferry/configuration.md']) {
       assert.ok(existsSync(join(root, p)), `${p} is missing`);
     }
     assert.ok(!existsSync(join(root, 'usr/lib/ferry/node_modules/mocha')), 'dev dependencies are not shipped');
