@@ -1,14 +1,16 @@
 /**
  * The Debian package (packaging/deb): builds build/ferry_<version>_amd64.deb once (or takes
  * FERRY_DEB), then checks it with lintian, checks the systemd unit with systemd-analyze verify,
- * and runs the packaged program with the packaged Node runtime. Run alone with
+ * runs the packaged program with the packaged Node runtime, and installs and purges it in a
+ * clean Debian 12 root (debootstrap, cached in build/cache). Run alone with
  * `npm run test:package`; building takes a few minutes the first time (native addon compile),
  * later builds reuse build/cache.
  */
 import assert from 'node:assert/strict';
 import { execFileSync, spawnSync } from 'node:child_process';
-import { copyFileSync, chmodSync, existsSync, readFileSync, writeFileSync } from 'node:fs';
+import { copyFileSync, chmodSync, existsSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
+import * as helpers from '../../helpers/debian-root.js';
 import { tmpDir } from '../../helpers/tmp.js';
 
 const repo = new URL('../../../../', import.meta.url).pathname;
@@ -100,5 +102,39 @@ describe('Debian package (packaging/deb)', function () {
       'NoNewPrivileges=true', 'CapabilityBoundingSet=CAP_NET_BIND_SERVICE', 'AmbientCapabilities=CAP_NET_BIND_SERVICE', 'WatchdogSec=30', 'Restart=on-failure', 'ExecReload=/bin/kill -HUP $MAINPID']) {
       assert.ok(unit.split('\n').includes(d), `${d} missing`);
     }
+  });
+});
+
+describe('Debian package installed in a clean Debian 12 root', function () {
+  this.timeout(900_000);
+  let root = '';
+  let before: Set<string>;
+
+  // Paths that change whenever dpkg runs, whatever the package: its database, logs, backups.
+  const churn = /^\/(var\/lib\/dpkg|var\/log|var\/cache\/debconf|tmp|etc\/(passwd|group|shadow|gshadow|subuid|subgid)-?$|var\/lib\/systemd\/deb-systemd-helper-enabled$)/;
+  const snapshot = (): Set<string> => new Set(execFileSync('find', [root, '-xdev'], { encoding: 'utf8', maxBuffer: 256 << 20 })
+    .split('\n').filter((p) => p !== '').map((p) => p.slice(root.length) || '/').filter((p) => !churn.test(p)));
+
+  it('dpkg -i installs it offline, ferry --version runs, the user exists; purge leaves nothing behind', function () {
+    const { cleanDebianRoot, inRoot } = helpers;
+    root = cleanDebianRoot();
+    before = snapshot();
+    const deb = process.env['FERRY_DEB'] ?? join(repo, `build/ferry_${version}_amd64.deb`);
+    copyFileSync(deb, join(root, 'tmp/ferry.deb'));
+
+    const install = inRoot(root, ['dpkg', '-i', '/tmp/ferry.deb']);
+    assert.equal(install.status, 0, install.out);
+    assert.equal(inRoot(root, ['ferry', '--version']).out.trim(), version);
+    assert.equal(inRoot(root, ['ferry', 'config', 'check', '/etc/ferry/ferry.yaml']).status, 0);
+    assert.match(inRoot(root, ['getent', 'passwd', 'ferry']).out, /^ferry:x:\d+:\d+:.*:\/var\/lib\/ferry:\/usr\/sbin\/nologin$/m);
+    assert.equal(inRoot(root, ['getent', 'group', 'ferry']).status, 0);
+
+    const purge = inRoot(root, ['dpkg', '--purge', 'ferry']);
+    assert.equal(purge.status, 0, purge.out);
+    rmSync(join(root, 'tmp/ferry.deb'));
+    assert.notEqual(inRoot(root, ['getent', 'passwd', 'ferry']).status, 0, 'user ferry removed on purge');
+    assert.notEqual(inRoot(root, ['getent', 'group', 'ferry']).status, 0, 'group ferry removed on purge');
+    const after = snapshot();
+    assert.deepEqual([...after].filter((p) => !before.has(p)), [], 'files left after purge');
   });
 });
