@@ -110,8 +110,8 @@ describe('Debian package installed in a clean Debian 12 root', function () {
   let root = '';
   let before: Set<string>;
 
-  // Paths that change whenever dpkg runs, whatever the package: its database, logs, backups.
-  const churn = /^\/(var\/lib\/dpkg|var\/log|var\/cache\/debconf|tmp|etc\/(passwd|group|shadow|gshadow|subuid|subgid)-?$|var\/lib\/systemd\/deb-systemd-helper-enabled$)/;
+  // Paths that change whenever dpkg or adduser run, whatever the package: database, logs, backups, locks.
+  const churn = /^\/(var\/lib\/dpkg|var\/log|run\/adduser$|var\/cache\/debconf|tmp|etc\/(passwd|group|shadow|gshadow|subuid|subgid)-?$|var\/lib\/systemd\/deb-systemd-helper-enabled$)/;
   const snapshot = (): Set<string> => new Set(execFileSync('find', [root, '-xdev'], { encoding: 'utf8', maxBuffer: 256 << 20 })
     .split('\n').filter((p) => p !== '').map((p) => p.slice(root.length) || '/').filter((p) => !churn.test(p)));
 
