@@ -14,11 +14,15 @@ import { SystemdNotifier } from './notify.js';
 const log = logger.child({ module: 'daemon' });
 
 export interface Appliance {
+  /** The validated configuration, overrides and environment secrets applied. */
   config: FerryConfig;
+  /** Register protocol stop steps (stop accepting, drain, flush vfs, close meta) and reload hooks here. */
   lifecycle: Lifecycle;
+  /** systemd notifier; status() for progress messages during start-up. */
   notifier: SystemdNotifier;
-  /** Undefined when admin.enabled is false. */
+  /** The admin listener; undefined when admin.enabled is false. */
   admin: AdminServer | undefined;
+  /** The registry /metrics serves; protocol metrics register here. */
   registry: Registry;
   /**
    * Call once every listener is bound and the volume is open: /readyz turns 200, systemd gets

@@ -17,7 +17,11 @@ function loadAddon(): NotifyAddon {
   if (addon === undefined) {
     const require = createRequire(import.meta.url);
     // dist/src/daemon/notify.js -> dist/native/sd-notify.node (scripts/build-native.sh)
-    addon = require('../../native/sd-notify.node') as NotifyAddon;
+    try {
+      addon = require('../../native/sd-notify.node') as NotifyAddon;
+    } catch (err) {
+      throw new Error('the systemd notify addon dist/native/sd-notify.node is missing: run `npm run build` (scripts/build-native.sh)', { cause: err });
+    }
   }
   return addon;
 }

@@ -1,10 +1,15 @@
 /**
  * A fake systemd notify socket: a unix datagram socket (a path, or '@name' in the abstract
  * namespace) bound by a small python3 process, since Node cannot bind one. Every datagram
- * received is collected; stop() kills the receiver by PID.
+ * received is collected; stop() kills the receiver by PID. Importing it also builds the notify
+ * addon (scripts/build-native.sh) when only `tsc` was run.
  */
-import { spawn, type ChildProcess } from 'node:child_process';
+import { execFileSync, spawn, type ChildProcess } from 'node:child_process';
+import { existsSync } from 'node:fs';
 import { createInterface } from 'node:readline';
+
+const repo = new URL('../../../', import.meta.url).pathname;
+if (!existsSync(`${repo}dist/native/sd-notify.node`)) execFileSync('sh', [`${repo}scripts/build-native.sh`], { stdio: 'inherit' });
 
 const RECEIVER = `
 import socket, sys, json
