@@ -7,6 +7,7 @@
  * figure on a shared machine) and commands (round trips at concurrency 1) per op.
  * Starts and stops its own redis-server; no timing assertions, numbers only.
  */
+import { benchSqlite } from './meta-sqlite.js';
 import { Redis } from 'ioredis';
 import { BaseMeta } from '../src/meta/base.js';
 import { RedisEngine } from '../src/meta/redis/engine.js';
@@ -102,8 +103,8 @@ function redisTarget(srv: RedisServer): BenchTarget {
   };
 }
 
-// SQLite: the sqlite helper adds its BenchTarget here (BaseMeta over the SQLite engine on a temp
-// file) and appends it to `targets` in main(); the ceiling below is Redis-specific.
+// SQLite has its own ceiling (a bare better-sqlite3 insert loop), so it runs as its own half:
+// bench/meta-sqlite.ts, called at the end of main().
 
 async function benchTarget(admin: Redis, target: BenchTarget, db: number, concurrency: number, layout: Layout): Promise<Result[]> {
   const n = OPS[concurrency] ?? 1000;
@@ -232,6 +233,7 @@ async function main(): Promise<void> {
     removeTmpDirs();
   }
   print(results);
+  await benchSqlite();
 }
 
 await main();

@@ -1,11 +1,14 @@
 #!/usr/bin/env node
 /**
- * The `ferry` executable. Logs go to stderr here (stdout carries command output such as a dump),
- * warnings and errors only unless FERRY_LOG_LEVEL says otherwise; both are set before anything
- * that creates the logger is loaded.
+ * The `ferry` executable. For the admin tools, logs go to stderr (stdout carries command output
+ * such as a dump), warnings and errors only unless FERRY_LOG_LEVEL says otherwise; `ferry serve`
+ * keeps pino's JSON on stdout at info level for journald. Both are set before anything that
+ * creates the logger is loaded.
  */
-process.env['FERRY_LOG_DEST'] ??= 'stderr';
-process.env['FERRY_LOG_LEVEL'] ??= 'warn';
+if (process.argv[2] !== 'serve') {
+  process.env['FERRY_LOG_DEST'] ??= 'stderr';
+  process.env['FERRY_LOG_LEVEL'] ??= 'warn';
+}
 
 const { run } = await import('./program.js');
 await run(process.argv);

@@ -4,6 +4,7 @@
  */
 import { readFileSync } from 'node:fs';
 import { Command } from 'commander';
+import { configCommand } from './commands/config.js';
 import { dumpCommand } from './commands/dump.js';
 import { formatCommand } from './commands/format.js';
 import { loadCommand } from './commands/load.js';
@@ -20,6 +21,7 @@ export async function run(argv: string[]): Promise<void> {
   program.addCommand(dumpCommand());
   program.addCommand(loadCommand());
   program.addCommand(serveCommand());
+  program.addCommand(configCommand());
   try {
     await program.parseAsync(argv);
   } catch (err) {

@@ -12,6 +12,16 @@ const needed: { bin: string; pkg: string }[] = [
   { bin: 'zstd', pkg: 'zstd' },
   // an independent NFSv3 client for the e2e tests (test/e2e/nfs/libnfs.test.ts)
   { bin: 'nfs-ls', pkg: 'libnfs-utils' },
+  // WebDAV conformance suite (test/e2e/webdav/litmus.test.ts)
+  { bin: 'litmus', pkg: 'litmus' },
+  // binds the fake systemd notify socket (test/helpers/notify-socket.ts)
+  { bin: 'python3', pkg: 'python3' },
+  // compiles the Node-API addon (scripts/build-native.sh) and, for the .deb, better-sqlite3
+  { bin: 'cc', pkg: 'build-essential' },
+  // the package tests (test/e2e/package): lintian, systemd-analyze verify, a clean Debian root
+  { bin: 'lintian', pkg: 'lintian' },
+  { bin: 'systemd-analyze', pkg: 'systemd' },
+  { bin: 'debootstrap', pkg: 'debootstrap' },
 ];
 
 const has = (bin: string): boolean => spawnSync('sh', ['-c', `command -v ${bin}`]).status === 0;

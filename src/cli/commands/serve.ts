@@ -1,9 +1,8 @@
 /**
  * `ferry serve`: opens the volume (a metadata URL, or the embedded default volume in --data-dir:
  * SQLite metadata plus a local object directory, formatted on first start) and serves it over
- * NFSv3 (+MOUNT) until SIGINT/SIGTERM, then closes in order: listeners, vfs (flushing), volume.
- * Options come from the command line over an optional YAML config file. WebDAV flags are
- * accepted for the WebDAV server, which lives elsewhere.
+ * NFSv3 (+MOUNT) and WebDAV until SIGINT/SIGTERM, then closes in order: listeners, vfs (flushing),
+ * volume. Options come from the command line over an optional YAML config file.
  */
 import { randomUUID } from 'node:crypto';
 import { mkdirSync, readFileSync } from 'node:fs';
@@ -18,11 +17,14 @@ import type { Format } from '../../meta/types.js';
 import { logger as rootLogger } from '../../observability/logger.js';
 import { exportConfigSchema, parseExports, type ExportConfig } from '../../protocols/nfs/exports.js';
 import { DEFAULT_MOUNT_PORT, DEFAULT_NFS_PORT, startNfsServer, type NfsServer } from '../../protocols/nfs/server.js';
+import type { DavAccess, DavUserOptions } from '../../protocols/webdav/auth.js';
+import { startWebdavServer, type WebdavServer } from '../../protocols/webdav/server.js';
 import { Errno, isFsError } from '../../util/errno.js';
 import { openVolume, type Volume } from '../../vfs/open.js';
 
 const DEFAULT_DATA_DIR = './ferry-data';
 const DEFAULT_VOLUME_NAME = 'ferry';
+const DEFAULT_WEBDAV_LISTEN = '127.0.0.1:8080';
 
 /** The YAML config file (every key optional; command-line flags win). */
 const configSchema = z.object({
@@ -41,7 +43,17 @@ const configSchema = z.object({
   webdav: z.object({
     enabled: z.boolean().optional(),
     listen: z.string().optional(),
-  }).passthrough().optional(),
+    /** TLS certificate and key files (PEM); plain HTTP without them. */
+    tlsCert: z.string().optional(),
+    tlsKey: z.string().optional(),
+    /** htpasswd file (bcrypt) for Basic auth; per-user access and root in `users`. */
+    htpasswd: z.string().optional(),
+    users: z.record(z.string(), z.object({ access: z.enum(['read-only', 'read-write']).optional(), root: z.string().optional() }).strict()).optional(),
+    allowBasicOverHttp: z.boolean().optional(),
+    /** Access without credentials; default read-write on a loopback address without htpasswd, else none. */
+    anonymous: z.enum(['none', 'read-only', 'read-write']).optional(),
+    allowPropfindInfinity: z.boolean().optional(),
+  }).strict().optional(),
 }).strict();
 
 export type ServeConfig = z.infer<typeof configSchema>;
@@ -118,8 +130,37 @@ async function openServedVolume(metaUrl: string, embeddedDir: string | null): Pr
   }
 }
 
+// ---------------------------------------------------------------- WebDAV
+
+/** Per-user options without the keys zod leaves undefined. */
+function userOptions(users: Record<string, { access?: DavAccess | undefined; root?: string | undefined }>): Record<string, DavUserOptions> {
+  return Object.fromEntries(Object.entries(users).map(([name, o]) => [name, {
+    ...(o.access === undefined ? {} : { access: o.access }),
+    ...(o.root === undefined ? {} : { root: o.root }),
+  }]));
+}
+
+/** Starts the WebDAV server of `ferry serve` from the listen address and the `webdav` config. */
+function startWebdav(volume: Volume, listen: string, cfg: NonNullable<ServeConfig['webdav']>): Promise<WebdavServer> {
+  const colon = listen.lastIndexOf(':');
+  const host = listen.slice(0, colon).replace(/^\[|\]$/g, '');
+  const loopback = host === '127.0.0.1' || host === '::1' || host === 'localhost';
+  const anonymous = cfg.anonymous ?? (cfg.htpasswd === undefined && loopback ? 'read-write' : 'none');
+  return startWebdavServer({
+    vfs: volume.vfs,
+    listen: { host, port: Number(listen.slice(colon + 1)) },
+    ...(cfg.tlsCert !== undefined && cfg.tlsKey !== undefined ? { tls: { cert: readFileSync(cfg.tlsCert), key: readFileSync(cfg.tlsKey) } } : {}),
+    ...(cfg.htpasswd === undefined ? {} : { auth: { htpasswdPath: cfg.htpasswd, ...(cfg.users === undefined ? {} : { users: userOptions(cfg.users) }) } }),
+    ...(cfg.allowBasicOverHttp === undefined ? {} : { allowBasicOverHttp: cfg.allowBasicOverHttp }),
+    ...(anonymous === 'none' ? {} : { anonymous }),
+    ...(cfg.allowPropfindInfinity === undefined ? {} : { allowPropfindInfinity: cfg.allowPropfindInfinity }),
+    logger: rootLogger,
+  });
+}
+
 export interface RunningServe {
   nfs: NfsServer | null;
+  webdav: WebdavServer | null;
   close(): Promise<void>;
 }
 
@@ -157,12 +198,23 @@ export async function startServe(flags: ServeFlags): Promise<RunningServe> {
     await meta.close().catch(() => undefined);
     throw err;
   }
-  if (flags.webdav && cfg.webdav?.enabled !== false && (flags.webdavListen ?? cfg.webdav?.listen) !== undefined) {
-    rootLogger.warn({ listen: flags.webdavListen ?? cfg.webdav?.listen }, 'WebDAV is not part of this build yet; not serving it');
+  let webdav: WebdavServer | null = null;
+  if (flags.webdav && cfg.webdav?.enabled !== false) {
+    try {
+      webdav = await startWebdav(volume, flags.webdavListen ?? cfg.webdav?.listen ?? DEFAULT_WEBDAV_LISTEN, cfg.webdav ?? {});
+    } catch (err) {
+      await nfs?.close();
+      await volume.close().catch(() => undefined);
+      await meta.closeSession().catch(() => undefined);
+      await meta.close().catch(() => undefined);
+      throw err;
+    }
   }
   return {
     nfs,
+    webdav,
     async close() {
+      await webdav?.close();
       await nfs?.close();
       await volume.close();
       await meta.closeSession().catch((err: unknown) => rootLogger.warn({ err }, 'closing the session failed'));
@@ -181,7 +233,7 @@ export function serveCommand(): Command {
     .option('--mount-port <n>', `MOUNT TCP/UDP port (default ${DEFAULT_MOUNT_PORT})`, port)
     .option('--host <addr>', 'address to bind NFS and MOUNT to (default 0.0.0.0)')
     .option('--portmap <mode>', "'own' (portmapper on 111), 'rpcbind' (register with the system one) or 'none'")
-    .option('--webdav-listen <host:port>', 'WebDAV listen address', hostPort)
+    .option('--webdav-listen <host:port>', `WebDAV listen address (default ${DEFAULT_WEBDAV_LISTEN})`, hostPort)
     .option('--no-nfs', 'do not serve NFS')
     .option('--no-webdav', 'do not serve WebDAV')
     .action(async (flags: ServeFlags) => {
@@ -190,7 +242,9 @@ export function serveCommand(): Command {
       }
       const running = await startServe(flags);
       const ports = running.nfs?.ports;
-      process.stderr.write(`ferry: serving${ports === undefined ? '' : ` NFS on port ${ports.nfs}, MOUNT on port ${ports.mount}`}\n`);
+      const dav = running.webdav?.address;
+      process.stderr.write(`ferry: serving${ports === undefined ? '' : ` NFS on port ${ports.nfs}, MOUNT on port ${ports.mount}`}`
+        + `${dav === undefined ? '' : ` WebDAV on ${dav.host}:${dav.port}`}\n`);
       await new Promise<void>((resolveStop) => {
         const stop = (signal: string): void => {
           rootLogger.info({ signal }, 'shutting down');

@@ -47,6 +47,13 @@ export const HTTP_ERRORS = {
   READ_ONLY: { status: 403, message: 'this account has read-only access' },
   PROPFIND_INFINITY_FORBIDDEN: { status: 403, message: 'PROPFIND with Depth: infinity is not supported' },
   LOCKED: { status: 423, message: 'resource is locked' },
+  LOCK_TOKEN_MISMATCH: { status: 409, message: 'the lock token does not cover the request URI' },
+  LOCK_NOT_OWNER: { status: 403, message: 'the lock belongs to another user' },
+  FORBIDDEN: { status: 403, message: 'operation not allowed on this resource' },
+  METHOD_NOT_ALLOWED: { status: 405, message: 'method not allowed on this resource' },
+  NOT_IMPLEMENTED: { status: 501, message: 'method not implemented' },
+  UNSUPPORTED_MEDIA_TYPE: { status: 415, message: 'request body not understood by this method' },
+  CONFLICT: { status: 409, message: 'the parent collection is missing or not a collection' },
   DEAD_PROPS_TOO_LARGE: { status: 507, message: 'dead properties exceed the space available for them' },
   INTERNAL: { status: 500, message: 'internal server error' },
 } as const satisfies Record<string, { status: number; message: string }>;

@@ -1,0 +1,124 @@
+/**
+ * GET (RFC 7231 §4.3.1, RFC 4918 §9.4): file contents with strong ETag and Last-Modified, RFC 7232
+ * preconditions (304/412), RFC 7233 ranges (single, multipart/byteranges, 416); a collection
+ * answers with the HTML listing, and a collection named without its trailing slash is redirected
+ * to it (so the listing's relative links resolve). Bytes are streamed with backpressure.
+ */
+import { writeWithBackpressure } from '../backpressure.js';
+import { evaluateConditional, formatHttpDate } from '../conditional.js';
+import { type DavMethod, header, type DavRequest, etagOfEntry, hrefOfFs, isDir, resolvePath } from '../context.js';
+import { displayName, encodeHref } from '../href.js';
+import { LISTING_HEADERS, type ListingEntry, parseListingQuery, writeListing } from '../listing.js';
+import { contentTypeOf } from '../props.js';
+import { ifRangeAllows, multipartByteranges, parseRange, rangeNotSatisfiable, contentRange } from '../range.js';
+import { httpError } from '../status.js';
+import { type Entry, MODE_READ } from '../../../vfs/types.js';
+
+/** GET and HEAD share everything but the body. */
+export async function serveResource(r: DavRequest, headOnly: boolean): Promise<void> {
+  const { res } = r;
+  const e = await resolvePath(r.server.vfs, r.cred, r.fsPath);
+  if (isDir(e.attr)) {
+    if (!r.path.trailingSlash && r.path.segments.length > 0) {
+      res.writeHead(301, { Location: encodeHref(r.path.segments, true), 'Content-Length': '0' });
+      res.end();
+      return;
+    }
+    await serveListing(r, e, headOnly);
+    return;
+  }
+  const etag = etagOfEntry(e);
+  const lastModified = new Date(e.attr.mtime * 1000);
+  const validators = { ETag: etag, 'Last-Modified': formatHttpDate(lastModified) };
+  const outcome = evaluateConditional(r.method, {
+    ifMatch: header(r, 'if-match'), ifNoneMatch: header(r, 'if-none-match'),
+    ifModifiedSince: header(r, 'if-modified-since'), ifUnmodifiedSince: header(r, 'if-unmodified-since'),
+  }, { exists: true, etag, lastModified });
+  if (outcome === 304) {
+    res.writeHead(304, validators);
+    res.end();
+    return;
+  }
+  if (outcome === 412) throw httpError('PRECONDITION_FAILED');
+  const size = e.attr.length;
+  const name = r.fsPath[r.fsPath.length - 1] ?? Buffer.alloc(0);
+  const type = contentTypeOf(name);
+  const base = { ...validators, 'Accept-Ranges': 'bytes' };
+  const decision = ifRangeAllows(header(r, 'if-range'), { etag, lastModified })
+    ? parseRange(header(r, 'range'), size)
+    : { kind: 'full' as const };
+  if (decision.kind === 'unsatisfiable') throw rangeNotSatisfiable(size);
+  if (decision.kind === 'full') {
+    res.writeHead(200, { ...base, 'Content-Type': type, 'Content-Length': String(size) });
+    if (!headOnly) await streamBytes(r, e, 0, size);
+    res.end();
+    return;
+  }
+  const [only, ...more] = decision.ranges;
+  if (only !== undefined && more.length === 0) {
+    const len = only.end - only.start + 1;
+    res.writeHead(206, { ...base, 'Content-Type': type, 'Content-Length': String(len), 'Content-Range': contentRange(only, size) });
+    if (!headOnly) await streamBytes(r, e, only.start, len);
+    res.end();
+    return;
+  }
+  const plan = multipartByteranges(decision.ranges, size, type);
+  res.writeHead(206, { ...base, 'Content-Type': plan.contentType, 'Content-Length': String(plan.contentLength) });
+  if (!headOnly) {
+    for (const part of plan.parts) {
+      await writeWithBackpressure(res, part.head, r.signal);
+      await streamBytes(r, e, part.range.start, part.range.end - part.range.start + 1);
+    }
+    await writeWithBackpressure(res, plan.tail, r.signal);
+  }
+  res.end();
+}
+
+/** Streams `length` bytes from `offset`; a file that shrank meanwhile is an error (the length was promised). */
+async function streamBytes(r: DavRequest, e: Entry, offset: number, length: number): Promise<void> {
+  const { vfs } = r.server;
+  const { handle } = await vfs.open(r.cred, e.ino, MODE_READ, { signal: r.signal });
+  try {
+    let done = 0;
+    while (done < length) {
+      const want = Math.min(r.server.readChunkBytes, length - done);
+      const buf = await vfs.read(r.cred, handle, offset + done, want, r.signal);
+      if (buf.length === 0) throw new Error('file shrank while being sent');
+      await writeWithBackpressure(r.res, buf, r.signal);
+      done += buf.length;
+    }
+  } finally {
+    await vfs.release(r.cred, handle).catch((err: unknown) => r.log.warn({ err }, 'release after GET failed'));
+  }
+}
+
+async function serveListing(r: DavRequest, e: Entry, headOnly: boolean): Promise<void> {
+  r.res.writeHead(200, { ...LISTING_HEADERS, 'Content-Location': hrefOfFs(r, r.fsPath, true) });
+  if (headOnly) {
+    r.res.end();
+    return;
+  }
+  const vfs = r.server.vfs;
+  async function* entries(): AsyncGenerator<ListingEntry> {
+    for await (const d of vfs.readdir(r.cred, e.ino, { plus: true })) {
+      if (d.name.equals(DOT) || d.name.equals(DOTDOT)) continue;
+      const attr = d.attr ?? await vfs.getattr(r.cred, d.ino);
+      yield { name: d.name, isCollection: isDir(attr), size: attr.length, mtimeSec: attr.mtime };
+    }
+  }
+  const title = `/${r.path.segments.map((s) => displayName(s)).join('/')}`;
+  await writeListing(r.res, entries(), {
+    title, hasParent: r.path.segments.length > 0, order: parseListingQuery(new URL(r.req.url ?? '/', 'http://x').search), signal: r.signal,
+  });
+  r.res.end();
+}
+
+const DOT = Buffer.from('.');
+const DOTDOT = Buffer.from('..');
+
+export const get: DavMethod = {
+  name: 'GET',
+  body: 'none',
+  modifies: false,
+  handle: (r) => serveResource(r, false),
+};

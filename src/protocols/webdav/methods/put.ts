@@ -1,0 +1,73 @@
+/**
+ * PUT (RFC 7231 §4.3.4, RFC 4918 §9.7): the body is streamed with pipeline() into vfs writes (no
+ * Content-Length needed), 201 when the file was created, 204 when replaced, 409 without a parent
+ * collection, 405 onto a collection, RFC 7232 preconditions and lock tokens honoured. The response
+ * is sent only after vfs.fsync: a 2xx means the bytes are durable.
+ */
+import { Writable } from 'node:stream';
+import { pipeline } from 'node:stream/promises';
+import { Errno, FsError, isFsError } from '../../../util/errno.js';
+import { MODE_WRITE } from '../../../vfs/types.js';
+import { evaluateConditional } from '../conditional.js';
+import { checkIfHeader, checkLocks, type DavMethod, header, type DavRequest, etagOfEntry, isDir, resolvePath } from '../context.js';
+import { httpError, toHttpError } from '../status.js';
+
+async function handlePut(r: DavRequest): Promise<void> {
+  const { vfs } = r.server;
+  const name = r.fsPath[r.fsPath.length - 1];
+  if (name === undefined) throw new FsError(Errno.EISDIR, 'PUT on the root collection');
+  if (header(r, 'content-range') !== undefined) throw httpError('XML_INVALID_REQUEST', 'Content-Range on PUT is not supported');
+  const submitted = await checkIfHeader(r);
+  const parent = await resolvePath(vfs, r.cred, r.fsPath.slice(0, -1));
+  if (!isDir(parent.attr)) throw new FsError(Errno.ENOTDIR, 'parent is not a collection');
+  let existing = null;
+  try {
+    existing = await vfs.lookup(r.cred, parent.ino, name);
+  } catch (err) {
+    if (!isFsError(err, Errno.ENOENT)) throw err;
+  }
+  if (existing !== null && isDir(existing.attr)) throw new FsError(Errno.EISDIR, 'PUT onto a collection');
+  const outcome = evaluateConditional('PUT', {
+    ifMatch: header(r, 'if-match'), ifNoneMatch: header(r, 'if-none-match'),
+    ifUnmodifiedSince: header(r, 'if-unmodified-since'),
+  }, {
+    exists: existing !== null,
+    etag: existing === null ? null : etagOfEntry(existing),
+    lastModified: existing === null ? null : new Date(existing.attr.mtime * 1000),
+  });
+  if (outcome !== 'proceed') throw httpError('PRECONDITION_FAILED');
+  await checkLocks(r, submitted, { path: r.fsPath, parentMembership: existing === null });
+  const made = await vfs.create(r.cred, parent.ino, name, r.server.fileMode, 0, false);
+  const { handle } = await vfs.open(r.cred, made.ino, MODE_WRITE, { truncate: !made.created, signal: r.signal });
+  try {
+    let offset = 0;
+    const sink = new Writable({
+      write(chunk: Buffer, _enc, cb) {
+        vfs.write(r.cred, handle, offset, chunk, r.signal).then(() => {
+          offset += chunk.length;
+          cb();
+        }, (err: unknown) => cb(err instanceof Error ? err : new Error(String(err))));
+      },
+    });
+    await pipeline(r.req, sink, { signal: r.signal });
+    await vfs.fsync(r.cred, handle, r.signal);
+  } finally {
+    await vfs.release(r.cred, handle).catch((err: unknown) => r.log.warn({ err }, 'release after PUT failed'));
+  }
+  const attr = await vfs.getattr(r.cred, made.ino);
+  r.res.writeHead(made.created ? 201 : 204, { ETag: etagOfEntry({ ino: made.ino, attr }), 'Content-Length': '0' });
+  r.res.end();
+}
+
+export const put: DavMethod = {
+  name: 'PUT',
+  body: 'stream',
+  modifies: true,
+  async handle(r) {
+    try {
+      await handlePut(r);
+    } catch (err) {
+      throw toHttpError(err, 'put');
+    }
+  },
+};

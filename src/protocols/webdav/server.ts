@@ -1,0 +1,178 @@
+/**
+ * Ferry's WebDAV server (RFC 4918 class 1 and 2) on node:http / node:https over the Vfs: request
+ * routing through the method table, Basic authentication (auth.ts), per-user roots and read-only
+ * access, body modes, one log line per request, and the single place where any failure becomes
+ * a response (status.ts). A handler error never escapes: it is a 4xx/5xx, or, once the response
+ * has started, a reset connection. No file-system logic lives here.
+ */
+import { createServer as createHttpServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
+import { createServer as createHttpsServer } from 'node:https';
+import type { AddressInfo } from 'node:net';
+import { logger as rootLogger, type Logger } from '../../observability/logger.js';
+import type { Vfs } from '../../vfs/vfs.js';
+import { type Credentials, ROOT_CREDENTIALS } from '../../vfs/types.js';
+import { BasicAuthenticator, type DavAccess, type DavUser, type DavUsersConfig } from './auth.js';
+import type { DavMethod, DavRequest, DavServerState } from './context.js';
+import { decodeRequestPath } from './href.js';
+import { LockManager, type LockStore, VfsLockStore } from './locks.js';
+import { METHODS } from './methods/index.js';
+import { httpError, renderErrorBody, toHttpError } from './status.js';
+import { readBody } from './xml/parse.js';
+
+/** Options of startWebdavServer. */
+export interface WebdavServerOptions {
+  readonly vfs: Vfs;
+  /** Address to bind; port 0 picks a free one (see `address`). */
+  readonly listen: { readonly host: string; readonly port: number };
+  /** HTTPS with this certificate and key (PEM); plain HTTP when absent. */
+  readonly tls?: { readonly cert: string | Buffer; readonly key: string | Buffer };
+  /** Basic authentication against an htpasswd file. */
+  readonly auth?: DavUsersConfig;
+  /** Accept Basic credentials over plain HTTP (default false: auth needs tls). */
+  readonly allowBasicOverHttp?: boolean;
+  /** Access of requests without credentials; undefined = none (401 when auth is set). Required without auth. */
+  readonly anonymous?: DavAccess;
+  /** File-system identity of every request (default root). */
+  readonly credentials?: Credentials;
+  /** Largest buffered XML body (PROPFIND, PROPPATCH, LOCK), bytes (default 1 MiB). */
+  readonly maxXmlBodyBytes?: number;
+  /** Answer PROPFIND Depth: infinity instead of 403 (default false). */
+  readonly allowPropfindInfinity?: boolean;
+  /** Where locks live (default: xattrs of the root inode, i.e. in the metadata engine). */
+  readonly lockStore?: LockStore;
+  /** Lock timeouts in seconds (default 3600 / 86400). */
+  readonly lockTimeout?: { readonly defaultSec: number; readonly maxSec: number };
+  readonly logger?: Logger;
+}
+
+/** A running server. */
+export interface WebdavServer {
+  /** The bound address (the real port when 0 was asked for). */
+  readonly address: { readonly host: string; readonly port: number };
+  /** Stops accepting, closes idle and then all connections. */
+  close(): Promise<void>;
+}
+
+const hasBody = (req: IncomingMessage): boolean => {
+  const len = req.headers['content-length'];
+  return req.headers['transfer-encoding'] !== undefined || (len !== undefined && len.trim() !== '0');
+};
+
+/** Starts the server; rejects when the configuration is unsafe or the address is taken. */
+export async function startWebdavServer(opts: WebdavServerOptions): Promise<WebdavServer> {
+  const log = (opts.logger ?? rootLogger).child({ module: 'webdav' });
+  let authenticator: BasicAuthenticator | undefined;
+  if (opts.auth !== undefined) {
+    if (opts.tls === undefined && opts.allowBasicOverHttp !== true) {
+      throw new Error('webdav: Basic authentication over plain HTTP is refused (configure tls or allowBasicOverHttp)');
+    }
+    authenticator = new BasicAuthenticator(opts.auth);
+    const skipped = await authenticator.reload();
+    if (skipped.length > 0) log.warn({ lines: skipped }, 'htpasswd lines skipped (only bcrypt hashes are accepted)');
+  } else if (opts.anonymous === undefined) {
+    throw new Error('webdav: neither authentication nor anonymous access is configured');
+  }
+  const state: DavServerState = {
+    vfs: opts.vfs,
+    locks: new LockManager(opts.lockStore ?? new VfsLockStore(opts.vfs)),
+    allowPropfindInfinity: opts.allowPropfindInfinity ?? false,
+    lockTimeout: opts.lockTimeout ?? { defaultSec: 3600, maxSec: 86400 },
+    fileMode: 0o644,
+    dirMode: 0o755,
+    readChunkBytes: 1 << 20,
+  };
+  const cred = opts.credentials ?? ROOT_CREDENTIALS;
+  const maxXml = opts.maxXmlBodyBytes ?? 1 << 20;
+  let nextReq = 0;
+
+  const authenticate = async (req: IncomingMessage): Promise<{ user: DavUser | null; access: DavAccess }> => {
+    const header = req.headers.authorization;
+    if (authenticator === undefined || (header === undefined && opts.anonymous !== undefined)) {
+      return { user: null, access: opts.anonymous ?? 'read-only' };
+    }
+    const user = await authenticator.authenticate(header);
+    return { user, access: user.access };
+  };
+
+  const handle = async (req: IncomingMessage, res: ServerResponse): Promise<void> => {
+    const started = process.hrtime.bigint();
+    const reqLog = log.child({ reqId: ++nextReq, method: req.method });
+    const abort = new AbortController();
+    res.on('close', () => { if (!res.writableFinished) abort.abort(new Error('client went away')); });
+    let userName: string | undefined;
+    try {
+      const method: DavMethod | undefined = METHODS.get(req.method ?? '');
+      if (method === undefined) {
+        throw httpError('NOT_IMPLEMENTED', req.method, { headers: { Allow: [...METHODS.keys()].join(', ') } });
+      }
+      const { user, access } = await authenticate(req);
+      userName = user?.name;
+      // A fragment is never part of a request-target (RFC 7230 §5.3); acting on the path before it would be unsafe.
+      if ((req.url ?? '').includes('#')) throw httpError('BAD_PATH', 'fragment in the request-target');
+      const path = decodeRequestPath(req.url ?? '/');
+      if (method.modifies && access === 'read-only') throw httpError('READ_ONLY');
+      const rootSegments = (user?.root ?? '/').split('/').filter((s) => s !== '').map((s) => Buffer.from(s, 'utf8'));
+      let body: Buffer = Buffer.alloc(0);
+      if (method.body === 'buffered' && hasBody(req)) body = await readBody(req, maxXml, req.headers['content-length']);
+      const r: DavRequest = {
+        req, res, method: method.name, path, fsPath: [...rootSegments, ...path.segments], rootSegments,
+        user, cred, body, log: reqLog, signal: abort.signal, server: state,
+      };
+      await method.handle(r);
+    } catch (err) {
+      sendError(req, res, err, reqLog);
+    } finally {
+      const ms = Number(process.hrtime.bigint() - started) / 1e6;
+      reqLog.info({ url: req.url, status: res.statusCode, user: userName, ms }, 'request');
+    }
+  };
+
+  const onRequest = (req: IncomingMessage, res: ServerResponse): void => {
+    void handle(req, res);
+  };
+  const server: Server = opts.tls === undefined
+    ? createHttpServer(onRequest)
+    : createHttpsServer({ cert: opts.tls.cert, key: opts.tls.key }, onRequest);
+  server.on('clientError', (err, socket) => {
+    log.debug({ err }, 'malformed HTTP request');
+    if (socket.writable) socket.end('HTTP/1.1 400 Bad Request\r\nConnection: close\r\nContent-Length: 0\r\n\r\n');
+    else socket.destroy();
+  });
+  await new Promise<void>((resolve, reject) => {
+    server.once('error', reject);
+    server.listen(opts.listen.port, opts.listen.host, () => {
+      server.off('error', reject);
+      resolve();
+    });
+  });
+  const addr = server.address() as AddressInfo;
+  log.info({ host: addr.address, port: addr.port, tls: opts.tls !== undefined }, 'WebDAV server listening');
+  return {
+    address: { host: addr.address, port: addr.port },
+    close: () => new Promise<void>((resolve) => {
+      server.close(() => resolve());
+      server.closeIdleConnections();
+      setTimeout(() => server.closeAllConnections(), 1000).unref();
+    }),
+  };
+}
+
+/** Renders a failure; a response already under way is cut off instead (its length is a lie now). */
+function sendError(req: IncomingMessage, res: ServerResponse, err: unknown, log: Logger): void {
+  const e = toHttpError(err);
+  if (e.status >= 500) log.error({ err }, 'request failed');
+  else log.debug({ err: e.message, code: e.code }, 'request refused');
+  if (res.headersSent) {
+    res.destroy();
+    return;
+  }
+  const body = e.condition !== undefined ? renderErrorBody(e.condition) : `${e.message}\n`;
+  const headers: Record<string, string> = {
+    ...e.headers,
+    'Content-Type': e.condition !== undefined ? 'application/xml; charset=utf-8' : 'text/plain; charset=utf-8',
+    'Content-Length': String(Buffer.byteLength(body)),
+  };
+  if (!req.complete) headers['Connection'] = 'close';
+  res.writeHead(e.status, headers);
+  res.end(req.method === 'HEAD' ? undefined : body);
+}

@@ -1,0 +1,112 @@
+/**
+ * WebDAV class 2 (RFC 4918 §6-§7, §9.10-§9.11) over HTTP: Lock-Token headers, tokens enforced
+ * through the If header (423 without), shared vs exclusive conflicts, refresh, depth-infinity
+ * collection locks, unmapped URLs, UNLOCK rules.
+ */
+import assert from 'node:assert/strict';
+import { LOCK_XATTR_PREFIX } from '../../../src/protocols/webdav/locks.js';
+import { startWebdavServer } from '../../../src/protocols/webdav/server.js';
+import { ROOT_CREDENTIALS, ROOT_INODE } from '../../../src/vfs/types.js';
+import { startDavHarness, type DavHarness } from '../../helpers/webdav-harness.js';
+
+const lockBody = (scope: 'exclusive' | 'shared'): string =>
+  `<?xml version="1.0"?><D:lockinfo xmlns:D="DAV:"><D:lockscope><D:${scope}/></D:lockscope><D:locktype><D:write/></D:locktype><D:owner>tester</D:owner></D:lockinfo>`;
+
+describe('WebDAV locks (in-process server, memory volume)', function () {
+  let h: DavHarness;
+  beforeEach(async () => {
+    h = await startDavHarness();
+  });
+  afterEach(async () => {
+    await h.close();
+  });
+
+  async function lock(path: string, scope: 'exclusive' | 'shared' = 'exclusive', headers: Record<string, string> = {}): Promise<string> {
+    const r = await h.req('LOCK', path, { Timeout: 'Second-600', ...headers }, lockBody(scope));
+    assert.ok(r.status === 200 || r.status === 201, `LOCK ${path}: ${r.status} ${r.text}`);
+    const m = /^<(urn:uuid:[0-9a-f-]+)>$/.exec(String(r.headers['lock-token']));
+    assert.ok(m?.[1] !== undefined, 'Lock-Token header');
+    assert.match(r.text, /<D:lockdiscovery><D:activelock>/);
+    return m[1];
+  }
+
+  it('an exclusive lock makes PUT without the token 423 and with it (If header) 204; UNLOCK 204 frees it', async () => {
+    await h.req('PUT', '/f', {}, 'a');
+    const token = await lock('/f');
+    const refused = await h.req('PUT', '/f', {}, 'b');
+    assert.equal(refused.status, 423);
+    assert.match(refused.text, /lock-token-submitted/);
+    assert.equal((await h.req('DELETE', '/f')).status, 423);
+    assert.equal((await h.req('PUT', '/f', { If: `(<${token}>)` }, 'b')).status, 204);
+    assert.equal((await h.req('UNLOCK', '/f', { 'Lock-Token': `<${token}>` })).status, 204);
+    assert.equal((await h.req('PUT', '/f', {}, 'c')).status, 204);
+  });
+
+  it('a second exclusive lock is 423; two shared locks coexist', async () => {
+    await h.req('PUT', '/s', {}, 'a');
+    await lock('/s', 'shared');
+    await lock('/s', 'shared');
+    assert.equal((await h.req('LOCK', '/s', {}, lockBody('exclusive'))).status, 423);
+    await h.req('PUT', '/e', {}, 'a');
+    await lock('/e');
+    assert.equal((await h.req('LOCK', '/e', {}, lockBody('shared'))).status, 423);
+  });
+
+  it('an If header whose token matches no lock fails with 412; a malformed one is 400', async () => {
+    await h.req('PUT', '/g', {}, 'a');
+    assert.equal((await h.req('PUT', '/g', { If: '(<urn:uuid:00000000-0000-0000-0000-000000000000>)' }, 'b')).status, 412);
+    assert.equal((await h.req('PUT', '/g', { If: '(<urn:uuid:broken' }, 'b')).status, 400);
+  });
+
+  it('a refresh (empty body, token in If) returns the lock with a new timeout', async () => {
+    await h.req('PUT', '/r', {}, 'a');
+    const token = await lock('/r');
+    const r = await h.req('LOCK', '/r', { If: `(<${token}>)`, Timeout: 'Second-100' });
+    assert.equal(r.status, 200);
+    assert.match(r.text, /Second-(100|99)/);
+    assert.equal((await h.req('LOCK', '/r', { Timeout: 'Second-100' })).status, 412);
+  });
+
+  it('a depth-infinity lock on a collection covers new members: PUT inside needs the token', async () => {
+    await h.req('MKCOL', '/col');
+    const token = await lock('/col/');
+    assert.equal((await h.req('PUT', '/col/new', {}, 'x')).status, 423);
+    assert.equal((await h.req('PUT', '/col/new', { If: `(<${token}>)` }, 'x')).status, 201);
+    const pf = await h.req('PROPFIND', '/col/new', { Depth: '0' }, '<D:propfind xmlns:D="DAV:"><D:prop><D:lockdiscovery/></D:prop></D:propfind>');
+    assert.match(pf.text, new RegExp(token));
+  });
+
+  it('LOCK on an unmapped URL creates an empty file (201); LOCK without a parent is 409', async () => {
+    await lock('/fresh');
+    const g = await h.req('GET', '/fresh');
+    assert.equal(g.status, 200);
+    assert.equal(g.body.length, 0);
+    assert.equal((await h.req('LOCK', '/no/parent', {}, lockBody('exclusive'))).status, 409);
+  });
+
+  it('locks live in the metadata engine: a second server over the same volume enforces them', async () => {
+    await h.req('PUT', '/shared', {}, 'a');
+    const token = await lock('/shared');
+    await h.server.close();
+    const second = await startWebdavServer({ vfs: h.volume.vfs, listen: { host: '127.0.0.1', port: 0 }, anonymous: 'read-write' });
+    try {
+      const url = `http://127.0.0.1:${second.address.port}/shared`;
+      assert.equal((await fetch(url, { method: 'PUT', body: 'b' })).status, 423);
+      assert.equal((await fetch(url, { method: 'PUT', body: 'b', headers: { If: `(<${token}>)` } })).status, 204);
+      const names = (await h.volume.vfs.listxattr(ROOT_CREDENTIALS, ROOT_INODE)).map((n) => n.toString());
+      assert.ok(names.includes(`${LOCK_XATTR_PREFIX}${token}`));
+    } finally {
+      await second.close();
+    }
+  });
+
+  it('UNLOCK with a token that does not cover the URL is 409; without Lock-Token 400', async () => {
+    await h.req('PUT', '/u1', {}, 'a');
+    await h.req('PUT', '/u2', {}, 'a');
+    const token = await lock('/u1');
+    const r = await h.req('UNLOCK', '/u2', { 'Lock-Token': `<${token}>` });
+    assert.equal(r.status, 409);
+    assert.match(r.text, /lock-token-matches-request-uri/);
+    assert.equal((await h.req('UNLOCK', '/u1')).status, 400);
+  });
+});

@@ -1,0 +1,209 @@
+/**
+ * The WebDAV methods over HTTP against an in-process server on a real Vfs (SQLite metadata, file
+ * object store): one check per status code each method promises (RFC 4918, RFC 7232, RFC 7233).
+ */
+import assert from 'node:assert/strict';
+import { randomBytes } from 'node:crypto';
+import { ROOT_CREDENTIALS, ROOT_INODE } from '../../../src/vfs/types.js';
+import { startDavHarness, type DavHarness } from '../../helpers/webdav-harness.js';
+
+const PROPFIND_ALL = '<?xml version="1.0"?><D:propfind xmlns:D="DAV:"><D:allprop/></D:propfind>';
+
+describe('WebDAV methods (in-process server, SQLite volume)', function () {
+  let h: DavHarness;
+  beforeEach(async () => {
+    h = await startDavHarness({ engine: 'sqlite' });
+  });
+  afterEach(async () => {
+    await h.close();
+  });
+
+  it('OPTIONS at the root and at an unmapped path advertises DAV 1, 2, MS-Author-Via and Allow', async () => {
+    for (const p of ['/', '/no/such/thing']) {
+      const r = await h.req('OPTIONS', p);
+      assert.equal(r.status, 200);
+      assert.equal(r.headers['dav'], '1, 2');
+      assert.equal(r.headers['ms-author-via'], 'DAV');
+      assert.match(String(r.headers['allow']), /PROPFIND/);
+    }
+  });
+
+  it('PUT creates (201), replaces (204), and GET returns the bytes with a strong ETag that changes with the content', async () => {
+    const data = randomBytes(100_000);
+    assert.equal((await h.req('PUT', '/f.bin', {}, data)).status, 201);
+    const g1 = await h.req('GET', '/f.bin');
+    assert.equal(g1.status, 200);
+    assert.ok(g1.body.equals(data));
+    const etag1 = String(g1.headers['etag']);
+    assert.match(etag1, /^"[^"]+"$/);
+    assert.ok(g1.headers['last-modified'] !== undefined);
+    assert.equal((await h.req('PUT', '/f.bin', {}, 'other')).status, 204);
+    const g2 = await h.req('GET', '/f.bin');
+    assert.equal(g2.text, 'other');
+    assert.notEqual(g2.headers['etag'], etag1);
+    const head = await h.req('HEAD', '/f.bin');
+    assert.equal(head.status, 200);
+    assert.equal(head.headers['content-length'], '5');
+    assert.equal(head.body.length, 0);
+  });
+
+  it('PUT accepts a chunked body without Content-Length', async () => {
+    assert.equal((await h.req('PUT', '/chunked.txt', {}, ['one ', 'two ', 'three'])).status, 201);
+    assert.equal((await h.req('GET', '/chunked.txt')).text, 'one two three');
+  });
+
+  it('PUT without a parent collection is 409, onto a collection 405', async () => {
+    assert.equal((await h.req('PUT', '/missing/f.txt', {}, 'x')).status, 409);
+    assert.equal((await h.req('MKCOL', '/d')).status, 201);
+    assert.equal((await h.req('PUT', '/d', {}, 'x')).status, 405);
+  });
+
+  it('PUT honours If-Match and If-None-Match: * (412)', async () => {
+    assert.equal((await h.req('PUT', '/c.txt', { 'If-None-Match': '*' }, 'a')).status, 201);
+    assert.equal((await h.req('PUT', '/c.txt', { 'If-None-Match': '*' }, 'b')).status, 412);
+    assert.equal((await h.req('PUT', '/c.txt', { 'If-Match': '"nope"' }, 'b')).status, 412);
+    const etag = String((await h.req('HEAD', '/c.txt')).headers['etag']);
+    assert.equal((await h.req('PUT', '/c.txt', { 'If-Match': etag }, 'b')).status, 204);
+  });
+
+  it('GET ranges: single (206), suffix, multi-range multipart/byteranges, unsatisfiable (416)', async () => {
+    await h.req('PUT', '/r.txt', {}, '0123456789');
+    const one = await h.req('GET', '/r.txt', { Range: 'bytes=2-4' });
+    assert.equal(one.status, 206);
+    assert.equal(one.text, '234');
+    assert.equal(one.headers['content-range'], 'bytes 2-4/10');
+    const suffix = await h.req('GET', '/r.txt', { Range: 'bytes=-3' });
+    assert.equal(suffix.text, '789');
+    const multi = await h.req('GET', '/r.txt', { Range: 'bytes=0-1,5-6' });
+    assert.equal(multi.status, 206);
+    assert.match(String(multi.headers['content-type']), /^multipart\/byteranges; boundary=/);
+    assert.match(multi.text, /Content-Range: bytes 0-1\/10\r\n\r\n01\r\n/);
+    assert.match(multi.text, /Content-Range: bytes 5-6\/10\r\n\r\n56\r\n/);
+    const bad = await h.req('GET', '/r.txt', { Range: 'bytes=20-30' });
+    assert.equal(bad.status, 416);
+    assert.equal(bad.headers['content-range'], 'bytes */10');
+  });
+
+  it('GET preconditions: If-None-Match / If-Modified-Since give 304, If-Match / If-Unmodified-Since 412', async () => {
+    await h.req('PUT', '/p.txt', {}, 'x');
+    const etag = String((await h.req('HEAD', '/p.txt')).headers['etag']);
+    assert.equal((await h.req('GET', '/p.txt', { 'If-None-Match': etag })).status, 304);
+    assert.equal((await h.req('GET', '/p.txt', { 'If-Modified-Since': new Date(Date.now() + 86_400_000).toUTCString() })).status, 304);
+    assert.equal((await h.req('GET', '/p.txt', { 'If-Match': '"other"' })).status, 412);
+    assert.equal((await h.req('GET', '/p.txt', { 'If-Unmodified-Since': 'Mon, 01 Jan 2001 00:00:00 GMT' })).status, 412);
+  });
+
+  it('GET on a collection without its slash redirects (301); with it, a browser gets the HTML listing', async () => {
+    await h.req('MKCOL', '/docs');
+    await h.req('PUT', '/docs/a%20b.txt', {}, 'x');
+    const redirect = await h.req('GET', '/docs');
+    assert.equal(redirect.status, 301);
+    assert.equal(redirect.headers['location'], '/docs/');
+    const listing = await h.req('GET', '/docs/');
+    assert.equal(listing.status, 200);
+    assert.match(String(listing.headers['content-type']), /^text\/html/);
+    assert.match(listing.text, /href="\.\/a%20b\.txt"/);
+  });
+
+  it('DELETE removes a file (204) and a whole tree (204); an unmapped URL is 404', async () => {
+    await h.req('PUT', '/x.txt', {}, 'x');
+    assert.equal((await h.req('DELETE', '/x.txt')).status, 204);
+    assert.equal((await h.req('GET', '/x.txt')).status, 404);
+    await h.req('MKCOL', '/t');
+    await h.req('MKCOL', '/t/u');
+    await h.req('PUT', '/t/u/f', {}, 'x');
+    assert.equal((await h.req('DELETE', '/t/')).status, 204);
+    assert.equal((await h.req('PROPFIND', '/t/', { Depth: '0' })).status, 404);
+    assert.equal((await h.req('DELETE', '/t/')).status, 404);
+  });
+
+  it('MKCOL: 201, 405 when it exists, 409 without a parent, 415 with a body', async () => {
+    assert.equal((await h.req('MKCOL', '/m')).status, 201);
+    assert.equal((await h.req('MKCOL', '/m')).status, 405);
+    assert.equal((await h.req('MKCOL', '/nope/m')).status, 409);
+    assert.equal((await h.req('MKCOL', '/body', { 'Content-Type': 'text/xml' }, '<x/>')).status, 415);
+  });
+
+  it('COPY: 201, Overwrite F onto an existing resource 412, Overwrite T 204, missing parent 409, other host 502', async () => {
+    await h.req('PUT', '/src.txt', {}, 'copy me');
+    const dest = (p: string): string => `${h.base}${p}`;
+    assert.equal((await h.req('COPY', '/src.txt', { Destination: dest('/dst.txt') })).status, 201);
+    assert.equal((await h.req('GET', '/dst.txt')).text, 'copy me');
+    assert.equal((await h.req('COPY', '/src.txt', { Destination: dest('/dst.txt'), Overwrite: 'F' })).status, 412);
+    assert.equal((await h.req('COPY', '/src.txt', { Destination: dest('/dst.txt'), Overwrite: 'T' })).status, 204);
+    assert.equal((await h.req('COPY', '/src.txt', { Destination: dest('/none/dst.txt') })).status, 409);
+    assert.equal((await h.req('COPY', '/src.txt', { Destination: 'http://elsewhere.example/dst.txt' })).status, 502);
+    await h.req('PUT', '/src.txt', {}, 'changed');
+    assert.equal((await h.req('GET', '/dst.txt')).text, 'copy me', 'the copy is independent of its source');
+  });
+
+  it('COPY of a collection: Depth infinity copies members, Depth 0 only the collection', async () => {
+    await h.req('MKCOL', '/c');
+    await h.req('PUT', '/c/f', {}, 'member');
+    assert.equal((await h.req('COPY', '/c/', { Destination: `${h.base}/deep/` })).status, 201);
+    assert.equal((await h.req('GET', '/deep/f')).text, 'member');
+    assert.equal((await h.req('COPY', '/c/', { Destination: `${h.base}/shallow/`, Depth: '0' })).status, 201);
+    assert.equal((await h.req('GET', '/shallow/f')).status, 404);
+    assert.equal((await h.req('COPY', '/c/', { Destination: `${h.base}/c/inside/` })).status, 403);
+  });
+
+  it('MOVE renames (201, source gone), over an existing file 204, Overwrite F 412', async () => {
+    await h.req('PUT', '/a.txt', {}, 'A');
+    await h.req('PUT', '/b.txt', {}, 'B');
+    assert.equal((await h.req('MOVE', '/a.txt', { Destination: '/c.txt' })).status, 201);
+    assert.equal((await h.req('GET', '/a.txt')).status, 404);
+    assert.equal((await h.req('MOVE', '/c.txt', { Destination: '/b.txt', Overwrite: 'F' })).status, 412);
+    assert.equal((await h.req('MOVE', '/c.txt', { Destination: '/b.txt' })).status, 204);
+    assert.equal((await h.req('GET', '/b.txt')).text, 'A');
+  });
+
+  it('PROPFIND Depth 0 and 1 list hrefs with collections ending in /, Depth infinity is 403 propfind-finite-depth', async () => {
+    await h.req('MKCOL', '/dir');
+    await h.req('MKCOL', '/dir/sub');
+    await h.req('PUT', '/dir/file.txt', {}, 'x');
+    const d0 = await h.req('PROPFIND', '/dir', { Depth: '0' }, PROPFIND_ALL);
+    assert.equal(d0.status, 207);
+    assert.match(d0.text, /<D:href>\/dir\/<\/D:href>/);
+    assert.equal(d0.text.match(/<D:response>/g)?.length, 1);
+    const d1 = await h.req('PROPFIND', '/dir/', { Depth: '1' });
+    assert.equal(d1.text.match(/<D:response>/g)?.length, 3);
+    assert.match(d1.text, /<D:href>\/dir\/sub\/<\/D:href>/);
+    assert.match(d1.text, /<D:href>\/dir\/file\.txt<\/D:href>.*<D:getcontentlength>1<\/D:getcontentlength>/s);
+    const inf = await h.req('PROPFIND', '/dir/', { Depth: 'infinity' });
+    assert.equal(inf.status, 403);
+    assert.match(inf.text, /propfind-finite-depth/);
+    const named = await h.req('PROPFIND', '/dir/file.txt', { Depth: '0' },
+      '<D:propfind xmlns:D="DAV:" xmlns:Z="urn:z"><D:prop><D:getetag/><Z:missing/></D:prop></D:propfind>');
+    assert.match(named.text, /HTTP\/1\.1 404 Not Found/);
+    assert.match(named.text, /<D:getetag>/);
+  });
+
+  it('PROPFIND Depth 1 streams a directory of many entries', async () => {
+    await h.req('MKCOL', '/big');
+    const vfs = h.volume.vfs;
+    const dir = await vfs.lookup(ROOT_CREDENTIALS, ROOT_INODE, Buffer.from('big'));
+    for (let i = 0; i < 600; i++) await vfs.create(ROOT_CREDENTIALS, dir.ino, Buffer.from(`f${i}`), 0o644, 0);
+    const r = await h.req('PROPFIND', '/big/', { Depth: '1' });
+    assert.equal(r.status, 207);
+    assert.equal(r.text.match(/<D:response>/g)?.length, 601);
+  });
+
+  it('PROPPATCH sets and removes dead properties (207), refuses protected ones with 403 and 424', async () => {
+    await h.req('PUT', '/pp.txt', {}, 'x');
+    const set = await h.req('PROPPATCH', '/pp.txt', {},
+      '<D:propertyupdate xmlns:D="DAV:" xmlns:Z="urn:z"><D:set><D:prop><Z:color>blue</Z:color></D:prop></D:set></D:propertyupdate>');
+    assert.equal(set.status, 207);
+    assert.match(set.text, /200 OK/);
+    const get = await h.req('PROPFIND', '/pp.txt', { Depth: '0' }, '<D:propfind xmlns:D="DAV:" xmlns:Z="urn:z"><D:prop><Z:color/></D:prop></D:propfind>');
+    assert.match(get.text, />blue</);
+    const prot = await h.req('PROPPATCH', '/pp.txt', {},
+      '<D:propertyupdate xmlns:D="DAV:" xmlns:Z="urn:z"><D:set><D:prop><D:getetag>x</D:getetag><Z:b>1</Z:b></D:prop></D:set></D:propertyupdate>');
+    assert.match(prot.text, /403 Forbidden/);
+    assert.match(prot.text, /424 Failed Dependency/);
+    assert.match(prot.text, /cannot-modify-protected-property/);
+    await h.req('PROPPATCH', '/pp.txt', {},
+      '<D:propertyupdate xmlns:D="DAV:" xmlns:Z="urn:z"><D:remove><D:prop><Z:color/></D:prop></D:remove></D:propertyupdate>');
+    const after = await h.req('PROPFIND', '/pp.txt', { Depth: '0' }, '<D:propfind xmlns:D="DAV:" xmlns:Z="urn:z"><D:prop><Z:color/></D:prop></D:propfind>');
+    assert.match(after.text, /404 Not Found/);
+  });
+});
