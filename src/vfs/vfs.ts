@@ -118,8 +118,8 @@ export class Vfs {
     }
     this.#reader = new Reader({
       meta, store, log: this.#log, readAheadLimit: this.#readAheadLimit,
-      fragmented: (ino, indx) => {
-        if (this.#writers.get(ino) === undefined) this.#compactor?.schedule(ino, indx);
+      fragmented: (ino, indx, records) => {
+        if (this.#writers.get(ino) === undefined) this.#compactor?.schedule(ino, indx, records);
       },
     });
     meta.onDeleteSlice((id, size) => store.deleteSlice(id, size));
@@ -206,7 +206,8 @@ export class Vfs {
     const st = this.#files.get(ino);
     if (st !== undefined) {
       st.cache.invalidate(indx);
-      st.attr = attr;
+      // replies of concurrent commits (other chunks) may arrive out of order; commits only grow the file
+      st.attr = attr.length >= st.attr.length ? attr : { ...attr, length: st.attr.length };
     }
     if (this.#compactor === undefined) return;
     const k = `${ino}:${indx}`;
