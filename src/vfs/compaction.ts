@@ -15,9 +15,13 @@ import type { ChunkStore } from './chunk-store.js';
 import { planChunkRead, planCompaction } from './slices.js';
 
 export interface CompactorContext {
+  /** Slice lists, new slice ids and the swap (compactChunk). */
   meta: Meta;
+  /** Reads the old blocks, writes the new slice, deletes it when the swap is refused. */
   store: ChunkStore;
+  /** One block per running compaction is drawn from it. */
   budget: BufferBudget;
+  /** For failures of background compactions. */
   log: Logger;
   /** Called after a swap changed the chunk's list (drop cached lists). */
   compacted(ino: Ino, indx: ChunkIndex): void;

@@ -17,7 +17,9 @@ import { blocksOf, dataPieceCount, planChunkRead, resolveChunk, type BlockRead, 
 
 /** A chunk's stored list and its resolution. */
 export interface ChunkView {
+  /** The stored list, oldest first. */
   records: SliceRecord[];
+  /** Its newest-wins resolution over the whole chunk. */
   pieces: Piece[];
   /** Visible data pieces (compaction trigger). */
   dataPieces: number;
@@ -60,8 +62,11 @@ export class SliceCache {
 }
 
 export interface ReaderContext {
+  /** Slice lists (readSlices). */
   meta: Meta;
+  /** Block reads and prefetches. */
   store: ChunkStore;
+  /** For failed read-ahead and missing blocks. */
   log: Logger;
   /** Shared cap on read-ahead bytes in flight. */
   readAheadLimit: ReadAheadLimit;

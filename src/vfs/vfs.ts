@@ -57,6 +57,7 @@ export interface VfsOptions {
 export interface CloseOptions {
   /** Also wait until write-back blocks staged so far are uploaded (default false: they upload at the next start). */
   drain?: boolean;
+  /** Stops waiting for the drain. */
   signal?: AbortSignal;
 }
 
