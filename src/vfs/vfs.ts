@@ -391,7 +391,8 @@ export class Vfs {
   // ---------------------------------------------------------------- open files
 
   /**
-   * Opens `ino` for MODE_READ and/or MODE_WRITE (permission checks in meta). Attributes come fresh
+   * Opens regular file `ino` for MODE_READ and/or MODE_WRITE (permission checks in meta; EISDIR for
+   * directories, EINVAL for other non-files). Attributes come fresh
    * from meta (close-to-open): cached slice lists are dropped if the file changed elsewhere.
    */
   open(ctx: Credentials, ino: Ino, mask: number, opts: OpenOptions = {}): Promise<OpenedFile> {
@@ -399,9 +400,9 @@ export class Vfs {
       this.#checkOpen();
       if ((mask & (MODE_READ | MODE_WRITE)) === 0 || (mask & ~(MODE_READ | MODE_WRITE)) !== 0) throw new FsError(Errno.EINVAL, `open mask ${mask}`);
       const { attr } = await this.#meta.open(ctx, ino, mask);
-      if (attr.type === FileType.Directory) {
+      if (attr.type !== FileType.File) {
         await this.#meta.release(ino);
-        throw new FsError(Errno.EISDIR, `inode ${ino}`);
+        throw new FsError(attr.type === FileType.Directory ? Errno.EISDIR : Errno.EINVAL, `inode ${ino} is not a regular file`);
       }
       let st = this.#files.get(ino);
       if (st === undefined) {
