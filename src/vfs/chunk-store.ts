@@ -26,6 +26,7 @@ export interface ChunkStore {
 }
 
 export interface CachedChunkStoreOptions {
+  /** Format.BlockSize × 1024. */
   blockSizeBytes: number;
   /** Format.HashPrefix key layout. */
   hashPrefix?: boolean;

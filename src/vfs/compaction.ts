@@ -15,9 +15,13 @@ import type { ChunkStore } from './chunk-store.js';
 import { planChunkRead, planCompaction } from './slices.js';
 
 export interface CompactorContext {
+  /** Slice lists, new slice ids and the swap (compactChunk). */
   meta: Meta;
+  /** Reads the old blocks, writes the new slice, deletes it when the swap is refused. */
   store: ChunkStore;
+  /** One block per running compaction is drawn from it. */
   budget: BufferBudget;
+  /** For failures of background compactions. */
   log: Logger;
   /** Called after a swap changed the chunk's list (drop cached lists). */
   compacted(ino: Ino, indx: ChunkIndex): void;
@@ -30,12 +34,17 @@ export interface CompactorOptions {
   maxQueued?: number;
 }
 
+/** Chunks remembered as not worth compacting. */
+const MAX_FUTILE = 10_000;
+
 export class Compactor {
   readonly #ctx: CompactorContext;
   readonly #concurrency: number;
   readonly #maxQueued: number;
   readonly #queue: { ino: Ino; indx: ChunkIndex }[] = [];
   readonly #known = new Set<string>(); // queued or running
+  /** Chunks whose list of this many records had nothing worth compacting (bounded, oldest dropped). */
+  readonly #futile = new Map<string, number>();
   readonly #running = new Set<Promise<void>>();
   readonly #closing = new AbortController();
   #disabled = false;
@@ -47,10 +56,14 @@ export class Compactor {
     this.#maxQueued = opts.maxQueued ?? 1000;
   }
 
-  /** Asks for a background compaction of one chunk; duplicates and overflow are dropped. */
-  schedule(ino: Ino, indx: ChunkIndex): void {
+  /**
+   * Asks for a background compaction of one chunk; duplicates and overflow are dropped, and so is a
+   * chunk that had nothing worth compacting when its list had `records` records.
+   */
+  schedule(ino: Ino, indx: ChunkIndex, records?: number): void {
     const k = `${ino}:${indx}`;
     if (this.#closed || this.#disabled || this.#known.has(k) || this.#queue.length >= this.#maxQueued) return;
+    if (records !== undefined && this.#futile.get(k) === records) return;
     this.#known.add(k);
     this.#queue.push({ ino, indx });
     this.#pump();
@@ -97,8 +110,16 @@ export class Compactor {
    */
   async compact(ino: Ino, indx: ChunkIndex, signal?: AbortSignal): Promise<boolean> {
     const { meta, store, budget } = this.#ctx;
-    const plan = planCompaction(await meta.readSlices(ino, indx));
-    if (plan === null) return false;
+    const list = await meta.readSlices(ino, indx);
+    const plan = planCompaction(list);
+    const k = `${ino}:${indx}`;
+    if (plan === null) {
+      this.#futile.delete(k);
+      this.#futile.set(k, list.length);
+      if (this.#futile.size > MAX_FUTILE) this.#futile.delete(this.#futile.keys().next().value ?? k);
+      return false;
+    }
+    this.#futile.delete(k);
     signal?.throwIfAborted();
     const size = plan.end - plan.start;
     const B = store.blockSizeBytes;

@@ -52,10 +52,15 @@ export interface OpenVolumeOptions extends VfsOptions {
 
 /** An open volume; close() shuts everything down in order. */
 export interface Volume {
+  /** The loaded volume setting. */
   setting: Format;
+  /** The metadata API (opened here for a URL, or the one given). */
   meta: Meta;
+  /** The volume's object store (keys relative to `<Name>/`). */
   store: ObjectStore;
+  /** The block cache in front of the store. */
   cache: TieredBlockCache;
+  /** What protocols call. */
   vfs: Vfs;
   /** Closes the Vfs (flushing), then the cache, the store, the session and meta (when opened here). */
   close(opts?: CloseOptions): Promise<void>;

@@ -17,7 +17,9 @@ import { blocksOf, dataPieceCount, planChunkRead, resolveChunk, type BlockRead, 
 
 /** A chunk's stored list and its resolution. */
 export interface ChunkView {
+  /** The stored list, oldest first. */
   records: SliceRecord[];
+  /** Its newest-wins resolution over the whole chunk. */
   pieces: Piece[];
   /** Visible data pieces (compaction trigger). */
   dataPieces: number;
@@ -60,13 +62,16 @@ export class SliceCache {
 }
 
 export interface ReaderContext {
+  /** Slice lists (readSlices). */
   meta: Meta;
+  /** Block reads and prefetches. */
   store: ChunkStore;
+  /** For failed read-ahead and missing blocks. */
   log: Logger;
   /** Shared cap on read-ahead bytes in flight. */
   readAheadLimit: ReadAheadLimit;
-  /** Asked to compact a fragmented chunk (background, deduplicated by the callee). */
-  fragmented(ino: Ino, indx: ChunkIndex): void;
+  /** Asked to compact a fragmented chunk of `records` records (background, deduplicated by the callee). */
+  fragmented(ino: Ino, indx: ChunkIndex, records: number): void;
 }
 
 export class Reader {
@@ -106,7 +111,7 @@ export class Reader {
   async #readChunk(cache: SliceCache, indx: ChunkIndex, from: number, to: number, out: Buffer, base: number, signal?: AbortSignal): Promise<void> {
     for (let attempt = 1; ; attempt++) {
       const view = await cache.get(indx);
-      if (view.records.length >= COMPACT_ON_READ || view.dataPieces >= COMPACT_ON_READ) this.#ctx.fragmented(cache.ino, indx);
+      if (view.records.length >= COMPACT_ON_READ || view.dataPieces >= COMPACT_ON_READ) this.#ctx.fragmented(cache.ino, indx, view.records.length);
       try {
         await this.#fill(planChunkRead(view.pieces, from, to, this.#ctx.store.blockSizeBytes), out, base, signal);
         return;

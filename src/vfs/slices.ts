@@ -11,12 +11,15 @@ export { resolveChunk, type Piece };
 
 /** One ranged read of a block, landing at `dst` in the caller's buffer. */
 export interface BlockRead {
+  /** Slice id (never 0: holes need no read). */
   id: SliceId;
   /** Slice size (decides the block key). */
   size: number;
+  /** Block index inside the slice. */
   index: number;
   /** Offset inside the block. */
   offset: number;
+  /** Bytes to read. */
   length: number;
   /** Offset in the output buffer. */
   dst: number;
@@ -90,8 +93,9 @@ export interface CompactionPlan {
   old: SliceRecord[];
   /** Leading records of `old` kept as they are (they stay in front of the new slice). */
   skipped: number;
-  /** Chunk range the new slice covers: the resolution of all of `old` over [start, end). */
+  /** Chunk offset where the new slice starts: it holds the resolution of all of `old` over [start, end). */
   start: number;
+  /** Chunk offset where the new slice ends (exclusive). */
   end: number;
   /** Pieces of that resolution over [start, end) (holes included; the new slice stores them as zeros). */
   pieces: Piece[];

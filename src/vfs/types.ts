@@ -17,7 +17,9 @@ import type { Attr, Ino } from '../meta/types.js';
 
 /** An inode with its attributes, as lookup/create/mkdir/... return it. */
 export interface Entry {
+  /** The inode. */
   ino: Ino;
+  /** Its attributes (file lengths include writes not committed yet). */
   attr: Attr;
 }
 
@@ -25,6 +27,7 @@ export interface Entry {
 export interface FileHandle {
   /** Handle number, unique within the Vfs instance while open. */
   readonly fh: number;
+  /** The open file. */
   readonly ino: Ino;
   /** MODE_READ | MODE_WRITE as granted by open(). */
   readonly mask: number;
@@ -32,7 +35,9 @@ export interface FileHandle {
 
 /** What open() returns: the handle and fresh attributes (close-to-open, spec §F). */
 export interface OpenedFile {
+  /** Pass to read/write/flush/fsync/release. */
   handle: FileHandle;
+  /** Fresh from meta at open (after the truncate, when asked for). */
   attr: Attr;
 }
 
@@ -40,6 +45,7 @@ export interface OpenedFile {
 export interface OpenOptions {
   /** Truncate to 0 after opening for write (O_TRUNC, WebDAV PUT over an existing file). */
   truncate?: boolean;
+  /** Aborts waiting for meta. */
   signal?: AbortSignal;
 }
 

@@ -57,6 +57,7 @@ export interface VfsOptions {
 export interface CloseOptions {
   /** Also wait until write-back blocks staged so far are uploaded (default false: they upload at the next start). */
   drain?: boolean;
+  /** Stops waiting for the drain. */
   signal?: AbortSignal;
 }
 
@@ -118,8 +119,8 @@ export class Vfs {
     }
     this.#reader = new Reader({
       meta, store, log: this.#log, readAheadLimit: this.#readAheadLimit,
-      fragmented: (ino, indx) => {
-        if (this.#writers.get(ino) === undefined) this.#compactor?.schedule(ino, indx);
+      fragmented: (ino, indx, records) => {
+        if (this.#writers.get(ino) === undefined) this.#compactor?.schedule(ino, indx, records);
       },
     });
     meta.onDeleteSlice((id, size) => store.deleteSlice(id, size));
@@ -206,7 +207,8 @@ export class Vfs {
     const st = this.#files.get(ino);
     if (st !== undefined) {
       st.cache.invalidate(indx);
-      st.attr = attr;
+      // replies of concurrent commits (other chunks) may arrive out of order; commits only grow the file
+      st.attr = attr.length >= st.attr.length ? attr : { ...attr, length: st.attr.length };
     }
     if (this.#compactor === undefined) return;
     const k = `${ino}:${indx}`;
@@ -389,7 +391,8 @@ export class Vfs {
   // ---------------------------------------------------------------- open files
 
   /**
-   * Opens `ino` for MODE_READ and/or MODE_WRITE (permission checks in meta). Attributes come fresh
+   * Opens regular file `ino` for MODE_READ and/or MODE_WRITE (permission checks in meta; EISDIR for
+   * directories, EINVAL for other non-files). Attributes come fresh
    * from meta (close-to-open): cached slice lists are dropped if the file changed elsewhere.
    */
   open(ctx: Credentials, ino: Ino, mask: number, opts: OpenOptions = {}): Promise<OpenedFile> {
@@ -397,9 +400,9 @@ export class Vfs {
       this.#checkOpen();
       if ((mask & (MODE_READ | MODE_WRITE)) === 0 || (mask & ~(MODE_READ | MODE_WRITE)) !== 0) throw new FsError(Errno.EINVAL, `open mask ${mask}`);
       const { attr } = await this.#meta.open(ctx, ino, mask);
-      if (attr.type === FileType.Directory) {
+      if (attr.type !== FileType.File) {
         await this.#meta.release(ino);
-        throw new FsError(Errno.EISDIR, `inode ${ino}`);
+        throw new FsError(attr.type === FileType.Directory ? Errno.EISDIR : Errno.EINVAL, `inode ${ino} is not a regular file`);
       }
       let st = this.#files.get(ino);
       if (st === undefined) {

@@ -27,9 +27,13 @@ export const MIN_BUDGET_PAGES = 4;
 const CANDIDATES = 4;
 
 export interface WriterContext {
+  /** Slice ids and slice commits (newSliceId, writeSlice). */
   meta: Meta;
+  /** Where blocks go; putBlock resolves when a block is durable. */
   store: ChunkStore;
+  /** The one budget every write buffer page is drawn from. */
   budget: BufferBudget;
+  /** For failures nobody awaits (background commits). */
   log: Logger;
   /** Called after a slice record is in meta (cache invalidation, compaction trigger). */
   committed(ino: Ino, indx: ChunkIndex, record: SliceRecord, attr: Attr): void;

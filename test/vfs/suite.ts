@@ -132,6 +132,28 @@ export function vfsSuite(row: Row): void {
       assert.deepEqual(objects, want);
     });
 
+    it('places writes into slices as spec §E.1: appends extend, a write under a newer slice starts a new one', async function () {
+      const e = await rig.vfs.create(ROOT, ROOT_INODE, n('rules'), 0o644, 0);
+      const { handle } = await rig.vfs.open(ROOT, e.ino, MODE_READ | MODE_WRITE);
+      await rig.vfs.write(ROOT, handle, 0, bytes(1000, 1)); // A
+      await rig.vfs.write(ROOT, handle, 1000, bytes(500, 2)); // appends to A
+      await rig.vfs.write(ROOT, handle, 1200, bytes(100, 3)); // inside A's unflushed tail: A again
+      await rig.vfs.write(ROOT, handle, 2000, bytes(100, 4)); // past A's end: B
+      await rig.vfs.write(ROOT, handle, 1400, bytes(700, 5)); // fits A's tail but overlaps the newer B: C
+      await rig.vfs.fsync(ROOT, handle);
+      const list = await rig.meta.readSlices(e.ino, toChunkIndex(0));
+      assert.deepEqual(list.map((r) => [r.pos, r.len, r.off, r.size]), [[0, 1500, 0, 1500], [2000, 100, 0, 100], [1400, 700, 0, 700]]);
+      assert.ok(list[0] !== undefined && list[1] !== undefined && list[2] !== undefined && list[0].id < list[1].id && list[1].id < list[2].id, 'committed in creation order');
+      const want = Buffer.alloc(2100);
+      bytes(1000, 1).copy(want, 0);
+      bytes(500, 2).copy(want, 1000);
+      bytes(100, 3).copy(want, 1200);
+      bytes(100, 4).copy(want, 2000);
+      bytes(700, 5).copy(want, 1400);
+      assert.ok((await rig.vfs.read(ROOT, handle, 0, 3000)).equals(want));
+      await rig.vfs.release(ROOT, handle);
+    });
+
     it('gives newest-wins content for out-of-order and overlapping writes', async function () {
       const e = await rig.vfs.create(ROOT, ROOT_INODE, n('ooo'), 0o644, 0);
       const { handle } = await rig.vfs.open(ROOT, e.ino, MODE_READ | MODE_WRITE);

@@ -1,0 +1,77 @@
+/**
+ * The read path's I/O (spec §E.2, DESIGN.md "Read path"), observed at the object store on the first
+ * matrix row: holes and reads past the end cost no GET, adjacent pieces of one block are one ranged
+ * GET, sequential reads prefetch the blocks ahead, and a small random read fetches its whole block
+ * in the background.
+ */
+import assert from 'node:assert/strict';
+import { toChunkIndex } from '../../src/meta/types.js';
+import { MODE_READ, MODE_WRITE, ROOT_CREDENTIALS, ROOT_INODE, type Ino } from '../../src/vfs/types.js';
+import { CountingStore } from '../cache/helpers.js';
+import { BLOCK, bytes, ROWS, type Rig } from './rig.js';
+import { specKey } from './simple-reader.js';
+
+const ROOT = ROOT_CREDENTIALS;
+const row = ROWS[0];
+
+describe(`Vfs read path I/O (${row?.name ?? 'no row'})`, function () {
+  let rig: Rig;
+  let store: CountingStore;
+
+  beforeEach(async function () {
+    if (row === undefined) throw new Error('no matrix row');
+    let wrapped: CountingStore | undefined;
+    rig = await row.make({ wrapStore: (s) => (wrapped = new CountingStore(s)), cache: { memoryCacheBytes: 0 } });
+    if (wrapped === undefined) throw new Error('store not wrapped');
+    store = wrapped;
+  });
+
+  afterEach(async function () {
+    await rig.close();
+  });
+
+  async function file(name: string, parts: [number, Buffer][]): Promise<Ino> {
+    const e = await rig.vfs.create(ROOT, ROOT_INODE, Buffer.from(name), 0o644, 0);
+    const { handle } = await rig.vfs.open(ROOT, e.ino, MODE_WRITE);
+    for (const [off, d] of parts) await rig.vfs.write(ROOT, handle, off, d);
+    await rig.vfs.release(ROOT, handle);
+    return e.ino;
+  }
+
+  it('serves holes and reads past the end without touching the store', async function () {
+    const ino = await file('holes', [[10 * BLOCK, bytes(100, 1)]]);
+    store.getCalls.length = 0;
+    assert.ok((await rig.vfs.read(ROOT, ino, 0, 10 * BLOCK)).equals(Buffer.alloc(10 * BLOCK)));
+    assert.equal((await rig.vfs.read(ROOT, ino, 10 * BLOCK + 100, 5000)).length, 0);
+    await rig.settle();
+    assert.deepEqual(store.getCalls, []);
+  });
+
+  it('a small read is one ranged GET, then the block cache loads the whole block in the background', async function () {
+    const ino = await file('pieces', [[0, bytes(BLOCK, 2)]]);
+    store.getCalls.length = 0;
+    const got = await rig.vfs.read(ROOT, ino, 100, 1000);
+    assert.ok(got.equals(bytes(BLOCK, 2).subarray(100, 1100)));
+    const slice = (await rig.meta.readSlices(ino, toChunkIndex(0)))[0];
+    const key = specKey(slice?.id ?? 0n, BLOCK, 0, BLOCK);
+    assert.deepEqual(store.getCalls[0], { key, range: { offset: 100, length: 1000 } });
+    // the block cache then loads the whole block in the background (prefetch after a small random read)
+    await rig.settle();
+    await store.until(() => store.getCalls.some((c) => c.key === key && c.range === undefined));
+  });
+
+  it('prefetches the blocks ahead of a sequential reader', async function () {
+    const data = bytes(8 * BLOCK, 3);
+    const ino = await file('seq', [[0, data]]);
+    const slice = (await rig.meta.readSlices(ino, toChunkIndex(0)))[0];
+    const keyOf = (i: number): string => specKey(slice?.id ?? 0n, data.length, i, BLOCK);
+    const { handle } = await rig.vfs.open(ROOT, ino, MODE_READ);
+    store.getCalls.length = 0;
+    assert.ok((await rig.vfs.read(ROOT, handle, 0, BLOCK)).equals(data.subarray(0, BLOCK)));
+    assert.ok((await rig.vfs.read(ROOT, handle, BLOCK, BLOCK)).equals(data.subarray(BLOCK, 2 * BLOCK)));
+    await rig.settle();
+    const wholeGets = store.getCalls.filter((c) => c.range === undefined).map((c) => c.key);
+    assert.ok(wholeGets.includes(keyOf(2)), `block 2 is fetched ahead: ${wholeGets.join(' ')}`);
+    await rig.vfs.release(ROOT, handle);
+  });
+});
