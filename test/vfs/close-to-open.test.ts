@@ -69,4 +69,30 @@ describe('Vfs close-to-open between two nodes (memory meta × mem store)', funct
     await b.vfs.release(ROOT, hb);
     await b.vfs.release(ROOT, hb2);
   });
+
+  it('releases the data of files another node deleted but did not release (delfiles), at the latest on close', async function () {
+    const engine = new MemoryEngine();
+    const bucket = new MemoryObjectStore('shared');
+    const other = new BaseMeta(engine); // a node without a slice deleter: it can only queue deletions
+    await other.format({ Name: 'twonodes', UUID: '', Storage: 'mem', Bucket: 'shared', BlockSize: BLOCK / 1024, Compression: 'none', TrashDays: 0, EnableACL: false });
+    const meta = new BaseMeta(engine);
+    await meta.load();
+    const v = await openVolume({ meta }, { store: withPrefix(bucket, 'twonodes/'), releaseIntervalMs: 0 });
+    volumes.push(v);
+    const { ino } = await v.vfs.create(ROOT, ROOT_INODE, Buffer.from('f'), 0o644, 0);
+    const h = (await v.vfs.open(ROOT, ino, MODE_WRITE)).handle;
+    await v.vfs.write(ROOT, h, 0, bytes(3 * BLOCK, 5));
+    await v.vfs.release(ROOT, h);
+    const objects = async (): Promise<number> => {
+      let count = 0;
+      for await (const _ of bucket.list('twonodes/chunks/')) count++;
+      return count;
+    };
+    assert.equal(await objects(), 3);
+    await other.unlink(ROOT, ROOT_INODE, Buffer.from('f'));
+    assert.equal((await meta.delFiles()).length, 1);
+    await v.close();
+    assert.equal(await objects(), 0);
+    assert.equal((await meta.delFiles()).length, 0);
+  });
 });
