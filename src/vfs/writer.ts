@@ -350,6 +350,7 @@ export class WriterPool {
     this.#ageMs = opts.flushAgeMs ?? 5000;
     this.#idleMs = opts.flushIdleMs ?? 1000;
     this.#maxPending = opts.maxPendingSlices ?? 800;
+    if (ctx.store.blockSizeBytes % PAGE_BYTES !== 0) throw new FsError(Errno.EINVAL, `block size ${ctx.store.blockSizeBytes} is not a multiple of ${PAGE_BYTES}`);
     // a piece needs its pages plus one partial page at each edge, per chunk it touches (≤ 2)
     const pages = Math.floor(ctx.budget.capacityBytes / PAGE_BYTES);
     if (pages < MIN_BUDGET_PAGES) throw new FsError(Errno.EINVAL, `buffer budget of ${ctx.budget.capacityBytes} bytes is below ${MIN_BUDGET_PAGES} pages of ${PAGE_BYTES}`);

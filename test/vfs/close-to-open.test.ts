@@ -1,0 +1,98 @@
+/**
+ * Two appliances on one volume (spec §F, DESIGN.md "Scale-out"): two Vfs, each with its own BaseMeta
+ * session and block cache, over one metadata engine and one object store. A reader sees another
+ * node's writes after it reopens the file (close-to-open) or after a fresh getattr shows the change.
+ */
+import assert from 'node:assert/strict';
+import { BaseMeta } from '../../src/meta/base.js';
+import { MemoryEngine } from '../../src/meta/memory/engine.js';
+import { MemoryObjectStore } from '../../src/storage/memory.js';
+import { withPrefix } from '../../src/storage/wrappers/prefix.js';
+import { openVolume, type Volume } from '../../src/vfs/open.js';
+import { MODE_READ, MODE_WRITE, ROOT_CREDENTIALS, ROOT_INODE } from '../../src/vfs/types.js';
+import { BLOCK, bytes } from './rig.js';
+
+const ROOT = ROOT_CREDENTIALS;
+
+describe('Vfs close-to-open between two nodes (memory meta × mem store)', function () {
+  const volumes: Volume[] = [];
+
+  afterEach(async function () {
+    for (const v of volumes.splice(0)) await v.close();
+  });
+
+  it('a reader sees another node\'s overwrite after reopening, or after getattr shows the change', async function () {
+    const engine = new MemoryEngine();
+    const bucket = new MemoryObjectStore('shared');
+    const setup = new BaseMeta(engine);
+    await setup.format({ Name: 'twonodes', UUID: '', Storage: 'mem', Bucket: 'shared', BlockSize: BLOCK / 1024, Compression: 'none', TrashDays: 0, EnableACL: false });
+    const node = async (): Promise<Volume> => {
+      const meta = new BaseMeta(engine);
+      await meta.load();
+      const v = await openVolume({ meta }, { store: withPrefix(bucket, 'twonodes/'), releaseIntervalMs: 0 });
+      volumes.push(v);
+      return v;
+    };
+    const a = await node();
+    const b = await node();
+
+    const { ino } = await a.vfs.create(ROOT, ROOT_INODE, Buffer.from('f'), 0o644, 0);
+    let h = (await a.vfs.open(ROOT, ino, MODE_WRITE)).handle;
+    await a.vfs.write(ROOT, h, 0, bytes(2 * BLOCK, 1));
+    await a.vfs.release(ROOT, h);
+
+    const hb = (await b.vfs.open(ROOT, ino, MODE_READ)).handle;
+    assert.ok((await b.vfs.read(ROOT, hb, 0, 2 * BLOCK)).equals(bytes(2 * BLOCK, 1)));
+
+    h = (await a.vfs.open(ROOT, ino, MODE_WRITE)).handle;
+    await a.vfs.write(ROOT, h, 100, bytes(1000, 2));
+    await a.vfs.write(ROOT, h, 2 * BLOCK, bytes(500, 3)); // and grow the file
+    await a.vfs.release(ROOT, h);
+
+    const want = bytes(2 * BLOCK + 500, 0);
+    bytes(2 * BLOCK, 1).copy(want, 0);
+    bytes(1000, 2).copy(want, 100);
+    bytes(500, 3).copy(want, 2 * BLOCK);
+
+    // a fresh getattr (what an NFS client sends before it trusts its cache) refreshes B's view
+    assert.equal((await b.vfs.getattr(ROOT, ino)).length, want.length);
+    assert.ok((await b.vfs.read(ROOT, hb, 0, want.length)).equals(want));
+
+    // and an open refreshes the file for every handle of B, also the one kept open meanwhile
+    h = (await a.vfs.open(ROOT, ino, MODE_WRITE)).handle;
+    await a.vfs.write(ROOT, h, 0, bytes(10, 4));
+    await a.vfs.release(ROOT, h);
+    bytes(10, 4).copy(want, 0);
+    const hb2 = (await b.vfs.open(ROOT, ino, MODE_READ)).handle;
+    assert.ok((await b.vfs.read(ROOT, hb, 0, want.length)).equals(want));
+    assert.ok((await b.vfs.read(ROOT, hb2, 0, want.length)).equals(want));
+    await b.vfs.release(ROOT, hb);
+    await b.vfs.release(ROOT, hb2);
+  });
+
+  it('releases the data of files another node deleted but did not release (delfiles), at the latest on close', async function () {
+    const engine = new MemoryEngine();
+    const bucket = new MemoryObjectStore('shared');
+    const other = new BaseMeta(engine); // a node without a slice deleter: it can only queue deletions
+    await other.format({ Name: 'twonodes', UUID: '', Storage: 'mem', Bucket: 'shared', BlockSize: BLOCK / 1024, Compression: 'none', TrashDays: 0, EnableACL: false });
+    const meta = new BaseMeta(engine);
+    await meta.load();
+    const v = await openVolume({ meta }, { store: withPrefix(bucket, 'twonodes/'), releaseIntervalMs: 0 });
+    volumes.push(v);
+    const { ino } = await v.vfs.create(ROOT, ROOT_INODE, Buffer.from('f'), 0o644, 0);
+    const h = (await v.vfs.open(ROOT, ino, MODE_WRITE)).handle;
+    await v.vfs.write(ROOT, h, 0, bytes(3 * BLOCK, 5));
+    await v.vfs.release(ROOT, h);
+    const objects = async (): Promise<number> => {
+      let count = 0;
+      for await (const _ of bucket.list('twonodes/chunks/')) count++;
+      return count;
+    };
+    assert.equal(await objects(), 3);
+    await other.unlink(ROOT, ROOT_INODE, Buffer.from('f'));
+    assert.equal((await meta.delFiles()).length, 1);
+    await v.close();
+    assert.equal(await objects(), 0);
+    assert.equal((await meta.delFiles()).length, 0);
+  });
+});

@@ -1,0 +1,65 @@
+/**
+ * openVolume and the storage part of the setting (spec §A, §A.1): URL schemes, refusal of volumes
+ * we cannot serve, secrets decrypted with AES-GCM keyed by MD5(UUID), block size in KiB.
+ */
+import assert from 'node:assert/strict';
+import { createCipheriv, createHash, randomBytes } from 'node:crypto';
+import { join } from 'node:path';
+import { BaseMeta } from '../../src/meta/base.js';
+import { MemoryEngine } from '../../src/meta/memory/engine.js';
+import { openSqliteEngine } from '../../src/meta/sqlite/engine.js';
+import type { Format } from '../../src/meta/types.js';
+import { Errno } from '../../src/util/errno.js';
+import { openVolume, revealSecret, storageSetting } from '../../src/vfs/open.js';
+import { tmpDir } from '../helpers/tmp.js';
+import { rejectsWith } from './suite.js';
+
+const UUID = '5d3f0f44-4a51-4b8a-9a43-0b6a3f3f1c2e';
+
+function base(over: Partial<Format> = {}): Format {
+  return { Name: 'opentest', UUID, Storage: 'mem', Bucket: 'b', BlockSize: 128, Compression: 'none', TrashDays: 0, EnableACL: false, ...over };
+}
+
+/** A secret as JuiceFS stores it when KeyEncrypted (spec §A.1). */
+function seal(uuid: string, plain: string): string {
+  const nonce = randomBytes(12);
+  const c = createCipheriv('aes-128-gcm', createHash('md5').update(uuid).digest(), nonce);
+  const body = Buffer.concat([c.update(plain, 'utf8'), c.final()]);
+  return Buffer.concat([nonce, body, c.getAuthTag()]).toString('base64');
+}
+
+describe('openVolume', () => {
+  it('decrypts secrets of the setting and passes the rest through', () => {
+    const f = base({ AccessKey: 'AK', SecretKey: seal(UUID, 's3cr3t'), SessionToken: seal(UUID, 'tok'), KeyEncrypted: true, Shards: 0, Compression: 'lz4' });
+    assert.deepEqual(storageSetting(f), { storage: 'mem', bucket: 'b', name: 'opentest', accessKey: 'AK', secretKey: 's3cr3t', sessionToken: 'tok', compression: 'lz4', shards: 0 });
+    assert.equal(revealSecret(base(), 'plain'), 'plain');
+    assert.equal(revealSecret(base({ KeyEncrypted: true }), 'removed'), undefined);
+    assert.throws(() => revealSecret(base({ KeyEncrypted: true, UUID: 'another' }), seal(UUID, 'x')), (err: unknown) => err instanceof Error && /decrypt/.test(err.message));
+  });
+
+  it('opens a volume from a Meta and uses the block size in KiB', async () => {
+    const meta = new BaseMeta(new MemoryEngine());
+    await meta.format(base());
+    const v = await openVolume({ meta }, { releaseIntervalMs: 0 });
+    assert.equal(v.vfs.blockSizeBytes, 128 * 1024);
+    await v.close();
+  });
+
+  it('opens a sqlite3:// URL with a session, and closes it again', async () => {
+    const url = `sqlite3://${join(tmpDir('ferry-open-'), 'meta.db')}`;
+    await rejectsWith(openVolume(url, { session: false }), Errno.ENOENT); // an empty database is not a volume
+    const setup = new BaseMeta(openSqliteEngine(url));
+    await setup.format(base({ Storage: 'file', Bucket: `${tmpDir('ferry-open-store-')}/` }));
+    await setup.close();
+    const v = await openVolume(url, { releaseIntervalMs: 0 });
+    assert.ok(v.meta.sid > 0);
+    await v.close();
+  });
+
+  it('refuses unknown URL schemes and volumes with encrypted data', async () => {
+    await rejectsWith(openVolume('tikv://h:1/x'), Errno.EINVAL);
+    const meta = new BaseMeta(new MemoryEngine());
+    await meta.format(base({ EncryptKey: 'PEM' }));
+    await rejectsWith(openVolume({ meta }), Errno.ENOTSUP);
+  });
+});
