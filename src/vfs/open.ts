@@ -10,27 +10,14 @@ import type { Registry } from 'prom-client';
 import { TieredBlockCache, type BlockCacheOptions } from '../cache/block-cache.js';
 import { BaseMeta, type BaseMetaOptions } from '../meta/base.js';
 import type { Meta } from '../meta/meta.js';
-import { MemoryEngine } from '../meta/memory/engine.js';
-import { openSqliteEngine } from '../meta/sqlite/engine.js';
+import { openEngine } from '../meta/open.js';
 import type { Format, SessionInfo } from '../meta/types.js';
-import { logger as rootLogger, redactUrl } from '../observability/logger.js';
+import { logger as rootLogger } from '../observability/logger.js';
 import type { ObjectStore } from '../storage/object-store.js';
 import { createObjectStore, type StorageSetting } from '../storage/open.js';
 import { Errno, FsError } from '../util/errno.js';
 import { CachedChunkStore } from './chunk-store.js';
 import { Vfs, type CloseOptions, type VfsOptions } from './vfs.js';
-
-/** Opens the Meta of a metadata URL; one entry per scheme. */
-export type MetaOpener = (url: string, opts: BaseMetaOptions) => Promise<Meta>;
-
-/**
- * Metadata URL schemes this build opens. `memory://` is a fresh, unformatted in-process volume
- * (tests and demos only). Engines add themselves here (redis://, rediss://, unix:// when the Redis engine lands).
- */
-export const META_OPENERS = new Map<string, MetaOpener>([
-  ['memory', async (_url, opts) => new BaseMeta(new MemoryEngine(), opts)],
-  ['sqlite3', async (url, opts) => new BaseMeta(openSqliteEngine(url), opts)],
-]);
 
 export interface OpenVolumeOptions extends VfsOptions {
   /** Acknowledge writes once staged on the local cache disk (needs `cacheDirs`). Default false. */
@@ -71,10 +58,7 @@ export async function openVolume(source: string | { meta: Meta }, opts: OpenVolu
   let meta: Meta;
   const ownsMeta = typeof source === 'string';
   if (typeof source === 'string') {
-    const scheme = /^([a-z0-9+]+):\/\//i.exec(source)?.[1]?.toLowerCase();
-    const opener = scheme === undefined ? undefined : META_OPENERS.get(scheme);
-    if (opener === undefined) throw new FsError(Errno.EINVAL, `unsupported metadata URL ${redactUrl(source)}`);
-    meta = await opener(source, { ...opts.meta, logger: log });
+    meta = new BaseMeta(await openEngine(source), { ...opts.meta, logger: log });
   } else {
     meta = source.meta;
   }
