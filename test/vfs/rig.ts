@@ -1,7 +1,8 @@
 /**
  * The vfs test matrix (STYLE.md §5): every row is a real stack opened through openVolume over a
  * formatted BaseMeta, a real ObjectStore (memory or file) and the real block cache, in write-through
- * or write-back mode. Rows for Redis/SQLite engines and s3rver plug in here as more makers.
+ * or write-back mode; engines memory, SQLite and Redis (the run's redis-server), stores memory,
+ * file and s3 (the run's s3rver).
  */
 import { BaseMeta } from '../../src/meta/base.js';
 import type { MetaEngine } from '../../src/meta/engine.js';
@@ -14,6 +15,10 @@ import { createObjectStore } from '../../src/storage/open.js';
 import { openVolume, storageSetting, type OpenVolumeOptions, type Volume } from '../../src/vfs/open.js';
 import type { Vfs } from '../../src/vfs/vfs.js';
 import { tmpDir } from '../helpers/tmp.js';
+import { nextRedisDb, sharedRedis, sharedS3rver } from '../helpers/hooks.js';
+import { freshBucket } from '../helpers/s3-buckets.js';
+import { Redis } from 'ioredis';
+import { openRedisEngine, RedisEngine } from '../../src/meta/redis/engine.js';
 
 export const BLOCK = 64 * 1024;
 
@@ -50,18 +55,18 @@ export interface Row {
   make(opts?: RigOptions): Promise<Rig>;
 }
 
-type StoreKind = 'mem' | 'file';
+type StoreKind = 'mem' | 'file' | 's3';
 
-function row(engine: string, makeEngine: () => MetaEngine, storeKind: StoreKind, writeBack: boolean, compacts: boolean): Row {
+function row(engine: string, makeEngine: () => MetaEngine | Promise<MetaEngine>, storeKind: StoreKind, writeBack: boolean, compacts: boolean): Row {
   const name = `${engine} × ${storeKind} store × ${writeBack ? 'write-back' : 'write-through'}`;
   return {
     name,
     writeBack,
     compacts,
     async make(opts: RigOptions = {}): Promise<Rig> {
-      const meta = new BaseMeta(makeEngine());
+      const meta = new BaseMeta(await makeEngine());
       const setting = await meta.format({
-        Name: 'vfstest', UUID: '', Storage: storeKind, Bucket: storeKind === 'file' ? `${tmpDir('ferry-vfs-store-')}/` : 'vfs',
+        Name: 'vfstest', UUID: '', ...await storeSetting(storeKind),
         BlockSize: BLOCK / 1024, Compression: 'none', TrashDays: 0, EnableACL: false, ...opts.setting,
       });
       const { setting: _setting, wrapStore, ...volumeOpts } = opts;
@@ -104,7 +109,30 @@ export const ROWS: Row[] = [
   row('memory meta', () => new MemoryEngine(), 'mem', true, canCompact(MemoryEngine)),
   row('memory meta', () => new MemoryEngine(), 'file', true, canCompact(MemoryEngine)),
   row('sqlite meta', () => openSqliteEngine(`sqlite3://${join(tmpDir('ferry-vfs-sqlite-'), 'meta.db')}`), 'file', true, canCompact(SqliteEngine)),
+  row('sqlite meta', () => openSqliteEngine(`sqlite3://${join(tmpDir('ferry-vfs-sqlite-'), 'meta.db')}`), 's3', false, canCompact(SqliteEngine)),
+  row('redis meta', redisEngine, 's3', false, canCompact(RedisEngine)),
+  row('redis meta', redisEngine, 's3', true, canCompact(RedisEngine)),
+  row('redis meta', redisEngine, 'file', false, canCompact(RedisEngine)),
 ];
+
+/** Storage fields of the setting for a store kind; s3 is a fresh bucket on the run's s3rver. */
+async function storeSetting(kind: StoreKind): Promise<Pick<Format, 'Storage' | 'Bucket' | 'AccessKey' | 'SecretKey'>> {
+  if (kind === 'file') return { Storage: 'file', Bucket: `${tmpDir('ferry-vfs-store-')}/` };
+  if (kind === 'mem') return { Storage: 'mem', Bucket: 'vfs' };
+  const srv = await sharedS3rver();
+  return { Storage: 'minio', Bucket: `${srv.endpoint}/${await freshBucket()}`, AccessKey: srv.accessKey, SecretKey: srv.secretKey };
+}
+
+/** A Redis engine on a fresh, flushed logical db of the run's redis-server. */
+async function redisEngine(): Promise<MetaEngine> {
+  const srv = await sharedRedis();
+  const db = nextRedisDb();
+  const raw = new Redis({ host: '127.0.0.1', port: srv.port, db, lazyConnect: true });
+  await raw.connect();
+  await raw.flushdb();
+  raw.disconnect();
+  return openRedisEngine(srv.url(db));
+}
 
 /** Whether an engine class has the optional compaction swap. */
 function canCompact(engine: { prototype: object }): boolean {
