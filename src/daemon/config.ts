@@ -1,7 +1,8 @@
 /**
  * The appliance configuration: one YAML file (default /etc/ferry/ferry.yaml, documented key by
  * key in docs/configuration.md and packaging/deb/ferry.yaml), validated with zod at start-up.
- * Secrets come only from the environment (META_PASSWORD/REDIS_PASSWORD, FERRY_S3_*, AWS_*);
+ * Secrets come only from the environment (META_PASSWORD/REDIS_PASSWORD, FERRY_S3_*, AWS_*,
+ * FERRY_NFS_HANDLE_SECRET);
  * CLI flags override file values. Errors name the offending key. It must not open anything.
  */
 import { readFileSync } from 'node:fs';
@@ -69,27 +70,26 @@ const listen = z.string().transform((v, ctx) => {
   return { host: host === '' ? '0.0.0.0' : host, port: p };
 });
 
-/** An NFS client pattern: '*', an IP address, a CIDR network, or a host name. */
+/** An NFS client pattern: '*', an IP address or a CIDR network (the NFS server matches addresses only). */
 const clientPattern = z.string().refine((c) => {
   if (c === '*') return true;
   const [addr, bits, ...rest] = c.split('/');
   if (addr === undefined || rest.length > 0) return false;
-  if (bits !== undefined) {
-    const family = isIP(addr);
-    const n = Number(bits);
-    return family !== 0 && /^\d+$/.test(bits) && n <= (family === 4 ? 32 : 128);
-  }
-  return isIP(addr) !== 0 || /^(?=.{1,253}$)[a-z0-9*?]([a-z0-9*?-]*[a-z0-9*?])?(\.[a-z0-9*?]([a-z0-9*?-]*[a-z0-9*?])?)*$/i.test(addr);
-}, { message: 'must be "*", an IP address, a CIDR network (10.0.0.0/8) or a host name' });
+  const family = isIP(addr);
+  if (bits === undefined) return family !== 0;
+  const n = Number(bits);
+  return family !== 0 && /^\d+$/.test(bits) && n <= (family === 4 ? 32 : 128);
+}, { message: 'must be "*", an IP address or a CIDR network (10.0.0.0/8, fd00::/8)' });
 
 const exportSchema = z.strictObject({
   path: absPath,
+  name: absPath.optional(),
   clients: z.array(clientPattern).min(1).default(['*']),
   access: z.enum(['rw', 'ro']).default('rw'),
   squash: z.enum(['root_squash', 'all_squash', 'no_root_squash']).default('root_squash'),
   anonuid: z.number().int().min(0).max(2 ** 32 - 1).default(65534),
   anongid: z.number().int().min(0).max(2 ** 32 - 1).default(65534),
-  secure: z.boolean().default(true),
+  secure: z.boolean().default(false),
 });
 
 const webdavUser = z.strictObject({
@@ -121,7 +121,7 @@ const schema = z.strictObject({
     port: port.default(2049),
     'mount-port': port.default(20048),
     portmap: z.enum(['own', 'rpcbind', 'none']).default('own'),
-    exports: z.array(exportSchema).default([{ path: '/', clients: ['*'], access: 'rw', squash: 'root_squash', anonuid: 65534, anongid: 65534, secure: true }]),
+    exports: z.array(exportSchema).default([{ path: '/', clients: ['*'], access: 'rw', squash: 'root_squash', anonuid: 65534, anongid: 65534, secure: false }]),
   }).prefault({}),
   webdav: z.strictObject({
     enabled: z.boolean().default(true),
@@ -130,9 +130,13 @@ const schema = z.strictObject({
     'allow-plain-basic-auth': z.boolean().default(false),
     htpasswd: absPath.optional(),
     users: z.array(webdavUser).default([]),
-    anonymous: z.enum(['off', 'read-only', 'read-write']).default('off'),
+    /** Default: read-write on a loopback listen address without htpasswd, else off. */
+    anonymous: z.enum(['off', 'read-only', 'read-write']).optional(),
     'propfind-infinity': z.boolean().default(false),
-  }).prefault({}),
+  }).prefault({}).transform((w) => ({
+    ...w,
+    anonymous: w.anonymous ?? (isLoopback(w.listen.host) && w.htpasswd === undefined && w.users.length === 0 ? 'read-write' as const : 'off' as const),
+  })),
   admin: z.strictObject({
     enabled: z.boolean().default(true),
     listen: listen.default({ host: '127.0.0.1', port: 9567 }),
@@ -153,12 +157,15 @@ const schema = z.strictObject({
   if ((c.webdav.tls.cert === undefined) !== (c.webdav.tls.key === undefined)) {
     issue(['webdav', 'tls', c.webdav.tls.cert === undefined ? 'cert' : 'key'], 'tls.cert and tls.key must be set together');
   }
-  const loopback = c.webdav.listen.host === 'localhost' || c.webdav.listen.host === '::1' || c.webdav.listen.host.startsWith('127.');
+  const loopback = isLoopback(c.webdav.listen.host);
   const usesBasic = c.webdav.htpasswd !== undefined || c.webdav.users.length > 0;
   if (c.webdav.enabled && usesBasic && c.webdav.tls.cert === undefined && !loopback && !c.webdav['allow-plain-basic-auth']) {
     issue(['webdav', 'allow-plain-basic-auth'], 'Basic auth over plain HTTP on a non-loopback address sends passwords in clear: set webdav.tls, or set this to true to accept that');
   }
   if (c.webdav.users.length > 0 && c.webdav.htpasswd === undefined) issue(['webdav', 'htpasswd'], 'webdav.users needs an htpasswd file with their passwords');
+  if (c.webdav.enabled && c.webdav.htpasswd === undefined && c.webdav.users.length === 0 && c.webdav.anonymous === 'off') {
+    issue(['webdav', 'anonymous'], 'nobody could use WebDAV: set webdav.htpasswd, allow anonymous access, or set webdav.enabled: false');
+  }
   const names = new Set<string>();
   c.webdav.users.forEach((u, i) => {
     if (names.has(u.name)) issue(['webdav', 'users', i, 'name'], `user "${u.name}" is listed twice`);
@@ -166,6 +173,10 @@ const schema = z.strictObject({
   });
   if (c.admin.enabled && c.webdav.enabled && sameListen(c.admin.listen, c.webdav.listen)) issue(['admin', 'listen'], 'must differ from webdav.listen');
 });
+
+function isLoopback(host: string): boolean {
+  return host === 'localhost' || host === '::1' || host.startsWith('127.');
+}
 
 function sameListen(a: { host: string; port: number }, b: { host: string; port: number }): boolean {
   return a.port !== 0 && a.port === b.port && (a.host === b.host || a.host === '0.0.0.0' || b.host === '0.0.0.0');
@@ -187,6 +198,8 @@ export interface ConfigSecrets {
   secretKey?: string;
   /** FERRY_S3_SESSION_TOKEN, else AWS_SESSION_TOKEN. */
   sessionToken?: string;
+  /** FERRY_NFS_HANDLE_SECRET: mixed into the NFS file handle MAC; the same on every appliance of the volume. */
+  nfsHandleSecret?: string;
 }
 
 /** The validated configuration. Sizes are bytes; `meta.url` is always set (embedded SQLite by default). */
@@ -203,6 +216,14 @@ export interface ConfigOverrides {
   meta?: string | undefined;
   /** --data-dir */
   dataDir?: string | undefined;
+  /** --host (the NFS, MOUNT and portmap listeners) */
+  host?: string | undefined;
+  /** --portmap */
+  portmap?: string | undefined;
+  /** --admin-listen */
+  adminListen?: string | undefined;
+  /** --no-admin gives false */
+  admin?: boolean | undefined;
   /** --nfs-port */
   nfsPort?: number | undefined;
   /** --mount-port */
@@ -218,6 +239,10 @@ export interface ConfigOverrides {
 const OVERRIDE_KEYS: { [K in keyof Required<ConfigOverrides>]: { path: string[]; flag: string } } = {
   meta: { path: ['meta', 'url'], flag: '--meta' },
   dataDir: { path: ['data-dir'], flag: '--data-dir' },
+  host: { path: ['nfs', 'host'], flag: '--host' },
+  portmap: { path: ['nfs', 'portmap'], flag: '--portmap' },
+  adminListen: { path: ['admin', 'listen'], flag: '--admin-listen' },
+  admin: { path: ['admin', 'enabled'], flag: '--no-admin' },
   nfsPort: { path: ['nfs', 'port'], flag: '--nfs-port' },
   mountPort: { path: ['nfs', 'mount-port'], flag: '--mount-port' },
   webdavListen: { path: ['webdav', 'listen'], flag: '--webdav-listen' },
@@ -229,6 +254,7 @@ const FORBIDDEN_SECRETS: Record<string, string> = {
   'meta.password': 'set META_PASSWORD (or REDIS_PASSWORD) in the environment instead',
   'storage.secret-key': 'set FERRY_S3_SECRET_KEY (or AWS_SECRET_ACCESS_KEY) in the environment instead',
   'storage.session-token': 'set FERRY_S3_SESSION_TOKEN (or AWS_SESSION_TOKEN) in the environment instead',
+  'nfs.handle-secret': 'set FERRY_NFS_HANDLE_SECRET in the environment instead',
 };
 
 /**
@@ -287,6 +313,8 @@ export function parseConfig(text: string, source: string, overrides: ConfigOverr
   if (accessKey !== undefined) secrets.accessKey = accessKey;
   if (secretKey !== undefined) secrets.secretKey = secretKey;
   if (sessionToken !== undefined) secrets.sessionToken = sessionToken;
+  const nfsHandleSecret = pick('FERRY_NFS_HANDLE_SECRET');
+  if (nfsHandleSecret !== undefined) secrets.nfsHandleSecret = nfsHandleSecret;
   return {
     ...c,
     meta: { url: c.meta.url ?? `sqlite3://${c.dataDir}/meta.db` },

@@ -22,7 +22,7 @@ export const logger: Logger = pino({
   level,
   base: { pid: process.pid },
   redact: {
-    paths: ['password', '*.password', 'secretKey', '*.secretKey', 'SecretKey', '*.SecretKey', 'accessKey', '*.accessKey', 'sessionToken', '*.sessionToken', 'authorization', '*.authorization', 'headers.authorization'],
+    paths: ['password', '*.password', 'secretKey', '*.secretKey', 'SecretKey', '*.SecretKey', 'accessKey', '*.accessKey', 'sessionToken', '*.sessionToken', 'authorization', '*.authorization', 'headers.authorization', 'handleSecret', '*.handleSecret', 'nfsHandleSecret', '*.nfsHandleSecret'],
     censor: '[redacted]',
   },
 }, sink);

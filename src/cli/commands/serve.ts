@@ -1,62 +1,30 @@
 /**
- * `ferry serve`: opens the volume (a metadata URL, or the embedded default volume in --data-dir:
- * SQLite metadata plus a local object directory, formatted on first start) and serves it over
- * NFSv3 (+MOUNT) and WebDAV until SIGINT/SIGTERM, then closes in order: listeners, vfs (flushing),
- * volume. Options come from the command line over an optional YAML config file.
+ * `ferry serve`: the appliance. Reads the one configuration (src/daemon/config.ts, flags as
+ * overrides), runs under startAppliance (admin listener, systemd notify, SIGTERM stop steps,
+ * SIGHUP reload hooks), opens the volume (the embedded default volume in data-dir is formatted on
+ * first start), starts NFSv3 (+MOUNT) and WebDAV, and reports ready once all are bound. Stop order:
+ * listeners, vfs (flushing), meta session. It must not parse config files of its own.
  */
 import { randomUUID } from 'node:crypto';
 import { mkdirSync, readFileSync } from 'node:fs';
 import { resolve } from 'node:path';
 import { Command, InvalidArgumentError } from 'commander';
-import { parse as parseYaml } from 'yaml';
-import { z } from 'zod';
+import { startAppliance } from '../../daemon/appliance.js';
+import { loadConfig, type ConfigOverrides, type FerryConfig } from '../../daemon/config.js';
 import { BaseMeta } from '../../meta/base.js';
 import type { Meta } from '../../meta/meta.js';
 import { openEngine } from '../../meta/open.js';
 import type { Format } from '../../meta/types.js';
 import { logger as rootLogger } from '../../observability/logger.js';
-import { exportConfigSchema, parseExports, type ExportConfig } from '../../protocols/nfs/exports.js';
-import { DEFAULT_MOUNT_PORT, DEFAULT_NFS_PORT, startNfsServer, type NfsServer } from '../../protocols/nfs/server.js';
-import type { DavAccess, DavUserOptions } from '../../protocols/webdav/auth.js';
-import { startWebdavServer, type WebdavServer } from '../../protocols/webdav/server.js';
+import type { ExportConfig } from '../../protocols/nfs/exports.js';
+import { startNfsServer, type NfsServer } from '../../protocols/nfs/server.js';
+import type { DavUserOptions, DavUsersConfig } from '../../protocols/webdav/auth.js';
+import { startWebdavServer, type WebdavServer, type WebdavServerOptions } from '../../protocols/webdav/server.js';
 import { Errno, isFsError } from '../../util/errno.js';
 import { openVolume, type Volume } from '../../vfs/open.js';
+import type { Vfs } from '../../vfs/vfs.js';
 
-const DEFAULT_DATA_DIR = './ferry-data';
 const DEFAULT_VOLUME_NAME = 'ferry';
-const DEFAULT_WEBDAV_LISTEN = '127.0.0.1:8080';
-
-/** The YAML config file (every key optional; command-line flags win). */
-const configSchema = z.object({
-  meta: z.string().optional(),
-  dataDir: z.string().optional(),
-  nfs: z.object({
-    enabled: z.boolean().optional(),
-    host: z.string().optional(),
-    port: z.number().int().min(0).max(65535).optional(),
-    mountPort: z.number().int().min(0).max(65535).optional(),
-    portmap: z.enum(['own', 'rpcbind', 'none']).optional(),
-    /** Mixed into the file handle MAC; the same on every appliance serving the volume. */
-    handleSecret: z.string().optional(),
-    exports: z.array(exportConfigSchema).min(1).optional(),
-  }).strict().optional(),
-  webdav: z.object({
-    enabled: z.boolean().optional(),
-    listen: z.string().optional(),
-    /** TLS certificate and key files (PEM); plain HTTP without them. */
-    tlsCert: z.string().optional(),
-    tlsKey: z.string().optional(),
-    /** htpasswd file (bcrypt) for Basic auth; per-user access and root in `users`. */
-    htpasswd: z.string().optional(),
-    users: z.record(z.string(), z.object({ access: z.enum(['read-only', 'read-write']).optional(), root: z.string().optional() }).strict()).optional(),
-    allowBasicOverHttp: z.boolean().optional(),
-    /** Access without credentials; default read-write on a loopback address without htpasswd, else none. */
-    anonymous: z.enum(['none', 'read-only', 'read-write']).optional(),
-    allowPropfindInfinity: z.boolean().optional(),
-  }).strict().optional(),
-}).strict();
-
-export type ServeConfig = z.infer<typeof configSchema>;
 
 interface ServeFlags {
   config?: string;
@@ -65,10 +33,12 @@ interface ServeFlags {
   nfsPort?: number;
   mountPort?: number;
   host?: string;
-  portmap?: 'own' | 'rpcbind' | 'none';
+  portmap?: string;
   webdavListen?: string;
+  adminListen?: string;
   nfs: boolean;
   webdav: boolean;
+  admin: boolean;
 }
 
 function port(value: string): number {
@@ -77,14 +47,63 @@ function port(value: string): number {
   return n;
 }
 
-function hostPort(value: string): string {
-  if (!/^.+:[0-9]+$/.test(value)) throw new InvalidArgumentError('expected HOST:PORT');
-  return value;
+/** The flags as config overrides (undefined leaves the file's value). */
+export function overridesOf(flags: ServeFlags): ConfigOverrides {
+  return {
+    meta: flags.meta,
+    dataDir: flags.dataDir === undefined ? undefined : resolve(flags.dataDir),
+    nfsPort: flags.nfsPort,
+    mountPort: flags.mountPort,
+    host: flags.host,
+    portmap: flags.portmap,
+    webdavListen: flags.webdavListen,
+    adminListen: flags.adminListen,
+    nfs: flags.nfs ? undefined : false,
+    webdav: flags.webdav ? undefined : false,
+    admin: flags.admin ? undefined : false,
+  };
 }
 
-export function loadServeConfig(file: string): ServeConfig {
-  const parsed: unknown = parseYaml(readFileSync(file, 'utf8'));
-  return configSchema.parse(parsed ?? {});
+/** The NFS exports of the config: `*` in clients means every address, `access: ro` a read-only export. */
+export function nfsExportsOf(config: FerryConfig): ExportConfig[] {
+  return config.nfs.exports.map((e) => ({
+    path: e.path,
+    ...(e.name === undefined ? {} : { name: e.name }),
+    ...(e.clients.includes('*') ? {} : { clients: [...e.clients] }),
+    ro: e.access === 'ro',
+    squash: e.squash,
+    anonuid: e.anonuid,
+    anongid: e.anongid,
+    secure: e.secure,
+  }));
+}
+
+/** The WebDAV users of the config; undefined without an htpasswd file (no Basic auth). */
+export function davUsersOf(config: FerryConfig): DavUsersConfig | undefined {
+  const w = config.webdav;
+  if (w.htpasswd === undefined) return undefined;
+  const users: Record<string, DavUserOptions> = Object.fromEntries(w.users.map((u) => [u.name, { access: u.readOnly ? 'read-only' : 'read-write', root: u.root }]));
+  return { htpasswdPath: w.htpasswd, users };
+}
+
+/** startWebdavServer options from the config's `webdav` section. */
+export function webdavOptionsOf(config: FerryConfig, vfs: Vfs): WebdavServerOptions {
+  const w = config.webdav;
+  const auth = davUsersOf(config);
+  return {
+    vfs,
+    listen: w.listen,
+    ...(w.tls.cert !== undefined && w.tls.key !== undefined ? { tls: { cert: readFileSync(w.tls.cert), key: readFileSync(w.tls.key) } } : {}),
+    ...(auth === undefined ? {} : { auth }),
+    allowBasicOverHttp: w.allowPlainBasicAuth || isLoopback(w.listen.host),
+    ...(w.anonymous === 'off' ? {} : { anonymous: w.anonymous }),
+    allowPropfindInfinity: w.propfindInfinity,
+    logger: rootLogger,
+  };
+}
+
+function isLoopback(host: string): boolean {
+  return host === 'localhost' || host === '::1' || host.startsWith('127.');
 }
 
 /**
@@ -130,131 +149,97 @@ async function openServedVolume(metaUrl: string, embeddedDir: string | null): Pr
   }
 }
 
-// ---------------------------------------------------------------- WebDAV
 
-/** Per-user options without the keys zod leaves undefined. */
-function userOptions(users: Record<string, { access?: DavAccess | undefined; root?: string | undefined }>): Record<string, DavUserOptions> {
-  return Object.fromEntries(Object.entries(users).map(([name, o]) => [name, {
-    ...(o.access === undefined ? {} : { access: o.access }),
-    ...(o.root === undefined ? {} : { root: o.root }),
-  }]));
-}
-
-/** Starts the WebDAV server of `ferry serve` from the listen address and the `webdav` config. */
-function startWebdav(volume: Volume, listen: string, cfg: NonNullable<ServeConfig['webdav']>): Promise<WebdavServer> {
-  const colon = listen.lastIndexOf(':');
-  const host = listen.slice(0, colon).replace(/^\[|\]$/g, '');
-  const loopback = host === '127.0.0.1' || host === '::1' || host === 'localhost';
-  const anonymous = cfg.anonymous ?? (cfg.htpasswd === undefined && loopback ? 'read-write' : 'none');
-  return startWebdavServer({
-    vfs: volume.vfs,
-    listen: { host, port: Number(listen.slice(colon + 1)) },
-    ...(cfg.tlsCert !== undefined && cfg.tlsKey !== undefined ? { tls: { cert: readFileSync(cfg.tlsCert), key: readFileSync(cfg.tlsKey) } } : {}),
-    ...(cfg.htpasswd === undefined ? {} : { auth: { htpasswdPath: cfg.htpasswd, ...(cfg.users === undefined ? {} : { users: userOptions(cfg.users) }) } }),
-    ...(cfg.allowBasicOverHttp === undefined ? {} : { allowBasicOverHttp: cfg.allowBasicOverHttp }),
-    ...(anonymous === 'none' ? {} : { anonymous }),
-    ...(cfg.allowPropfindInfinity === undefined ? {} : { allowPropfindInfinity: cfg.allowPropfindInfinity }),
-    logger: rootLogger,
-  });
-}
-
-export interface RunningServe {
-  nfs: NfsServer | null;
-  webdav: WebdavServer | null;
-  close(): Promise<void>;
-}
-
-/** Starts everything `ferry serve` starts; the command adds signal handling around it. */
-export async function startServe(flags: ServeFlags): Promise<RunningServe> {
-  const cfg = flags.config === undefined ? {} : loadServeConfig(flags.config);
-  const dataDir = resolve(flags.dataDir ?? cfg.dataDir ?? DEFAULT_DATA_DIR);
-  let metaUrl = flags.meta ?? cfg.meta;
-  let embedded: string | null = null;
-  if (metaUrl === undefined) {
-    mkdirSync(resolve(dataDir, 'objects'), { recursive: true });
-    metaUrl = `sqlite3://${resolve(dataDir, 'meta.db')}`;
-    embedded = dataDir;
-  }
-  const { meta, volume } = await openServedVolume(metaUrl, embedded);
-  let nfs: NfsServer | null = null;
+/** Runs the appliance until SIGTERM/SIGINT (the lifecycle then exits the process). */
+export async function runServe(flags: ServeFlags): Promise<void> {
+  const app = await startAppliance({ configPath: flags.config, overrides: overridesOf(flags) });
+  const { config, lifecycle, notifier } = app;
+  const cleanups: (() => Promise<void>)[] = []; // undone in reverse when start-up fails
   try {
-    if (flags.nfs && cfg.nfs?.enabled !== false) {
-      const exports: ExportConfig[] = cfg.nfs?.exports === undefined ? [{ path: '/' }] : parseExports(cfg.nfs.exports);
+    const embedded = config.meta.url === `sqlite3://${config.dataDir}/meta.db` ? config.dataDir : null;
+    if (embedded !== null) mkdirSync(resolve(embedded, 'objects'), { recursive: true });
+    notifier.status('opening the volume');
+    const { meta, volume } = await openServedVolume(config.meta.url, embedded);
+    cleanups.push(async () => { await volume.close(); await meta.closeSession(); await meta.close(); });
+
+    let nfs: NfsServer | undefined;
+    if (config.nfs.enabled) {
+      notifier.status('starting NFS');
       nfs = await startNfsServer({
         vfs: volume.vfs,
         volumeUuid: volume.setting.UUID,
-        exports,
-        nfsPort: flags.nfsPort ?? cfg.nfs?.port ?? DEFAULT_NFS_PORT,
-        mountPort: flags.mountPort ?? cfg.nfs?.mountPort ?? DEFAULT_MOUNT_PORT,
-        host: flags.host ?? cfg.nfs?.host ?? '0.0.0.0',
-        portmap: flags.portmap ?? cfg.nfs?.portmap ?? 'none',
-        ...(cfg.nfs?.handleSecret === undefined ? {} : { handleSecret: cfg.nfs.handleSecret }),
+        exports: nfsExportsOf(config),
+        nfsPort: config.nfs.port,
+        mountPort: config.nfs.mountPort,
+        host: config.nfs.host,
+        portmap: config.nfs.portmap,
+        ...(config.secrets.nfsHandleSecret === undefined ? {} : { handleSecret: config.secrets.nfsHandleSecret }),
         logger: rootLogger,
       });
+      const started = nfs;
+      cleanups.push(() => started.close());
     }
-  } catch (err) {
-    await volume.close().catch(() => undefined);
-    await meta.closeSession().catch(() => undefined);
-    await meta.close().catch(() => undefined);
-    throw err;
-  }
-  let webdav: WebdavServer | null = null;
-  if (flags.webdav && cfg.webdav?.enabled !== false) {
-    try {
-      webdav = await startWebdav(volume, flags.webdavListen ?? cfg.webdav?.listen ?? DEFAULT_WEBDAV_LISTEN, cfg.webdav ?? {});
-    } catch (err) {
-      await nfs?.close();
-      await volume.close().catch(() => undefined);
-      await meta.closeSession().catch(() => undefined);
-      await meta.close().catch(() => undefined);
-      throw err;
+    let webdav: WebdavServer | undefined;
+    if (config.webdav.enabled) {
+      notifier.status('starting WebDAV');
+      webdav = await startWebdavServer(webdavOptionsOf(config, volume.vfs));
+      const started = webdav;
+      cleanups.push(() => started.close());
     }
-  }
-  return {
-    nfs,
-    webdav,
-    async close() {
-      await webdav?.close();
-      await nfs?.close();
-      await volume.close();
+
+    if (webdav !== undefined) lifecycle.onStop('webdav listener', () => webdav.close());
+    if (nfs !== undefined) lifecycle.onStop('nfs listeners', () => nfs.close());
+    lifecycle.onStop('vfs close (flush)', () => volume.close());
+    lifecycle.onStop('meta session', async () => {
       await meta.closeSession().catch((err: unknown) => rootLogger.warn({ err }, 'closing the session failed'));
       await meta.close();
-    },
-  };
+    });
+    if (nfs !== undefined) {
+      lifecycle.onReload('nfs exports', () => {
+        nfs.setExports(nfsExportsOf(loadConfig(config.source, overridesOf(flags))));
+      });
+    }
+    const auth = davUsersOf(config);
+    if (webdav !== undefined && auth !== undefined) {
+      lifecycle.onReload('webdav users', async () => {
+        const next = davUsersOf(loadConfig(config.source, overridesOf(flags)));
+        if (next === undefined) throw new Error('webdav.htpasswd was removed; restart to turn authentication off');
+        await webdav.reloadUsers(next);
+      });
+    }
+
+    const parts = [
+      nfs === undefined ? undefined : `NFS on ${config.nfs.host}:${nfs.ports.nfs}, MOUNT on port ${nfs.ports.mount}`,
+      webdav === undefined ? undefined : `WebDAV on ${webdav.address.host}:${webdav.address.port}`,
+    ].filter((p) => p !== undefined);
+    const status = `serving ${parts.length > 0 ? parts.join('; ') : 'nothing (every protocol is disabled)'}`;
+    process.stderr.write(`ferry: ${status}${app.admin === undefined ? '' : `; admin on port ${app.admin.port}`}\n`);
+    app.ready(status);
+  } catch (err) {
+    for (const undo of cleanups.reverse()) await undo().catch((e: unknown) => rootLogger.warn({ err: e }, 'cleanup after a failed start failed'));
+    await app.admin?.close().catch(() => undefined);
+    lifecycle.removeSignalHandlers();
+    notifier.stopWatchdog();
+    throw err;
+  }
 }
 
 export function serveCommand(): Command {
   return new Command('serve')
-    .description('serve a volume over NFSv3 (and WebDAV); without --meta, the embedded default volume in --data-dir')
-    .option('--config <file>', 'YAML config file (meta, dataDir, nfs.{host,port,mountPort,portmap,handleSecret,exports}, webdav)')
-    .option('--meta <url>', 'metadata URL of the volume (redis://, sqlite3://, memory://)')
-    .option('--data-dir <dir>', `directory of the embedded default volume (default ${DEFAULT_DATA_DIR})`)
-    .option('--nfs-port <n>', `NFS TCP port (default ${DEFAULT_NFS_PORT})`, port)
-    .option('--mount-port <n>', `MOUNT TCP/UDP port (default ${DEFAULT_MOUNT_PORT})`, port)
-    .option('--host <addr>', 'address to bind NFS and MOUNT to (default 0.0.0.0)')
-    .option('--portmap <mode>', "'own' (portmapper on 111), 'rpcbind' (register with the system one) or 'none'")
-    .option('--webdav-listen <host:port>', `WebDAV listen address (default ${DEFAULT_WEBDAV_LISTEN})`, hostPort)
+    .description('serve a volume over NFSv3 and WebDAV (configuration: docs/configuration.md; flags override the file)')
+    .option('--config <file>', 'YAML configuration file (default /etc/ferry/ferry.yaml when it exists)')
+    .option('--meta <url>', 'metadata URL of the volume (meta.url; default the embedded SQLite volume in data-dir)')
+    .option('--data-dir <dir>', 'directory of the embedded default volume (data-dir)')
+    .option('--nfs-port <n>', 'NFS TCP port (nfs.port)', port)
+    .option('--mount-port <n>', 'MOUNT TCP/UDP port (nfs.mount-port)', port)
+    .option('--host <addr>', 'address NFS, MOUNT and portmap bind (nfs.host)')
+    .option('--portmap <mode>', 'own, rpcbind or none (nfs.portmap)')
+    .option('--webdav-listen <host:port>', 'WebDAV listen address (webdav.listen)')
+    .option('--admin-listen <host:port>', 'admin listener for /metrics, /healthz, /readyz (admin.listen)')
     .option('--no-nfs', 'do not serve NFS')
     .option('--no-webdav', 'do not serve WebDAV')
+    .option('--no-admin', 'no admin listener')
     .action(async (flags: ServeFlags) => {
-      if (flags.portmap !== undefined && !['own', 'rpcbind', 'none'].includes(flags.portmap)) {
-        throw new InvalidArgumentError(`--portmap must be own, rpcbind or none, not ${flags.portmap}`);
-      }
-      const running = await startServe(flags);
-      const ports = running.nfs?.ports;
-      const dav = running.webdav?.address;
-      process.stderr.write(`ferry: serving${ports === undefined ? '' : ` NFS on port ${ports.nfs}, MOUNT on port ${ports.mount}`}`
-        + `${dav === undefined ? '' : ` WebDAV on ${dav.host}:${dav.port}`}\n`);
-      await new Promise<void>((resolveStop) => {
-        const stop = (signal: string): void => {
-          rootLogger.info({ signal }, 'shutting down');
-          process.off('SIGINT', stop);
-          process.off('SIGTERM', stop);
-          resolveStop();
-        };
-        process.on('SIGINT', stop);
-        process.on('SIGTERM', stop);
-      });
-      await running.close();
+      await runServe(flags);
     });
 }

@@ -61,6 +61,11 @@ export interface NfsServer {
   readonly ports: { nfs: number; mount: number; portmap: number | null };
   /** The WRITE/COMMIT verifier; change() it when buffered data was lost. */
   readonly verifier: WriteVerifier;
+  /**
+   * Replaces the export table (SIGHUP reload). Throws, keeping the old table, when the new one is
+   * invalid. Handles of an export that keeps its name stay valid; those of a removed one go stale.
+   */
+  setExports(exports: readonly ExportConfig[]): void;
   /** Unregisters from rpcbind, stops listening, closes connections. */
   close(): Promise<void>;
 }
@@ -126,6 +131,11 @@ export async function startNfsServer(o: NfsServerOptions): Promise<NfsServer> {
     return {
       ports: { nfs: nfsPort, mount: mountPort, portmap: portmapPort },
       verifier,
+      setExports(exports: readonly ExportConfig[]) {
+        if (exports.length === 0) throw new Error('at least one export is needed');
+        ctx.exports = new ExportTable(exports);
+        log.info({ exports: ctx.exports.list().map((e) => ({ name: e.name, path: e.path, ro: e.readOnly })) }, 'exports reloaded');
+      },
       async close() {
         if (registered.length > 0) {
           for (const prog of [NFS_PROGRAM, MOUNT_PROG]) {

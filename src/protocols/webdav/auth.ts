@@ -101,7 +101,7 @@ function dummyHash(hashes: ReadonlyMap<string, string>): string {
 
 /** Authenticates Basic credentials against the htpasswd file and the users config. */
 export class BasicAuthenticator {
-  readonly #config: DavUsersConfig;
+  #config: DavUsersConfig; // replaced only by reconfigure()
   readonly #now: () => number;
   readonly #key = randomBytes(32);
   #hashes: ReadonlyMap<string, string> = new Map();
@@ -139,6 +139,22 @@ export class BasicAuthenticator {
     this.#inflight = new Map();
     this.#generation++;
     return parsed.skippedLines;
+  }
+
+  /**
+   * Switches to new users options and htpasswd file (SIGHUP reload), then reload()s. When the new
+   * file cannot be read or a root is invalid, the old configuration stays in force and it throws.
+   */
+  async reconfigure(config: DavUsersConfig): Promise<readonly number[]> {
+    for (const opts of Object.values(config.users ?? {})) normaliseRoot(opts.root);
+    const old = this.#config;
+    this.#config = config;
+    try {
+      return await this.reload();
+    } catch (err) {
+      this.#config = old;
+      throw err;
+    }
   }
 
   /** The user for an Authorization header; 401 UNAUTHORIZED (with WWW-Authenticate) otherwise. */

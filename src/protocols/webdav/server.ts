@@ -49,6 +49,11 @@ export interface WebdavServerOptions {
 export interface WebdavServer {
   /** The bound address (the real port when 0 was asked for). */
   readonly address: { readonly host: string; readonly port: number };
+  /**
+   * Applies new users options and htpasswd file (SIGHUP reload); the old ones stay in force when
+   * it throws. A server started without auth cannot switch to auth this way (restart instead).
+   */
+  reloadUsers(auth: DavUsersConfig): Promise<void>;
   /** Stops accepting, closes idle and then all connections. */
   close(): Promise<void>;
 }
@@ -149,6 +154,11 @@ export async function startWebdavServer(opts: WebdavServerOptions): Promise<Webd
   log.info({ host: addr.address, port: addr.port, tls: opts.tls !== undefined }, 'WebDAV server listening');
   return {
     address: { host: addr.address, port: addr.port },
+    async reloadUsers(auth: DavUsersConfig) {
+      if (authenticator === undefined) throw new Error('webdav: authentication was off at start; restart to turn it on');
+      const skipped = await authenticator.reconfigure(auth);
+      if (skipped.length > 0) log.warn({ lines: skipped }, 'htpasswd lines skipped (only bcrypt hashes are accepted)');
+    },
     close: () => new Promise<void>((resolve) => {
       server.close(() => resolve());
       server.closeIdleConnections();

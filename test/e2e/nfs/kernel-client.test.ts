@@ -61,7 +61,7 @@ describe('Linux kernel NFSv3 client (nfs-vm guest) against ferry serve', functio
     mountPort = await freePort();
     const args = [
       join(repoRoot, 'dist', 'src', 'cli', 'main.js'), 'serve', '--config', config, '--data-dir', join(dir, 'data'),
-      '--nfs-port', String(nfsPort), '--mount-port', String(mountPort), '--host', '127.0.0.1', '--no-webdav',
+      '--nfs-port', String(nfsPort), '--mount-port', String(mountPort), '--host', '127.0.0.1', '--portmap', 'none', '--no-webdav', '--no-admin',
     ];
     const child = spawn(process.execPath, args, { stdio: ['ignore', 'pipe', 'pipe'], env: { ...process.env, FERRY_LOG_LEVEL: 'warn' } });
     server = child;

@@ -24,7 +24,7 @@ interface Served {
 }
 
 async function serve(dataDir: string, nfsPort: number, mountPort: number): Promise<Served> {
-  const child = spawn(process.execPath, [main, 'serve', '--data-dir', dataDir, '--nfs-port', String(nfsPort), '--mount-port', String(mountPort), '--host', '127.0.0.1'], {
+  const child = spawn(process.execPath, [main, 'serve', '--data-dir', dataDir, '--nfs-port', String(nfsPort), '--mount-port', String(mountPort), '--host', '127.0.0.1', '--portmap', 'none', '--no-webdav', '--no-admin'], {
     stdio: ['ignore', 'pipe', 'pipe'], env: { ...process.env, FERRY_LOG_LEVEL: 'warn' },
   });
   let out = '';

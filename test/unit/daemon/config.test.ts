@@ -24,10 +24,10 @@ describe('configuration (docs/configuration.md)', function () {
     assert.equal(c.meta.url, 'sqlite3:///var/lib/ferry/meta.db');
     assert.deepEqual(c.cache, { dirs: ['/var/cache/ferry'], cacheSize: 102400 * 2 ** 20, freeSpaceRatio: 0.1, writeBack: false, bufferSize: 300 * 2 ** 20 });
     assert.deepEqual({ ...c.nfs, exports: undefined }, { enabled: true, host: '0.0.0.0', port: 2049, mountPort: 20048, portmap: 'own', exports: undefined });
-    assert.deepEqual(c.nfs.exports, [{ path: '/', clients: ['*'], access: 'rw', squash: 'root_squash', anonuid: 65534, anongid: 65534, secure: true }]);
+    assert.deepEqual(c.nfs.exports, [{ path: '/', clients: ['*'], access: 'rw', squash: 'root_squash', anonuid: 65534, anongid: 65534, secure: false }]);
     assert.deepEqual(c.webdav.listen, { host: '127.0.0.1', port: 8080 });
     assert.equal(c.webdav.allowPlainBasicAuth, false);
-    assert.equal(c.webdav.anonymous, 'off');
+    assert.equal(c.webdav.anonymous, 'read-write', 'loopback listen without htpasswd');
     assert.equal(c.webdav.propfindInfinity, false);
     assert.deepEqual(c.admin.listen, { host: '127.0.0.1', port: 9567 });
     assert.deepEqual(c.log, { level: 'info', pretty: false });
@@ -68,6 +68,9 @@ describe('configuration (docs/configuration.md)', function () {
     assert.deepEqual(keys(issuesOf('webdav:\n  listen: 0.0.0.0:8080\n  htpasswd: /etc/ferry/htpasswd\n')), ['webdav.allow-plain-basic-auth']);
     assert.deepEqual(keys(issuesOf('webdav:\n  users:\n    - name: alice\n')), ['webdav.htpasswd']);
     assert.deepEqual(keys(issuesOf('nfs:\n  exports:\n    - path: /a\n    - path: /a\n')), ['nfs.exports.1.path']);
+    assert.deepEqual(keys(issuesOf('webdav:\n  listen: 0.0.0.0:8080\n')), ['webdav.anonymous'], 'nobody could log in');
+    assert.deepEqual(keys(issuesOf('nfs:\n  handle-secret: s3cret\n')), ['nfs.handle-secret'], 'a secret in the file');
+    assert.equal(parseConfig('', 't', {}, { FERRY_NFS_HANDLE_SECRET: 'k' }).secrets.nfsHandleSecret, 'k');
   });
 
   it('secrets in the file are refused with the environment variable to use instead', function () {

@@ -60,7 +60,8 @@ export interface Nfs3ContextOptions {
 
 export class Nfs3Context {
   readonly fs: NfsFileSystem;
-  readonly exports: ExportTable;
+  /** Replaced as a whole on reload (NfsServer.setExports); read it per call, never keep it. */
+  exports: ExportTable;
   readonly handles: FileHandleCodec;
   readonly verifier: WriteVerifier;
   readonly limits: Nfs3Limits;
