@@ -66,13 +66,25 @@ describe('duplicate request cache behind the RPC server', () => {
     await waitFor(() => state.entered.length === 1, 'the call to start');
     c.reset();
     await waitFor(() => server.stats().connections === 0, 'the server to see the reset');
-    const again = await connect(localPort);
+    const again = await reconnectFrom(localPort);
     const retransmit = again.send(count(7, xid)).reply;
     await waitFor(() => drc.stats().joined === 1, 'the retransmission to join the running call');
     state.open(7);
     assert.equal(successBody(await retransmit).u32(), 1);
     assert.equal(state.counted, 1);
   });
+
+  /** Binding the reset socket's port again can race the kernel releasing it: retry EADDRINUSE briefly. */
+  async function reconnectFrom(localPort: number): Promise<Awaited<ReturnType<typeof connect>>> {
+    for (let attempt = 0; ; attempt++) {
+      try {
+        return await connect(localPort);
+      } catch (err) {
+        if (attempt >= 40 || (err as NodeJS.ErrnoException).code !== 'EADDRINUSE') throw err;
+        await new Promise((r) => setTimeout(r, 50));
+      }
+    }
+  }
 
   it('does not cache idempotent procedures', async () => {
     const c = await connect();
