@@ -40,14 +40,15 @@ import {
 } from '../types.js';
 import { decodeAttr, decodeEntry, decodeQuota, decodeSlice, encodeAttr, encodeEntry, encodeSlice, encodeSlices } from '../encoding.js';
 import type {
-  AclRule, CloneRangeTxn, Counters, DelFile, DirStats, IdKind, LinkTxn, MetaEngine, MknodResult, MknodTxn,
+  AclRule, CloneRangeTxn, CompactChunkResult, CompactChunkTxn, Counters, DelFile, DirStats, IdKind, LinkTxn, MetaEngine,
+  MknodResult, MknodTxn,
   Quota, ReaddirPage, RenameResult, RenameTxn, SetAttrTxn, TruncateTxn, UnlinkResult, UnlinkTxn, VolumeLoader,
   WriteResult, WriteTxn,
 } from '../engine.js';
 import { RedisKeys } from './keys.js';
 import { parseRedisUrl, type RedisTarget } from './url.js';
 import {
-  type LuaScript, ALL_SCRIPTS, CLONE, DELETE_SUSTAINED, DROP_CHUNK, LINK, LOOKUP, MKNOD, REMOVE_SESSION, RENAME, SETATTR,
+  type LuaScript, ALL_SCRIPTS, CLONE, COMPACT_CHUNK, DELETE_SUSTAINED, DROP_CHUNK, LINK, LOOKUP, MKNOD, REMOVE_SESSION, RENAME, SETATTR,
   SETATTR_ATIME, SETATTR_FLAGS, SETATTR_GID, SETATTR_MODE, SETATTR_MTIME, SETATTR_UID, SET_IF_SMALL, SET_XATTR,
   TRUNCATE, UNLINK, WRITE,
 } from './scripts.js';
@@ -753,18 +754,19 @@ export class RedisEngine implements MetaEngine {
 
   async doDropChunk(ino: Ino, indx: ChunkIndex): Promise<{ id: SliceId; size: number }[]> {
     const r = await this.#run('dropChunk', DROP_CHUNK, { chunk: this.keys.chunk(ino, indx), sliceRef: this.keys.sliceRef }, {});
-    const blob = buf(r[0]) ?? Buffer.alloc(0);
-    const seen = new Set<string>();
-    const out: { id: SliceId; size: number }[] = [];
-    for (let at = 0; at + 12 <= blob.length; at += 12) {
-      const id = toSliceId(blob.readBigUInt64BE(at));
-      const size = blob.readUInt32BE(at + 8);
-      const key = `${id}_${size}`;
-      if (seen.has(key)) continue;
-      seen.add(key);
-      out.push({ id, size });
-    }
-    return out;
+    return decodeUnreferenced(buf(r[0]));
+  }
+
+  async doCompactChunk(t: CompactChunkTxn): Promise<CompactChunkResult> {
+    if (t.skipped < 0 || t.skipped > t.old.length) throw new FsError(Errno.EINVAL, `compaction skips ${t.skipped} of ${t.old.length} records`);
+    const r = await this.#run('compactChunk', COMPACT_CHUNK, {
+      chunk: this.keys.chunk(t.ino, t.indx), sliceRef: this.keys.sliceRef, delSlices: this.keys.delSlices,
+    }, {
+      old: encodeSlices(t.old), skipped: String(t.skipped), record: encodeSlice(t.slice),
+      newRef: RedisKeys.sliceRefField(t.slice.id, t.slice.size), delayed: t.delayed ? '1' : '0', delField: `${t.slice.id}_${t.now.sec}`,
+    });
+    if (num(r[0]) !== 1) return { applied: false, freed: [] };
+    return { applied: true, freed: decodeUnreferenced(buf(r[1])) };
   }
 
   async doForgetSlice(id: SliceId, size: number): Promise<void> {
@@ -993,4 +995,20 @@ export async function openRedisEngine(url: string, opts: RedisEngineOptions = {}
   const c = await connect(new Cluster([{ host: a.host, port: a.port }], { lazyConnect: true, enableAutoPipelining: enableAutoPipelining ?? false, redisOptions }));
   log.info({ url: redactUrl(url) }, 'redis cluster detected: keys use the {db} hash tag');
   return ready(new RedisEngine(c, `{${target.db}}`, engineOpts));
+}
+
+/** A script's concatenated 12-byte (u64 id, u32 size) records of unreferenced slices, each slice once. */
+function decodeUnreferenced(b: Buffer | null): { id: SliceId; size: number }[] {
+  const blob = b ?? Buffer.alloc(0);
+  const seen = new Set<string>();
+  const out: { id: SliceId; size: number }[] = [];
+  for (let at = 0; at + 12 <= blob.length; at += 12) {
+    const id = toSliceId(blob.readBigUInt64BE(at));
+    const size = blob.readUInt32BE(at + 8);
+    const key = `${id}_${size}`;
+    if (seen.has(key)) continue;
+    seen.add(key);
+    out.push({ id, size });
+  }
+  return out;
 }

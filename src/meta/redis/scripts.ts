@@ -710,6 +710,40 @@ end
 return {0, table.concat(out)}
 `);
 
+/**
+ * Compaction swap (spec §E.3): if the first N list elements are byte for byte `old` (N = #old / 24),
+ * LTRIM them away, LPUSH the new record, then the first `skipped` of them back in their order;
+ * HSET sliceRef of the new slice to "0" (refcount 1, tracked). The replaced data records go to
+ * delSlices under `delField` when `delayed` is "1", else HINCRBY -1 each (spec §B.9).
+ * Answers {0, 0, ''} when the list changed (nothing written), else {0, 1, unreferenced (u64 id, u32 size)*}.
+ */
+export const COMPACT_CHUNK = defineScript('compactChunk', ['chunk', 'sliceRef', 'delSlices'],
+  ['old', 'skipped', 'record', 'newRef', 'delayed', 'delField'], `
+local n = #A.old / 24
+local cur = redis.call('LRANGE', K.chunk, '0', istr(n - 1))
+if #cur ~= n or table.concat(cur) ~= A.old then return {0, 0, ''} end
+local skipped = tonumber(A.skipped)
+redis.call('LTRIM', K.chunk, istr(n), '-1')
+redis.call('LPUSH', K.chunk, A.record)
+for i = skipped, 1, -1 do redis.call('LPUSH', K.chunk, cur[i]) end
+redis.call('HSET', K.sliceRef, A.newRef, '0')
+local replaced = {}
+for i = skipped + 1, n do
+  local id8 = string.sub(cur[i], 5, 12)
+  if id8 ~= ZERO8 then replaced[#replaced + 1] = id8 .. string.sub(cur[i], 13, 16) end
+end
+if A.delayed == '1' then
+  if #replaced > 0 then redis.call('HSET', K.delSlices, A.delField, table.concat(replaced)) end
+  return {0, 1, ''}
+end
+local out = {}
+for _, r in ipairs(replaced) do
+  local v = redis.call('HINCRBY', K.sliceRef, 'k' .. u64str(r, 1) .. '_' .. istr(u32(r, 9)), '-1')
+  if v < 0 then out[#out + 1] = r end
+end
+return {0, 1, table.concat(out)}
+`);
+
 /** Deletes an unlinked-while-open inode (spec §B.9 sustained). Answers {0, attr|false}. */
 export const DELETE_SUSTAINED = defineScript('deleteSustained', ['attr', 'xattr', 'parents', 'delfiles', 'usedSpace', 'totalInodes', 'sustained'], ['inoDec', 'nowSec'], `
 local a = redis.call('GET', K.attr)
@@ -764,5 +798,6 @@ return {0, 1}
 
 /** Every script, for SCRIPT LOAD at open. */
 export const ALL_SCRIPTS: readonly LuaScript<string, string>[] = [
-  LOOKUP, MKNOD, UNLINK, RENAME, LINK, SETATTR, TRUNCATE, WRITE, CLONE, DROP_CHUNK, DELETE_SUSTAINED, SET_XATTR, REMOVE_SESSION, SET_IF_SMALL,
+  LOOKUP, MKNOD, UNLINK, RENAME, LINK, SETATTR, TRUNCATE, WRITE, CLONE, DROP_CHUNK, COMPACT_CHUNK, DELETE_SUSTAINED, SET_XATTR, REMOVE_SESSION,
+  SET_IF_SMALL,
 ];

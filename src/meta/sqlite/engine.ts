@@ -11,6 +11,7 @@
  *                                           becomes TEXT after an append, so it is ALWAYS read
  *                                           back as CAST(slices AS BLOB)
  *   chunk_ref(chunkid, size, refs)          real refcount (1 after a write)
+ *   delslices(chunkid, deleted, slices)     slices replaced by a compaction, kept while trash is on
  *   delfile(inode, length, expire)  sustained(sid, inode)  session2(sid, expire, info JSON)
  *   dir_stats  dir_quota  user_group_quota  acl  flock  plock  (read or cleaned here)
  * Hard links have no parents table: parents come from edge's inode index; node.parent is 0 once
@@ -28,12 +29,13 @@
  */
 import type Database from 'better-sqlite3';
 import type {
-  AclRule, CloneRangeTxn, Counters, DelFile, DirStats, IdKind, LinkTxn, MetaEngine, MknodResult, MknodTxn, Quota,
+  AclRule, CloneRangeTxn, CompactChunkResult, CompactChunkTxn, Counters, DelFile, DirStats, IdKind, LinkTxn, MetaEngine,
+  MknodResult, MknodTxn, Quota,
   ReaddirPage, RenameResult, RenameTxn, SetAttrTxn, TruncateTxn, UnlinkResult, UnlinkTxn, VolumeLoader, WriteResult,
   WriteTxn,
 } from '../engine.js';
 import { RENAME_EXCHANGE, RENAME_NOREPLACE } from '../engine.js';
-import { decodeSlices, encodeSlice, SLICE_RECORD_SIZE } from '../encoding.js';
+import { decodeSlices, encodeDelayedSlices, encodeSlice, encodeSlices, SLICE_RECORD_SIZE } from '../encoding.js';
 import { planClone, truncateHoles } from '../slices.js';
 import { diffMs } from '../time.js';
 import {
@@ -830,6 +832,45 @@ export class SqliteEngine implements MetaEngine {
         this.#usage(dSpace, 0);
       }
       return dst;
+    });
+  }
+
+  async doCompactChunk(t: CompactChunkTxn): Promise<CompactChunkResult> {
+    if (t.skipped < 0 || t.skipped > t.old.length) throw new FsError(Errno.EINVAL, `compaction skips ${t.skipped} of ${t.old.length} records`);
+    const expected = encodeSlices(t.old);
+    return this.#write('compactChunk', () => {
+      const row = this.#s<ChunkRow>(`SELECT CAST(slices AS BLOB) AS slices FROM ${this.#t.chunk} WHERE inode=? AND indx=?`).get(t.ino, t.indx);
+      if (row === undefined || row.slices.length < expected.length || !row.slices.subarray(0, expected.length).equals(expected)) {
+        return { applied: false, freed: [] };
+      }
+      const kept = row.slices.subarray(0, t.skipped * SLICE_RECORD_SIZE);
+      const rest = row.slices.subarray(expected.length);
+      this.#s(`UPDATE ${this.#t.chunk} SET slices=? WHERE inode=? AND indx=?`)
+        .run(Buffer.concat([kept, encodeSlice(t.slice), rest]), t.ino, t.indx);
+      this.#s(`INSERT INTO ${this.#t.chunkRef} (chunkid, size, refs) VALUES (?,?,1) ON CONFLICT(chunkid) DO UPDATE SET refs=refs+1`)
+        .run(t.slice.id, t.slice.size);
+      const released = t.old.slice(t.skipped).filter((r) => r.id !== 0n).map((r) => ({ id: r.id, size: r.size }));
+      if (t.delayed) {
+        if (released.length > 0) {
+          this.#s(`INSERT OR REPLACE INTO ${this.#t.delslices} (chunkid, deleted, slices) VALUES (?,?,?)`)
+            .run(t.slice.id, t.now.sec, encodeDelayedSlices(released));
+        }
+        return { applied: true, freed: [] };
+      }
+      const counts = new Map<bigint, { size: number; n: number }>();
+      for (const s of released) {
+        const c = counts.get(s.id);
+        if (c === undefined) counts.set(s.id, { size: s.size, n: 1 });
+        else c.n++;
+      }
+      const freed: { id: SliceId; size: number }[] = [];
+      const dec = this.#s<{ refs: bigint; size: bigint }>(`UPDATE ${this.#t.chunkRef} SET refs=refs-? WHERE chunkid=? RETURNING refs, size`);
+      for (const [id, c] of counts) {
+        const r = dec.get(c.n, id);
+        // a missing refcount row leaks the slice rather than risk deleting live data (as doDropChunk)
+        if (r !== undefined && r.refs <= 0n) freed.push({ id: toSliceId(id), size: Number(r.size) });
+      }
+      return { applied: true, freed };
     });
   }
 

@@ -1,9 +1,10 @@
 import { nextRedisDb, sharedRedis } from '../../helpers/hooks.js';
 import { openRedisEngine } from '../../../src/meta/redis/engine.js';
 import { Redis } from 'ioredis';
-import { metaConformance } from './suite.js';
+import { compactConformance } from './compact.js';
+import { type EngineUnderTest, metaConformance } from './suite.js';
 
-metaConformance('redis', async () => {
+async function freshEngine(): Promise<EngineUnderTest> {
   const srv = await sharedRedis();
   const db = nextRedisDb();
   const raw = new Redis({ host: '127.0.0.1', port: srv.port, db, lazyConnect: true });
@@ -12,4 +13,7 @@ metaConformance('redis', async () => {
   raw.disconnect();
   const engine = await openRedisEngine(srv.url(db));
   return { engine, cleanup: () => engine.close() };
-});
+}
+
+metaConformance('redis', freshEngine);
+compactConformance('redis', freshEngine);

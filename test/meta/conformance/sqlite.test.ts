@@ -3,9 +3,13 @@
 import { join } from 'node:path';
 import { openSqliteEngine } from '../../../src/meta/sqlite/engine.js';
 import { tmpDir } from '../../helpers/tmp.js';
-import { metaConformance } from './suite.js';
+import { compactConformance } from './compact.js';
+import { type EngineUnderTest, metaConformance } from './suite.js';
 
-metaConformance('sqlite', async () => {
+async function freshEngine(): Promise<EngineUnderTest> {
   const engine = openSqliteEngine(`sqlite3://${join(tmpDir('ferry-sqlite-conf-'), 'meta.db')}`);
   return { engine, cleanup: () => engine.close() };
-});
+}
+
+metaConformance('sqlite', freshEngine);
+compactConformance('sqlite', freshEngine);
