@@ -11,15 +11,15 @@ import { FileType, ROOT_CREDENTIALS, type Ino } from '../../../vfs/types.js';
 import type { Nfs3Context } from '../nfs3/context.js';
 import { AUTH_NONE, AUTH_SYS } from '../rpc/message.js';
 import type { MntResult, MountBackend, MountClient } from './backend.js';
+import { MountTable } from './mount-table.js';
 import { MNT3_OK, MNT3ERR_ACCES, MNT3ERR_NOENT, MNT3ERR_NOTDIR, MNT3ERR_SERVERFAULT, type ExportEntry, type MountEntry } from './types.js';
 
 /** Mount-list entries kept at most (oldest dropped first). */
-const MAX_MOUNT_ENTRIES = 10_000;
 
 export class ExportMountBackend implements MountBackend {
   readonly #ctx: Nfs3Context;
   /** "address\0path" -> entry, oldest first. */
-  readonly #mounts = new Map<string, MountEntry>();
+  readonly #mounts = new MountTable();
 
   constructor(ctx: Nfs3Context) {
     this.#ctx = ctx;
@@ -41,26 +41,20 @@ export class ExportMountBackend implements MountBackend {
       this.#ctx.log.error({ err, export: exp.name }, 'export root not resolvable');
       return { status: MNT3ERR_SERVERFAULT };
     }
-    const key = `${client.address}\0${path.toString('latin1')}`;
-    this.#mounts.delete(key);
-    this.#mounts.set(key, { hostname: client.address, directory: Buffer.from(path) });
-    for (const k of this.#mounts.keys()) {
-      if (this.#mounts.size <= MAX_MOUNT_ENTRIES) break;
-      this.#mounts.delete(k);
-    }
+    this.#mounts.add(client.address, path);
     return { status: MNT3_OK, fh: this.#ctx.handles.encode(exp.id, root), authFlavors: [AUTH_SYS, AUTH_NONE] };
   }
 
   async umnt(path: Buffer, client: MountClient): Promise<void> {
-    this.#mounts.delete(`${client.address}\0${path.toString('latin1')}`);
+    this.#mounts.remove(client.address, path);
   }
 
   async umntAll(client: MountClient): Promise<void> {
-    for (const [key, m] of this.#mounts) if (m.hostname === client.address) this.#mounts.delete(key);
+    this.#mounts.removeAll(client.address);
   }
 
   async mounts(): Promise<MountEntry[]> {
-    return [...this.#mounts.values()];
+    return this.#mounts.list();
   }
 
   async exports(): Promise<ExportEntry[]> {

@@ -6,6 +6,7 @@
 import { BlockList, isIPv6 } from 'node:net';
 import { AUTH_NONE, AUTH_SYS } from '../rpc/message.js';
 import type { MntResult, MountBackend, MountClient } from './backend.js';
+import { MountTable } from './mount-table.js';
 import { MNT3_OK, MNT3ERR_ACCES, MNT3ERR_NOENT, type ExportEntry, type MountEntry } from './types.js';
 
 export interface MemoryExport {
@@ -32,7 +33,7 @@ function blockListOf(allow: readonly string[]): BlockList {
 export class MemoryMountBackend implements MountBackend {
   readonly #exports: { e: MemoryExport; allow: BlockList | null }[];
   /** key "address\0path" -> entry */
-  readonly #mounts = new Map<string, MountEntry>();
+  readonly #mounts = new MountTable();
 
   constructor(exports: readonly MemoryExport[]) {
     this.#exports = exports.map((e) => ({ e, allow: e.allow === undefined ? null : blockListOf(e.allow) }));
@@ -46,20 +47,20 @@ export class MemoryMountBackend implements MountBackend {
     const found = this.#exports.find((x) => Buffer.from(x.e.path).equals(path));
     if (found === undefined) return { status: MNT3ERR_NOENT };
     if (!this.#allowed(found.allow, client.address)) return { status: MNT3ERR_ACCES };
-    this.#mounts.set(`${client.address}\0${path.toString('latin1')}`, { hostname: client.address, directory: Buffer.from(path) });
+    this.#mounts.add(client.address, path);
     return { status: MNT3_OK, fh: found.e.fh, authFlavors: found.e.authFlavors ?? [AUTH_SYS, AUTH_NONE] };
   }
 
   async umnt(path: Buffer, client: MountClient): Promise<void> {
-    this.#mounts.delete(`${client.address}\0${path.toString('latin1')}`);
+    this.#mounts.remove(client.address, path);
   }
 
   async umntAll(client: MountClient): Promise<void> {
-    for (const [key, m] of this.#mounts) if (m.hostname === client.address) this.#mounts.delete(key);
+    this.#mounts.removeAll(client.address);
   }
 
   async mounts(): Promise<MountEntry[]> {
-    return [...this.#mounts.values()];
+    return this.#mounts.list();
   }
 
   async exports(): Promise<ExportEntry[]> {
