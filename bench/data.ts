@@ -10,7 +10,6 @@ import { spawnSync } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
 import { statSync } from 'node:fs';
 import { join } from 'node:path';
-import { CreateBucketCommand, S3Client } from '@aws-sdk/client-s3';
 import { BaseMeta } from '../src/meta/base.js';
 import { MemoryEngine } from '../src/meta/memory/engine.js';
 import { type Credentials, type Format, MODE_READ, MODE_WRITE, ROOT_INODE } from '../src/meta/types.js';
@@ -19,7 +18,7 @@ import { configureLogger } from '../src/observability/logger.js';
 import { createObjectStore } from '../src/storage/open.js';
 import { S3ObjectStore } from '../src/storage/s3.js';
 import { openVolume, storageSetting, type OpenVolumeOptions } from '../src/vfs/open.js';
-import { startS3rver, type S3rverServer } from '../test/helpers/s3rver.js';
+import { createBucket, startS3rver, type S3rverServer } from '../test/helpers/s3rver.js';
 import { removeTmpDirs, tmpDir } from '../test/helpers/tmp.js';
 
 const MiB = 1024 * 1024;
@@ -190,18 +189,6 @@ async function rawS3Run(srv: S3rverServer, bucket: string, putConcurrency: numbe
     return { putMBs: mbs(BYTES, putSec), getMBs: mbs(BYTES, getSec) };
   } finally {
     await store.close();
-  }
-}
-
-async function createBucket(srv: S3rverServer, name: string): Promise<void> {
-  const client = new S3Client({
-    endpoint: srv.endpoint, region: 'us-east-1', forcePathStyle: true, maxAttempts: 1,
-    credentials: { accessKeyId: srv.accessKey, secretAccessKey: srv.secretKey },
-  });
-  try {
-    await client.send(new CreateBucketCommand({ Bucket: name }));
-  } finally {
-    client.destroy();
   }
 }
 

@@ -1,22 +1,13 @@
 /** Fresh buckets on the shared s3rver, one per test, made with a plain SDK client. */
-import { CreateBucketCommand, S3Client } from '@aws-sdk/client-s3';
 import { S3ObjectStore, type S3StoreConfig } from '../../src/storage/s3.js';
 import { sharedS3rver } from './hooks.js';
+import { createBucket } from './s3rver.js';
 
 let seq = 0;
 
 /** Creates a new empty bucket on the shared s3rver and returns its name. */
 export async function freshBucket(name = `b${++seq}-${process.pid}`): Promise<string> {
-  const srv = await sharedS3rver();
-  const client = new S3Client({
-    endpoint: srv.endpoint, region: 'us-east-1', forcePathStyle: true, maxAttempts: 1,
-    credentials: { accessKeyId: srv.accessKey, secretAccessKey: srv.secretKey },
-  });
-  try {
-    await client.send(new CreateBucketCommand({ Bucket: name }));
-  } finally {
-    client.destroy();
-  }
+  await createBucket(await sharedS3rver(), name);
   return name;
 }
 

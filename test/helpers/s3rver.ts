@@ -4,6 +4,7 @@
  * it by PID. Node 17+ needs --openssl-legacy-provider for s3rver's paged listings (else HTTP 500).
  * Known gaps we must not rely on: no signature or checksum checks, wrong suffix ranges, no If-Match.
  */
+import { CreateBucketCommand, S3Client } from '@aws-sdk/client-s3';
 import { spawn } from 'node:child_process';
 import { createRequire } from 'node:module';
 import { tmpDir } from './tmp.js';
@@ -67,4 +68,17 @@ export async function startS3rver(opts: { bucket?: string; timeoutMs?: number } 
       }
     },
   };
+}
+
+/** Creates bucket `name` on `srv` with a plain SDK client (path style, its static keys). */
+export async function createBucket(srv: S3rverServer, name: string): Promise<void> {
+  const client = new S3Client({
+    endpoint: srv.endpoint, region: 'us-east-1', forcePathStyle: true, maxAttempts: 1,
+    credentials: { accessKeyId: srv.accessKey, secretAccessKey: srv.secretKey },
+  });
+  try {
+    await client.send(new CreateBucketCommand({ Bucket: name }));
+  } finally {
+    client.destroy();
+  }
 }
