@@ -1,58 +1,18 @@
 /**
- * The volume setting JSON (spec §A): encoding exactly as JuiceFS writes it (Go MarshalIndent with
- * empty prefix/indent: one field per line, struct order, omitempty rules, HTML-safe escapes),
- * tolerant decoding, and the list of fields a re-format must not change. No I/O here.
+ * The volume setting as the engines use it (spec §A): the stored encoding (delegated to
+ * format-setting.ts, the one Go-compatible encoder), tolerant decoding, and the list of fields a
+ * re-format must not change. No I/O here.
  */
 import { Errno, FsError } from '../util/errno.js';
+import { marshalSetting } from './format-setting.js';
 import type { Format } from './types.js';
 
-type Field = [name: keyof Format, omitEmpty: boolean];
-
-/** Struct order of spec §A with its omitempty column. */
-const FIELDS: Field[] = [
-  ['Name', false], ['UUID', false], ['Storage', false], ['StorageClass', true], ['Tiers', false],
-  ['Bucket', false], ['AccessKey', true], ['SecretKey', true], ['SessionToken', true], ['BlockSize', false],
-  ['Compression', true], ['Shards', true], ['HashPrefix', true], ['Capacity', true], ['Inodes', true],
-  ['EncryptKey', true], ['EncryptAlgo', true], ['KeyEncrypted', true], ['UploadLimit', true],
-  ['DownloadLimit', true], ['TrashDays', false], ['MetaVersion', true], ['MinClientVersion', true],
-  ['MaxClientVersion', true], ['DirStats', true], ['UserGroupQuota', true], ['EnableACL', false],
-  ['RangerRestUrl', true], ['RangerService', true], ['ChangeLog', true], ['ChangeLogMaxAge', true],
-  ['ChangeLogMaxLines', true], ['KerbConf', true],
-];
-
-function isEmpty(v: unknown): boolean {
-  if (v === undefined || v === null || v === false || v === 0 || v === '') return true;
-  return typeof v === 'object' && Object.keys(v).length === 0;
-}
-
-function goString(s: string): string {
-  return JSON.stringify(s)
-    .replace(/</g, '\\u003c').replace(/>/g, '\\u003e').replace(/&/g, '\\u0026')
-    .replace(/\u2028/g, '\\u2028').replace(/\u2029/g, '\\u2029');
-}
-
-function goValue(v: unknown): string {
-  if (v === undefined || v === null) return 'null';
-  if (typeof v === 'string') return goString(v);
-  if (typeof v === 'number' || typeof v === 'boolean') return String(v);
-  if (Array.isArray(v)) return v.length === 0 ? '[]' : `[\n${v.map(goValue).join(',\n')}\n]`;
-  if (typeof v === 'object') {
-    const entries = Object.entries(v);
-    if (entries.length === 0) return '{}';
-    return `{\n${entries.map(([k, x]) => `${goString(k)}: ${goValue(x)}`).join(',\n')}\n}`;
-  }
-  throw new FsError(Errno.EINVAL, `setting value of type ${typeof v}`);
-}
-
-/** The setting as JuiceFS stores it in `{P}setting` / `jfs_setting`. */
+/**
+ * The setting as JuiceFS stores it in `{P}setting` / `jfs_setting`: one encoder for the engines,
+ * dump/load and the CLI (format-setting.ts), so every writer emits the same bytes.
+ */
 export function encodeSetting(f: Format): string {
-  const lines: string[] = [];
-  for (const [name, omitEmpty] of FIELDS) {
-    const v: unknown = f[name];
-    if (omitEmpty && isEmpty(v)) continue;
-    lines.push(`${goString(name)}: ${goValue(v)}`);
-  }
-  return `{\n${lines.join(',\n')}\n}`;
+  return marshalSetting(f);
 }
 
 /** Parses a stored setting; EIO when it is not a JSON object with a Name. */

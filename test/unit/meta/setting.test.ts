@@ -35,9 +35,9 @@ describe('volume setting JSON (spec §A)', () => {
     assert.equal(encodeSetting(decodeSetting(sample)), sample);
   });
 
-  it('writes non-omitempty fields even when empty and drops empty omitempty ones', () => {
+  it('writes non-omitempty fields even when empty (Tiers synthesised as tier 0, spec §A) and drops empty omitempty ones', () => {
     const f: Format = { Name: 'v', UUID: 'u', Storage: 'file', Bucket: '', BlockSize: 4096, TrashDays: 0, EnableACL: false, Shards: 0, Capacity: 0 };
-    assert.equal(encodeSetting(f), '{\n"Name": "v",\n"UUID": "u",\n"Storage": "file",\n"Tiers": null,\n"Bucket": "",\n"BlockSize": 4096,\n"TrashDays": 0,\n"EnableACL": false\n}');
+    assert.equal(encodeSetting(f), '{\n"Name": "v",\n"UUID": "u",\n"Storage": "file",\n"Tiers": {\n"0": {\n"ID": 0,\n"StorageClass": "",\n"Tag": ""\n}\n},\n"Bucket": "",\n"BlockSize": 4096,\n"TrashDays": 0,\n"EnableACL": false\n}');
   });
 
   it('escapes <, > and & as Go does', () => {
