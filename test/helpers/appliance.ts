@@ -46,8 +46,8 @@ export async function waitReady(adminPort: number, exited: () => boolean, out: (
   }
 }
 
-/** The base config: data-dir in `dir`, every listener on 127.0.0.1, export / to loopback, anonymous WebDAV. */
-export function baseConfig(dir: string, ports: AppliancePorts): string[] {
+/** data-dir in `dir` and the nfs section: listeners on 127.0.0.1, no portmapper, / exported to loopback. */
+export function nfsConfig(dir: string, ports: AppliancePorts, access: 'rw' | 'ro' = 'rw'): string[] {
   return [
     `data-dir: ${join(dir, 'data')}`,
     'nfs:',
@@ -59,12 +59,16 @@ export function baseConfig(dir: string, ports: AppliancePorts): string[] {
     '    - path: /',
     '      clients: ["127.0.0.0/8"]',
     '      squash: no_root_squash',
-    'webdav:',
-    `  listen: 127.0.0.1:${ports.webdav}`,
-    '  anonymous: read-write',
-    'admin:',
-    `  listen: 127.0.0.1:${ports.admin}`,
+    `      access: ${access}`,
   ];
+}
+
+/** The admin section on 127.0.0.1. */
+export const adminConfig = (ports: AppliancePorts): string[] => ['admin:', `  listen: 127.0.0.1:${ports.admin}`];
+
+/** The base config: nfsConfig, anonymous read-write WebDAV on 127.0.0.1, adminConfig. */
+export function baseConfig(dir: string, ports: AppliancePorts): string[] {
+  return [...nfsConfig(dir, ports), 'webdav:', `  listen: 127.0.0.1:${ports.webdav}`, '  anonymous: read-write', ...adminConfig(ports)];
 }
 
 /**

@@ -10,23 +10,13 @@ import { Agent, request } from 'node:http';
 import { join } from 'node:path';
 import bcrypt from 'bcryptjs';
 import { NFS3_OK, NFS3ERR_ROFS } from '../../../src/protocols/nfs/nfs3/types.js';
-import { startServeProcess, type AppliancePorts, type RunningAppliance } from '../../helpers/appliance.js';
+import { adminConfig, nfsConfig, startServeProcess, type AppliancePorts, type RunningAppliance } from '../../helpers/appliance.js';
 import { Nfs3TestClient } from '../../helpers/nfs3-client.js';
 import { sysCred } from '../../helpers/rpc-client.js';
 
 function configLines(dir: string, ports: AppliancePorts, o: { access: 'rw' | 'ro'; aliceReadOnly: boolean }): string[] {
   return [
-    `data-dir: ${join(dir, 'data')}`,
-    'nfs:',
-    '  host: 127.0.0.1',
-    `  port: ${ports.nfs}`,
-    `  mount-port: ${ports.mount}`,
-    '  portmap: none',
-    '  exports:',
-    '    - path: /',
-    '      clients: ["127.0.0.0/8"]',
-    '      squash: no_root_squash',
-    `      access: ${o.access}`,
+    ...nfsConfig(dir, ports, o.access),
     'webdav:',
     `  listen: 127.0.0.1:${ports.webdav}`,
     `  htpasswd: ${join(dir, 'htpasswd')}`,
@@ -34,8 +24,7 @@ function configLines(dir: string, ports: AppliancePorts, o: { access: 'rw' | 'ro
     '  users:',
     '    - name: alice',
     `      read-only: ${o.aliceReadOnly}`,
-    'admin:',
-    `  listen: 127.0.0.1:${ports.admin}`,
+    ...adminConfig(ports),
   ];
 }
 
