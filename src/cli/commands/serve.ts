@@ -1,9 +1,10 @@
 /**
  * `ferry serve`: the appliance. Reads the one configuration (src/daemon/config.ts, flags as
  * overrides), runs under startAppliance (admin listener, systemd notify, SIGTERM stop steps,
- * SIGHUP reload hooks), opens the volume (the embedded default volume in data-dir is formatted on
- * first start), starts NFSv3 (+MOUNT) and WebDAV, and reports ready once all are bound. Stop order:
- * listeners, vfs (flushing), meta session. It must not parse config files of its own.
+ * SIGHUP reload hooks), opens the volume as the config says (daemon/volume.ts; the embedded default
+ * volume in data-dir is formatted on first start), starts NFSv3 (+MOUNT) and WebDAV with their
+ * metrics observers, and reports ready once all are bound. Stop order: listeners, vfs (flushing,
+ * uploading staged blocks), meta session. It must not parse config files of its own.
  */
 import { readFileSync } from 'node:fs';
 import { resolve } from 'node:path';
