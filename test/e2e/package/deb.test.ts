@@ -118,7 +118,7 @@ function repackAs(deb: string, next: string): string {
   const pkg = join(dir, 'usr/lib/ferry/package.json');
   writeFileSync(pkg, readFileSync(pkg, 'utf8').replace(/"version": "[^"]*"/, `"version": "${next}"`));
   const out = join(dirname(dir), `ferry_${next}_amd64.deb`);
-  execFileSync('dpkg-deb', ['--root-owner-group', '-Zgzip', '-z1', '-b', dir, out], { stdio: 'ignore' });
+  execFileSync('dpkg-deb', ['--root-owner-group', '-Znone', '-b', dir, out], { stdio: 'ignore' });
   return out;
 }
 
