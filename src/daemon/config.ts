@@ -7,7 +7,7 @@
  */
 import { readFileSync } from 'node:fs';
 import { isIP } from 'node:net';
-import { isAbsolute } from 'node:path';
+import { isAbsolute, join } from 'node:path';
 import { parseDocument } from 'yaml';
 import { z } from 'zod';
 
@@ -109,7 +109,8 @@ const schema = z.strictObject({
     'access-key': z.string().min(1).optional(),
   }).prefault({}),
   cache: z.strictObject({
-    dirs: z.array(absPath).default([DEFAULT_CACHE_DIR]),
+    /** Default: /var/cache/ferry with the default data-dir, else `<data-dir>/cache` (see cacheDirsOf). */
+    dirs: z.array(absPath).min(1).optional(),
     'cache-size': size.prefault(102400),
     'free-space-ratio': z.number().min(0).max(0.9).default(0.1),
     'write-back': z.boolean().default(false),
@@ -174,6 +175,15 @@ const schema = z.strictObject({
   if (c.admin.enabled && c.webdav.enabled && sameListen(c.admin.listen, c.webdav.listen)) issue(['admin', 'listen'], 'must differ from webdav.listen');
 });
 
+/**
+ * cache.dirs when the file leaves it out: the systemd CacheDirectory with the packaged data-dir;
+ * `<data-dir>/cache` with any other data-dir, so a test or hand-started instance keeps all its
+ * files in one place and needs no write access to /var/cache.
+ */
+function defaultCacheDirs(dataDir: string): string[] {
+  return [dataDir === DEFAULT_DATA_DIR ? DEFAULT_CACHE_DIR : join(dataDir, 'cache')];
+}
+
 function isLoopback(host: string): boolean {
   return host === 'localhost' || host === '::1' || host.startsWith('127.');
 }
@@ -202,9 +212,10 @@ export interface ConfigSecrets {
   nfsHandleSecret?: string;
 }
 
-/** The validated configuration. Sizes are bytes; `meta.url` is always set (embedded SQLite by default). */
-export type FerryConfig = Omit<Parsed, 'meta'> & {
+/** The validated configuration. Sizes are bytes; `meta.url` and `cache.dirs` are always set. */
+export type FerryConfig = Omit<Parsed, 'meta' | 'cache'> & {
   meta: { url: string };
+  cache: Omit<Parsed['cache'], 'dirs'> & { dirs: string[] };
   secrets: ConfigSecrets;
   /** The file it was read from, or undefined when only defaults were used. */
   source: string | undefined;
@@ -318,6 +329,7 @@ export function parseConfig(text: string, source: string, overrides: ConfigOverr
   return {
     ...c,
     meta: { url: c.meta.url ?? `sqlite3://${c.dataDir}/meta.db` },
+    cache: { ...c.cache, dirs: c.cache.dirs ?? defaultCacheDirs(c.dataDir) },
     secrets,
     source,
   };

@@ -4,6 +4,7 @@
  * listener serves the registry at /metrics. It must not import any layer (it sits below them).
  */
 import { Counter, Gauge, Histogram, Registry, collectDefaultMetrics } from 'prom-client';
+import type { OpObserver } from './ops.js';
 
 export type { Counter, Gauge, Histogram, Registry };
 
@@ -86,18 +87,30 @@ export function opMetrics(layer: MetricLayer, reg: Registry = registry): OpMetri
   };
 }
 
-/** Metrics of the metadata engine: transaction latency and optimistic-transaction restarts. */
-export function metaTxnMetrics(reg: Registry = registry): { txn: Histogram<'engine'>; restarts: Counter<'engine'> } {
+/** An OpObserver that feeds opMetrics(layer): every record counts, errors also by error name. */
+export function opObserver(layer: MetricLayer, reg: Registry = registry): OpObserver {
+  const m = opMetrics(layer, reg);
   return {
-    txn: latencyHistogram({ layer: 'meta', what: 'txn', help: 'metadata transaction latency', labelNames: ['engine'], registry: reg }),
-    restarts: counter({ layer: 'meta', what: 'txn_restarts', help: 'metadata transactions restarted after a conflict', labelNames: ['engine'], registry: reg }),
+    record(op, seconds, error) {
+      m.ops.inc({ op });
+      m.latency.observe({ op }, seconds);
+      if (error !== undefined) m.errors.inc({ op, error });
+    },
   };
 }
 
-/** Metrics of the write path: buffered bytes and blocks staged for upload (write-back). */
-export function writeMetrics(reg: Registry = registry): { bufferUsed: Gauge; stagedBlocks: Gauge } {
+/** Metrics of the metadata engine: transaction latency and restarts after a changed precondition, by engine and operation. */
+export function metaTxnMetrics(reg: Registry = registry): { txn: Histogram<'engine' | 'op'>; restarts: Counter<'engine' | 'op'> } {
   return {
-    bufferUsed: gauge({ layer: 'vfs', what: 'write_buffer_used', unit: 'bytes', help: 'bytes held in write buffers', registry: reg }),
-    stagedBlocks: gauge({ layer: 'cache', what: 'staged_pending', unit: 'blocks', help: 'blocks staged on disk waiting for upload (write-back)', registry: reg }),
+    txn: latencyHistogram({ layer: 'meta', what: 'txn', help: 'metadata engine transaction latency by engine and operation', labelNames: ['engine', 'op'], registry: reg }),
+    restarts: counter({ layer: 'meta', what: 'txn_restarts', help: 'metadata transactions restarted because a precondition changed (EAGAIN)', labelNames: ['engine', 'op'], registry: reg }),
+  };
+}
+
+/** Bytes the volume served to and accepted from the protocols (file data only). */
+export function dataBytesMetrics(reg: Registry = registry): { read: Counter; written: Counter } {
+  return {
+    read: counter({ layer: 'vfs', what: 'read_bytes', help: 'file data bytes read through the vfs (NFS READ, WebDAV GET)', registry: reg }),
+    written: counter({ layer: 'vfs', what: 'written_bytes', help: 'file data bytes written through the vfs (NFS WRITE, WebDAV PUT)', registry: reg }),
   };
 }

@@ -3,7 +3,7 @@
  * (minbase plus adduser, from deb.debian.org) into build/cache/bookworm-root, then copied per
  * test. Needs root (chroot) and the debootstrap package; fails with a clear message otherwise.
  */
-import { execFileSync, spawnSync } from 'node:child_process';
+import { execFileSync, spawn, spawnSync, type ChildProcess } from 'node:child_process';
 import { existsSync, renameSync, rmSync } from 'node:fs';
 import { join } from 'node:path';
 import { tmpDir } from './tmp.js';
@@ -26,11 +26,21 @@ export function cleanDebianRoot(): string {
   return root;
 }
 
+const ROOT_ENV = { PATH: '/usr/sbin:/usr/bin:/sbin:/bin', LANG: 'C.UTF-8', DEBIAN_FRONTEND: 'noninteractive' };
+
+/**
+ * Starts a long-running command inside the root as `user` (chroot --userspec execs it, so the
+ * child's PID is the command's and signals reach it directly). The root shares the host network.
+ */
+export function spawnInRoot(root: string, user: string, cmd: string[]): ChildProcess {
+  return spawn('chroot', [`--userspec=${user}:${user}`, root, ...cmd], { env: { ...ROOT_ENV, HOME: '/' }, stdio: ['ignore', 'pipe', 'pipe'] });
+}
+
 /** Runs a command inside the root; returns status and output. */
 export function inRoot(root: string, cmd: string[]): { status: number | null; out: string } {
   const [bin, ...args] = cmd;
   if (bin === undefined) throw new Error('empty command');
-  const r = spawnSync('chroot', [root, bin, ...args], { encoding: 'utf8', env: { PATH: '/usr/sbin:/usr/bin:/sbin:/bin', LANG: 'C.UTF-8', DEBIAN_FRONTEND: 'noninteractive' } });
+  const r = spawnSync('chroot', [root, bin, ...args], { encoding: 'utf8', env: ROOT_ENV });
   if (r.error) throw r.error;
   return { status: r.status, out: `${r.stdout}${r.stderr}` };
 }

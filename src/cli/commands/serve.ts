@@ -1,30 +1,24 @@
 /**
  * `ferry serve`: the appliance. Reads the one configuration (src/daemon/config.ts, flags as
  * overrides), runs under startAppliance (admin listener, systemd notify, SIGTERM stop steps,
- * SIGHUP reload hooks), opens the volume (the embedded default volume in data-dir is formatted on
- * first start), starts NFSv3 (+MOUNT) and WebDAV, and reports ready once all are bound. Stop order:
- * listeners, vfs (flushing), meta session. It must not parse config files of its own.
+ * SIGHUP reload hooks), opens the volume as the config says (daemon/volume.ts; the embedded default
+ * volume in data-dir is formatted on first start), starts NFSv3 (+MOUNT) and WebDAV with their
+ * metrics observers, and reports ready once all are bound. Stop order: listeners, vfs (flushing,
+ * uploading staged blocks), meta session. It must not parse config files of its own.
  */
-import { randomUUID } from 'node:crypto';
-import { mkdirSync, readFileSync } from 'node:fs';
+import { readFileSync } from 'node:fs';
 import { resolve } from 'node:path';
 import { Command, InvalidArgumentError } from 'commander';
 import { startAppliance } from '../../daemon/appliance.js';
 import { loadConfig, type ConfigOverrides, type FerryConfig } from '../../daemon/config.js';
-import { BaseMeta } from '../../meta/base.js';
-import type { Meta } from '../../meta/meta.js';
-import { openEngine } from '../../meta/open.js';
-import type { Format } from '../../meta/types.js';
+import { openServedVolume } from '../../daemon/volume.js';
 import { logger as rootLogger } from '../../observability/logger.js';
+import { opObserver } from '../../observability/metrics.js';
 import type { ExportConfig } from '../../protocols/nfs/exports.js';
 import { startNfsServer, type NfsServer } from '../../protocols/nfs/server.js';
 import type { DavUserOptions, DavUsersConfig } from '../../protocols/webdav/auth.js';
 import { startWebdavServer, type WebdavServer, type WebdavServerOptions } from '../../protocols/webdav/server.js';
-import { Errno, isFsError } from '../../util/errno.js';
-import { openVolume, type Volume } from '../../vfs/open.js';
 import type { Vfs } from '../../vfs/vfs.js';
-
-const DEFAULT_VOLUME_NAME = 'ferry';
 
 interface ServeFlags {
   config?: string;
@@ -106,67 +100,21 @@ function isLoopback(host: string): boolean {
   return host === 'localhost' || host === '::1' || host.startsWith('127.');
 }
 
-/**
- * Opens the metadata engine of a URL. Parent directory times are updated on every change
- * (skipDirMtimeMs 0): NFS clients see directory changes only through them.
- */
-async function openMetaUrl(url: string): Promise<Meta> {
-  return new BaseMeta(await openEngine(url), { skipDirMtimeMs: 0, logger: rootLogger });
-}
-
-/** The embedded default volume's setting: local objects under `<dataDir>/objects/`. */
-function defaultSetting(dataDir: string): Format {
-  return {
-    Name: DEFAULT_VOLUME_NAME,
-    UUID: randomUUID(),
-    Storage: 'file',
-    Bucket: `${resolve(dataDir, 'objects')}/`,
-    BlockSize: 4096,
-    Compression: 'none',
-    TrashDays: 0,
-    MetaVersion: 1,
-    EnableACL: false,
-  };
-}
-
-/** Opens (formatting when `embedded` and unformatted) the volume to serve. */
-async function openServedVolume(metaUrl: string, embeddedDir: string | null): Promise<{ meta: Meta; volume: Volume }> {
-  const meta = await openMetaUrl(metaUrl);
-  try {
-    try {
-      await meta.load();
-    } catch (err) {
-      if (embeddedDir === null || !isFsError(err, Errno.ENOENT)) throw err;
-      rootLogger.info({ dataDir: embeddedDir }, 'formatting the embedded default volume');
-      await meta.format(defaultSetting(embeddedDir));
-    }
-    const volume = await openVolume({ meta }, { logger: rootLogger });
-    await meta.newSession({ MountPoint: 'ferry serve' });
-    return { meta, volume };
-  } catch (err) {
-    await meta.close().catch(() => undefined);
-    throw err;
-  }
-}
-
-
 /** Runs the appliance until SIGTERM/SIGINT (the lifecycle then exits the process). */
 export async function runServe(flags: ServeFlags): Promise<void> {
   const app = await startAppliance({ configPath: flags.config, overrides: overridesOf(flags) });
   const { config, lifecycle, notifier } = app;
   const cleanups: (() => Promise<void>)[] = []; // undone in reverse when start-up fails
   try {
-    const embedded = config.meta.url === `sqlite3://${config.dataDir}/meta.db` ? config.dataDir : null;
-    if (embedded !== null) mkdirSync(resolve(embedded, 'objects'), { recursive: true });
     notifier.status('opening the volume');
-    const { meta, volume } = await openServedVolume(config.meta.url, embedded);
+    const { meta, volume, vfs } = await openServedVolume(config, app.registry);
     cleanups.push(async () => { await volume.close(); await meta.closeSession(); await meta.close(); });
 
     let nfs: NfsServer | undefined;
     if (config.nfs.enabled) {
       notifier.status('starting NFS');
       nfs = await startNfsServer({
-        vfs: volume.vfs,
+        vfs,
         volumeUuid: volume.setting.UUID,
         exports: nfsExportsOf(config),
         nfsPort: config.nfs.port,
@@ -175,6 +123,7 @@ export async function runServe(flags: ServeFlags): Promise<void> {
         portmap: config.nfs.portmap,
         ...(config.secrets.nfsHandleSecret === undefined ? {} : { handleSecret: config.secrets.nfsHandleSecret }),
         logger: rootLogger,
+        observer: opObserver('nfs', app.registry),
       });
       const started = nfs;
       cleanups.push(() => started.close());
@@ -182,14 +131,14 @@ export async function runServe(flags: ServeFlags): Promise<void> {
     let webdav: WebdavServer | undefined;
     if (config.webdav.enabled) {
       notifier.status('starting WebDAV');
-      webdav = await startWebdavServer(webdavOptionsOf(config, volume.vfs));
+      webdav = await startWebdavServer({ ...webdavOptionsOf(config, vfs), observer: opObserver('webdav', app.registry) });
       const started = webdav;
       cleanups.push(() => started.close());
     }
 
     if (webdav !== undefined) lifecycle.onStop('webdav listener', () => webdav.close());
     if (nfs !== undefined) lifecycle.onStop('nfs listeners', () => nfs.close());
-    lifecycle.onStop('vfs close (flush)', () => volume.close());
+    lifecycle.onStop('vfs close (flush, upload staged blocks)', (signal) => volume.close({ drain: true, signal }));
     lifecycle.onStop('meta session', async () => {
       await meta.closeSession().catch((err: unknown) => rootLogger.warn({ err }, 'closing the session failed'));
       await meta.close();

@@ -7,6 +7,7 @@
  */
 import type { AddressInfo } from 'node:net';
 import { logger as rootLogger, type Logger } from '../../observability/logger.js';
+import type { OpObserver } from '../../observability/ops.js';
 import { DuplicateRequestCache, type DrcOptions } from './drc.js';
 import { ExportTable, type ExportConfig } from './exports.js';
 import { ExportMountBackend } from './mount/export-backend.js';
@@ -52,6 +53,8 @@ export interface NfsServerOptions {
   drc?: Partial<DrcOptions>;
   /** Transfer sizes advertised in FSINFO (default 1 MiB reads and writes). */
   limits?: Partial<Nfs3Limits>;
+  /** Told about every NFSv3 call (procedure, latency, failure status), e.g. for metrics. */
+  observer?: OpObserver;
   /** Idle time after which an open handle the server holds for an inode is released (written files are flushed). */
   handleIdleMs?: number;
 }
@@ -88,7 +91,7 @@ export async function startNfsServer(o: NfsServerOptions): Promise<NfsServer> {
     ...(o.limits === undefined ? {} : { limits: o.limits }),
   });
   const backend = new ExportMountBackend(ctx);
-  const nfs = new RpcServer({ drc: new DuplicateRequestCache(o.drc), log: log.child({ service: 'nfs' }) }).register(nfs3Program(ctx));
+  const nfs = new RpcServer({ drc: new DuplicateRequestCache(o.drc), log: log.child({ service: 'nfs' }), observer: o.observer }).register(nfs3Program(ctx));
   const mount = new RpcServer({ log: log.child({ service: 'mount' }) }).register(mountProgram(backend)).register(mountProgramV1(backend));
   const servers: RpcServer[] = [nfs, mount];
   let registered: Mapping[] = [];

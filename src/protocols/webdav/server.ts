@@ -9,6 +9,7 @@ import { createServer as createHttpServer, type IncomingMessage, type Server, ty
 import { createServer as createHttpsServer } from 'node:https';
 import type { AddressInfo } from 'node:net';
 import { logger as rootLogger, type Logger } from '../../observability/logger.js';
+import { secondsSince, type OpObserver } from '../../observability/ops.js';
 import type { Vfs } from '../../vfs/vfs.js';
 import { type Credentials, ROOT_CREDENTIALS } from '../../vfs/types.js';
 import { BasicAuthenticator, type DavAccess, type DavUser, type DavUsersConfig } from './auth.js';
@@ -43,6 +44,8 @@ export interface WebdavServerOptions {
   /** Lock timeouts in seconds (default 3600 / 86400). */
   readonly lockTimeout?: { readonly defaultSec: number; readonly maxSec: number };
   readonly logger?: Logger;
+  /** Told about every request (method, or OTHER; latency; the status when it is 4xx/5xx), e.g. for metrics. */
+  readonly observer?: OpObserver;
 }
 
 /** A running server. */
@@ -127,8 +130,9 @@ export async function startWebdavServer(opts: WebdavServerOptions): Promise<Webd
     } catch (err) {
       sendError(req, res, err, reqLog);
     } finally {
-      const ms = Number(process.hrtime.bigint() - started) / 1e6;
-      reqLog.info({ url: req.url, status: res.statusCode, user: userName, ms }, 'request');
+      const seconds = secondsSince(started);
+      reqLog.info({ url: req.url, status: res.statusCode, user: userName, ms: seconds * 1e3 }, 'request');
+      opts.observer?.record(METHODS.has(req.method ?? '') ? req.method ?? '' : 'OTHER', seconds, res.statusCode >= 400 ? String(res.statusCode) : undefined);
     }
   };
 

@@ -1,5 +1,5 @@
 import assert from 'node:assert/strict';
-import { counter, createRegistry, metaTxnMetrics, metricName, opMetrics, writeMetrics } from '../../../src/observability/metrics.js';
+import { counter, createRegistry, dataBytesMetrics, metaTxnMetrics, metricName, opMetrics, opObserver } from '../../../src/observability/metrics.js';
 
 describe('metrics registry (ferry_<layer>_<what>_<unit>)', function () {
   it('builds names from layer, what and unit and rejects malformed parts', function () {
@@ -27,14 +27,25 @@ describe('metrics registry (ferry_<layer>_<what>_<unit>)', function () {
     assert.equal(metaTxnMetrics(registry).txn, metaTxnMetrics(registry).txn);
   });
 
-  it('meta and write-path helpers use the documented names', async function () {
+  it('meta and data-byte helpers use the documented names', async function () {
     const registry = createRegistry();
-    metaTxnMetrics(registry).restarts.inc({ engine: 'redis' });
-    writeMetrics(registry).stagedBlocks.set(4);
-    writeMetrics(registry).bufferUsed.set(1024);
+    metaTxnMetrics(registry).restarts.inc({ engine: 'redis', op: 'rename' });
+    dataBytesMetrics(registry).read.inc(4096);
+    dataBytesMetrics(registry).written.inc(1024);
     const text = await registry.metrics();
-    assert.match(text, /^ferry_meta_txn_restarts_total\{engine="redis"\} 1$/m);
-    assert.match(text, /^ferry_cache_staged_pending_blocks 4$/m);
-    assert.match(text, /^ferry_vfs_write_buffer_used_bytes 1024$/m);
+    assert.match(text, /^ferry_meta_txn_restarts_total\{engine="redis",op="rename"\} 1$/m);
+    assert.match(text, /^ferry_vfs_read_bytes_total 4096$/m);
+    assert.match(text, /^ferry_vfs_written_bytes_total 1024$/m);
+  });
+
+  it('an op observer counts every record, errors only when named, and observes latency', async function () {
+    const registry = createRegistry();
+    const o = opObserver('webdav', registry);
+    o.record('GET', 0.01);
+    o.record('GET', 0.02, '404');
+    const text = await registry.metrics();
+    assert.match(text, /^ferry_webdav_ops_total\{op="GET"\} 2$/m);
+    assert.match(text, /^ferry_webdav_errors_total\{op="GET",error="404"\} 1$/m);
+    assert.match(text, /^ferry_webdav_op_seconds_count\{op="GET"\} 2$/m);
   });
 });

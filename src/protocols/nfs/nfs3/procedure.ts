@@ -49,6 +49,7 @@ export function defineNfs3Procedure<A, R>(ctx: Nfs3Context, spec: Nfs3ProcedureS
         res = await spec.handle(args, call);
       } catch (err) {
         const status = statusOf(err);
+        rpc.failure = statusName(status);
         if (status === NFS3ERR_SERVERFAULT) rpc.log.error({ xid: rpc.xid, proc: spec.name, err }, 'nfs procedure failed');
         else rpc.log.debug({ xid: rpc.xid, proc: spec.name, status: statusName(status), reason: err instanceof Error ? err.message : String(err) }, 'nfs error reply');
         w.u32(status);

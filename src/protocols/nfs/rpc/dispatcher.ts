@@ -7,6 +7,7 @@
  * Transport-agnostic: it never touches a socket (connection.ts and server.ts do).
  */
 import type { Logger } from '../../../observability/logger.js';
+import { secondsSince, type OpObserver } from '../../../observability/ops.js';
 import type { Credentials } from '../../../vfs/types.js';
 import type { DuplicateRequestCache } from '../drc.js';
 import { XdrDecodeError, XdrReader } from '../xdr/reader.js';
@@ -42,6 +43,8 @@ export interface RpcCallContext {
   signal: AbortSignal;
   /** Logger bound to the connection; add { xid, proc } for per-call lines. */
   log: Logger;
+  /** Set by a procedure that answers with a failure status (e.g. NFS3ERR_NOENT): the error name metrics record. */
+  failure?: string;
 }
 
 /** A typed procedure: decode args, run, encode the result. The shape procedure files export. */
@@ -110,9 +113,12 @@ class Abandoned extends Error {}
 export class RpcDispatcher {
   readonly #programs = new Map<number, Map<number, RpcProgram>>();
   readonly #drc: DuplicateRequestCache | null;
+  readonly #observer: OpObserver | undefined;
 
-  constructor(opts: { drc?: DuplicateRequestCache | null } = {}) {
+  /** `observer` gets one record per dispatched call: procedure name, latency and failure name. */
+  constructor(opts: { drc?: DuplicateRequestCache | null; observer?: OpObserver | undefined } = {}) {
     this.#drc = opts.drc ?? null;
+    this.#observer = opts.observer;
   }
 
   /** Adds a program version; a second registration of the same (prog, vers) is an error. */
@@ -169,14 +175,23 @@ export class RpcDispatcher {
       xid: h.xid, prog: h.prog, vers: h.vers, proc: h.proc, cred: auth.cred, auth,
       peer: t.peer, transport: t.transport, signal: t.signal, log: t.log,
     };
+    if (this.#observer === undefined) return this.#run(program, procedure, h, parsed.args, ctx, t);
+    const started = process.hrtime.bigint();
+    const reply = await this.#run(program, procedure, h, parsed.args, ctx, t);
+    this.#observer.record(procedure.name, secondsSince(started), reply === null ? 'NO_REPLY' : ctx.failure);
+    return reply;
+  }
+
+  /** Runs a call found in the table, through the duplicate request cache when it is non-idempotent. */
+  async #run(program: RpcProgram, procedure: RpcProcedure, h: CallHeader, args: Buffer, ctx: RpcCallContext, t: TransportInfo): Promise<Buffer[] | null> {
     if (this.#drc === null || !procedure.nonIdempotent) {
-      const r = await this.#execute(program, procedure, h, parsed.args, ctx);
+      const r = await this.#execute(program, procedure, h, args, ctx);
       return r === null ? null : r.reply;
     }
-    const request = { address: t.peer.address, port: t.peer.port, xid: h.xid, prog: h.prog, vers: h.vers, proc: h.proc, args: parsed.args };
+    const request = { address: t.peer.address, port: t.peer.port, xid: h.xid, prog: h.prog, vers: h.vers, proc: h.proc, args: args };
     try {
       return await this.#drc.run(request, async () => {
-        const r = await this.#execute(program, procedure, h, parsed.args, ctx);
+        const r = await this.#execute(program, procedure, h, args, ctx);
         if (r === null) throw new Abandoned();
         return r;
       });
@@ -196,12 +211,15 @@ export class RpcDispatcher {
       const where = { xid: h.xid, prog: program.name, vers: h.vers, proc: procedure.name };
       if (err instanceof XdrDecodeError) {
         ctx.log.debug({ ...where, reason: err.message }, 'rpc garbage args');
+        ctx.failure = 'GARBAGE_ARGS';
         reply = { xid: h.xid, stat: GARBAGE_ARGS };
       } else if (err instanceof RpcAuthError) {
         ctx.log.debug({ ...where, authStat: err.authStat, reason: err.message }, 'rpc auth rejected by procedure');
+        ctx.failure = 'AUTH_ERROR';
         reply = { xid: h.xid, stat: 'auth-error', authStat: err.authStat };
       } else {
         ctx.log.error({ ...where, err }, 'rpc procedure failed');
+        ctx.failure = 'SYSTEM_ERR';
         reply = { xid: h.xid, stat: SYSTEM_ERR };
       }
     }

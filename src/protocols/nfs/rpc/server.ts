@@ -7,6 +7,7 @@
 import { createSocket, type RemoteInfo, type Socket as UdpSocket } from 'node:dgram';
 import { createServer, isIPv6, type AddressInfo, type Server, type Socket } from 'node:net';
 import { logger as rootLogger, type Logger } from '../../../observability/logger.js';
+import type { OpObserver } from '../../../observability/ops.js';
 import type { DuplicateRequestCache } from '../drc.js';
 import { RpcConnection, normalizeAddress } from './connection.js';
 import { RpcDispatcher, type RpcProgram } from './dispatcher.js';
@@ -21,6 +22,8 @@ export interface RpcServerOptions {
   /** Shared by every transport of this server; null disables it. */
   drc: DuplicateRequestCache | null;
   log: Logger;
+  /** Told about every dispatched call (metrics); none by default. */
+  observer: OpObserver | undefined;
 }
 
 /** 1 MiB READ/WRITE payloads plus headers fit; see research/nfs.md §4. */
@@ -56,9 +59,10 @@ export class RpcServer {
       maxUdpInFlight: opts.maxUdpInFlight ?? 256,
       drc: opts.drc ?? null,
       log: opts.log ?? rootLogger.child({ module: 'nfs-rpc' }),
+      observer: opts.observer,
     };
     this.#log = this.#opts.log;
-    this.dispatcher = new RpcDispatcher({ drc: this.#opts.drc });
+    this.dispatcher = new RpcDispatcher({ drc: this.#opts.drc, observer: this.#opts.observer });
   }
 
   register(program: RpcProgram): this {
