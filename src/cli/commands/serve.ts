@@ -207,6 +207,14 @@ export async function runServe(flags: ServeFlags): Promise<void> {
         await webdav.reloadUsers(next);
       });
     }
+    if (webdav !== undefined && config.webdav.tls.cert !== undefined) {
+      lifecycle.onReload('webdav tls', () => {
+        // the files are read again: a renewed certificate at the same paths is picked up
+        const tls = webdavOptionsOf(loadConfig(config.source, overridesOf(flags)), volume.vfs).tls;
+        if (tls === undefined) throw new Error('webdav.tls was removed; restart to serve plain HTTP');
+        webdav.reloadTls(tls);
+      });
+    }
 
     const parts = [
       nfs === undefined ? undefined : `NFS on ${config.nfs.host}:${nfs.ports.nfs}, MOUNT on port ${nfs.ports.mount}`,

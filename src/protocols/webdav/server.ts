@@ -6,7 +6,7 @@
  * has started, a reset connection. No file-system logic lives here.
  */
 import { createServer as createHttpServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
-import { createServer as createHttpsServer } from 'node:https';
+import { createServer as createHttpsServer, type Server as HttpsServer } from 'node:https';
 import type { AddressInfo } from 'node:net';
 import { logger as rootLogger, type Logger } from '../../observability/logger.js';
 import type { Vfs } from '../../vfs/vfs.js';
@@ -54,6 +54,12 @@ export interface WebdavServer {
    * it throws. A server started without auth cannot switch to auth this way (restart instead).
    */
   reloadUsers(auth: DavUsersConfig): Promise<void>;
+  /**
+   * Serves this certificate and key (PEM) to connections accepted from now on (SIGHUP reload);
+   * open connections and the listener are kept. Throws, keeping the old pair, when the pair is
+   * invalid or the server was started without TLS.
+   */
+  reloadTls(tls: { readonly cert: string | Buffer; readonly key: string | Buffer }): void;
   /** Stops accepting, closes idle and then all connections. */
   close(): Promise<void>;
 }
@@ -135,9 +141,8 @@ export async function startWebdavServer(opts: WebdavServerOptions): Promise<Webd
   const onRequest = (req: IncomingMessage, res: ServerResponse): void => {
     void handle(req, res);
   };
-  const server: Server = opts.tls === undefined
-    ? createHttpServer(onRequest)
-    : createHttpsServer({ cert: opts.tls.cert, key: opts.tls.key }, onRequest);
+  const https: HttpsServer | undefined = opts.tls === undefined ? undefined : createHttpsServer({ cert: opts.tls.cert, key: opts.tls.key }, onRequest);
+  const server: Server = https ?? createHttpServer(onRequest);
   server.on('clientError', (err, socket) => {
     log.debug({ err }, 'malformed HTTP request');
     if (socket.writable) socket.end('HTTP/1.1 400 Bad Request\r\nConnection: close\r\nContent-Length: 0\r\n\r\n');
@@ -158,6 +163,11 @@ export async function startWebdavServer(opts: WebdavServerOptions): Promise<Webd
       if (authenticator === undefined) throw new Error('webdav: authentication was off at start; restart to turn it on');
       const skipped = await authenticator.reconfigure(auth);
       if (skipped.length > 0) log.warn({ lines: skipped }, 'htpasswd lines skipped (only bcrypt hashes are accepted)');
+    },
+    reloadTls(tls) {
+      if (https === undefined) throw new Error('webdav: TLS was off at start; restart to turn it on');
+      https.setSecureContext({ cert: tls.cert, key: tls.key });
+      log.info('TLS certificate reloaded');
     },
     close: () => new Promise<void>((resolve) => {
       server.close(() => resolve());
