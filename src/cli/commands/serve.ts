@@ -82,7 +82,10 @@ export function nfsExportsOf(config: FerryConfig): ExportConfig[] {
 export function davUsersOf(config: FerryConfig): DavUsersConfig | undefined {
   const w = config.webdav;
   if (w.htpasswd === undefined) return undefined;
-  const users: Record<string, DavUserOptions> = Object.fromEntries(w.users.map((u) => [u.name, { access: u.readOnly ? 'read-only' : 'read-write', root: u.root }]));
+  const users: Record<string, DavUserOptions> = Object.fromEntries(w.users.map((u) => [u.name, {
+    access: u.readOnly ? 'read-only' : 'read-write', root: u.root,
+    ...(u.uid === undefined || u.gid === undefined ? {} : { credentials: { uid: u.uid, gid: u.gid, gids: u.groups ?? [] } }),
+  }]));
   return { htpasswdPath: w.htpasswd, users };
 }
 

@@ -32,7 +32,7 @@ export interface WebdavServerOptions {
   readonly allowBasicOverHttp?: boolean;
   /** Access of requests without credentials; undefined = none (401 when auth is set). Required without auth. */
   readonly anonymous?: DavAccess;
-  /** File-system identity of every request (default root). */
+  /** File-system identity of requests (default root); a user's own `credentials` take precedence. */
   readonly credentials?: Credentials;
   /** Largest buffered XML body (PROPFIND, PROPPATCH, LOCK), bytes (default 1 MiB). */
   readonly maxXmlBodyBytes?: number;
@@ -127,7 +127,7 @@ export async function startWebdavServer(opts: WebdavServerOptions): Promise<Webd
       if (method.body === 'buffered' && hasBody(req)) body = await readBody(req, maxXml, req.headers['content-length']);
       const r: DavRequest = {
         req, res, method: method.name, path, fsPath: [...rootSegments, ...path.segments], rootSegments,
-        user, cred, body, log: reqLog, signal: abort.signal, server: state,
+        user, cred: user?.credentials ?? cred, body, log: reqLog, signal: abort.signal, server: state,
       };
       await method.handle(r);
     } catch (err) {
