@@ -82,9 +82,10 @@ export async function startFerryServe(o: FerryServeOptions = {}): Promise<FerryS
 
 /**
  * Formats a fresh volume with its metadata in a flushed db of the run's redis-server and its
- * blocks in a fresh bucket of the run's s3rver; returns the meta URL for `ferry serve --meta`.
+ * blocks in a fresh bucket of the run's s3rver; returns the meta URL for `ferry serve --meta`
+ * and the bucket's name.
  */
-export async function formatRedisS3Volume(name = 'davvol'): Promise<string> {
+export async function formatRedisS3Volume(name = 'davvol'): Promise<{ metaUrl: string; bucket: string }> {
   const redis = await sharedRedis();
   const s3 = await sharedS3rver();
   const db = nextRedisDb();
@@ -93,14 +94,15 @@ export async function formatRedisS3Volume(name = 'davvol'): Promise<string> {
   await raw.flushdb();
   raw.disconnect();
   const url = redis.url(db);
+  const bucket = await freshBucket();
   const meta = new BaseMeta(await openEngine(url));
   try {
     await meta.format({
-      Name: name, UUID: randomUUID(), Storage: 'minio', Bucket: `${s3.endpoint}/${await freshBucket()}`,
+      Name: name, UUID: randomUUID(), Storage: 'minio', Bucket: `${s3.endpoint}/${bucket}`,
       AccessKey: s3.accessKey, SecretKey: s3.secretKey, BlockSize: 4096, Compression: 'none', TrashDays: 0, MetaVersion: 1, EnableACL: false,
     });
   } finally {
     await meta.close();
   }
-  return url;
+  return { metaUrl: url, bucket };
 }

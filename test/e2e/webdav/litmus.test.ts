@@ -6,8 +6,11 @@
  */
 import assert from 'node:assert/strict';
 import { execFile } from 'node:child_process';
+import { randomBytes } from 'node:crypto';
 import { promisify } from 'node:util';
+import { S3ObjectStore } from '../../../src/storage/s3.js';
 import { type FerryServeProcess, formatRedisS3Volume, startFerryServe } from '../../helpers/ferry-serve.js';
+import { s3rverConfig } from '../../helpers/s3-buckets.js';
 import { tmpDir } from '../../helpers/tmp.js';
 
 const run = promisify(execFile);
@@ -44,26 +47,47 @@ async function litmusPasses(base: string): Promise<void> {
   assert.equal(total, 104, `litmus ran ${total} tests, expected 104:\n${stdout}`);
 }
 
-const volumes: [string, () => Promise<string[]>][] = [
-  ['the embedded default volume (SQLite + local blocks)', () => Promise.resolve(['--data-dir', tmpDir('ferry-litmus-')])],
-  ['a Redis + s3rver volume', async () => ['--meta', await formatRedisS3Volume(), '--data-dir', tmpDir('ferry-litmus-')]],
-];
-
-for (const [what, volume] of volumes) {
-  describe(`litmus against ferry serve (WebDAV) on ${what}`, function () {
-    this.timeout(300_000);
-    let ferry: FerryServeProcess;
-
-    before(async () => {
-      ferry = await startFerryServe({ volume: await volume() });
-    });
-
-    after(async () => {
-      await ferry.stop();
-    });
-
-    it('every litmus suite (basic, copymove, props, locks, http) runs: 104 of 104 pass', async () => {
-      await litmusPasses(ferry.base);
-    });
+describe('litmus against ferry serve (WebDAV) on the embedded default volume (SQLite + local blocks)', function () {
+  this.timeout(300_000);
+  let ferry: FerryServeProcess;
+  before(async () => {
+    ferry = await startFerryServe({ volume: ['--data-dir', tmpDir('ferry-litmus-')] });
   });
-}
+  after(async () => {
+    await ferry.stop();
+  });
+
+  it('every litmus suite (basic, copymove, props, locks, http) runs: 104 of 104 pass', async () => {
+    await litmusPasses(ferry.base);
+  });
+});
+
+describe('litmus against ferry serve (WebDAV) on a Redis + s3rver volume', function () {
+  this.timeout(300_000);
+  let ferry: FerryServeProcess;
+  let bucket: string;
+  before(async () => {
+    const volume = await formatRedisS3Volume();
+    bucket = volume.bucket;
+    ferry = await startFerryServe({ volume: ['--meta', volume.metaUrl, '--data-dir', tmpDir('ferry-litmus-')] });
+  });
+  after(async () => {
+    await ferry.stop();
+  });
+
+  it('every litmus suite (basic, copymove, props, locks, http) runs: 104 of 104 pass', async () => {
+    await litmusPasses(ferry.base);
+  });
+
+  it('the volume really is on s3rver: a PUT through WebDAV lands as blocks in its bucket', async () => {
+    assert.equal((await fetch(`${ferry.base}/on-s3.bin`, { method: 'PUT', body: randomBytes(300_000) })).status, 201);
+    const store = new S3ObjectStore(await s3rverConfig(bucket));
+    try {
+      let bytes = 0;
+      for await (const o of store.list('')) bytes += o.size;
+      assert.ok(bytes >= 300_000, `only ${bytes} bytes of objects in the bucket`);
+    } finally {
+      await store.close();
+    }
+  });
+});

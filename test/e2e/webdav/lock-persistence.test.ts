@@ -11,7 +11,7 @@ import { tmpDir } from '../../helpers/tmp.js';
 const LOCKINFO = '<?xml version="1.0"?><D:lockinfo xmlns:D="DAV:"><D:lockscope><D:exclusive/></D:lockscope><D:locktype><D:write/></D:locktype><D:owner>a</D:owner></D:lockinfo>';
 
 const volumes: [string, () => Promise<string[]>][] = [
-  ['a Redis + s3rver volume', async () => ['--meta', await formatRedisS3Volume(), '--data-dir', tmpDir('ferry-lockvol-')]],
+  ['a Redis + s3rver volume', async () => ['--meta', (await formatRedisS3Volume()).metaUrl, '--data-dir', tmpDir('ferry-lockvol-')]],
   ['a SQLite volume (the embedded default in one data dir)', () => Promise.resolve(['--data-dir', tmpDir('ferry-lockvol-')])],
 ];
 
