@@ -96,6 +96,10 @@ const webdavUser = z.strictObject({
   name: z.string().min(1).regex(/^[^:\s]+$/, 'must not contain ":" or spaces'),
   'read-only': z.boolean().default(false),
   root: absPath.default('/'),
+  // the file-system identity of the user's requests (owner of what they create, permission checks); default root
+  uid: z.number().int().min(0).max(2 ** 32 - 1).optional(),
+  gid: z.number().int().min(0).max(2 ** 32 - 1).optional(),
+  groups: z.array(z.number().int().min(0).max(2 ** 32 - 1)).optional(),
 });
 
 const schema = z.strictObject({
@@ -170,6 +174,8 @@ const schema = z.strictObject({
   const names = new Set<string>();
   c.webdav.users.forEach((u, i) => {
     if (names.has(u.name)) issue(['webdav', 'users', i, 'name'], `user "${u.name}" is listed twice`);
+    if ((u.uid === undefined) !== (u.gid === undefined)) issue(['webdav', 'users', i, u.uid === undefined ? 'uid' : 'gid'], 'uid and gid must be set together');
+    if (u.groups !== undefined && u.uid === undefined) issue(['webdav', 'users', i, 'groups'], 'groups needs uid and gid');
     names.add(u.name);
   });
   if (c.admin.enabled && c.webdav.enabled && sameListen(c.admin.listen, c.webdav.listen)) issue(['admin', 'listen'], 'must differ from webdav.listen');

@@ -14,6 +14,10 @@ const needed: { bin: string; pkg: string }[] = [
   { bin: 'nfs-ls', pkg: 'libnfs-utils' },
   // WebDAV conformance suite (test/e2e/webdav/litmus.test.ts)
   { bin: 'litmus', pkg: 'litmus' },
+  // real WebDAV clients (test/e2e/webdav: rclone, cadaver, davfs2 FUSE mount)
+  { bin: 'rclone', pkg: 'rclone' },
+  { bin: 'cadaver', pkg: 'cadaver' },
+  { bin: '/usr/sbin/mount.davfs', pkg: 'davfs2' },
   // binds the fake systemd notify socket (test/helpers/notify-socket.ts)
   { bin: 'python3', pkg: 'python3' },
   // compiles the Node-API addon (scripts/build-native.sh) and, for the .deb, better-sqlite3

@@ -3,10 +3,15 @@
  * loopback port with its own temp dir and one bucket, waits until it reports its port, and stops
  * it by PID. Node 17+ needs --openssl-legacy-provider for s3rver's paged listings (else HTTP 500).
  * Known gaps we must not rely on: no signature or checksum checks, wrong suffix ranges, no If-Match.
+ * Its DELETE removes directories it leaves empty, racing a concurrent PUT into the same directory
+ * (ENOENT on an unhandled stream error kills the server; block keys share `chunks/0/0/`): a
+ * preloaded patch (NO_RMDIR_PATCH) keeps the empty directories instead.
  */
 import { CreateBucketCommand, S3Client } from '@aws-sdk/client-s3';
 import { spawn } from 'node:child_process';
+import { writeFileSync } from 'node:fs';
 import { createRequire } from 'node:module';
+import { join } from 'node:path';
 import { tmpDir } from './tmp.js';
 
 export interface S3rverServer {
@@ -25,12 +30,24 @@ export interface S3rverServer {
 
 const require = createRequire(import.meta.url);
 
+/** CommonJS preload for s3rver: deleteObject without the empty-directory cleanup (see above). */
+const NO_RMDIR_PATCH = (storeModule: string): string => `
+const Store = require(${JSON.stringify(storeModule)});
+const fs = require('fs/promises');
+Store.prototype.deleteObject = async function (bucket, key) {
+  await Promise.all(['object', 'object.md5', 'metadata.json'].map((t) =>
+    fs.unlink(this.getResourcePath(bucket, key, t)).catch((err) => { if (err.code !== 'ENOENT') throw err; })));
+};
+`;
+
 export async function startS3rver(opts: { bucket?: string; timeoutMs?: number } = {}): Promise<S3rverServer> {
   const bucket = opts.bucket ?? 'ferry-test';
   const dir = tmpDir('ferry-s3rver-');
   const bin = require.resolve('s3rver/bin/s3rver.js');
+  const patch = join(tmpDir('ferry-s3rver-patch-'), 'no-rmdir-patch.cjs');
+  writeFileSync(patch, NO_RMDIR_PATCH(require.resolve('s3rver/lib/stores/filesystem.js')));
   const child = spawn(process.execPath, [
-    '--openssl-legacy-provider', bin, '-d', dir, '-a', '127.0.0.1', '-p', '0', '--silent', '--configure-bucket', bucket,
+    '--openssl-legacy-provider', '--require', patch, bin, '-d', dir, '-a', '127.0.0.1', '-p', '0', '--silent', '--configure-bucket', bucket,
   ], { stdio: ['ignore', 'pipe', 'inherit'] });
   if (child.pid === undefined) throw new Error('s3rver did not start');
   const pid = child.pid;

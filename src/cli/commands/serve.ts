@@ -76,7 +76,10 @@ export function nfsExportsOf(config: FerryConfig): ExportConfig[] {
 export function davUsersOf(config: FerryConfig): DavUsersConfig | undefined {
   const w = config.webdav;
   if (w.htpasswd === undefined) return undefined;
-  const users: Record<string, DavUserOptions> = Object.fromEntries(w.users.map((u) => [u.name, { access: u.readOnly ? 'read-only' : 'read-write', root: u.root }]));
+  const users: Record<string, DavUserOptions> = Object.fromEntries(w.users.map((u) => [u.name, {
+    access: u.readOnly ? 'read-only' : 'read-write', root: u.root,
+    ...(u.uid === undefined || u.gid === undefined ? {} : { credentials: { uid: u.uid, gid: u.gid, gids: u.groups ?? [] } }),
+  }]));
   return { htpasswdPath: w.htpasswd, users };
 }
 
@@ -154,6 +157,14 @@ export async function runServe(flags: ServeFlags): Promise<void> {
         const next = davUsersOf(loadConfig(config.source, overridesOf(flags)));
         if (next === undefined) throw new Error('webdav.htpasswd was removed; restart to turn authentication off');
         await webdav.reloadUsers(next);
+      });
+    }
+    if (webdav !== undefined && config.webdav.tls.cert !== undefined) {
+      lifecycle.onReload('webdav tls', () => {
+        // the files are read again: a renewed certificate at the same paths is picked up
+        const tls = webdavOptionsOf(loadConfig(config.source, overridesOf(flags)), volume.vfs).tls;
+        if (tls === undefined) throw new Error('webdav.tls was removed; restart to serve plain HTTP');
+        webdav.reloadTls(tls);
       });
     }
 

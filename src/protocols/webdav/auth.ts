@@ -7,6 +7,7 @@
 import { createHmac, randomBytes, timingSafeEqual } from 'node:crypto';
 import { readFile } from 'node:fs/promises';
 import bcrypt from 'bcryptjs';
+import type { Credentials } from '../../vfs/types.js';
 import { httpError } from './status.js';
 import type { HttpError } from './status.js';
 
@@ -19,6 +20,8 @@ export interface DavUserOptions {
   readonly access?: DavAccess;
   /** Directory of the volume the user sees as '/', e.g. '/home/alice'; default '/'. */
   readonly root?: string;
+  /** File-system identity of the user's requests; default the server's (root). */
+  readonly credentials?: Credentials;
 }
 
 /** The users section of the WebDAV config. */
@@ -43,6 +46,8 @@ export interface DavUser {
   readonly access: DavAccess;
   /** Normalised absolute path inside the volume: '/' or '/a/b' (no trailing slash, no dot segments). */
   readonly root: string;
+  /** File-system identity of the user's requests; undefined: the server's default. */
+  readonly credentials?: Credentials;
 }
 
 /** Result of reading an htpasswd file. */
@@ -203,7 +208,10 @@ export class BasicAuthenticator {
     const ok = await bcrypt.compare(password, hash ?? this.#dummy);
     if (!ok || hash === undefined) return null;
     const opts = this.#config.users?.[name] ?? {};
-    return { name, access: opts.access ?? this.#config.defaultAccess ?? 'read-write', root: normaliseRoot(opts.root) };
+    return {
+      name, access: opts.access ?? this.#config.defaultAccess ?? 'read-write', root: normaliseRoot(opts.root),
+      ...(opts.credentials === undefined ? {} : { credentials: opts.credentials }),
+    };
   }
 }
 

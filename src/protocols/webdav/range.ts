@@ -1,7 +1,8 @@
 /**
  * Byte ranges (RFC 7233): the Range header against a representation length, If-Range, the
- * Content-Range values and the framing of a multipart/byteranges body (§4.1, Appendix A). Pure
- * functions: the GET handler streams the bytes; here we only decide which and how to frame them.
+ * Content-Range values and the framing of a multipart/byteranges body (§4.1, Appendix A), and the
+ * Content-Range of a partial PUT (RFC 9110 §14.5). Pure functions: the GET and PUT handlers
+ * stream the bytes; here we only decide which and how to frame them.
  */
 import { randomBytes } from 'node:crypto';
 import { httpError, type HttpError } from './status.js';
@@ -129,4 +130,25 @@ export function multipartByteranges(ranges: readonly ByteRange[], size: number, 
   const tail = `\r\n--${boundary}--\r\n`;
   length += Buffer.byteLength(tail);
   return { contentType: `multipart/byteranges; boundary=${boundary}`, parts, tail, contentLength: length };
+}
+
+/** Where the body of a partial PUT goes (RFC 9110 §14.5): bytes first..last, inclusive. */
+export interface PutRange {
+  readonly first: number;
+  readonly last: number;
+  /** The complete length the client states, null for `*`. */
+  readonly complete: number | null;
+}
+
+/**
+ * Parses the Content-Range of a PUT: `bytes FIRST-LAST/COMPLETE` or `bytes FIRST-LAST/*`, with
+ * FIRST <= LAST < COMPLETE; anything else (incl. the unsatisfied-range form, `*` before the slash) is 400.
+ */
+export function parsePutContentRange(value: string): PutRange {
+  const m = /^\s*bytes\s+(\d{1,15})-(\d{1,15})\/(\d{1,15}|\*)\s*$/i.exec(value);
+  const first = Number(m?.[1]);
+  const last = Number(m?.[2]);
+  const complete = m?.[3] === undefined || m[3] === '*' ? null : Number(m[3]);
+  if (m === null || first > last || (complete !== null && last >= complete)) throw httpError('BAD_CONTENT_RANGE', JSON.stringify(value));
+  return { first, last, complete };
 }

@@ -6,7 +6,7 @@
  * has started, a reset connection. No file-system logic lives here.
  */
 import { createServer as createHttpServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
-import { createServer as createHttpsServer } from 'node:https';
+import { createServer as createHttpsServer, type Server as HttpsServer } from 'node:https';
 import type { AddressInfo } from 'node:net';
 import { logger as rootLogger, type Logger } from '../../observability/logger.js';
 import { secondsSince, type OpObserver } from '../../observability/ops.js';
@@ -33,7 +33,7 @@ export interface WebdavServerOptions {
   readonly allowBasicOverHttp?: boolean;
   /** Access of requests without credentials; undefined = none (401 when auth is set). Required without auth. */
   readonly anonymous?: DavAccess;
-  /** File-system identity of every request (default root). */
+  /** File-system identity of requests (default root); a user's own `credentials` take precedence. */
   readonly credentials?: Credentials;
   /** Largest buffered XML body (PROPFIND, PROPPATCH, LOCK), bytes (default 1 MiB). */
   readonly maxXmlBodyBytes?: number;
@@ -57,6 +57,12 @@ export interface WebdavServer {
    * it throws. A server started without auth cannot switch to auth this way (restart instead).
    */
   reloadUsers(auth: DavUsersConfig): Promise<void>;
+  /**
+   * Serves this certificate and key (PEM) to connections accepted from now on (SIGHUP reload);
+   * open connections and the listener are kept. Throws, keeping the old pair, when the pair is
+   * invalid or the server was started without TLS.
+   */
+  reloadTls(tls: { readonly cert: string | Buffer; readonly key: string | Buffer }): void;
   /** Stops accepting, closes idle and then all connections. */
   close(): Promise<void>;
 }
@@ -124,7 +130,7 @@ export async function startWebdavServer(opts: WebdavServerOptions): Promise<Webd
       if (method.body === 'buffered' && hasBody(req)) body = await readBody(req, maxXml, req.headers['content-length']);
       const r: DavRequest = {
         req, res, method: method.name, path, fsPath: [...rootSegments, ...path.segments], rootSegments,
-        user, cred, body, log: reqLog, signal: abort.signal, server: state,
+        user, cred: user?.credentials ?? cred, body, log: reqLog, signal: abort.signal, server: state,
       };
       await method.handle(r);
     } catch (err) {
@@ -139,9 +145,8 @@ export async function startWebdavServer(opts: WebdavServerOptions): Promise<Webd
   const onRequest = (req: IncomingMessage, res: ServerResponse): void => {
     void handle(req, res);
   };
-  const server: Server = opts.tls === undefined
-    ? createHttpServer(onRequest)
-    : createHttpsServer({ cert: opts.tls.cert, key: opts.tls.key }, onRequest);
+  const https: HttpsServer | undefined = opts.tls === undefined ? undefined : createHttpsServer({ cert: opts.tls.cert, key: opts.tls.key }, onRequest);
+  const server: Server = https ?? createHttpServer(onRequest);
   server.on('clientError', (err, socket) => {
     log.debug({ err }, 'malformed HTTP request');
     if (socket.writable) socket.end('HTTP/1.1 400 Bad Request\r\nConnection: close\r\nContent-Length: 0\r\n\r\n');
@@ -162,6 +167,11 @@ export async function startWebdavServer(opts: WebdavServerOptions): Promise<Webd
       if (authenticator === undefined) throw new Error('webdav: authentication was off at start; restart to turn it on');
       const skipped = await authenticator.reconfigure(auth);
       if (skipped.length > 0) log.warn({ lines: skipped }, 'htpasswd lines skipped (only bcrypt hashes are accepted)');
+    },
+    reloadTls(tls) {
+      if (https === undefined) throw new Error('webdav: TLS was off at start; restart to turn it on');
+      https.setSecureContext({ cert: tls.cert, key: tls.key });
+      log.info('TLS certificate reloaded');
     },
     close: () => new Promise<void>((resolve) => {
       server.close(() => resolve());

@@ -43,6 +43,7 @@ export const HTTP_ERRORS = {
   BAD_IF_HEADER: { status: 400, message: 'malformed If header' },
   PRECONDITION_FAILED: { status: 412, message: 'precondition failed' },
   RANGE_NOT_SATISFIABLE: { status: 416, message: 'requested range not satisfiable' },
+  BAD_CONTENT_RANGE: { status: 400, message: 'invalid Content-Range header, or a body that does not match it' },
   UNAUTHORIZED: { status: 401, message: 'authentication required' },
   READ_ONLY: { status: 403, message: 'this account has read-only access' },
   PROPFIND_INFINITY_FORBIDDEN: { status: 403, message: 'PROPFIND with Depth: infinity is not supported' },

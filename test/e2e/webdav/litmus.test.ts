@@ -1,18 +1,19 @@
 /**
  * Ferry's WebDAV server against Debian's `litmus` (the neon WebDAV conformance suite): a real
- * `ferry serve --no-nfs` process on a free port over a fresh embedded volume, litmus run against
- * it, and its per-suite summary lines parsed. Every suite must run and report zero failures;
- * warnings are reported, not hidden.
+ * `ferry serve` process over a fresh volume — the embedded default (SQLite + local blocks) and
+ * Redis metadata with blocks on s3rver — litmus run against it, and its per-suite summary lines
+ * parsed. Every suite must run and report zero failures; warnings are reported, not hidden.
  */
 import assert from 'node:assert/strict';
-import { type ChildProcess, execFile, spawn } from 'node:child_process';
-import { fileURLToPath } from 'node:url';
+import { execFile } from 'node:child_process';
+import { randomBytes } from 'node:crypto';
 import { promisify } from 'node:util';
-import { freePort } from '../../helpers/free-port.js';
+import { S3ObjectStore } from '../../../src/storage/s3.js';
+import { type FerryServeProcess, formatRedisS3Volume, startFerryServe } from '../../helpers/ferry-serve.js';
+import { s3rverConfig } from '../../helpers/s3-buckets.js';
 import { tmpDir } from '../../helpers/tmp.js';
 
 const run = promisify(execFile);
-const MAIN = fileURLToPath(new URL('../../../src/cli/main.js', import.meta.url));
 const SUITES = ['basic', 'copymove', 'props', 'locks', 'http'];
 
 interface SuiteSummary {
@@ -30,51 +31,63 @@ function parseSummaries(out: string): Map<string, SuiteSummary> {
   return m;
 }
 
-describe('litmus against ferry serve (WebDAV)', function () {
+async function litmusPasses(base: string): Promise<void> {
+  const { stdout } = await run('litmus', [`${base}/`], { cwd: tmpDir('ferry-litmus-run-'), maxBuffer: 16 << 20 })
+    .catch((err: { stdout?: string; stderr?: string }) => ({ stdout: `${err.stdout ?? ''}${err.stderr ?? ''}` }));
+  const summaries = parseSummaries(stdout);
+  const failedLines = stdout.split('\n').filter((l) => /\bFAIL\b/.test(l));
+  let total = 0;
+  for (const suite of SUITES) {
+    const s = summaries.get(suite);
+    assert.ok(s !== undefined, `litmus suite ${suite} did not report a summary:\n${stdout}`);
+    assert.equal(s.failed, 0, `litmus ${suite}: ${s.failed} of ${s.run} failed:\n${failedLines.join('\n')}`);
+    assert.equal(s.passed, s.run, `litmus ${suite}: ${s.passed} of ${s.run} passed`);
+    total += s.passed;
+  }
+  assert.equal(total, 104, `litmus ran ${total} tests, expected 104:\n${stdout}`);
+}
+
+describe('litmus against ferry serve (WebDAV) on the embedded default volume (SQLite + local blocks)', function () {
   this.timeout(300_000);
-  let proc: ChildProcess;
-  let port: number;
-
+  let ferry: FerryServeProcess;
   before(async () => {
-    port = await freePort();
-    const dataDir = tmpDir('ferry-litmus-');
-    proc = spawn(process.execPath, [MAIN, 'serve', '--no-nfs', '--webdav-listen', `127.0.0.1:${port}`, '--data-dir', dataDir], {
-      stdio: ['ignore', 'ignore', 'pipe'],
-      env: { ...process.env, FERRY_LOG_LEVEL: 'warn' },
-    });
-    let stderr = '';
-    await new Promise<void>((resolve, reject) => {
-      const onData = (b: Buffer): void => {
-        stderr += b.toString();
-        if (stderr.includes('WebDAV on')) {
-          proc.stderr?.off('data', onData);
-          proc.stderr?.resume();
-          resolve();
-        }
-      };
-      proc.stderr?.on('data', onData);
-      proc.once('exit', (code) => reject(new Error(`ferry serve exited with ${code}: ${stderr}`)));
-    });
+    ferry = await startFerryServe({ volume: ['--data-dir', tmpDir('ferry-litmus-')] });
   });
-
   after(async () => {
-    if (proc.exitCode === null) {
-      const exited = new Promise((resolve) => proc.once('exit', resolve));
-      proc.kill('SIGTERM');
-      await exited;
-    }
+    await ferry.stop();
   });
 
-  it('every litmus suite (basic, copymove, props, locks, http) runs and has no failed test', async () => {
-    const { stdout } = await run('litmus', [`http://127.0.0.1:${port}/`], { cwd: tmpDir('ferry-litmus-run-'), maxBuffer: 16 << 20 })
-      .catch((err: { stdout?: string; stderr?: string }) => ({ stdout: `${err.stdout ?? ''}${err.stderr ?? ''}` }));
-    const summaries = parseSummaries(stdout);
-    const failedLines = stdout.split('\n').filter((l) => /\bFAIL\b/.test(l));
-    for (const suite of SUITES) {
-      const s = summaries.get(suite);
-      assert.ok(s !== undefined, `litmus suite ${suite} did not report a summary:\n${stdout}`);
-      assert.equal(s.failed, 0, `litmus ${suite}: ${s.failed} of ${s.run} failed:\n${failedLines.join('\n')}`);
-      assert.equal(s.passed, s.run, `litmus ${suite}: ${s.passed} of ${s.run} passed`);
+  it('every litmus suite (basic, copymove, props, locks, http) runs: 104 of 104 pass', async () => {
+    await litmusPasses(ferry.base);
+  });
+});
+
+describe('litmus against ferry serve (WebDAV) on a Redis + s3rver volume', function () {
+  this.timeout(300_000);
+  let ferry: FerryServeProcess;
+  let bucket: string;
+  before(async () => {
+    const volume = await formatRedisS3Volume();
+    bucket = volume.bucket;
+    ferry = await startFerryServe({ volume: ['--meta', volume.metaUrl, '--data-dir', tmpDir('ferry-litmus-')] });
+  });
+  after(async () => {
+    await ferry.stop();
+  });
+
+  it('every litmus suite (basic, copymove, props, locks, http) runs: 104 of 104 pass', async () => {
+    await litmusPasses(ferry.base);
+  });
+
+  it('the volume really is on s3rver: a PUT through WebDAV lands as blocks in its bucket', async () => {
+    assert.equal((await fetch(`${ferry.base}/on-s3.bin`, { method: 'PUT', body: randomBytes(300_000) })).status, 201);
+    const store = new S3ObjectStore(await s3rverConfig(bucket));
+    try {
+      let bytes = 0;
+      for await (const o of store.list('')) bytes += o.size;
+      assert.ok(bytes >= 300_000, `only ${bytes} bytes of objects in the bucket`);
+    } finally {
+      await store.close();
     }
   });
 });

@@ -52,6 +52,24 @@ describe('WebDAV methods (in-process server, SQLite volume)', function () {
     assert.equal((await h.req('GET', '/chunked.txt')).text, 'one two three');
   });
 
+  it('PUT with Content-Range overwrites those bytes in place (204, new ETag), keeps the rest; a mismatched or malformed one is 400', async () => {
+    assert.equal((await h.req('PUT', '/p.txt', {}, '0123456789')).status, 201);
+    const etag = String((await h.req('HEAD', '/p.txt')).headers['etag']);
+    const r = await h.req('PUT', '/p.txt', { 'Content-Range': 'bytes 3-5/10' }, 'abc');
+    assert.equal(r.status, 204);
+    assert.notEqual(r.headers['etag'], etag);
+    assert.equal((await h.req('GET', '/p.txt')).text, '012abc6789');
+    assert.equal((await h.req('PUT', '/p.txt', { 'Content-Range': 'bytes 10-11/*' }, 'XY')).status, 204, 'appending past the end');
+    assert.equal((await h.req('GET', '/p.txt')).text, '012abc6789XY');
+    assert.equal((await h.req('PUT', '/new-partial.txt', { 'Content-Range': 'bytes 2-3/4' }, 'zz')).status, 201, 'a new file, a hole before the range');
+    assert.deepEqual([...(await h.req('GET', '/new-partial.txt')).body], [0, 0, 0x7a, 0x7a]);
+    for (const [range, body] of [['bytes 3-5/10', 'abcd'], ['bytes 5-3/10', 'abc'], ['bytes 3-12/10', 'abcdefghij'], ['bytes */10', 'abc'], ['3-5/10', 'abc']] as const) {
+      assert.equal((await h.req('PUT', '/p.txt', { 'Content-Range': range }, body)).status, 400, range);
+    }
+    assert.equal((await h.req('PUT', '/p.txt', { 'Content-Range': 'bytes 0-2/*' }, ['a', 'bc'])).status, 400, 'chunked: no Content-Length to check');
+    assert.equal((await h.req('GET', '/p.txt')).text, '012abc6789XY', 'refused partial PUTs changed nothing');
+  });
+
   it('PUT without a parent collection is 409, onto a collection 405', async () => {
     assert.equal((await h.req('PUT', '/missing/f.txt', {}, 'x')).status, 409);
     assert.equal((await h.req('MKCOL', '/d')).status, 201);

@@ -1,5 +1,6 @@
 import assert from 'node:assert/strict';
-import { contentRange, ifRangeAllows, multipartByteranges, parseRange, rangeNotSatisfiable } from '../../../src/protocols/webdav/range.js';
+import { HttpError } from '../../../src/protocols/webdav/status.js';
+import { contentRange, ifRangeAllows, multipartByteranges, parsePutContentRange, parseRange, rangeNotSatisfiable } from '../../../src/protocols/webdav/range.js';
 
 describe('webdav Range (RFC 7233)', () => {
   it('single, open-ended and suffix ranges', () => {
@@ -74,5 +75,18 @@ describe('webdav Range (RFC 7233)', () => {
     assert.equal(ifRangeAllows('Wed, 01 May 2024 10:00:00 GMT', v), true);
     assert.equal(ifRangeAllows('Wed, 01 May 2024 09:59:59 GMT', v), false);
     assert.equal(ifRangeAllows('garbage', v), false);
+  });
+});
+
+describe('webdav Content-Range of a partial PUT (RFC 9110 §14.5)', () => {
+  it('bytes FIRST-LAST/COMPLETE and bytes FIRST-LAST/*', () => {
+    assert.deepEqual(parsePutContentRange('bytes 0-9/10'), { first: 0, last: 9, complete: 10 });
+    assert.deepEqual(parsePutContentRange(' Bytes 5-5/*'), { first: 5, last: 5, complete: null });
+  });
+
+  it('a reversed range, a range past the stated length, the unsatisfied form or garbage is 400', () => {
+    for (const v of ['bytes 5-4/10', 'bytes 0-10/10', 'bytes */10', 'bytes 1-/10', '0-1/2', 'bytes 0-1', 'bytes=0-1/2', '']) {
+      assert.throws(() => parsePutContentRange(v), (e: unknown) => e instanceof HttpError && e.status === 400 && e.code === 'BAD_CONTENT_RANGE', v);
+    }
   });
 });

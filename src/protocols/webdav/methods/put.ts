@@ -2,7 +2,9 @@
  * PUT (RFC 7231 §4.3.4, RFC 4918 §9.7): the body is streamed with pipeline() into vfs writes (no
  * Content-Length needed), 201 when the file was created, 204 when replaced, 409 without a parent
  * collection, 405 onto a collection, RFC 7232 preconditions and lock tokens honoured. The response
- * is sent only after vfs.fsync: a 2xx means the bytes are durable.
+ * is sent only after vfs.fsync: a 2xx means the bytes are durable. With Content-Range (a partial
+ * PUT, RFC 9110 §14.5, as Apache mod_dav and sabre/dav accept) the body, whose Content-Length must
+ * match the range, overwrites those bytes of the file in place; the rest of the file is kept.
  */
 import { Writable } from 'node:stream';
 import { pipeline } from 'node:stream/promises';
@@ -10,13 +12,18 @@ import { Errno, FsError, isFsError } from '../../../util/errno.js';
 import { MODE_WRITE } from '../../../vfs/types.js';
 import { evaluateConditional } from '../conditional.js';
 import { checkIfHeader, checkLocks, type DavMethod, header, type DavRequest, etagOfEntry, isDir, resolvePath } from '../context.js';
+import { parsePutContentRange } from '../range.js';
 import { httpError, toHttpError } from '../status.js';
 
 async function handlePut(r: DavRequest): Promise<void> {
   const { vfs } = r.server;
   const name = r.fsPath[r.fsPath.length - 1];
   if (name === undefined) throw new FsError(Errno.EISDIR, 'PUT on the root collection');
-  if (header(r, 'content-range') !== undefined) throw httpError('XML_INVALID_REQUEST', 'Content-Range on PUT is not supported');
+  const rangeHeader = header(r, 'content-range');
+  const range = rangeHeader === undefined ? null : parsePutContentRange(rangeHeader);
+  if (range !== null && header(r, 'content-length')?.trim() !== String(range.last - range.first + 1)) {
+    throw httpError('BAD_CONTENT_RANGE', 'a partial PUT needs a Content-Length equal to the length of its Content-Range');
+  }
   const submitted = await checkIfHeader(r);
   const parent = await resolvePath(vfs, r.cred, r.fsPath.slice(0, -1));
   if (!isDir(parent.attr)) throw new FsError(Errno.ENOTDIR, 'parent is not a collection');
@@ -38,9 +45,9 @@ async function handlePut(r: DavRequest): Promise<void> {
   if (outcome !== 'proceed') throw httpError('PRECONDITION_FAILED');
   await checkLocks(r, submitted, { path: r.fsPath, parentMembership: existing === null });
   const made = await vfs.create(r.cred, parent.ino, name, r.server.fileMode, 0, false);
-  const { handle } = await vfs.open(r.cred, made.ino, MODE_WRITE, { truncate: !made.created, signal: r.signal });
+  const { handle } = await vfs.open(r.cred, made.ino, MODE_WRITE, { truncate: !made.created && range === null, signal: r.signal });
   try {
-    let offset = 0;
+    let offset = range?.first ?? 0;
     const sink = new Writable({
       write(chunk: Buffer, _enc, cb) {
         vfs.write(r.cred, handle, offset, chunk, r.signal).then(() => {
