@@ -7,7 +7,7 @@ import type {
   Attr, ChunkIndex, Credentials, DirEntry, FileType, Format, Ino, SessionInfo, SetAttrRequest, SliceId,
   SliceRecord, StatFs, Timespec,
 } from './types.js';
-import type { AclRule, Counters, DirStats, Quota, DelFile } from './engine.js';
+import type { AclRule, Counters, DirStats, Quota, DelFile, SliceScanItem } from './engine.js';
 
 export interface FormatOptions {
   /** Allow changing mutable fields of an existing setting (immutable ones always refuse: EEXIST). */
@@ -112,5 +112,9 @@ export interface Meta {
   listChunks(ino: Ino): Promise<ChunkIndex[]>;
   sliceRefs(id: SliceId, size: number): Promise<number>;
   delFiles(limit?: number): Promise<DelFile[]>;
+  /** Every slice the volume still holds on to (chunk lists of all inodes, delayed and not-yet-deleted slices); read-only; ENOSYS when the engine cannot scan. */
+  scanSlices(): AsyncIterable<SliceScanItem>;
+  /** Parent directories of `ino`, ascending (several for hard links; none for the root); ENOENT when the inode does not exist. */
+  parents(ino: Ino): Promise<Ino[]>;
   sessions(): Promise<{ sid: number; expire: number; info: SessionInfo | null; sustained: Ino[] }[]>;
 }

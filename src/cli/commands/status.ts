@@ -9,6 +9,7 @@ import { goMarshal, type GoValue } from '../../meta/dump/go-json.js';
 import { formatToGo, removeSecrets } from '../../meta/format-setting.js';
 import type { Format, Session } from '../../meta/types.js';
 import { out, withMeta } from '../io.js';
+import { humanBytes } from '../progress.js';
 
 function countersGo(c: Counters): Map<string, GoValue> {
   return new Map<string, GoValue>([
@@ -28,14 +29,7 @@ function sessionGo(s: Session): Map<string, GoValue> {
 }
 
 function bytes(n: number): string {
-  const units = ['B', 'KiB', 'MiB', 'GiB', 'TiB', 'PiB'];
-  let v = n;
-  let u = 0;
-  while (v >= 1024 && u < units.length - 1) {
-    v /= 1024;
-    u++;
-  }
-  return u === 0 ? `${n} B` : `${v.toFixed(1)} ${units[u]} (${n} B)`;
+  return n < 1024 ? `${n} B` : `${humanBytes(n)} (${n} B)`;
 }
 
 function human(f: Format, c: Counters, sessions: Session[]): string[] {
