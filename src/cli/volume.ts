@@ -33,12 +33,17 @@ function collect(value: string, previous: string[] | undefined): string[] {
   return [...(previous ?? []), value];
 }
 
-/** Adds --meta, --data-dir, --config, --cache-dir, --json and --no-progress to `cmd`. */
-export function withVolumeOptions(cmd: Command): Command {
+/** Adds --meta, --data-dir and --config: where the volume is (shared with `ferry status`). */
+export function withVolumeSource(cmd: Command): Command {
   return cmd
     .option('--meta <url>', 'metadata engine URL (default: meta.url of the config, else sqlite3://<data-dir>/meta.db)')
     .option('--data-dir <dir>', 'data directory of the embedded default volume (default: data-dir of the config, /var/lib/ferry)')
-    .option('--config <file>', 'daemon configuration file (default /etc/ferry/ferry.yaml when it exists)')
+    .option('--config <file>', 'daemon configuration file (default /etc/ferry/ferry.yaml when it exists)');
+}
+
+/** Adds the volume source options plus --cache-dir, --json and --no-progress to `cmd`. */
+export function withVolumeOptions(cmd: Command): Command {
+  return withVolumeSource(cmd)
     .option('--cache-dir <dir>', 'a local block cache directory; repeat for several (default: cache.dirs of the config)', collect)
     .option('--json', 'print the result as JSON on stdout', false)
     .option('--no-progress', 'no progress output on stderr');
@@ -63,7 +68,7 @@ export interface AdminOpenOptions {
 }
 
 /** The daemon configuration the options point at; a bad file or flag is a usage error (exit 2). */
-export function adminConfig(o: VolumeCliOptions): FerryConfig {
+export function adminConfig(o: Pick<VolumeCliOptions, 'meta' | 'dataDir' | 'config'>): FerryConfig {
   return loadConfig(o.config, { meta: o.meta, dataDir: o.dataDir });
 }
 

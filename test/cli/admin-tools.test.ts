@@ -88,6 +88,14 @@ describe('ferry info (sqlite3 + file store)', () => {
     assert.deepEqual(info.summary, { files: 2, dirs: 1, symlinks: 0, others: 0, bytes: 1000 + 70 * 1024 });
   });
 
+  it('status takes the same volume options (--meta, --config) as the admin commands', async () => {
+    const r = await ferry(['status', ...v.args, '--json']);
+    assert.equal(r.code, 0, r.stderr);
+    const st = json<{ Setting: { Name: string }; Counters: { usedInodes: number } }>(r);
+    assert.equal(st.Setting.Name, v.name);
+    assert.equal(st.Counters.usedInodes, 5);
+  });
+
   it('exits 1 for a missing path and 2 without a path or inode', async () => {
     const missing = await ferry(['info', ...v.args, '/nope']);
     assert.equal(missing.code, 1);

@@ -10,7 +10,7 @@ import type { Meta } from '../../meta/meta.js';
 import { type Attr, FileType, type Ino, type SliceRecord, toIno } from '../../meta/types.js';
 import { CliError, EXIT_USAGE } from '../exit.js';
 import { out, toJson } from '../io.js';
-import { humanBytes, type Progress } from '../progress.js';
+import { humanBytes, type Progress, type ProgressFactory } from '../progress.js';
 import { withAdminVolume, withVolumeOptions, type VolumeCliOptions } from '../volume.js';
 import { fileChunks, resolvePath, sliceObjects, walkTree, type BlockObject } from '../volume-scan.js';
 
@@ -110,7 +110,7 @@ function human(i: InodeInfo): string[] {
 }
 
 /** Collects the info of one inode (exported for tests). */
-export async function inodeInfo(meta: Meta, ino: Ino, path: string | null, attr: Attr, recursive: boolean, progress: Progress): Promise<InodeInfo> {
+export async function inodeInfo(meta: Meta, ino: Ino, path: string | null, attr: Attr, recursive: boolean, progress: ProgressFactory): Promise<InodeInfo> {
   const setting = meta.setting;
   const blockSizeBytes = setting.BlockSize * 1024;
   const hashPrefix = setting.HashPrefix ?? false;
@@ -131,7 +131,7 @@ export async function inodeInfo(meta: Meta, ino: Ino, path: string | null, attr:
   if (attr.type === FileType.Directory) {
     const st = await meta.dirStats(ino);
     info.stats = st === null ? null : { entries: st.usedInodes, bytes: st.dataLength };
-    if (recursive) info.summary = await summarize(meta, ino, path ?? `inode ${ino}`, progress);
+    if (recursive) info.summary = await summarize(meta, ino, path ?? `inode ${ino}`, progress('info: walked entries'));
   }
   return info;
 }
@@ -147,7 +147,7 @@ export function infoCommand(): Command {
       if (o.inode !== undefined && !/^[0-9]+$/.test(o.inode)) throw new CliError(EXIT_USAGE, `--inode ${o.inode}: expected an inode number`);
       await withAdminVolume(o, {}, async ({ meta, progress }) => {
         const found = path !== undefined ? await resolvePath(meta, path) : { ino: toIno(BigInt(o.inode ?? '0')), attr: await meta.getattr(toIno(BigInt(o.inode ?? '0'))) };
-        const info = await inodeInfo(meta, found.ino, path ?? null, found.attr, o.recursive, progress('info: walked entries'));
+        const info = await inodeInfo(meta, found.ino, path ?? null, found.attr, o.recursive, progress);
         if (o.json) out(toJson(info));
         else for (const line of human(info)) out(line);
       });

@@ -1,5 +1,5 @@
 /**
- * `ferry status <meta-url>`: the volume setting with every secret shown as "removed", the
+ * `ferry status [meta-url]`: the volume setting with every secret shown as "removed", the
  * counters (spec §B.4, §B.10) and the registered sessions (§B.7). Human text by default, `--json`
  * for scripts. Read-only: opens no session.
  */
@@ -10,6 +10,7 @@ import { formatToGo, removeSecrets } from '../../meta/format-setting.js';
 import type { Format, Session } from '../../meta/types.js';
 import { out, withMeta } from '../io.js';
 import { humanBytes } from '../progress.js';
+import { adminConfig, withVolumeSource } from '../volume.js';
 
 function countersGo(c: Counters): Map<string, GoValue> {
   return new Map<string, GoValue>([
@@ -55,11 +56,13 @@ function human(f: Format, c: Counters, sessions: Session[]): string[] {
 }
 
 export function statusCommand(): Command {
-  return new Command('status')
+  const cmd = new Command('status')
     .description('show the volume setting (without secrets), counters and sessions')
-    .argument('<meta-url>', 'metadata engine URL')
-    .option('--json', 'print JSON for scripts', false)
-    .action(async (url: string, o: { json: boolean }) => {
+    .argument('[meta-url]', 'metadata engine URL (default: --meta, the config\'s meta.url, or the embedded volume in --data-dir)')
+    .option('--json', 'print JSON for scripts', false);
+  return withVolumeSource(cmd)
+    .action(async (arg: string | undefined, o: { json: boolean; meta?: string; dataDir?: string; config?: string }) => {
+      const url = arg ?? adminConfig(o).meta.url;
       await withMeta(url, { readOnly: true }, async (meta) => {
         const setting = removeSecrets(await meta.load(), true);
         const [counters, sessions] = await Promise.all([meta.counters(), meta.sessions()]);
