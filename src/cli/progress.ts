@@ -126,7 +126,8 @@ export class Progress {
     const secs = Math.max(0.001, (this.#now() - this.#started) / 1000);
     const rate = this.#countsBytes ? ` ${humanBytes(Math.round(this.#bytes / secs))}/s` : '';
     const line = `${this.#label}${bar} ${this.#counts()}${rate}`;
-    const width = this.#stream.columns ?? 120;
+    const cols = this.#stream.columns;
+    const width = cols !== undefined && cols > 0 ? cols : 120;
     return `\r${line.slice(0, Math.max(10, width - 1))}\x1b[K`;
   }
 }

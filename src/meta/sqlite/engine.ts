@@ -919,8 +919,8 @@ export class SqliteEngine implements MetaEngine {
     let after = { inode: -1n, indx: -1n };
     for (;;) {
       const rows = await this.#read('scanSlices', () => this.#s<{ inode: bigint; indx: bigint; slices: Buffer }>(
-        `SELECT inode, indx, CAST(slices AS BLOB) AS slices FROM ${this.#t.chunk} WHERE inode > ? OR (inode = ? AND indx > ?) ORDER BY inode, indx LIMIT 1000`,
-      ).all(after.inode, after.inode, after.indx));
+        `SELECT inode, indx, CAST(slices AS BLOB) AS slices FROM ${this.#t.chunk} WHERE (inode, indx) > (?, ?) ORDER BY inode, indx LIMIT 1000`,
+      ).all(after.inode, after.indx));
       for (const r of rows) {
         const slices = decodeSlices(r.slices);
         if (slices.length > 0) yield { kind: 'chunk', ino: toIno(r.inode), indx: toChunkIndex(Number(r.indx)), slices };
