@@ -937,6 +937,24 @@ export class BaseMeta implements Meta {
     });
   }
 
+  async releaseUnreferencedSlices(): Promise<number> {
+    return this.#op('releaseUnreferencedSlices', {}, async () => {
+      this.#checkWritable();
+      const deleter = this.#deleter;
+      if (deleter === null) throw new FsError(Errno.EINVAL, 'no slice deleter registered (onDeleteSlice)');
+      const scan = this.#engine.doScanSlices?.bind(this.#engine);
+      if (scan === undefined) throw new FsError(Errno.ENOSYS, `the ${this.#engine.kind} engine cannot scan slices`);
+      const pending: { id: SliceId; size: number }[] = [];
+      for await (const item of scan()) if (item.kind === 'unreferenced') pending.push({ id: item.id, size: item.size });
+      // a slice with no reference is in no chunk list, so nothing can reference it again
+      for (const s of pending) {
+        await deleter(s.id, s.size);
+        await this.#engine.doForgetSlice(s.id, s.size);
+      }
+      return pending.length;
+    });
+  }
+
   /** Drops every chunk of a deleted file, deletes unreferenced slices, then forgets the delfiles entry (spec §E.5). */
   async #releaseFile(ino: Ino): Promise<void> {
     const deleter = this.#deleter;

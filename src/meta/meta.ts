@@ -101,6 +101,8 @@ export interface Meta {
   compactChunk(ino: Ino, indx: ChunkIndex, old: readonly SliceRecord[], skipped: number, slice: SliceRecord): Promise<boolean>;
   /** Called with each slice whose last reference went away; vfs deletes its objects. */
   onDeleteSlice(deleter: SliceDeleter): void;
+  /** Deletes (through the slice deleter) the objects of every slice whose last reference went away earlier but whose deletion failed, then forgets it (JuiceFS cleanupSlices, spec §B.9); returns how many. */
+  releaseUnreferencedSlices(): Promise<number>;
   /** Processes queued file deletions (delfiles); returns how many files were released. */
   releaseDeletedFiles(limit?: number): Promise<number>;
 

@@ -199,6 +199,27 @@ describe('ferry gc (sqlite3 + s3rver)', () => {
     assert.deepEqual(await chunkKeys(v.store), referenced, 'only the leaked objects are gone');
   });
 
+  it('keeps the objects of a file queued for deletion in a dry run; --delete finishes the deletion', async () => {
+    const before = await chunkKeys(v.store);
+    const [slice] = await slicesOf(v, '/a.bin');
+    assert.ok(slice !== undefined);
+    const meta = new BaseMeta(await openEngine(v.metaUrl));
+    try {
+      await meta.unlink(ROOT_CREDENTIALS, ROOT_INODE, Buffer.from('a.bin')); // no deleter here: stays queued in delfiles
+    } finally {
+      await meta.close();
+    }
+    const dry = json<GcJson>(await ferry(['gc', ...v.args, '--min-age', '0', '--json']));
+    assert.equal(dry.leaked.count, 0, 'a queued file\'s blocks are not leaks');
+    assert.equal(dry.valid.count, before.length);
+    const r = await ferry(['gc', ...v.args, '--min-age', '0', '--delete', '--json']);
+    assert.equal(r.code, 0, r.stderr);
+    assert.deepEqual(json<GcJson & { released?: { files: number; slices: number } }>(r).released, { files: 1, slices: 0 });
+    const aKeys = before.filter((k) => k.split('/').pop()?.startsWith(`${slice.id}_`) === true);
+    assert.equal(aKeys.length, 3);
+    assert.deepEqual(await chunkKeys(v.store), before.filter((k) => !aKeys.includes(k)));
+  });
+
   it('--compact rewrites a fragmented file as one slice with the same content', async () => {
     const vol = await openVolume(v.metaUrl, { session: false, compaction: false, releaseIntervalMs: 0 });
     const ino = v.files.get('/a.bin');

@@ -2,6 +2,8 @@
  * `ferry gc`: finds leaked objects — block objects under `chunks/` that no slice holds (spec
  * §D.6), judged as `juicefs gc` does: blocks of slices pending deletion and objects younger than
  * --min-age are never leaks. Dry run by default; --delete removes exactly the leaked objects;
+ * --delete also finishes what the release path left behind: queued file deletions (delfiles) and
+ * slices whose last reference went away but whose objects could not be deleted (spec §B.9).
  * --compact first compacts every fragmented chunk through the vfs compactor (spec §E.3), whose
  * replaced slices are released (or kept in delSlices while trash is on) by the normal path.
  */
@@ -26,6 +28,8 @@ interface GcOptions extends VolumeCliOptions {
 /** What gc found and did (the --json output). */
 export interface GcReport {
   compacted?: { files: number; chunks: number };
+  /** With --delete: queued file deletions finished and unreferenced slices deleted before the listing. */
+  released?: { files: number; slices: number };
   objects: { count: number; bytes: number };
   valid: { count: number; bytes: number };
   pending: { count: number; bytes: number };
@@ -56,6 +60,18 @@ async function compactAll(meta: Meta, vfs: Vfs, progress: ProgressFactory): Prom
   }
   bar.done();
   return done;
+}
+
+/** Finishes queued file deletions and deletes unreferenced slices through the Vfs's slice deleter. */
+async function releasePending(meta: Meta, progress: ProgressFactory): Promise<{ files: number; slices: number }> {
+  const bar = progress('gc: released deleted files');
+  let files = 0;
+  for (let n = await meta.releaseDeletedFiles(); n > 0; n = await meta.releaseDeletedFiles()) {
+    files += n;
+    bar.add(n);
+  }
+  bar.done();
+  return { files, slices: await meta.releaseUnreferencedSlices() };
 }
 
 /** Lists and classifies every block object; deletes the leaked ones when `del` (exported for tests). */
@@ -99,6 +115,7 @@ function human(r: GcReport, name: string, del: boolean): string[] {
   const line = (label: string, c: { count: number; bytes: number }): string => `${label.padEnd(20)} ${c.count} (${humanBytes(c.bytes)})`;
   const lines: string[] = [];
   if (r.compacted !== undefined) lines.push(`compacted ${r.compacted.chunks} chunks of ${r.compacted.files} files`);
+  if (r.released !== undefined) lines.push(`released ${r.released.files} deleted files and ${r.released.slices} unreferenced slices`);
   lines.push(line('objects:', r.objects), line('valid:', r.valid), line('pending deletion:', r.pending), line('skipped (too young):', r.young), line('leaked:', r.leaked));
   lines.push(...r.leaked.keys.map((k) => `  ${name}/${k}`));
   if (del) lines.push(`deleted ${r.deleted} leaked objects`);
@@ -114,11 +131,13 @@ export function gcCommand(): Command {
     .option('--threads <n>', 'deletions in flight', nonNegativeInt, 10)
     .option('--min-age <seconds>', 'objects modified more recently than this are never called leaked (writes in flight)', nonNegativeInt, 3600)
     .action(async (o: GcOptions) => {
-      await withAdminVolume(o, { writable: o.compact, compaction: o.compact }, async ({ meta, volume, progress }) => {
+      await withAdminVolume(o, { writable: o.compact || o.delete, compaction: o.compact }, async ({ meta, volume, progress }) => {
         const compacted = o.compact ? await compactAll(meta, volume.vfs, progress) : undefined;
         if (compacted !== undefined) await volume.vfs.settle();
+        const released = o.delete ? await releasePending(meta, progress) : undefined;
         const report = await runGc(meta, volume.store, { del: o.delete, threads: Math.max(1, o.threads), minAgeSec: o.minAge }, progress);
         if (compacted !== undefined) report.compacted = compacted;
+        if (released !== undefined) report.released = released;
         if (o.json) out(toJson(report));
         else for (const l of human(report, volume.setting.Name, o.delete)) out(l);
       });

@@ -69,7 +69,7 @@ export function adminScanConformance(name: string, makeEngine: () => Promise<Eng
       ]);
     });
 
-    it('scanSlices reports a slice whose last reference went away but whose objects were not deleted as unreferenced', async function () {
+    it('a slice whose last reference went away but whose objects were not deleted is unreferenced until releaseUnreferencedSlices', async function () {
       await setup();
       const f = await file(ROOT_INODE, 'f');
       const s: SliceId = await write(meta, f, 0, 64);
@@ -79,6 +79,14 @@ export function adminScanConformance(name: string, makeEngine: () => Promise<Eng
       });
       await assert.rejects(meta.releaseDeletedFiles(), /object store down/);
       assert.deepEqual(summary(await collect(meta.scanSlices())), [`unreferenced ${s}_64`]);
+
+      const deleted: string[] = [];
+      meta.onDeleteSlice(async (id, size) => {
+        deleted.push(`${id}_${size}`);
+      });
+      assert.equal(await meta.releaseUnreferencedSlices(), 1);
+      assert.deepEqual(deleted, [`${s}_64`]);
+      assert.deepEqual(summary(await collect(meta.scanSlices())), [], 'the slice is forgotten once its objects are deleted');
     });
 
     it('parents: the one parent of a plain file, every parent of a hard-linked file, none for the root', async function () {
