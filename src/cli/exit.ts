@@ -1,6 +1,7 @@
 /**
  * Exit codes of the admin commands (documented in docs/admin-cli.md) and the one function that
- * turns a failure into one of them. Commands throw; only program.ts sets process.exitCode.
+ * turns a failure into one of them. A command that completes sets process.exitCode for its result
+ * (fsck: problems found); a command that fails throws, and program.ts maps the error here.
  * It must not print anything itself.
  */
 import { CommanderError } from 'commander';

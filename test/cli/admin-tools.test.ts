@@ -336,9 +336,11 @@ describe('admin command exit codes', () => {
     const dir = tmpDir('ferry-exit-');
     const down = await ferry(['fsck', '--meta', 'redis://127.0.0.1:1/1']);
     assert.equal(down.code, 3, down.stderr);
-    const empty = await ferry(['gc', '--meta', `sqlite3://${join(dir, 'empty.db')}`]);
-    assert.equal(empty.code, 3, empty.stderr);
-    assert.match(empty.stderr, /not formatted/);
+    for (const cmd of ['gc', 'status']) {
+      const empty = await ferry([cmd, '--meta', `sqlite3://${join(dir, 'empty.db')}`]);
+      assert.equal(empty.code, 3, empty.stderr);
+      assert.match(empty.stderr, /not formatted/);
+    }
     const bad = await ferry(['gc', '--config', join(dir, 'missing.yaml')]);
     assert.equal(bad.code, 2, bad.stderr);
     const flag = await ferry(['gc', '--threads', 'many']);

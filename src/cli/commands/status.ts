@@ -8,6 +8,8 @@ import type { Counters } from '../../meta/engine.js';
 import { goMarshal, type GoValue } from '../../meta/dump/go-json.js';
 import { formatToGo, removeSecrets } from '../../meta/format-setting.js';
 import type { Format, Session } from '../../meta/types.js';
+import { Errno, isFsError } from '../../util/errno.js';
+import { CliError, EXIT_UNREACHABLE } from '../exit.js';
 import { out, withMeta } from '../io.js';
 import { humanBytes } from '../progress.js';
 import { adminConfig, withVolumeSource } from '../volume.js';
@@ -64,7 +66,9 @@ export function statusCommand(): Command {
     .action(async (arg: string | undefined, o: { json: boolean; meta?: string; dataDir?: string; config?: string }) => {
       const url = arg ?? adminConfig(o).meta.url;
       await withMeta(url, { readOnly: true }, async (meta) => {
-        const setting = removeSecrets(await meta.load(), true);
+        const setting = removeSecrets(await meta.load().catch((err: unknown) => {
+          throw isFsError(err, Errno.ENOENT) ? new CliError(EXIT_UNREACHABLE, `the volume is not formatted: ${err.message}`, { cause: err }) : err;
+        }), true);
         const [counters, sessions] = await Promise.all([meta.counters(), meta.sessions()]);
         sessions.sort((a, b) => a.sid - b.sid);
         if (o.json) {
