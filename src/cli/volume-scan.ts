@@ -11,7 +11,7 @@ import {
 } from '../meta/types.js';
 import { blockKey, parseBlockKey } from '../storage/keys.js';
 import type { ObjectInfo } from '../storage/object-store.js';
-import { Errno, FsError } from '../util/errno.js';
+import { Errno, FsError, isFsError } from '../util/errno.js';
 
 /** Runs `fn` over `items` with at most `limit` calls in flight; rejects with the first failure after the running ones end. */
 export async function forEachLimit<T>(items: AsyncIterable<T> | Iterable<T>, limit: number, fn: (item: T) => Promise<void>): Promise<void> {
@@ -71,8 +71,9 @@ export async function* walkVolume(meta: Meta): AsyncGenerator<WalkedNode> {
   yield* walkTree(meta, ROOT_INODE, '/', seen);
   try {
     await meta.getattr(TRASH_INODE);
-  } catch {
-    return; // no trash root (trash never enabled)
+  } catch (err) {
+    if (isFsError(err, Errno.ENOENT)) return; // no trash root (trash never enabled)
+    throw err;
   }
   yield* walkTree(meta, TRASH_INODE, '/.trash', seen);
 }

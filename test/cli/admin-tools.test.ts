@@ -149,6 +149,31 @@ describe('ferry fsck (redis + s3rver)', () => {
     assert.equal(rep.young.count, 7, 'the new object and the six objects of the files just written are all young');
   });
 
+  it('checks files in the trash too and names them by their /.trash path', async () => {
+    const t = await makeVolume({ meta: 'redis', storage: 's3' }, 1);
+    try {
+      await populate(t);
+      const [slice] = await slicesOf(t, '/dir/b.txt');
+      assert.ok(slice !== undefined);
+      const meta = new BaseMeta(await openEngine(t.metaUrl));
+      try {
+        await meta.load();
+        const dir = (await meta.lookup(ROOT_CREDENTIALS, ROOT_INODE, Buffer.from('dir'))).ino;
+        await meta.unlink(ROOT_CREDENTIALS, dir, Buffer.from('b.txt')); // trash on: moved to /.trash/<hour>/
+      } finally {
+        await meta.close();
+      }
+      await t.store.delete(specKey(slice.id, 0, 1000));
+      const r = await ferry(['fsck', ...t.args, '--min-age', '0', '--json']);
+      assert.equal(r.code, 1, r.stderr);
+      const paths = json<FsckJson>(r).brokenFiles.map((f) => f.path);
+      assert.equal(paths.length, 1);
+      assert.match(paths[0] ?? '', /^\/\.trash\/\d{4}-\d{2}-\d{2}-\d{2}\/\d+-\d+-b\.txt$/);
+    } finally {
+      await t.close();
+    }
+  });
+
   it('--repair restores a deleted block from the local disk cache', async () => {
     const cache = tmpDir('ferry-cache-');
     const warm = await ferry(['warmup', ...v.args, '--cache-dir', cache, '/dir']);
