@@ -6,12 +6,14 @@
  * dirs from --cache-dir, else the config's cache.dirs. Admin volumes register no session and run
  * no background jobs. No command logic lives here.
  */
+import { existsSync } from 'node:fs';
 import { resolve } from 'node:path';
 import type { Command } from 'commander';
 import { loadConfig, type FerryConfig } from '../daemon/config.js';
 import { BaseMeta } from '../meta/base.js';
 import type { Meta } from '../meta/meta.js';
 import { openEngine } from '../meta/open.js';
+import { parseSqliteUrl } from '../meta/sqlite/url.js';
 import { logger } from '../observability/logger.js';
 import type { StorageSetting } from '../storage/open.js';
 import { Errno, isFsError } from '../util/errno.js';
@@ -90,8 +92,13 @@ export async function openAdminVolume(o: VolumeCliOptions, opts: AdminOpenOption
   const log = logger.child({ module: 'cli' });
   let meta: Meta;
   try {
+    // opening a SQLite URL creates the database: an admin command must not leave one behind a typo
+    if (url.startsWith('sqlite3://') && !existsSync(parseSqliteUrl(url).path)) {
+      throw new CliError(EXIT_UNREACHABLE, `no metadata database at ${parseSqliteUrl(url).path} (the volume is not formatted)`);
+    }
     meta = new BaseMeta(await openEngine(url), { readOnly: opts.writable !== true, logger: log });
   } catch (err) {
+    if (err instanceof CliError) throw err;
     if (isFsError(err, Errno.EINVAL)) throw new CliError(EXIT_USAGE, err.message, { cause: err });
     throw new CliError(EXIT_UNREACHABLE, `cannot open the metadata engine: ${err instanceof Error ? err.message : String(err)}`, { cause: err });
   }

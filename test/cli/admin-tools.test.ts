@@ -362,10 +362,11 @@ describe('admin command exit codes', () => {
     const down = await ferry(['fsck', '--meta', 'redis://127.0.0.1:1/1']);
     assert.equal(down.code, 3, down.stderr);
     for (const cmd of ['gc', 'status']) {
-      const empty = await ferry([cmd, '--meta', `sqlite3://${join(dir, 'empty.db')}`]);
+      const empty = await ferry([cmd, '--meta', `sqlite3://${join(dir, `${cmd}.db`)}`]);
       assert.equal(empty.code, 3, empty.stderr);
       assert.match(empty.stderr, /not formatted/);
     }
+    assert.equal(existsSync(join(dir, 'gc.db')), false, 'an admin command creates no database behind a wrong path');
     const bad = await ferry(['gc', '--config', join(dir, 'missing.yaml')]);
     assert.equal(bad.code, 2, bad.stderr);
     const flag = await ferry(['gc', '--threads', 'many']);
