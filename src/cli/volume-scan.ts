@@ -40,6 +40,26 @@ export async function resolvePath(meta: Meta, path: string): Promise<{ ino: Ino;
   return { ino, attr };
 }
 
+/**
+ * Every path of `ino` (several for hard links), found by walking parents up and searching each
+ * parent directory for the entries that point at the inode; at most `limit` paths.
+ */
+export async function pathsOf(meta: Meta, ino: Ino, limit = 16, depth = 0): Promise<string[]> {
+  if (ino === ROOT_INODE) return ['/'];
+  if (ino === TRASH_INODE) return ['/.trash'];
+  if (depth > 1000) throw new FsError(Errno.ELOOP, `inode ${ino}: parent chain too deep`);
+  const out: string[] = [];
+  for (const parent of await meta.parents(ino)) {
+    const names: string[] = [];
+    for await (const e of meta.readdir(ROOT_CREDENTIALS, parent, { after: 2n })) if (e.ino === ino) names.push(e.name.toString('utf8'));
+    if (names.length === 0) continue;
+    for (const up of await pathsOf(meta, parent, limit, depth + 1)) {
+      for (const name of names) if (out.length < limit) out.push(`${up === '/' ? '' : up}/${name}`);
+    }
+  }
+  return out.sort();
+}
+
 export interface WalkedNode {
   ino: Ino;
   /** Path inside the volume, `/`-separated (names decoded as UTF-8 for display). */

@@ -3,7 +3,7 @@ import { existsSync, readdirSync, statSync } from 'node:fs';
 import { join } from 'node:path';
 import { BaseMeta } from '../../src/meta/base.js';
 import { openEngine } from '../../src/meta/open.js';
-import { MODE_READ, MODE_WRITE, ROOT_CREDENTIALS, ROOT_INODE, toChunkIndex } from '../../src/meta/types.js';
+import { type Ino, MODE_READ, MODE_WRITE, ROOT_CREDENTIALS, ROOT_INODE, toChunkIndex } from '../../src/meta/types.js';
 import { openVolume } from '../../src/vfs/open.js';
 import { tmpDir } from '../helpers/tmp.js';
 import { BLOCK, chunkKeys, content, ferry, json, makeVolume, populate, type TestVolume } from './admin-fixture.js';
@@ -80,6 +80,7 @@ describe('ferry info (sqlite3 + file store)', () => {
     assert.match(r.stdout, /type: +file/);
     assert.match(r.stdout, /size: +1000 /);
     assert.match(r.stdout, new RegExp(`${v.name}/chunks/0/0/\\d+_0_1000 1000`));
+    assert.match(r.stdout, /paths: +\/dir\/b\.txt$/m);
   });
 
   it('summarizes a directory recursively', async () => {
@@ -94,6 +95,25 @@ describe('ferry info (sqlite3 + file store)', () => {
     const st = json<{ Setting: { Name: string }; Counters: { usedInodes: number } }>(r);
     assert.equal(st.Setting.Name, v.name);
     assert.equal(st.Counters.usedInodes, 5);
+  });
+
+  it('lists every parent and path of a hard-linked file looked up by inode (adds a link, so after the summary test)', async () => {
+    const ino = v.files.get('/a.bin');
+    assert.ok(ino !== undefined);
+    const meta = new BaseMeta(await openEngine(v.metaUrl));
+    let sub: Ino;
+    try {
+      await meta.load();
+      const dir = (await meta.lookup(ROOT_CREDENTIALS, ROOT_INODE, Buffer.from('dir'))).ino;
+      sub = (await meta.lookup(ROOT_CREDENTIALS, dir, Buffer.from('sub'))).ino;
+      await meta.link(ROOT_CREDENTIALS, ino, sub, Buffer.from('again.bin'));
+    } finally {
+      await meta.close();
+    }
+    const info = json<InfoJson & { paths: string[] }>(await ferry(['info', ...v.args, '--inode', String(ino), '--json']));
+    assert.equal(info.nlink, 2);
+    assert.deepEqual(info.parents.map(BigInt), [1n, sub]);
+    assert.deepEqual(info.paths, ['/a.bin', '/dir/sub/again.bin']);
   });
 
   it('exits 1 for a missing path and 2 without a path or inode', async () => {

@@ -12,7 +12,7 @@ import { CliError, EXIT_USAGE } from '../exit.js';
 import { out, toJson } from '../io.js';
 import { humanBytes, type Progress, type ProgressFactory } from '../progress.js';
 import { withAdminVolume, withVolumeOptions, type VolumeCliOptions } from '../volume.js';
-import { fileChunks, resolvePath, sliceObjects, walkTree, type BlockObject } from '../volume-scan.js';
+import { fileChunks, pathsOf, resolvePath, sliceObjects, walkTree, type BlockObject } from '../volume-scan.js';
 
 interface InfoOptions extends VolumeCliOptions {
   inode?: string;
@@ -44,6 +44,8 @@ export interface InodeInfo {
   size: number;
   nlink: number;
   parents: Ino[];
+  /** Every path of the inode (hard links), when it was looked up by number. */
+  paths?: string[];
   mtime: string;
   target?: string;
   chunks?: { index: number; slices: SliceInfo[] }[];
@@ -88,6 +90,7 @@ function human(i: InodeInfo): string[] {
     `  size:     ${i.size} (${humanBytes(i.size)})`,
     `  nlink:    ${i.nlink}`,
     `  parents:  ${i.parents.length === 0 ? '-' : i.parents.join(', ')}`,
+    ...(i.paths === undefined ? [] : [`  paths:    ${i.paths.length === 0 ? '(none: unlinked or orphaned)' : i.paths.join(', ')}`]),
     `  mtime:    ${i.mtime}`,
   ];
   if (i.target !== undefined) lines.push(`  target:   ${i.target}`);
@@ -119,6 +122,7 @@ export async function inodeInfo(meta: Meta, ino: Ino, path: string | null, attr:
     size: attr.length, nlink: attr.nlink, parents: await meta.parents(ino),
     mtime: new Date(attr.mtime * 1000 + Math.floor(attr.mtimeNs / 1e6)).toISOString(),
   };
+  if (path === null) info.paths = await pathsOf(meta, ino);
   if (attr.type === FileType.Symlink) info.target = (await meta.readlink(ino)).toString('utf8');
   if (attr.type === FileType.File) {
     const chunks = (await fileChunks(meta, ino)).map((c) => ({
