@@ -35,3 +35,14 @@ export function out(line: string): void {
 export function note(line: string): void {
   process.stderr.write(line.endsWith('\n') ? line : `${line}\n`);
 }
+
+const BIG = '\u0000big:';
+
+/**
+ * JSON text of `value` for --json output: bigints (inode and slice ids, which may exceed 2^53)
+ * are written as plain JSON numbers, as JuiceFS prints its uint64s.
+ */
+export function toJson(value: unknown, indent = 2): string {
+  const text = JSON.stringify(value, (_k, v: unknown) => (typeof v === 'bigint' ? `${BIG}${v}` : v), indent);
+  return text.replace(new RegExp(`"\\\\u0000big:(-?\\d+)"`, 'g'), '$1');
+}

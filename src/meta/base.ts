@@ -10,7 +10,7 @@ import { randomUUID } from 'node:crypto';
 import { Errno, FsError, isFsError } from '../util/errno.js';
 import { logger as rootLogger, type Logger } from '../observability/logger.js';
 import type {
-  AclRule, Counters, DelFile, DirStats, MetaEngine, Quota, TrashTarget, UnlinkResult,
+  AclRule, Counters, DelFile, DirStats, MetaEngine, Quota, SliceScanItem, TrashTarget, UnlinkResult,
 } from './engine.js';
 import { RENAME_EXCHANGE, RENAME_NOREPLACE } from './engine.js';
 import type { FormatOptions, Meta, OpenResult, ReaddirOptions, SliceDeleter } from './meta.js';
@@ -937,6 +937,24 @@ export class BaseMeta implements Meta {
     });
   }
 
+  async releaseUnreferencedSlices(): Promise<number> {
+    return this.#op('releaseUnreferencedSlices', {}, async () => {
+      this.#checkWritable();
+      const deleter = this.#deleter;
+      if (deleter === null) throw new FsError(Errno.EINVAL, 'no slice deleter registered (onDeleteSlice)');
+      const scan = this.#engine.doScanSlices?.bind(this.#engine);
+      if (scan === undefined) throw new FsError(Errno.ENOSYS, `the ${this.#engine.kind} engine cannot scan slices`);
+      const pending: { id: SliceId; size: number }[] = [];
+      for await (const item of scan()) if (item.kind === 'unreferenced') pending.push({ id: item.id, size: item.size });
+      // a slice with no reference is in no chunk list, so nothing can reference it again
+      for (const s of pending) {
+        await deleter(s.id, s.size);
+        await this.#engine.doForgetSlice(s.id, s.size);
+      }
+      return pending.length;
+    });
+  }
+
   /** Drops every chunk of a deleted file, deletes unreferenced slices, then forgets the delfiles entry (spec §E.5). */
   async #releaseFile(ino: Ino): Promise<void> {
     const deleter = this.#deleter;
@@ -986,6 +1004,21 @@ export class BaseMeta implements Meta {
 
   sessions(): Promise<{ sid: number; expire: number; info: SessionInfo | null; sustained: Ino[] }[]> {
     return this.#engine.doListSessions();
+  }
+
+  scanSlices(): AsyncIterable<SliceScanItem> {
+    const scan = this.#engine.doScanSlices?.bind(this.#engine);
+    if (scan === undefined) throw new FsError(Errno.ENOSYS, `the ${this.#engine.kind} engine cannot scan slices`);
+    return scan();
+  }
+
+  async parents(ino: Ino): Promise<Ino[]> {
+    const attr = await this.#engine.doGetAttr(ino);
+    if (ino === ROOT_INODE || ino === TRASH_INODE) return [];
+    if (attr.parent !== 0n) return [attr.parent];
+    const get = this.#engine.doGetParents?.bind(this.#engine);
+    if (get === undefined) throw new FsError(Errno.ENOSYS, `the ${this.#engine.kind} engine cannot list parents`);
+    return [...(await get(ino)).entries()].filter(([, n]) => n > 0).map(([p]) => p).sort((a, b) => (a < b ? -1 : a > b ? 1 : 0));
   }
 }
 

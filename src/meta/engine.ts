@@ -188,6 +188,16 @@ export interface CompactChunkResult {
   freed: { id: SliceId; size: number }[];
 }
 
+/**
+ * One item of a volume-wide slice scan (gc, fsck; spec §D.6): a chunk's stored list (any inode,
+ * reachable or not), slices a compaction replaced and trash keeps (`delSlices`, §B.9), or a slice
+ * whose refcount reached zero and whose objects are still to be deleted.
+ */
+export type SliceScanItem =
+  | { kind: 'chunk'; ino: Ino; indx: ChunkIndex; slices: SliceRecord[] }
+  | { kind: 'delayed'; slices: { id: SliceId; size: number }[] }
+  | { kind: 'unreferenced'; id: SliceId; size: number };
+
 export interface DelFile {
   ino: Ino;
   length: number;
@@ -318,6 +328,10 @@ export interface MetaEngine {
   /** Reference count of a slice (1 when no entry). */
   doSliceRefs(id: SliceId, size: number): Promise<number>;
   doListDelFiles(limit: number): Promise<DelFile[]>;
+  /** Every chunk list, delayed slice and not-yet-deleted slice of the volume, page by page; read-only (admin gc/fsck). */
+  doScanSlices?(): AsyncIterable<SliceScanItem>;
+  /** Parent directories of `ino` with how many entries in each point at it (Redis `p<ino>` or attr parent; SQL edges). */
+  doGetParents?(ino: Ino): Promise<Map<Ino, number>>;
   doRemoveDelFile(ino: Ino): Promise<void>;
   /** Deletes a sustained inode: queue delfiles, drop attr, counters, SREM (spec §B.9). */
   doDeleteSustained(sid: number, ino: Ino): Promise<DelFile | null>;

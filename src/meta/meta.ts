@@ -7,7 +7,7 @@ import type {
   Attr, ChunkIndex, Credentials, DirEntry, FileType, Format, Ino, SessionInfo, SetAttrRequest, SliceId,
   SliceRecord, StatFs, Timespec,
 } from './types.js';
-import type { AclRule, Counters, DirStats, Quota, DelFile } from './engine.js';
+import type { AclRule, Counters, DirStats, Quota, DelFile, SliceScanItem } from './engine.js';
 
 export interface FormatOptions {
   /** Allow changing mutable fields of an existing setting (immutable ones always refuse: EEXIST). */
@@ -101,6 +101,8 @@ export interface Meta {
   compactChunk(ino: Ino, indx: ChunkIndex, old: readonly SliceRecord[], skipped: number, slice: SliceRecord): Promise<boolean>;
   /** Called with each slice whose last reference went away; vfs deletes its objects. */
   onDeleteSlice(deleter: SliceDeleter): void;
+  /** Deletes (through the slice deleter) the objects of every slice whose last reference went away earlier but whose deletion failed, then forgets it (JuiceFS cleanupSlices, spec §B.9); returns how many. */
+  releaseUnreferencedSlices(): Promise<number>;
   /** Processes queued file deletions (delfiles); returns how many files were released. */
   releaseDeletedFiles(limit?: number): Promise<number>;
 
@@ -112,5 +114,9 @@ export interface Meta {
   listChunks(ino: Ino): Promise<ChunkIndex[]>;
   sliceRefs(id: SliceId, size: number): Promise<number>;
   delFiles(limit?: number): Promise<DelFile[]>;
+  /** Every slice the volume still holds on to (chunk lists of all inodes, delayed and not-yet-deleted slices); read-only; ENOSYS when the engine cannot scan. */
+  scanSlices(): AsyncIterable<SliceScanItem>;
+  /** Parent directories of `ino`, ascending (several for hard links; none for the root); ENOENT when the inode does not exist. */
+  parents(ino: Ino): Promise<Ino[]>;
   sessions(): Promise<{ sid: number; expire: number; info: SessionInfo | null; sustained: Ino[] }[]>;
 }

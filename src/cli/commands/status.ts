@@ -1,5 +1,5 @@
 /**
- * `ferry status <meta-url>`: the volume setting with every secret shown as "removed", the
+ * `ferry status [meta-url]`: the volume setting with every secret shown as "removed", the
  * counters (spec §B.4, §B.10) and the registered sessions (§B.7). Human text by default, `--json`
  * for scripts. Read-only: opens no session.
  */
@@ -8,7 +8,11 @@ import type { Counters } from '../../meta/engine.js';
 import { goMarshal, type GoValue } from '../../meta/dump/go-json.js';
 import { formatToGo, removeSecrets } from '../../meta/format-setting.js';
 import type { Format, Session } from '../../meta/types.js';
+import { Errno, isFsError } from '../../util/errno.js';
+import { CliError, EXIT_UNREACHABLE } from '../exit.js';
 import { out, withMeta } from '../io.js';
+import { humanBytes } from '../progress.js';
+import { adminConfig, withVolumeSource } from '../volume.js';
 
 function countersGo(c: Counters): Map<string, GoValue> {
   return new Map<string, GoValue>([
@@ -28,14 +32,7 @@ function sessionGo(s: Session): Map<string, GoValue> {
 }
 
 function bytes(n: number): string {
-  const units = ['B', 'KiB', 'MiB', 'GiB', 'TiB', 'PiB'];
-  let v = n;
-  let u = 0;
-  while (v >= 1024 && u < units.length - 1) {
-    v /= 1024;
-    u++;
-  }
-  return u === 0 ? `${n} B` : `${v.toFixed(1)} ${units[u]} (${n} B)`;
+  return n < 1024 ? `${n} B` : `${humanBytes(n)} (${n} B)`;
 }
 
 function human(f: Format, c: Counters, sessions: Session[]): string[] {
@@ -61,13 +58,17 @@ function human(f: Format, c: Counters, sessions: Session[]): string[] {
 }
 
 export function statusCommand(): Command {
-  return new Command('status')
+  const cmd = new Command('status')
     .description('show the volume setting (without secrets), counters and sessions')
-    .argument('<meta-url>', 'metadata engine URL')
-    .option('--json', 'print JSON for scripts', false)
-    .action(async (url: string, o: { json: boolean }) => {
+    .argument('[meta-url]', 'metadata engine URL (default: --meta, the config\'s meta.url, or the embedded volume in --data-dir)')
+    .option('--json', 'print JSON for scripts', false);
+  return withVolumeSource(cmd)
+    .action(async (arg: string | undefined, o: { json: boolean; meta?: string; dataDir?: string; config?: string }) => {
+      const url = arg ?? adminConfig(o).meta.url;
       await withMeta(url, { readOnly: true }, async (meta) => {
-        const setting = removeSecrets(await meta.load(), true);
+        const setting = removeSecrets(await meta.load().catch((err: unknown) => {
+          throw isFsError(err, Errno.ENOENT) ? new CliError(EXIT_UNREACHABLE, `the volume is not formatted: ${err.message}`, { cause: err }) : err;
+        }), true);
         const [counters, sessions] = await Promise.all([meta.counters(), meta.sessions()]);
         sessions.sort((a, b) => a.sid - b.sid);
         if (o.json) {

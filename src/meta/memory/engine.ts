@@ -16,7 +16,7 @@
 import { Errno, FsError } from '../../util/errno.js';
 import type {
   AclRule, CloneRangeTxn, CompactChunkResult, CompactChunkTxn, Counters, DelFile, DirStats, IdKind, LinkTxn, MetaEngine, MknodResult, MknodTxn,
-  Quota, ReaddirPage, RenameResult, RenameTxn, SetAttrTxn, TruncateTxn, UnlinkResult, UnlinkTxn, VolumeLoader,
+  Quota, ReaddirPage, RenameResult, RenameTxn, SetAttrTxn, SliceScanItem, TruncateTxn, UnlinkResult, UnlinkTxn, VolumeLoader,
   WriteResult, WriteTxn,
 } from '../engine.js';
 import { RENAME_EXCHANGE, RENAME_NOREPLACE } from '../engine.js';
@@ -24,7 +24,7 @@ import { planClone, truncateHoles } from '../slices.js';
 import { diffMs, now } from '../time.js';
 import {
   type Attr, type ChunkIndex, type DirEntry, FileType, type Ino, type SessionInfo, type SliceId, type SliceRecord,
-  type Timespec, CHUNK_SIZE, ROOT_INODE, TRASH_INODE, align4K, isTrashIno, toChunkIndex, toIno,
+  type Timespec, CHUNK_SIZE, ROOT_INODE, TRASH_INODE, align4K, isTrashIno, toChunkIndex, toIno, toSliceId,
 } from '../types.js';
 
 interface Entry {
@@ -575,6 +575,23 @@ export class MemoryEngine implements MetaEngine {
 
   async doSliceRefs(id: SliceId, size: number): Promise<number> {
     return this.#sliceRefs.get(refKey(id, size)) ?? 1;
+  }
+
+  async *doScanSlices(): AsyncIterable<SliceScanItem> {
+    const chunks = [...this.#chunks.entries()].flatMap(([ino, m]) => [...m.entries()].map(([indx, l]) => ({ ino, indx, slices: l.map((r) => ({ ...r })) })));
+    for (const c of chunks) if (c.slices.length > 0) yield { kind: 'chunk', ino: c.ino, indx: toChunkIndex(c.indx), slices: c.slices };
+    for (const l of [...this.#delSlices.values()]) yield { kind: 'delayed', slices: l.map((x) => ({ ...x })) };
+    for (const [k, n] of [...this.#sliceRefs.entries()]) {
+      const [id, size] = k.split('_');
+      if (n <= 0 && id !== undefined && size !== undefined) yield { kind: 'unreferenced', id: toSliceId(BigInt(id)), size: Number(size) };
+    }
+  }
+
+  async doGetParents(ino: Ino): Promise<Map<Ino, number>> {
+    const a = this.#nodes.get(ino);
+    if (a === undefined) throw new FsError(Errno.ENOENT, `parents ${ino}`);
+    if (a.parent !== 0n) return new Map([[a.parent, 1]]);
+    return new Map(this.#parents.get(ino) ?? []);
   }
 
   async doListDelFiles(limit: number): Promise<DelFile[]> {

@@ -38,11 +38,11 @@ import {
   type Attr, type ChunkIndex, type DirEntry, type Ino, type SessionInfo, type SliceId, type SliceRecord,
   type Timespec, CHUNK_SIZE, FileType, ROOT_INODE, TRASH_INODE, isTrashIno, toChunkIndex, toIno, toSliceId,
 } from '../types.js';
-import { decodeAttr, decodeEntry, decodeQuota, decodeSlice, encodeAttr, encodeEntry, encodeSlice, encodeSlices } from '../encoding.js';
+import { decodeAttr, decodeDelayedSlices, decodeEntry, decodeQuota, decodeSlice, encodeAttr, encodeEntry, encodeSlice, encodeSlices } from '../encoding.js';
 import type {
   AclRule, CloneRangeTxn, CompactChunkResult, CompactChunkTxn, Counters, DelFile, DirStats, IdKind, LinkTxn, MetaEngine,
   MknodResult, MknodTxn,
-  Quota, ReaddirPage, RenameResult, RenameTxn, SetAttrTxn, TruncateTxn, UnlinkResult, UnlinkTxn, VolumeLoader,
+  Quota, ReaddirPage, SliceScanItem, RenameResult, RenameTxn, SetAttrTxn, TruncateTxn, UnlinkResult, UnlinkTxn, VolumeLoader,
   WriteResult, WriteTxn,
 } from '../engine.js';
 import { RedisKeys } from './keys.js';
@@ -778,6 +778,53 @@ export class RedisEngine implements MetaEngine {
     return v === null ? 1 : Number(v) + 1;
   }
 
+  async *doScanSlices(): AsyncIterable<SliceScanItem> {
+    const chunkKey = new RegExp(`^${escapeRegExp(this.keys.prefix)}c(\\d+)_(\\d+)$`);
+    for (const node of this.#nodes()) {
+      let cursor = '0';
+      do {
+        const [next, keys] = await this.#io('scanSlices', () => node.scan(cursor, 'MATCH', `${this.keys.prefix}c*`, 'COUNT', 1000));
+        cursor = next;
+        const chunks = keys.flatMap((key) => {
+          const m = chunkKey.exec(key);
+          return m === null ? [] : [{ key, ino: toIno(BigInt(m[1] ?? '0')), indx: toChunkIndex(Number(m[2])) }];
+        });
+        if (chunks.length === 0) continue;
+        const pipe = node.pipeline();
+        for (const c of chunks) pipe.lrangeBuffer(c.key, 0, -1);
+        const replies = (await this.#io('scanSlices', () => pipe.exec())) ?? [];
+        for (const [i, c] of chunks.entries()) {
+          const [err, list] = replies[i] ?? [null, []];
+          if (err !== null) throw toFsError(err, 'scanSlices');
+          const slices = (list as Buffer[]).map((b) => decodeSlice(b));
+          if (slices.length > 0) yield { kind: 'chunk', ino: c.ino, indx: c.indx, slices };
+        }
+      } while (cursor !== '0');
+    }
+    const delayed = await this.#io('scanSlices', () => this.#client.hgetallBuffer(this.keys.delSlices));
+    for (const v of Object.values(delayed)) yield { kind: 'delayed', slices: decodeDelayedSlices(v) };
+    let cursor = '0';
+    do {
+      const [next, items] = await this.#io('scanSlices', () => this.#client.hscan(this.keys.sliceRef, cursor, 'COUNT', 1000));
+      cursor = next;
+      for (let i = 0; i + 1 < items.length; i += 2) {
+        const m = /^k(\d+)_(\d+)$/.exec(items[i] ?? '');
+        if (m !== null && Number(items[i + 1]) < 0) yield { kind: 'unreferenced', id: toSliceId(BigInt(m[1] ?? '0')), size: Number(m[2]) };
+      }
+    } while (cursor !== '0');
+  }
+
+  async doGetParents(ino: Ino): Promise<Map<Ino, number>> {
+    return this.#io('getParents', async () => {
+      const a = await this.#client.getBuffer(this.keys.inode(ino));
+      if (a === null) throw toFsError(null, `parents ${ino}`);
+      const parent = decodeAttr(a).parent;
+      if (parent !== 0n) return new Map([[parent, 1]]);
+      const h = await this.#client.hgetall(this.keys.parents(ino));
+      return new Map(Object.entries(h).map(([p, n]) => [toIno(BigInt(p)), Number(n)]));
+    });
+  }
+
   async doListDelFiles(limit: number): Promise<DelFile[]> {
     const v = await this.#io('listDelFiles', () => this.#client.zrange(this.keys.delfiles, 0, Math.max(0, limit - 1), 'WITHSCORES'));
     const out: DelFile[] = [];
@@ -1011,4 +1058,8 @@ function decodeUnreferenced(b: Buffer | null): { id: SliceId; size: number }[] {
     out.push({ id, size });
   }
   return out;
+}
+
+function escapeRegExp(s: string): string {
+  return s.replace(/[.*+?^${}()|[\]\\]/g, '\\$&');
 }

@@ -31,11 +31,11 @@ import type Database from 'better-sqlite3';
 import type {
   AclRule, CloneRangeTxn, CompactChunkResult, CompactChunkTxn, Counters, DelFile, DirStats, IdKind, LinkTxn, MetaEngine,
   MknodResult, MknodTxn, Quota,
-  ReaddirPage, RenameResult, RenameTxn, SetAttrTxn, TruncateTxn, UnlinkResult, UnlinkTxn, VolumeLoader, WriteResult,
+  ReaddirPage, RenameResult, RenameTxn, SetAttrTxn, SliceScanItem, TruncateTxn, UnlinkResult, UnlinkTxn, VolumeLoader, WriteResult,
   WriteTxn,
 } from '../engine.js';
 import { RENAME_EXCHANGE, RENAME_NOREPLACE } from '../engine.js';
-import { decodeSlices, encodeDelayedSlices, encodeSlice, encodeSlices, SLICE_RECORD_SIZE } from '../encoding.js';
+import { decodeDelayedSlices, decodeSlices, encodeDelayedSlices, encodeSlice, encodeSlices, SLICE_RECORD_SIZE } from '../encoding.js';
 import { planClone, truncateHoles } from '../slices.js';
 import { diffMs } from '../time.js';
 import {
@@ -911,6 +911,38 @@ export class SqliteEngine implements MetaEngine {
     return this.#read('sliceRefs', () => {
       const row = this.#s<{ refs: bigint }>(`SELECT refs FROM ${this.#t.chunkRef} WHERE chunkid=?`).get(id);
       return row === undefined ? 1 : Number(row.refs);
+    });
+  }
+
+  async *doScanSlices(): AsyncIterable<SliceScanItem> {
+    // keyset pages, each its own read transaction, so a large volume never holds one snapshot open
+    let after = { inode: -1n, indx: -1n };
+    for (;;) {
+      const rows = await this.#read('scanSlices', () => this.#s<{ inode: bigint; indx: bigint; slices: Buffer }>(
+        `SELECT inode, indx, CAST(slices AS BLOB) AS slices FROM ${this.#t.chunk} WHERE (inode, indx) > (?, ?) ORDER BY inode, indx LIMIT 1000`,
+      ).all(after.inode, after.indx));
+      for (const r of rows) {
+        const slices = decodeSlices(r.slices);
+        if (slices.length > 0) yield { kind: 'chunk', ino: toIno(r.inode), indx: toChunkIndex(Number(r.indx)), slices };
+      }
+      const last = rows[rows.length - 1];
+      if (last === undefined) break;
+      after = { inode: last.inode, indx: last.indx };
+    }
+    const delayed = await this.#read('scanSlices', () => this.#s<{ slices: Buffer }>(`SELECT slices FROM ${this.#t.delslices}`).all());
+    for (const r of delayed) yield { kind: 'delayed', slices: decodeDelayedSlices(r.slices) };
+    const unreferenced = await this.#read('scanSlices', () =>
+      this.#s<{ chunkid: bigint; size: bigint }>(`SELECT chunkid, size FROM ${this.#t.chunkRef} WHERE refs <= 0`).all());
+    for (const r of unreferenced) yield { kind: 'unreferenced', id: toSliceId(r.chunkid), size: Number(r.size) };
+  }
+
+  async doGetParents(ino: Ino): Promise<Map<Ino, number>> {
+    return this.#read('getParents', () => {
+      const node = this.#s<{ parent: bigint }>(`SELECT parent FROM ${this.#t.node} WHERE inode=?`).get(ino);
+      if (node === undefined) throw new FsError(Errno.ENOENT, `parents ${ino}`);
+      if (node.parent !== 0n) return new Map([[toIno(node.parent), 1]]);
+      const rows = this.#s<{ parent: bigint; n: bigint }>(`SELECT parent, COUNT(*) AS n FROM ${this.#t.edge} WHERE inode=? GROUP BY parent`).all(ino);
+      return new Map(rows.map((r) => [toIno(r.parent), Number(r.n)]));
     });
   }
 

@@ -1,6 +1,7 @@
 import { nextRedisDb, sharedRedis } from '../../helpers/hooks.js';
 import { openRedisEngine } from '../../../src/meta/redis/engine.js';
 import { Redis } from 'ioredis';
+import { adminScanConformance } from './admin-scan.js';
 import { compactConformance } from './compact.js';
 import { type EngineUnderTest, metaConformance } from './suite.js';
 
@@ -17,3 +18,4 @@ async function freshEngine(): Promise<EngineUnderTest> {
 
 metaConformance('redis', freshEngine);
 compactConformance('redis', freshEngine);
+adminScanConformance('redis', freshEngine);

@@ -3,6 +3,7 @@
 import { join } from 'node:path';
 import { openSqliteEngine } from '../../../src/meta/sqlite/engine.js';
 import { tmpDir } from '../../helpers/tmp.js';
+import { adminScanConformance } from './admin-scan.js';
 import { compactConformance } from './compact.js';
 import { type EngineUnderTest, metaConformance } from './suite.js';
 
@@ -13,3 +14,4 @@ async function freshEngine(): Promise<EngineUnderTest> {
 
 metaConformance('sqlite', freshEngine);
 compactConformance('sqlite', freshEngine);
+adminScanConformance('sqlite', freshEngine);

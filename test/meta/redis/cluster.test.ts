@@ -8,7 +8,8 @@ import { startRedis, type RedisServer } from '../../helpers/redis-server.js';
 import { nextRedisDb } from '../../helpers/hooks.js';
 import { openRedisEngine } from '../../../src/meta/redis/engine.js';
 import { ROOT_INODE } from '../../../src/meta/types.js';
-import { metaConformance } from '../conformance/suite.js';
+import { adminScanConformance } from '../conformance/admin-scan.js';
+import { type EngineUnderTest, metaConformance } from '../conformance/suite.js';
 import { SETTING, dirAttr, mk } from './fixture.js';
 
 let server: Promise<RedisServer> | null = null;
@@ -56,10 +57,13 @@ describe('redis engine: cluster mode', function () {
     }
   });
 
-  metaConformance('redis cluster ({db} hash tag)', async () => {
+  const clusterEngine = async (): Promise<EngineUnderTest> => {
     const srv = await clusterServer();
     const engine = await openRedisEngine(srv.url(nextRedisDb()));
     await engine.doReset();
     return { engine, cleanup: () => engine.close() };
-  });
+  };
+  metaConformance('redis cluster ({db} hash tag)', clusterEngine);
+  // volumes of other dbs share the cluster's keyspace: the scan must see only its own `{db}` keys
+  adminScanConformance('redis cluster ({db} hash tag)', clusterEngine);
 });
