@@ -65,19 +65,6 @@ export function planChunkRead(pieces: readonly Piece[], from: number, to: number
   return reads;
 }
 
-/** Blocks (id, size, index) touched by [from, to) of a resolved chunk, in order, without duplicates. */
-export function blocksOf(pieces: readonly Piece[], from: number, to: number, blockSizeBytes: number): { id: SliceId; size: number; index: number }[] {
-  const seen = new Set<string>();
-  const out: { id: SliceId; size: number; index: number }[] = [];
-  for (const r of planChunkRead(pieces, from, to, blockSizeBytes)) {
-    const k = `${r.id}_${r.size}_${r.index}`;
-    if (seen.has(k)) continue;
-    seen.add(k);
-    out.push({ id: r.id, size: r.size, index: r.index });
-  }
-  return out;
-}
-
 /** Number of visible data pieces of a resolved chunk (compaction trigger on read, spec §E.3). */
 export function dataPieceCount(pieces: readonly Piece[]): number {
   return visiblePieces(pieces, 0, CHUNK_SIZE).length;

@@ -13,7 +13,7 @@
  * several only through InodeLocks.withLocks.
  */
 import { BufferBudget, DEFAULT_BUFFER_BYTES } from '../cache/buffer-budget.js';
-import { ReadAhead, ReadAheadLimit } from '../cache/read-ahead.js';
+import { DEFAULT_READ_AHEAD_BLOCKS, ReadAheadLimit } from '../cache/read-ahead.js';
 import type { Meta, ReaddirOptions } from '../meta/meta.js';
 import { printableName } from '../meta/names.js';
 import {
@@ -25,7 +25,7 @@ import { Errno, FsError, isFsError } from '../util/errno.js';
 import type { ChunkStore } from './chunk-store.js';
 import { Compactor } from './compaction.js';
 import { InodeLocks } from './locks.js';
-import { Reader, SliceCache } from './reader.js';
+import { Reader, SequentialReads, SliceCache } from './reader.js';
 import type { Entry, FileHandle, OpenedFile, OpenOptions } from './types.js';
 import { MAX_FILE_SIZE } from './types.js';
 import { WriterPool } from './writer.js';
@@ -41,9 +41,9 @@ export interface VfsOptions {
   flushIdleMs?: number;
   /** Uncommitted slices per file before writes wait (default 800). */
   maxPendingSlices?: number;
-  /** Read-ahead window of one reader (default 8 blocks; 0 disables read-ahead). */
+  /** Read-ahead window of one reader (default 32 blocks; 0 disables read-ahead). */
   maxReadAheadBytes?: number;
-  /** Read-ahead bytes in flight over all readers (default 1/4 of the buffer budget). */
+  /** Read-ahead bytes held over all readers (default half the buffer budget); they are also taken from the budget. */
   readAheadTotalBytes?: number;
   /** Background compaction of fragmented chunks (default true). */
   compaction?: boolean;
@@ -71,7 +71,7 @@ interface FileState {
 
 interface HandleState {
   handle: FileHandle;
-  readAhead: ReadAhead | undefined;
+  readAhead: SequentialReads | undefined;
 }
 
 export class Vfs {
@@ -100,8 +100,8 @@ export class Vfs {
     this.#log = (opts.logger ?? rootLogger).child({ module: 'vfs' });
     this.#budget = opts.budget ?? new BufferBudget(opts.bufferBytes ?? DEFAULT_BUFFER_BYTES);
     const B = store.blockSizeBytes;
-    this.#maxReadAheadBytes = opts.maxReadAheadBytes ?? 8 * B;
-    this.#readAheadLimit = new ReadAheadLimit(opts.readAheadTotalBytes ?? Math.floor(this.#budget.capacityBytes / 4));
+    this.#maxReadAheadBytes = opts.maxReadAheadBytes ?? DEFAULT_READ_AHEAD_BLOCKS * B;
+    this.#readAheadLimit = new ReadAheadLimit(opts.readAheadTotalBytes ?? Math.floor(this.#budget.capacityBytes / 2), this.#budget);
     this.#compactEvery = opts.compactEveryCommits ?? 100;
     this.#writers = new WriterPool({
       meta, store, budget: this.#budget, log: this.#log,
@@ -118,7 +118,7 @@ export class Vfs {
       });
     }
     this.#reader = new Reader({
-      meta, store, log: this.#log, readAheadLimit: this.#readAheadLimit,
+      meta, store, log: this.#log,
       fragmented: (ino, indx, records) => {
         if (this.#writers.get(ino) === undefined) this.#compactor?.schedule(ino, indx, records);
       },
@@ -134,6 +134,11 @@ export class Vfs {
   /** The volume block size in bytes. */
   get blockSizeBytes(): number {
     return this.#store.blockSizeBytes;
+  }
+
+  /** The buffer budget writers and read-ahead draw from (metrics, leak checks in tests). */
+  get bufferBudget(): BufferBudget {
+    return this.#budget;
   }
 
   /** Open handles (leak checks in tests, metrics). */
@@ -414,7 +419,7 @@ export class Vfs {
       st.handles++;
       const handle: FileHandle = { fh: this.#nextFh++, ino, mask };
       const readAhead = this.#maxReadAheadBytes >= this.blockSizeBytes
-        ? new ReadAhead({ blockSizeBytes: this.blockSizeBytes, maxReadAheadBytes: this.#maxReadAheadBytes, reserve: this.#readAheadLimit })
+        ? new SequentialReads(this.blockSizeBytes, this.#maxReadAheadBytes, this.#readAheadLimit)
         : undefined;
       this.#handles.set(handle.fh, { handle, readAhead });
       let current = attr;
@@ -452,7 +457,10 @@ export class Vfs {
   }
 
   async #dropHandle(handle: FileHandle): Promise<void> {
-    if (!this.#handles.delete(handle.fh)) return;
+    const hs = this.#handles.get(handle.fh);
+    if (hs === undefined) return;
+    this.#handles.delete(handle.fh);
+    hs.readAhead?.clear();
     const st = this.#files.get(handle.ino);
     if (st !== undefined && --st.handles <= 0) this.#files.delete(handle.ino);
     await this.#meta.release(handle.ino);
@@ -470,7 +478,7 @@ export class Vfs {
       if (!Number.isSafeInteger(offset) || !Number.isSafeInteger(length) || offset < 0 || length < 0) {
         throw new FsError(Errno.EINVAL, `read ${offset}+${length}`);
       }
-      let readAhead: ReadAhead | undefined;
+      let readAhead: SequentialReads | undefined;
       if (typeof target !== 'bigint') {
         const hs = this.#handle(target);
         if ((target.mask & MODE_READ) === 0) throw new FsError(Errno.EBADF, `handle ${target.fh} is not open for reading`);
