@@ -82,8 +82,12 @@ export const DEFAULT_CACHE_SIZE_BYTES = 100 * 1024 ** 3;
 export const DEFAULT_FREE_SPACE_RATIO = 0.1;
 export const DEFAULT_MEMORY_CACHE_BYTES = 64 * 1024 ** 2;
 export const DEFAULT_MAX_UPLOADS = 20;
-/** Background disk writes allowed at once; beyond it a fetched block is not cached on disk. */
-const MAX_PENDING_DISK_WRITES = 16;
+/**
+ * Background disk writes allowed at once; beyond it a fetched block is not cached on disk. As deep
+ * as the default read-ahead window, so a sequential reader's blocks all reach the disk; the
+ * buffers are mostly the ones read-ahead and the memory tier hold anyway.
+ */
+const MAX_PENDING_DISK_WRITES = 32;
 
 export interface CacheStats {
   memoryBlocks: number;
