@@ -7,8 +7,8 @@
  *
  * Consistency: close-to-open (spec §F). open() and getattr() fetch attributes from meta and drop
  * cached slice lists when another writer changed the file. Data written through this Vfs is read
- * back by this Vfs at once: read() first commits the file's pending writes (simple and always
- * correct; reads of a file being written cost a flush), and lengths include uncommitted writes.
+ * back by this Vfs at once without a flush: read() lays the file's uncommitted writes over the
+ * committed slices, and lengths include uncommitted writes.
  * Lock order: an inode lock (locks.ts) is taken before any writer or meta call of that file;
  * several only through InodeLocks.withLocks.
  */
@@ -28,7 +28,7 @@ import { InodeLocks } from './locks.js';
 import { Reader, SequentialReads, SliceCache } from './reader.js';
 import type { Entry, FileHandle, OpenedFile, OpenOptions } from './types.js';
 import { MAX_FILE_SIZE } from './types.js';
-import { WriterPool } from './writer.js';
+import { WriterPool, type PendingPiece } from './writer.js';
 
 export interface VfsOptions {
   /** The global buffer budget for write buffers and compaction (default: a new one of `bufferBytes`). */
@@ -469,7 +469,7 @@ export class Vfs {
   /**
    * Bytes [offset, offset+length) of a file: short at the end of the file, empty past it. `target`
    * is an open handle (opened with MODE_READ), or an inode, then checked with meta.access(MODE_READ).
-   * Pending writes of the file are committed first, so a read sees every write before it.
+   * A read sees every write issued before it: uncommitted writes are laid over the committed slices.
    */
   read(ctx: Credentials, target: FileHandle | Ino, offset: number, length: number, signal?: AbortSignal): Promise<Buffer> {
     const ino = typeof target === 'bigint' ? target : target.ino;
@@ -484,10 +484,18 @@ export class Vfs {
         if ((target.mask & MODE_READ) === 0) throw new FsError(Errno.EBADF, `handle ${target.fh} is not open for reading`);
         readAhead = hs.readAhead;
       }
+      // writes issued before this read are placed once the inode lock is ours (writes hold it)
+      let pending: PendingPiece[] = [];
+      let pendingEnd = 0;
       if (this.#writers.get(ino) !== undefined) {
-        await this.#barrier(ino);
-        await this.#writers.settle(ino, signal);
+        await this.#locks.with(ino, async () => {
+          const w = this.#writers.get(ino);
+          pending = w?.pending(offset, offset + length) ?? [];
+          pendingEnd = w?.pendingEnd() ?? 0;
+        });
       }
+      const settled = Promise.all(pending.map((p) => p.data));
+      settled.catch(() => undefined); // awaited below, unless the committed read fails first
       const st = this.#files.get(ino);
       let cache: SliceCache;
       let attr: Attr;
@@ -502,7 +510,12 @@ export class Vfs {
       if (attr.type === FileType.Directory) throw new FsError(Errno.EISDIR, `inode ${ino}`);
       if (attr.type !== FileType.File) throw new FsError(Errno.EINVAL, `inode ${ino} is not a regular file`);
       if (length === 0) return Buffer.alloc(0);
-      return this.#reader.read(cache, attr.length, offset, length, readAhead, signal);
+      const committed = await this.#reader.read(cache, Math.max(attr.length, pendingEnd), offset, length, readAhead, signal);
+      if (pending.length === 0) return committed;
+      const out = Buffer.from(committed); // the reader's buffer may be shared with the caches
+      const datas = await settled;
+      pending.forEach((p, i) => datas[i]?.copy(out, p.offset - offset));
+      return out;
     }, signal);
   }
 
