@@ -103,6 +103,14 @@ export interface Meta {
   onDeleteSlice(deleter: SliceDeleter): void;
   /** Processes queued file deletions (delfiles); returns how many files were released. */
   releaseDeletedFiles(limit?: number): Promise<number>;
+  /** cleanupSlices (spec §B.9): forgets refcount entries that say 1 and deletes unreferenced slices; returns how many were deleted. */
+  releaseUnreferencedSlices(limit?: number): Promise<number>;
+  /**
+   * Trash expiry (spec §E.6): deletes, for real, the trash sub-directories older than trash-days
+   * (+2 h, as JuiceFS) with everything in them, and releases compaction leftovers (delSlices) older
+   * than trash-days. `nowSec` is for tests. Returns the number of inodes removed.
+   */
+  expireTrash(nowSec?: number): Promise<number>;
 
   counters(): Promise<Counters>;
   dirStats(ino: Ino): Promise<DirStats | null>;

@@ -24,7 +24,7 @@ import { planClone, truncateHoles } from '../slices.js';
 import { diffMs, now } from '../time.js';
 import {
   type Attr, type ChunkIndex, type DirEntry, FileType, type Ino, type SessionInfo, type SliceId, type SliceRecord,
-  type Timespec, CHUNK_SIZE, ROOT_INODE, TRASH_INODE, align4K, isTrashIno, toChunkIndex, toIno,
+  type Timespec, CHUNK_SIZE, ROOT_INODE, TRASH_INODE, align4K, isTrashIno, toChunkIndex, toIno, toSliceId,
 } from '../types.js';
 
 interface Entry {
@@ -571,6 +571,35 @@ export class MemoryEngine implements MetaEngine {
 
   async doForgetSlice(id: SliceId, size: number): Promise<void> {
     this.#sliceRefs.delete(refKey(id, size));
+  }
+
+  async doCleanupZeroRef(_id: SliceId, _size: number): Promise<void> {
+    // real counts here: a tracked slice is just refcount 1
+  }
+
+  async doCleanupSliceRefs(limit: number): Promise<{ id: SliceId; size: number }[]> {
+    const out: { id: SliceId; size: number }[] = [];
+    for (const [k, n] of this.#sliceRefs) {
+      if (n > 0 || out.length >= limit) continue;
+      const [id, size] = k.split('_');
+      out.push({ id: toSliceId(BigInt(id ?? '0')), size: Number(size) });
+    }
+    return out;
+  }
+
+  async doReleaseDelayedSlices(edgeSec: number): Promise<{ id: SliceId; size: number }[]> {
+    const freed = new Map<string, { id: SliceId; size: number }>();
+    for (const [field, list] of this.#delSlices) {
+      if (Number(field.slice(field.indexOf('_') + 1)) >= edgeSec) continue;
+      this.#delSlices.delete(field);
+      for (const s of list) {
+        const k = refKey(s.id, s.size);
+        const n = (this.#sliceRefs.get(k) ?? 1) - 1;
+        this.#sliceRefs.set(k, n);
+        if (n <= 0) freed.set(k, s);
+      }
+    }
+    return [...freed.values()];
   }
 
   async doSliceRefs(id: SliceId, size: number): Promise<number> {
