@@ -13,7 +13,7 @@ import type {
   AclRule, Counters, DelFile, DirStats, MetaEngine, Quota, TrashTarget, UnlinkResult,
 } from './engine.js';
 import { RENAME_EXCHANGE, RENAME_NOREPLACE } from './engine.js';
-import type { FormatOptions, Meta, OpenResult, ReaddirOptions, SliceDeleter } from './meta.js';
+import type { CompactionDue, FormatOptions, Meta, OpenResult, ReaddirOptions, SliceDeleter } from './meta.js';
 import {
   type Attr, type ChunkIndex, type Credentials, type DirEntry, FileType, type Format, type Ino,
   type SessionInfo, type SetAttrRequest, type SliceId, type SliceRecord, type StatFs, type Timespec,
@@ -83,6 +83,7 @@ export class BaseMeta implements Meta {
   /** Fire-and-forget work (data release), awaited by flushBackground(). */
   readonly #background = new Set<Promise<void>>();
   #deleter: SliceDeleter | null = null;
+  #compactionDue: CompactionDue | null = null;
 
   constructor(engine: MetaEngine, opts: BaseMetaOptions = {}) {
     this.#engine = engine;
@@ -883,6 +884,7 @@ export class BaseMeta implements Meta {
         await this.#checkQuota(end > length ? align4K(end) - align4K(length) : 0, 0);
       }
       const r = await this.#engine.doWriteSlice({ ino, indx, slice, mtime, now: now() });
+      if (r.listLength % 100 === 99 || r.listLength > 350) this.#compactionDue?.(ino, indx, r.listLength);
       return r.attr;
     });
   }
@@ -937,6 +939,10 @@ export class BaseMeta implements Meta {
 
   onDeleteSlice(deleter: SliceDeleter): void {
     this.#deleter = deleter;
+  }
+
+  onCompactionDue(handler: CompactionDue): void {
+    this.#compactionDue = handler;
   }
 
   async releaseDeletedFiles(limit = 1000): Promise<number> {

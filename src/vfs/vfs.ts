@@ -47,8 +47,6 @@ export interface VfsOptions {
   readAheadTotalBytes?: number;
   /** Background compaction of fragmented chunks (default true). */
   compaction?: boolean;
-  /** Chunk commits by this Vfs after which the chunk is checked for compaction (default 100, spec §B.12). */
-  compactEveryCommits?: number;
   /** Period of meta.releaseDeletedFiles() in the background (default 60 s; 0 disables). */
   releaseIntervalMs?: number;
   logger?: Logger;
@@ -85,10 +83,8 @@ export class Vfs {
   readonly #compactor: Compactor | undefined;
   readonly #readAheadLimit: ReadAheadLimit;
   readonly #maxReadAheadBytes: number;
-  readonly #compactEvery: number;
   readonly #files = new Map<Ino, FileState>();
   readonly #handles = new Map<number, HandleState>();
-  readonly #commits = new Map<string, number>(); // commits per `${ino}:${indx}` since the last compaction check
   #nextFh = 1;
   #releaseTimer: NodeJS.Timeout | undefined;
   #releasing: Promise<void> | undefined;
@@ -102,7 +98,6 @@ export class Vfs {
     const B = store.blockSizeBytes;
     this.#maxReadAheadBytes = opts.maxReadAheadBytes ?? DEFAULT_READ_AHEAD_BLOCKS * B;
     this.#readAheadLimit = new ReadAheadLimit(opts.readAheadTotalBytes ?? Math.floor(this.#budget.capacityBytes / 2), this.#budget);
-    this.#compactEvery = opts.compactEveryCommits ?? 100;
     this.#writers = new WriterPool({
       meta, store, budget: this.#budget, log: this.#log,
       committed: (ino, indx, record, attr) => this.#committed(ino, indx, record, attr),
@@ -124,6 +119,8 @@ export class Vfs {
       },
     });
     meta.onDeleteSlice((id, size) => store.deleteSlice(id, size));
+    // the list length that triggers compaction is counted in meta, over every writer of the chunk (spec §B.12)
+    meta.onCompactionDue((ino, indx, records) => this.#compactor?.schedule(ino, indx, records));
     const releaseMs = opts.releaseIntervalMs ?? 60_000;
     if (releaseMs > 0) {
       this.#releaseTimer = setInterval(() => void this.#releaseDeleted(), releaseMs);
@@ -207,23 +204,13 @@ export class Vfs {
     st.attr = attr;
   }
 
-  /** A slice of ours is in meta: refresh what we cache, and count towards a compaction check (spec §B.12). */
+  /** A slice of ours is in meta: refresh what we cache. */
   #committed(ino: Ino, indx: ChunkIndex, _record: SliceRecord, attr: Attr): void {
     const st = this.#files.get(ino);
-    if (st !== undefined) {
-      st.cache.invalidate(indx);
-      // replies of concurrent commits (other chunks) may arrive out of order; commits only grow the file
-      st.attr = attr.length >= st.attr.length ? attr : { ...attr, length: st.attr.length };
-    }
-    if (this.#compactor === undefined) return;
-    const k = `${ino}:${indx}`;
-    const n = (this.#commits.get(k) ?? 0) + 1;
-    if (n >= this.#compactEvery) {
-      this.#commits.delete(k);
-      this.#compactor.schedule(ino, indx);
-    } else {
-      this.#commits.set(k, n);
-    }
+    if (st === undefined) return;
+    st.cache.invalidate(indx);
+    // replies of concurrent commits (other chunks) may arrive out of order; commits only grow the file
+    st.attr = attr.length >= st.attr.length ? attr : { ...attr, length: st.attr.length };
   }
 
   #handle(h: FileHandle): HandleState {

@@ -9,6 +9,7 @@ import { MemoryEngine } from '../../src/meta/memory/engine.js';
 import { MemoryObjectStore } from '../../src/storage/memory.js';
 import { withPrefix } from '../../src/storage/wrappers/prefix.js';
 import { openVolume, type Volume } from '../../src/vfs/open.js';
+import { toChunkIndex } from '../../src/meta/types.js';
 import { MODE_READ, MODE_WRITE, ROOT_CREDENTIALS, ROOT_INODE } from '../../src/vfs/types.js';
 import { BLOCK, bytes } from './rig.js';
 
@@ -94,5 +95,38 @@ describe('Vfs close-to-open between two nodes (memory meta × mem store)', funct
     await v.close();
     assert.equal(await objects(), 0);
     assert.equal((await meta.delFiles()).length, 0);
+  });
+
+  it('the compaction trigger counts commits of every node to a chunk: the 99th record, wherever it comes from', async function () {
+    const engine = new MemoryEngine();
+    const bucket = new MemoryObjectStore('shared');
+    const setup = new BaseMeta(engine);
+    await setup.format({ Name: 'twonodes', UUID: '', Storage: 'mem', Bucket: 'shared', BlockSize: BLOCK / 1024, Compression: 'none', TrashDays: 0, EnableACL: false });
+    const node = async (): Promise<Volume> => {
+      const meta = new BaseMeta(engine);
+      await meta.load();
+      const v = await openVolume({ meta }, { store: withPrefix(bucket, 'twonodes/'), releaseIntervalMs: 0 });
+      volumes.push(v);
+      return v;
+    };
+    const a = await node();
+    const b = await node();
+    const { ino } = await a.vfs.create(ROOT, ROOT_INODE, Buffer.from('frag'), 0o644, 0);
+    const expected = Buffer.alloc(99 * 10);
+    for (let k = 0; k < 99; k++) {
+      const v = k % 2 === 0 ? a : b; // neither node commits more than 50 slices itself
+      const { handle } = await v.vfs.open(ROOT, ino, MODE_WRITE);
+      const data = bytes(10, k + 1);
+      await v.vfs.write(ROOT, handle, k * 10, data);
+      data.copy(expected, k * 10);
+      await v.vfs.release(ROOT, handle);
+    }
+    await a.vfs.settle();
+    await b.vfs.settle();
+    const records = await a.meta.readSlices(ino, toChunkIndex(0));
+    assert.equal(records.length, 1, 'compacted into one slice');
+    const { handle } = await a.vfs.open(ROOT, ino, MODE_READ);
+    assert.ok((await a.vfs.read(ROOT, handle, 0, expected.length)).equals(expected));
+    await a.vfs.release(ROOT, handle);
   });
 });

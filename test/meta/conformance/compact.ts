@@ -181,6 +181,19 @@ export function compactConformance(name: string, makeEngine: () => Promise<Engin
       assert.deepEqual((await meta.readSlices(ino, C0)).length, 1);
     });
 
+    it('writeSlice reports a chunk due for compaction when its list reaches 99 mod 100 records, and past 350', async function () {
+      await setup();
+      const ino = await file('f');
+      const due: number[] = [];
+      meta.onCompactionDue((i, indx, records) => {
+        assert.equal(i, ino);
+        assert.equal(indx, C0);
+        due.push(records);
+      });
+      for (let k = 0; k < 100; k++) await write(meta, ino, k, 1);
+      assert.deepEqual(due, [99]);
+    });
+
     it('rejects a malformed new slice or skip count with EINVAL', async function () {
       await setup();
       const ino = await file('f');
