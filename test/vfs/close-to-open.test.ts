@@ -22,7 +22,8 @@ describe('Vfs close-to-open between two nodes (memory meta × mem store)', funct
     for (const v of volumes.splice(0)) await v.close();
   });
 
-  it('a reader sees another node\'s overwrite after reopening, or after getattr shows the change', async function () {
+  /** A formatted volume and two nodes on it, each with its own BaseMeta and Vfs. */
+  async function twoNodes(): Promise<[Volume, Volume]> {
     const engine = new MemoryEngine();
     const bucket = new MemoryObjectStore('shared');
     const setup = new BaseMeta(engine);
@@ -34,8 +35,11 @@ describe('Vfs close-to-open between two nodes (memory meta × mem store)', funct
       volumes.push(v);
       return v;
     };
-    const a = await node();
-    const b = await node();
+    return [await node(), await node()];
+  }
+
+  it('a reader sees another node\'s overwrite after reopening, or after getattr shows the change', async function () {
+    const [a, b] = await twoNodes();
 
     const { ino } = await a.vfs.create(ROOT, ROOT_INODE, Buffer.from('f'), 0o644, 0);
     let h = (await a.vfs.open(ROOT, ino, MODE_WRITE)).handle;
@@ -98,19 +102,7 @@ describe('Vfs close-to-open between two nodes (memory meta × mem store)', funct
   });
 
   it('the compaction trigger counts commits of every node to a chunk: the 99th record, wherever it comes from', async function () {
-    const engine = new MemoryEngine();
-    const bucket = new MemoryObjectStore('shared');
-    const setup = new BaseMeta(engine);
-    await setup.format({ Name: 'twonodes', UUID: '', Storage: 'mem', Bucket: 'shared', BlockSize: BLOCK / 1024, Compression: 'none', TrashDays: 0, EnableACL: false });
-    const node = async (): Promise<Volume> => {
-      const meta = new BaseMeta(engine);
-      await meta.load();
-      const v = await openVolume({ meta }, { store: withPrefix(bucket, 'twonodes/'), releaseIntervalMs: 0 });
-      volumes.push(v);
-      return v;
-    };
-    const a = await node();
-    const b = await node();
+    const [a, b] = await twoNodes();
     const { ino } = await a.vfs.create(ROOT, ROOT_INODE, Buffer.from('frag'), 0o644, 0);
     const expected = Buffer.alloc(99 * 10);
     for (let k = 0; k < 99; k++) {
