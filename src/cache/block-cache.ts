@@ -83,11 +83,12 @@ export const DEFAULT_FREE_SPACE_RATIO = 0.1;
 export const DEFAULT_MEMORY_CACHE_BYTES = 64 * 1024 ** 2;
 export const DEFAULT_MAX_UPLOADS = 20;
 /**
- * Background disk writes allowed at once; beyond it a fetched block is not cached on disk. As deep
- * as the default read-ahead window, so a sequential reader's blocks all reach the disk; the
- * buffers are mostly the ones read-ahead and the memory tier hold anyway.
+ * Background disk writes allowed at once; beyond it a fetched block is not cached on disk (as
+ * JuiceFS drops blocks when its cache disk lags). Twice the default read-ahead window, so a
+ * sequential reader's blocks reach the disk even when the disk is slower than the store for a
+ * while; the buffers are mostly the ones read-ahead and the memory tier hold anyway.
  */
-const MAX_PENDING_DISK_WRITES = 32;
+const MAX_PENDING_DISK_WRITES = 64;
 
 export interface CacheStats {
   memoryBlocks: number;

@@ -168,12 +168,16 @@ export class Reader {
     return out;
   }
 
-  /** Bytes [offset, end) (end within the file): one block read is returned as the cache gave it, several are copied into one buffer. */
-  async #readRange(cache: SliceCache, offset: number, end: number, signal?: AbortSignal): Promise<Buffer> {
+  /**
+   * Bytes [offset, end) (end within the file): one block read is returned as the cache gave it,
+   * several are copied into one buffer. With `wholeBlocks` every block touched is fetched whole
+   * (read-ahead: whole blocks are what the block cache keeps, in memory and on disk).
+   */
+  async #readRange(cache: SliceCache, offset: number, end: number, signal?: AbortSignal, wholeBlocks = false): Promise<Buffer> {
     const indx = Math.floor(offset / CHUNK_SIZE);
     if (end <= (indx + 1) * CHUNK_SIZE) {
       const from = offset - indx * CHUNK_SIZE;
-      const single = await this.#readOneBlock(cache, toChunkIndex(indx), from, end - indx * CHUNK_SIZE, signal);
+      const single = await this.#readOneBlock(cache, toChunkIndex(indx), from, end - indx * CHUNK_SIZE, signal, wholeBlocks);
       if (single !== undefined) return single;
     }
     const out = Buffer.alloc(end - offset);
@@ -182,7 +186,7 @@ export class Reader {
       const i = Math.floor(at / CHUNK_SIZE);
       const from = at - i * CHUNK_SIZE;
       const to = Math.min(CHUNK_SIZE, end - i * CHUNK_SIZE);
-      reads.push(this.#readChunk(cache, toChunkIndex(i), from, to, out, at - offset, signal));
+      reads.push(this.#readChunk(cache, toChunkIndex(i), from, to, out, at - offset, signal, wholeBlocks));
       at = i * CHUNK_SIZE + to;
     }
     await Promise.all(reads);
@@ -190,13 +194,13 @@ export class Reader {
   }
 
   /** When [from, to) of a chunk is exactly one block read, its bytes without a copy; else undefined. */
-  async #readOneBlock(cache: SliceCache, indx: ChunkIndex, from: number, to: number, signal?: AbortSignal): Promise<Buffer | undefined> {
+  async #readOneBlock(cache: SliceCache, indx: ChunkIndex, from: number, to: number, signal: AbortSignal | undefined, wholeBlocks: boolean): Promise<Buffer | undefined> {
     const view = await cache.get(indx);
     const plan = planChunkRead(view.pieces, from, to, this.#ctx.store.blockSizeBytes);
     const r = plan[0];
     if (plan.length !== 1 || r === undefined || r.dst !== 0 || r.length !== to - from) return undefined;
     try {
-      const data = await this.#ctx.store.readBlock(r.id, r.size, r.index, { offset: r.offset, length: r.length }, signal);
+      const data = await this.#blockBytes(r, signal, wholeBlocks);
       return data.length >= r.length ? data.subarray(0, r.length) : undefined;
     } catch (err) {
       if (isFsError(err, Errno.ENOENT)) return undefined; // the general path refreshes the list and retries
@@ -209,12 +213,12 @@ export class Reader {
     while (this.#background.size > 0) await Promise.allSettled([...this.#background]);
   }
 
-  async #readChunk(cache: SliceCache, indx: ChunkIndex, from: number, to: number, out: Buffer, base: number, signal?: AbortSignal): Promise<void> {
+  async #readChunk(cache: SliceCache, indx: ChunkIndex, from: number, to: number, out: Buffer, base: number, signal: AbortSignal | undefined, wholeBlocks: boolean): Promise<void> {
     for (let attempt = 1; ; attempt++) {
       const view = await cache.get(indx);
       if (view.records.length >= COMPACT_ON_READ || view.dataPieces >= COMPACT_ON_READ) this.#ctx.fragmented(cache.ino, indx, view.records.length);
       try {
-        await this.#fill(planChunkRead(view.pieces, from, to, this.#ctx.store.blockSizeBytes), out, base, signal);
+        await this.#fill(planChunkRead(view.pieces, from, to, this.#ctx.store.blockSizeBytes), out, base, signal, wholeBlocks);
         return;
       } catch (err) {
         if (!isFsError(err, Errno.ENOENT)) throw err;
@@ -228,11 +232,11 @@ export class Reader {
     }
   }
 
-  async #fill(reads: BlockRead[], out: Buffer, base: number, signal?: AbortSignal): Promise<void> {
+  async #fill(reads: BlockRead[], out: Buffer, base: number, signal: AbortSignal | undefined, wholeBlocks: boolean): Promise<void> {
     let next = 0;
     const worker = async (): Promise<void> => {
       for (let r = reads[next++]; r !== undefined; r = reads[next++]) {
-        const data = await this.#ctx.store.readBlock(r.id, r.size, r.index, { offset: r.offset, length: r.length }, signal);
+        const data = await this.#blockBytes(r, signal, wholeBlocks);
         if (data.length < r.length) {
           throw new FsError(Errno.EIO, `block ${r.index} of slice ${r.id} returned ${data.length} of ${r.length} bytes at ${r.offset}`);
         }
@@ -240,6 +244,13 @@ export class Reader {
       }
     };
     await Promise.all(Array.from({ length: Math.min(READ_CONCURRENCY, reads.length) }, worker));
+  }
+
+  /** The bytes of one block read: a ranged read, or the whole block cut to the range (short at the end of an object). */
+  async #blockBytes(r: BlockRead, signal: AbortSignal | undefined, wholeBlocks: boolean): Promise<Buffer> {
+    if (!wholeBlocks) return this.#ctx.store.readBlock(r.id, r.size, r.index, { offset: r.offset, length: r.length }, signal);
+    const block = await this.#ctx.store.readBlock(r.id, r.size, r.index, undefined, signal);
+    return block.subarray(Math.min(r.offset, block.length), Math.min(block.length, r.offset + r.length));
   }
 
   /**
@@ -252,7 +263,7 @@ export class Reader {
     else seq.dropBefore(offset);
     for (const span of spans) {
       const generation = cache.generation;
-      const data = this.#readRange(cache, span.offset, span.offset + span.length)
+      const data = this.#readRange(cache, span.offset, span.offset + span.length, undefined, true)
         .catch((err: unknown) => {
           this.#ctx.log.debug({ err, ino: String(cache.ino), ...span }, 'read-ahead failed');
           return undefined;

@@ -105,4 +105,29 @@ describe(`Vfs read path I/O (${row?.name ?? 'no row'})`, function () {
     await rig.settle();
     assert.equal(rig.vfs.bufferBudget.usedBytes, 0);
   });
+
+  it('read-ahead fetches whole slice blocks when the slice blocks do not line up with the file blocks', async function () {
+    const head = bytes(BLOCK / 2, 6);
+    const body = bytes(8 * BLOCK, 7);
+    const ino = await file('shifted', [[0, head]]);
+    const { handle: w } = await rig.vfs.open(ROOT, ino, MODE_WRITE);
+    await rig.vfs.write(ROOT, w, head.length, body); // a second slice starting half a block into the file
+    await rig.vfs.release(ROOT, w);
+    const slices = await rig.meta.readSlices(ino, toChunkIndex(0));
+    const second = slices[1];
+    if (second === undefined) throw new Error('expected two slices');
+    const keyOf = (i: number): string => specKey(second.id, body.length, i, BLOCK);
+    const { handle } = await rig.vfs.open(ROOT, ino, MODE_READ);
+    store.getCalls.length = 0;
+    const all = Buffer.concat([head, body]);
+    for (let off = 0; off < all.length; off += BLOCK / 2) {
+      assert.ok((await rig.vfs.read(ROOT, handle, off, BLOCK / 2)).equals(all.subarray(off, off + BLOCK / 2)), `bytes at ${off}`);
+    }
+    await rig.settle();
+    const ranged = store.getCalls.filter((c) => c.range !== undefined).map((c) => c.key);
+    assert.ok(ranged.every((k) => k === keyOf(0)), `only the block read before the reader looked sequential is read by range: ${ranged.join(' ')}`);
+    const whole = new Set(store.getCalls.filter((c) => c.range === undefined).map((c) => c.key));
+    for (let i = 1; i < 8; i++) assert.ok(whole.has(keyOf(i)), `block ${i} of the second slice is fetched whole`);
+    await rig.vfs.release(ROOT, handle);
+  });
 });
