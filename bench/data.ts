@@ -4,11 +4,11 @@
  * sequentially, cold (a fresh Vfs and cache over the same volume) and cached (a second read), next
  * to ceilings measured in the same run: fio (dd when fio is missing) on the same disk for the file
  * store, raw 4 MiB PUT/GET through S3ObjectStore to the same s3rver at the concurrency the Vfs was
- * seen to use. Also samples peak RSS during the writes and prints the load average, since the
- * machine may be shared. Numbers only, no assertions beyond a stamp check of the bytes read back;
+ * seen to use. Each store's vfs phase runs in its own child process, whose peak RSS during the
+ * writes (and the reads) is sampled; the load average is printed, since the machine may be shared. Numbers only, no assertions beyond a stamp check of the bytes read back;
  * stops its s3rver and removes its temp dirs.
  */
-import { spawnSync } from 'node:child_process';
+import { spawn, spawnSync } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
 import { statSync } from 'node:fs';
 import { availableParallelism, loadavg } from 'node:os';
@@ -92,8 +92,41 @@ function mbs(bytes: number, sec: number): number {
   return bytes / 1e6 / sec;
 }
 
+type StoreSetting = Pick<Format, 'Storage' | 'Bucket' | 'AccessKey' | 'SecretKey'>;
+
+const CHILD_FLAG = '--child-vfs';
+
+/**
+ * vfsRun in a fresh child process (this script with CHILD_FLAG), so that its peak RSS is its own
+ * and not what an earlier phase left in this process. The setting goes through the environment.
+ */
+async function vfsRunInChild(setting: StoreSetting): Promise<VfsFigures> {
+  const script = process.argv[1];
+  if (script === undefined) throw new Error('cannot find the benchmark script to run a child');
+  const child = spawn(process.execPath, [script, CHILD_FLAG, '--size', String(BYTES)], {
+    env: { ...process.env, FERRY_BENCH_SETTING: JSON.stringify(setting) }, stdio: ['ignore', 'pipe', 'inherit'],
+  });
+  let out = '';
+  child.stdout.on('data', (d: Buffer) => { out += d.toString(); });
+  const code = await new Promise<number | null>((resolve) => child.once('exit', resolve));
+  const last = out.trim().split('\n').at(-1) ?? '';
+  if (code !== 0) throw new Error(`benchmark child exited with ${code}: ${out}`);
+  return JSON.parse(last) as VfsFigures;
+}
+
+/** The child's side: one vfsRun of the setting in FERRY_BENCH_SETTING, figures as one JSON line. */
+async function childMain(): Promise<void> {
+  configureLogger({ level: 'warn' });
+  try {
+    const figures = await vfsRun(JSON.parse(process.env['FERRY_BENCH_SETTING'] ?? '{}') as StoreSetting);
+    process.stdout.write(`${JSON.stringify(figures)}\n`);
+  } finally {
+    removeTmpDirs();
+  }
+}
+
 /** Writes the file through a fresh volume, then reads it twice through another fresh volume. */
-async function vfsRun(setting: Pick<Format, 'Storage' | 'Bucket' | 'AccessKey' | 'SecretKey'>): Promise<VfsFigures> {
+async function vfsRun(setting: StoreSetting): Promise<VfsFigures> {
   const meta = new BaseMeta(new MemoryEngine());
   const format = await meta.format({ Name: 'bench', UUID: '', ...setting, BlockSize: OBJECT_BYTES / 1024, Compression: 'none', TrashDays: 0, EnableACL: false });
   const opts = (store: ObjectStore): OpenVolumeOptions => ({ store, releaseIntervalMs: 0, compaction: false });
@@ -162,16 +195,16 @@ interface DiskCeiling {
 }
 
 /**
- * The disk's sequential ceiling in `dir`: fio, 1 MiB blocks, one job at queue depth 1 like the
- * vfs's file store, write with a final fsync, read with O_DIRECT (page cache when the file system
- * refuses it). Falls back to dd when fio is not installed.
+ * The disk's sequential ceiling in `dir`: fio, 1 MiB blocks, one job at queue depth 1, writing with
+ * an fsync every 4 MiB (the file store makes each 4 MiB object durable before it answers), reading
+ * with O_DIRECT (page cache when the file system refuses it). Falls back to dd when fio is missing.
  */
 function diskCeiling(dir: string): DiskCeiling {
   const file = join(dir, 'fio.bin');
   const fio = (rw: 'write' | 'read', direct: boolean): { ok: boolean; mbs: number; err: string } => {
     const r = spawnSync('fio', [
       '--name=ferry', `--filename=${file}`, `--rw=${rw}`, '--bs=1M', `--size=${BYTES}`, '--ioengine=psync',
-      `--direct=${direct ? 1 : 0}`, ...(rw === 'write' ? ['--end_fsync=1'] : []), '--output-format=json',
+      `--direct=${direct ? 1 : 0}`, ...(rw === 'write' ? [`--fsync=${OBJECT_BYTES / MiB}`, '--end_fsync=1'] : []), '--output-format=json',
     ], { encoding: 'utf8', maxBuffer: 16 * MiB });
     if (r.error !== undefined || r.status !== 0) return { ok: false, mbs: 0, err: r.error?.message ?? r.stderr };
     const job = (JSON.parse(r.stdout) as { jobs: { read: { bw_bytes: number }; write: { bw_bytes: number } }[] }).jobs[0];
@@ -264,12 +297,12 @@ async function main(): Promise<void> {
   try {
     // file store on local disk
     const storeDir = tmpDir('ferry-bench-store-');
-    const file = await vfsRun({ Storage: 'file', Bucket: `${storeDir}/` });
+    const file = await vfsRunInChild({ Storage: 'file', Bucket: `${storeDir}/` });
     const disk = diskCeiling(tmpDir('ferry-bench-disk-'));
     const t = disk.tool;
     table(`file store (local disk, same file system as ${t})`, [
       ['figure', 'MB/s', 'vs ceiling / target'],
-      [`${t} write (1 MiB, fsync at end)`, fmt(disk.writeMBs), ''],
+      [`${t} write (1 MiB, ${t === 'fio' ? 'fsync every 4 MiB' : 'fsync at end'})`, fmt(disk.writeMBs), ''],
       [`${t} read (1 MiB, ${disk.readMode})`, fmt(disk.readMBs), ''],
       ['vfs write + fsync', fmt(file.writeMBs), `${ratio(file.writeMBs, disk.writeMBs)} of ${t} write`],
       ['vfs read, cold', fmt(file.coldReadMBs), `${ratio(file.coldReadMBs, disk.readMBs)} of ${t} read`],
@@ -282,7 +315,7 @@ async function main(): Promise<void> {
     srv = await startS3rver();
     await createBucket(srv, 'vfs');
     await createBucket(srv, 'raw');
-    const s3 = await vfsRun({ Storage: 'minio', Bucket: `${srv.endpoint}/vfs`, AccessKey: srv.accessKey, SecretKey: srv.secretKey });
+    const s3 = await vfsRunInChild({ Storage: 'minio', Bucket: `${srv.endpoint}/vfs`, AccessKey: srv.accessKey, SecretKey: srv.secretKey });
     const raw = await rawS3Run(srv, 'raw', s3.maxPuts, s3.maxGets);
     table(`s3rver (raw ceiling: S3ObjectStore, ${OBJECT_BYTES / MiB} MiB objects, PUT x${s3.maxPuts} / GET x${s3.maxGets} in flight as the vfs had)`, [
       ['figure', 'MB/s', 'vs ceiling / target'],
@@ -301,7 +334,7 @@ async function main(): Promise<void> {
   }
 }
 
-main().catch((err: unknown) => {
+(process.argv.includes(CHILD_FLAG) ? childMain() : main()).catch((err: unknown) => {
   process.stderr.write(`${err instanceof Error ? err.stack ?? err.message : String(err)}\n`);
   process.exitCode = 1;
 });
