@@ -25,6 +25,16 @@ const MAX_WRITE_PIECE = 4 * 1024 * 1024;
 export const MIN_BUDGET_PAGES = 4;
 /** Open slice writers looked at behind the newest before older ones are frozen (spec §E.1). */
 const CANDIDATES = 4;
+/** Idle pages kept for reuse (32 MiB): a steady writer recycles its pages instead of leaving them to the GC. */
+const MAX_IDLE_PAGES = 512;
+
+/**
+ * Pages whose block was copied out for upload, ready for the next write. A page's bytes below the
+ * slice length are always written before they are read (slices have no gaps), so reused pages
+ * need no clearing. Process-wide, bounded by MAX_IDLE_PAGES; pages are counted in the budget only
+ * while a slice holds them.
+ */
+const idlePages: Buffer[] = [];
 
 export interface WriterContext {
   /** Slice ids and slice commits (newSliceId, writeSlice). */
@@ -118,7 +128,7 @@ class SliceWriter {
       if (page === undefined) {
         if (credit.left < PAGE_BYTES) throw new FsError(Errno.EIO, 'write credit exhausted');
         credit.left -= PAGE_BYTES;
-        page = Buffer.alloc(PAGE_BYTES);
+        page = idlePages.pop() ?? Buffer.allocUnsafe(PAGE_BYTES);
         this.#pages[pi] = page;
       }
       data.copy(page, inPage, src, src + n);
@@ -191,6 +201,7 @@ class SliceWriter {
       this.#pages[i] = undefined;
     }
     const data = Buffer.concat(pages, len);
+    for (const p of pages) if (idlePages.length < MAX_IDLE_PAGES) idlePages.push(p);
     const held = count * PAGE_BYTES;
     const p = (async () => {
       try {
