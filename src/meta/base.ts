@@ -982,10 +982,15 @@ export class BaseMeta implements Meta {
     });
   }
 
-  /** Deletes directory `name` (inode `ino`) of `parent` with everything below it, for real; returns inodes removed. */
+  /**
+   * Deletes directory `name` (inode `ino`) of `parent` with everything below it, for real; returns
+   * inodes removed. An entry that cannot be removed is logged and kept, and so is its directory
+   * (the next run tries again), as the JuiceFS trash cleaner does.
+   */
   async #removeTree(parent: Ino, name: Buffer, ino: Ino, depth = 0): Promise<number> {
     if (depth > MAX_DEPTH) throw new FsError(Errno.ELOOP, `trash tree deeper than ${MAX_DEPTH}`);
     let removed = 0;
+    let kept = false;
     const children: DirEntry[] = [];
     for await (const e of this.readdir(ROOT_CREDENTIALS, ino)) if (!isDotOrDotDot(e.name)) children.push(e);
     for (const c of children) {
@@ -996,10 +1001,20 @@ export class BaseMeta implements Meta {
           removed++;
         }
       } catch (err) {
-        if (!isFsError(err, Errno.ENOENT)) throw err; // another node's cleaner got there first
+        if (isFsError(err, Errno.ENOENT)) continue; // another node's cleaner got there first
+        kept = true;
+        this.#log.warn({ err, dir: String(ino), name: printableName(c.name) }, 'cannot delete an entry from the trash');
       }
     }
-    await this.rmdir(ROOT_CREDENTIALS, parent, name).catch((err: unknown) => { if (!isFsError(err, Errno.ENOENT)) throw err; });
+    if (kept) return removed;
+    try {
+      await this.rmdir(ROOT_CREDENTIALS, parent, name);
+    } catch (err) {
+      if (isFsError(err, Errno.ENOENT)) return removed;
+      if (!isFsError(err, Errno.ENOTEMPTY)) throw err;
+      this.#log.warn({ dir: String(ino) }, 'trash directory kept: something in it could not be deleted');
+      return removed;
+    }
     return removed + 1;
   }
 

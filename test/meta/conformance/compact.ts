@@ -164,6 +164,19 @@ export function compactConformance(name: string, makeEngine: () => Promise<Engin
       assert.equal(await meta.expireTrash(t + 30 * 3600), 0);
     });
 
+    it('expireTrash deletes trashed directories with the files of the hour', async function () {
+      await setup(1);
+      await meta.mkdir(ROOT, ROOT_INODE, n('d'), 0o755, 0);
+      await file('f');
+      await meta.rmdir(ROOT, ROOT_INODE, n('d'));
+      await meta.unlink(ROOT, ROOT_INODE, n('f'));
+      const t = Math.floor(Date.now() / 1000);
+      const before = await meta.counters();
+      assert.equal(await meta.expireTrash(t + 3 * 24 * 3600), 3, 'the directory, the file and the hour directory');
+      assert.deepEqual((await names(meta, TRASH_INODE)).filter((x) => x !== '.' && x !== '..'), []);
+      assert.equal((await meta.counters()).usedInodes, before.usedInodes - 3);
+    });
+
     it('expireTrash releases slices replaced by a compaction once they are older than trash-days', async function () {
       await setup(1);
       const ino = await file('f');
