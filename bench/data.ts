@@ -1,14 +1,17 @@
 /**
- * Data path benchmark (`npm run bench:data`): one large file written sequentially through the Vfs
- * (1 MiB writes, then fsync) and read back sequentially, cold (a fresh Vfs and cache over the same
- * volume) and cached (a second read), next to ceilings measured in the same run: `dd` on the same
- * disk for the file store, raw 4 MiB PUT/GET through S3ObjectStore to the same s3rver at the
- * concurrency the Vfs was seen to use. Also samples peak RSS during the writes. Numbers only, no
- * assertions beyond a stamp check of the bytes read back; stops its s3rver and removes its temp dirs.
+ * Data path benchmark (`npm run bench:data -- [--size 4G]`): one large file (default 4 GiB, the
+ * issue's figure) written sequentially through the Vfs (1 MiB writes, then fsync) and read back
+ * sequentially, cold (a fresh Vfs and cache over the same volume) and cached (a second read), next
+ * to ceilings measured in the same run: fio (dd when fio is missing) on the same disk for the file
+ * store, raw 4 MiB PUT/GET through S3ObjectStore to the same s3rver at the concurrency the Vfs was
+ * seen to use. Each store's vfs phase runs in its own child process, whose peak RSS during the
+ * writes (and the reads) is sampled; the load average is printed, since the machine may be shared. Numbers only, no assertions beyond a stamp check of the bytes read back;
+ * stops its s3rver and removes its temp dirs.
  */
-import { spawnSync } from 'node:child_process';
+import { spawn, spawnSync } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
 import { statSync } from 'node:fs';
+import { availableParallelism, loadavg } from 'node:os';
 import { join } from 'node:path';
 import { BaseMeta } from '../src/meta/base.js';
 import { MemoryEngine } from '../src/meta/memory/engine.js';
@@ -23,8 +26,17 @@ import { removeTmpDirs, tmpDir } from '../test/helpers/tmp.js';
 
 const MiB = 1024 * 1024;
 const CTX: Credentials = { uid: 0, gid: 0, gids: [] };
-/** File size; FERRY_BENCH_BYTES overrides (the issue's figure is 4 GiB). Rounded down to whole MiB. */
-const BYTES = Math.max(16 * MiB, Math.floor((Number(process.env['FERRY_BENCH_BYTES'] ?? 1024 * MiB) || 1024 * MiB) / MiB) * MiB);
+/** `--size 512M` / `--size 4G` / bytes: the file size, rounded down to whole 4 MiB, at least 16 MiB. */
+function sizeArg(argv: string[]): number {
+  const at = argv.indexOf('--size');
+  const text = at >= 0 ? argv[at + 1] : argv.find((a) => a.startsWith('--size='))?.slice('--size='.length);
+  if (text === undefined) return 4 * 1024 * MiB;
+  const m = /^(\d+(?:\.\d+)?)([KMG]?)i?B?$/i.exec(text);
+  if (m?.[1] === undefined) throw new Error(`bad --size ${text}: use e.g. 512M or 4G`);
+  const unit = { '': 1, K: 1024, M: MiB, G: 1024 * MiB }[(m[2] ?? '').toUpperCase()] ?? 1;
+  return Math.max(16 * MiB, Math.floor(Number(m[1]) * unit / (4 * MiB)) * 4 * MiB);
+}
+const BYTES = sizeArg(process.argv.slice(2));
 const WRITE_BYTES = MiB;
 const OBJECT_BYTES = 4 * MiB;
 const RSS_TARGET = 600 * MiB;
@@ -67,6 +79,7 @@ interface VfsFigures {
   coldReadMBs: number;
   cachedReadMBs: number;
   peakRss: number;
+  peakReadRss: number;
   maxPuts: number;
   maxGets: number;
 }
@@ -79,8 +92,41 @@ function mbs(bytes: number, sec: number): number {
   return bytes / 1e6 / sec;
 }
 
+type StoreSetting = Pick<Format, 'Storage' | 'Bucket' | 'AccessKey' | 'SecretKey'>;
+
+const CHILD_FLAG = '--child-vfs';
+
+/**
+ * vfsRun in a fresh child process (this script with CHILD_FLAG), so that its peak RSS is its own
+ * and not what an earlier phase left in this process. The setting goes through the environment.
+ */
+async function vfsRunInChild(setting: StoreSetting): Promise<VfsFigures> {
+  const script = process.argv[1];
+  if (script === undefined) throw new Error('cannot find the benchmark script to run a child');
+  const child = spawn(process.execPath, [script, CHILD_FLAG, '--size', String(BYTES)], {
+    env: { ...process.env, FERRY_BENCH_SETTING: JSON.stringify(setting) }, stdio: ['ignore', 'pipe', 'inherit'],
+  });
+  let out = '';
+  child.stdout.on('data', (d: Buffer) => { out += d.toString(); });
+  const code = await new Promise<number | null>((resolve) => child.once('exit', resolve));
+  const last = out.trim().split('\n').at(-1) ?? '';
+  if (code !== 0) throw new Error(`benchmark child exited with ${code}: ${out}`);
+  return JSON.parse(last) as VfsFigures;
+}
+
+/** The child's side: one vfsRun of the setting in FERRY_BENCH_SETTING, figures as one JSON line. */
+async function childMain(): Promise<void> {
+  configureLogger({ level: 'warn' });
+  try {
+    const figures = await vfsRun(JSON.parse(process.env['FERRY_BENCH_SETTING'] ?? '{}') as StoreSetting);
+    process.stdout.write(`${JSON.stringify(figures)}\n`);
+  } finally {
+    removeTmpDirs();
+  }
+}
+
 /** Writes the file through a fresh volume, then reads it twice through another fresh volume. */
-async function vfsRun(setting: Pick<Format, 'Storage' | 'Bucket' | 'AccessKey' | 'SecretKey'>): Promise<VfsFigures> {
+async function vfsRun(setting: StoreSetting): Promise<VfsFigures> {
   const meta = new BaseMeta(new MemoryEngine());
   const format = await meta.format({ Name: 'bench', UUID: '', ...setting, BlockSize: OBJECT_BYTES / 1024, Compression: 'none', TrashDays: 0, EnableACL: false });
   const opts = (store: ObjectStore): OpenVolumeOptions => ({ store, releaseIntervalMs: 0, compaction: false });
@@ -111,6 +157,8 @@ async function vfsRun(setting: Pick<Format, 'Storage' | 'Bucket' | 'AccessKey' |
 
   const rStore = new InflightCounter(createObjectStore(storageSetting(format)));
   const reader = await openVolume({ meta }, { ...opts(rStore), cacheDirs: [tmpDir('ferry-bench-cache-')] });
+  let peakReadRss = process.memoryUsage().rss;
+  const readSampler = setInterval(() => { peakReadRss = Math.max(peakReadRss, process.memoryUsage().rss); }, 100);
   try {
     const readOnce = async (): Promise<number> => {
       const { handle } = await reader.vfs.open(CTX, ino, MODE_READ);
@@ -130,12 +178,51 @@ async function vfsRun(setting: Pick<Format, 'Storage' | 'Bucket' | 'AccessKey' |
     const cachedSec = await readOnce();
     return {
       writeMBs: mbs(BYTES, writeSec), coldReadMBs: mbs(BYTES, coldSec), cachedReadMBs: mbs(BYTES, cachedSec),
-      peakRss, maxPuts: wStore.maxPuts, maxGets: rStore.maxGets,
+      peakRss, peakReadRss, maxPuts: wStore.maxPuts, maxGets: rStore.maxGets,
     };
   } finally {
+    clearInterval(readSampler);
     await reader.close();
     await meta.close();
   }
+}
+
+interface DiskCeiling {
+  tool: string;
+  writeMBs: number;
+  readMBs: number;
+  readMode: string;
+}
+
+/**
+ * The disk's sequential ceiling in `dir`: fio, 1 MiB blocks, one job at queue depth 1, writing with
+ * an fsync every 4 MiB (the file store makes each 4 MiB object durable before it answers), reading
+ * with O_DIRECT (page cache when the file system refuses it). Falls back to dd when fio is missing.
+ */
+function diskCeiling(dir: string): DiskCeiling {
+  const file = join(dir, 'fio.bin');
+  const fio = (rw: 'write' | 'read', direct: boolean): { ok: boolean; mbs: number; err: string } => {
+    const r = spawnSync('fio', [
+      '--name=ferry', `--filename=${file}`, `--rw=${rw}`, '--bs=1M', `--size=${BYTES}`, '--ioengine=psync',
+      `--direct=${direct ? 1 : 0}`, ...(rw === 'write' ? [`--fsync=${OBJECT_BYTES / MiB}`, '--end_fsync=1'] : []), '--output-format=json',
+    ], { encoding: 'utf8', maxBuffer: 16 * MiB });
+    if (r.error !== undefined || r.status !== 0) return { ok: false, mbs: 0, err: r.error?.message ?? r.stderr };
+    const job = (JSON.parse(r.stdout) as { jobs: { read: { bw_bytes: number }; write: { bw_bytes: number } }[] }).jobs[0];
+    return { ok: job !== undefined, mbs: (job?.[rw].bw_bytes ?? 0) / 1e6, err: '' };
+  };
+  const w = fio('write', false);
+  if (!w.ok) {
+    process.stdout.write(`fio not usable (${w.err.trim().split('\n')[0] ?? ''}); using dd\n`);
+    return { tool: 'dd', ...ddRun(dir) };
+  }
+  let r = fio('read', true);
+  let readMode = 'O_DIRECT';
+  if (!r.ok) {
+    r = fio('read', false);
+    readMode = 'page cache';
+    if (!r.ok) throw new Error(`fio read failed: ${r.err}`);
+  }
+  return { tool: 'fio', writeMBs: w.mbs, readMBs: r.mbs, readMode };
 }
 
 /** dd write (conv=fsync) and read (iflag=direct when the file system allows it) of BYTES in `dir`. */
@@ -205,27 +292,30 @@ function table(title: string, rows: [string, string, string][]): void {
 async function main(): Promise<void> {
   configureLogger({ level: 'warn' });
   process.stdout.write(`ferry data benchmark: ${BYTES} bytes (${(BYTES / MiB).toFixed(0)} MiB), ${WRITE_BYTES / MiB} MiB writes, ${OBJECT_BYTES / MiB} MiB blocks, memory meta, write-through\n`);
+  process.stdout.write(`load average at the start (1/5/15 min): ${loadavg().map((l) => l.toFixed(2)).join(' ')} on ${availableParallelism()} CPUs\n`);
   let srv: S3rverServer | undefined;
   try {
     // file store on local disk
     const storeDir = tmpDir('ferry-bench-store-');
-    const file = await vfsRun({ Storage: 'file', Bucket: `${storeDir}/` });
-    const dd = ddRun(tmpDir('ferry-bench-dd-'));
-    table('file store (local disk, same file system as dd)', [
+    const file = await vfsRunInChild({ Storage: 'file', Bucket: `${storeDir}/` });
+    const disk = diskCeiling(tmpDir('ferry-bench-disk-'));
+    const t = disk.tool;
+    table(`file store (local disk, same file system as ${t})`, [
       ['figure', 'MB/s', 'vs ceiling / target'],
-      ['dd write (conv=fsync)', fmt(dd.writeMBs), ''],
-      [`dd read (${dd.readMode})`, fmt(dd.readMBs), ''],
-      ['vfs write + fsync', fmt(file.writeMBs), `${ratio(file.writeMBs, dd.writeMBs)} of dd write`],
-      ['vfs read, cold', fmt(file.coldReadMBs), `${ratio(file.coldReadMBs, dd.readMBs)} of dd read`],
+      [`${t} write (1 MiB, ${t === 'fio' ? 'fsync every 4 MiB' : 'fsync at end'})`, fmt(disk.writeMBs), ''],
+      [`${t} read (1 MiB, ${disk.readMode})`, fmt(disk.readMBs), ''],
+      ['vfs write + fsync', fmt(file.writeMBs), `${ratio(file.writeMBs, disk.writeMBs)} of ${t} write`],
+      ['vfs read, cold', fmt(file.coldReadMBs), `${ratio(file.coldReadMBs, disk.readMBs)} of ${t} read`],
       ['vfs read, cached', fmt(file.cachedReadMBs), `${ratio(file.cachedReadMBs * 1e6, CACHED_READ_TARGET)} of 1 GB/s target`],
       ['peak RSS during write', `${(file.peakRss / MiB).toFixed(0)} MiB`, `${ratio(file.peakRss, RSS_TARGET)} of 600 MiB target`],
+      ['peak RSS during reads', `${(file.peakReadRss / MiB).toFixed(0)} MiB`, ''],
     ]);
 
     // s3rver
     srv = await startS3rver();
     await createBucket(srv, 'vfs');
     await createBucket(srv, 'raw');
-    const s3 = await vfsRun({ Storage: 'minio', Bucket: `${srv.endpoint}/vfs`, AccessKey: srv.accessKey, SecretKey: srv.secretKey });
+    const s3 = await vfsRunInChild({ Storage: 'minio', Bucket: `${srv.endpoint}/vfs`, AccessKey: srv.accessKey, SecretKey: srv.secretKey });
     const raw = await rawS3Run(srv, 'raw', s3.maxPuts, s3.maxGets);
     table(`s3rver (raw ceiling: S3ObjectStore, ${OBJECT_BYTES / MiB} MiB objects, PUT x${s3.maxPuts} / GET x${s3.maxGets} in flight as the vfs had)`, [
       ['figure', 'MB/s', 'vs ceiling / target'],
@@ -235,14 +325,16 @@ async function main(): Promise<void> {
       ['vfs read, cold', fmt(s3.coldReadMBs), `${ratio(s3.coldReadMBs, raw.getMBs)} of raw GET`],
       ['vfs read, cached', fmt(s3.cachedReadMBs), `${ratio(s3.cachedReadMBs * 1e6, CACHED_READ_TARGET)} of 1 GB/s target`],
       ['peak RSS during write', `${(s3.peakRss / MiB).toFixed(0)} MiB`, `${ratio(s3.peakRss, RSS_TARGET)} of 600 MiB target`],
+      ['peak RSS during reads', `${(s3.peakReadRss / MiB).toFixed(0)} MiB`, ''],
     ]);
+    process.stdout.write(`\nload average at the end (1/5/15 min): ${loadavg().map((l) => l.toFixed(2)).join(' ')}\n`);
   } finally {
     await srv?.stop();
     removeTmpDirs();
   }
 }
 
-main().catch((err: unknown) => {
+(process.argv.includes(CHILD_FLAG) ? childMain() : main()).catch((err: unknown) => {
   process.stderr.write(`${err instanceof Error ? err.stack ?? err.message : String(err)}\n`);
   process.exitCode = 1;
 });

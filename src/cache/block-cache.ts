@@ -82,8 +82,18 @@ export const DEFAULT_CACHE_SIZE_BYTES = 100 * 1024 ** 3;
 export const DEFAULT_FREE_SPACE_RATIO = 0.1;
 export const DEFAULT_MEMORY_CACHE_BYTES = 64 * 1024 ** 2;
 export const DEFAULT_MAX_UPLOADS = 20;
-/** Background disk writes allowed at once; beyond it a fetched block is not cached on disk. */
-const MAX_PENDING_DISK_WRITES = 16;
+/**
+ * Blocks waiting for or in a disk-tier write; beyond it a fetched block is not cached on disk (as
+ * JuiceFS drops blocks when its cache disk lags). Twice the default read-ahead window, so that a
+ * sequential reader's blocks reach the disk while the disk is slower than the store for a while;
+ * the buffers are mostly the ones read-ahead and the memory tier hold anyway.
+ */
+const MAX_PENDING_DISK_WRITES = 64;
+/**
+ * Disk-tier writes running at once; the rest of the pending blocks wait in order, so that a burst
+ * of admissions does not queue dozens of file writes in the thread pool ahead of the reads.
+ */
+const DISK_WRITE_CONCURRENCY = 8;
 
 export interface CacheStats {
   memoryBlocks: number;
@@ -107,7 +117,9 @@ export class TieredBlockCache implements BlockCache {
   readonly #rangeFlights = new SingleFlight<Buffer>();
   readonly #background = new Set<Promise<unknown>>();
   #prefetching = 0;
-  readonly #admitting = new Map<string, Buffer>(); // blocks being written to the disk tier, still served from here
+  readonly #admitting = new Map<string, Buffer>(); // blocks queued for or being written to the disk tier, still served from here
+  readonly #admitQueue: string[] = []; // keys of #admitting not started yet, oldest first
+  #diskWrites = 0; // disk-tier writes running
   readonly #closing = new AbortController();
   #closed = false;
 
@@ -265,6 +277,8 @@ export class TieredBlockCache implements BlockCache {
     this.#closing.abort(new FsError(Errno.EIO, 'block cache closed'));
     await this.#staging?.close();
     while (this.#background.size > 0) await Promise.allSettled([...this.#background]);
+    this.#admitQueue.length = 0; // queued disk writes are dropped: the blocks are in the store
+    this.#admitting.clear();
     await this.#disk?.close();
     this.#memory.clear();
   }
@@ -317,15 +331,30 @@ export class TieredBlockCache implements BlockCache {
     );
   }
 
-  /** Writes `body` to the disk tier in the background; until written it stays readable from #admitting. */
+  /** Queues `body` for the disk tier; until written it stays readable from #admitting. */
   #admitToDisk(key: string, body: Buffer): void {
-    const disk = this.#disk;
-    if (disk === undefined || this.#admitting.size >= MAX_PENDING_DISK_WRITES || this.#admitting.has(key)) return;
+    if (this.#disk === undefined || this.#admitting.size >= MAX_PENDING_DISK_WRITES || this.#admitting.has(key)) return;
     this.#admitting.set(key, body);
-    this.#track(disk.admit(key, body).finally(() => {
-      if (this.#admitting.get(key) === body) this.#admitting.delete(key);
-      else disk.evict(key); // evicted while being written
-    }));
+    this.#admitQueue.push(key);
+    this.#startDiskWrites();
+  }
+
+  /** Starts queued disk-tier writes up to DISK_WRITE_CONCURRENCY; each one finishing starts the next. */
+  #startDiskWrites(): void {
+    const disk = this.#disk;
+    while (disk !== undefined && !this.#closed && this.#diskWrites < DISK_WRITE_CONCURRENCY) {
+      const key = this.#admitQueue.shift();
+      if (key === undefined) return;
+      const body = this.#admitting.get(key);
+      if (body === undefined) continue; // evicted while queued
+      this.#diskWrites++;
+      this.#track(disk.admit(key, body).finally(() => {
+        this.#diskWrites--;
+        if (this.#admitting.get(key) === body) this.#admitting.delete(key);
+        else disk.evict(key); // evicted while being written
+        this.#startDiskWrites();
+      }));
+    }
   }
 
   #track(p: Promise<unknown>): void {

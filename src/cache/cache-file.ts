@@ -56,7 +56,9 @@ async function readVerifiedSized(fh: FileHandle, size: number, range: ByteRange 
   if (size < FOOTER_BYTES) throw new CorruptCacheFile(`file of ${size} bytes is shorter than the footer`);
   // The table has fewer than size/PART_BYTES + 1 entries, so this one read holds table and footer.
   const tailLen = Math.min(size, FOOTER_BYTES + 4 * (Math.floor(size / PART_BYTES) + 1));
-  const tail = await readExactly(fh, size - tailLen, tailLen);
+  // a whole block is one read of the whole file (block, table and footer)
+  const file = range === undefined ? await readExactly(fh, 0, size) : undefined;
+  const tail = file?.subarray(size - tailLen) ?? await readExactly(fh, size - tailLen, tailLen);
   const footer = tail.subarray(tailLen - FOOTER_BYTES);
   if (footer.readUInt32BE(8) !== MAGIC) throw new CorruptCacheFile('bad footer magic');
   const blockLen = footer.readUInt32BE(4);
@@ -71,7 +73,7 @@ async function readVerifiedSized(fh: FileHandle, size: number, range: ByteRange 
   const firstPart = Math.floor(start / PART_BYTES);
   const lastPart = Math.floor((end - 1) / PART_BYTES);
   const readStart = firstPart * PART_BYTES;
-  const data = await readExactly(fh, readStart, Math.min(blockLen, (lastPart + 1) * PART_BYTES) - readStart);
+  const data = file?.subarray(0, blockLen) ?? await readExactly(fh, readStart, Math.min(blockLen, (lastPart + 1) * PART_BYTES) - readStart);
   for (let p = firstPart; p <= lastPart; p++) {
     const at = (p - firstPart) * PART_BYTES;
     if (crc32c(data.subarray(at, at + PART_BYTES)) !== table.readUInt32BE(4 * p)) {
@@ -81,8 +83,8 @@ async function readVerifiedSized(fh: FileHandle, size: number, range: ByteRange 
   return data.subarray(start - readStart, end - readStart);
 }
 
-/** Opens `path` and reads it with readVerified; undefined when the file does not exist. */
-export async function readCacheFile(path: string, range?: ByteRange): Promise<{ data: Buffer; fileSize: number } | undefined> {
+/** Opens `path` and reads it with readVerified (`knownSize`, from an index, saves a stat); undefined when the file does not exist. */
+export async function readCacheFile(path: string, range?: ByteRange, knownSize?: number): Promise<{ data: Buffer; fileSize: number } | undefined> {
   let fh: FileHandle;
   try {
     fh = await open(path, 'r');
@@ -91,7 +93,7 @@ export async function readCacheFile(path: string, range?: ByteRange): Promise<{ 
     throw err;
   }
   try {
-    const { size } = await fh.stat();
+    const size = knownSize ?? (await fh.stat()).size;
     return { data: await readVerifiedSized(fh, size, range), fileSize: size };
   } finally {
     await fh.close();

@@ -69,7 +69,8 @@ class CacheDir {
     const path = tryKeyPath(this.root, key);
     if (path === undefined) return undefined;
     try {
-      const found = await readCacheFile(path, range);
+      // a file of another size than indexed (replaced behind our back) fails its footer check
+      const found = await readCacheFile(path, range, this.#index.get(key));
       if (found === undefined) {
         this.#unindex(key);
         return undefined;

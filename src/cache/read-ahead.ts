@@ -2,10 +2,15 @@
  * Sequential read-ahead policy (DESIGN.md "Read path"; JuiceFS --max-readahead, research (a)).
  * Pure logic, no I/O: a ReadAhead per open reader watches its read offsets and answers which
  * block-aligned file ranges to prefetch. The window starts at one block on sequential access,
- * doubles each time the reader enters a new block, is capped at maxReadAheadBytes (default 8
- * blocks) and drops to zero on random access. A shared ByteReserve caps read-ahead bytes in flight
- * over all readers. The vfs maps the returned file ranges to slice blocks and fetches them.
+ * doubles each time the reader enters a new block, is capped at maxReadAheadBytes (default 32
+ * blocks, so one reader keeps enough GETs in flight to fill the store even when the block at the
+ * head of the line is slow) and drops to zero on random access. A shared ByteReserve caps
+ * read-ahead bytes held over all readers (fetching or fetched and not read yet), and can draw
+ * from the global buffer budget. The vfs maps the returned file ranges to slice blocks and fetches them.
  */
+
+/** Default largest window, in blocks. */
+export const DEFAULT_READ_AHEAD_BLOCKS = 32;
 
 /** A window of file bytes. */
 export interface ByteSpan {
@@ -21,13 +26,15 @@ export interface ByteReserve {
   release(bytes: number): void;
 }
 
-/** A global cap on read-ahead bytes in flight. */
+/** A global cap on read-ahead bytes held; with a parent (the buffer budget) every grant is also taken from it. */
 export class ReadAheadLimit implements ByteReserve {
   readonly capBytes: number;
+  readonly #parent: ByteReserve | undefined;
   #inFlightBytes = 0;
 
-  constructor(capBytes: number) {
+  constructor(capBytes: number, parent?: ByteReserve) {
     this.capBytes = Math.max(0, capBytes);
+    this.#parent = parent;
   }
 
   get inFlightBytes(): number {
@@ -36,18 +43,21 @@ export class ReadAheadLimit implements ByteReserve {
 
   tryAcquire(bytes: number): boolean {
     if (this.#inFlightBytes + bytes > this.capBytes) return false;
+    if (this.#parent !== undefined && !this.#parent.tryAcquire(bytes)) return false;
     this.#inFlightBytes += bytes;
     return true;
   }
 
   release(bytes: number): void {
-    this.#inFlightBytes = Math.max(0, this.#inFlightBytes - bytes);
+    const back = Math.min(bytes, this.#inFlightBytes);
+    this.#inFlightBytes -= back;
+    this.#parent?.release(back);
   }
 }
 
 export interface ReadAheadOptions {
   blockSizeBytes: number;
-  /** Largest window (default 8 blocks); below one block disables read-ahead. */
+  /** Largest window (default 32 blocks); below one block disables read-ahead. */
   maxReadAheadBytes?: number;
   /** Shared cap; each returned range holds `range.length` bytes of it until the caller releases them. */
   reserve?: ByteReserve;
@@ -66,7 +76,7 @@ export class ReadAhead {
   constructor(opts: ReadAheadOptions) {
     if (!Number.isSafeInteger(opts.blockSizeBytes) || opts.blockSizeBytes <= 0) throw new RangeError(`bad block size ${opts.blockSizeBytes}`);
     this.#blockBytes = opts.blockSizeBytes;
-    this.#maxBytes = opts.maxReadAheadBytes ?? 8 * opts.blockSizeBytes;
+    this.#maxBytes = opts.maxReadAheadBytes ?? DEFAULT_READ_AHEAD_BLOCKS * opts.blockSizeBytes;
     this.#reserve = opts.reserve;
   }
 

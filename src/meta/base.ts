@@ -13,12 +13,12 @@ import type {
   AclRule, Counters, DelFile, DirStats, MetaEngine, Quota, SliceScanItem, TrashTarget, UnlinkResult,
 } from './engine.js';
 import { RENAME_EXCHANGE, RENAME_NOREPLACE } from './engine.js';
-import type { FormatOptions, Meta, OpenResult, ReaddirOptions, SliceDeleter } from './meta.js';
+import type { CompactionDue, FormatOptions, Meta, OpenResult, ReaddirOptions, SliceDeleter } from './meta.js';
 import {
   type Attr, type ChunkIndex, type Credentials, type DirEntry, FileType, type Format, type Ino,
   type SessionInfo, type SetAttrRequest, type SliceId, type SliceRecord, type StatFs, type Timespec,
   CHUNK_SIZE, DIR_LENGTH, FLAG_APPEND, FLAG_IMMUTABLE, FLAG_SKIP_TRASH, MAX_SYMLINK_LENGTH, MODE_EXEC,
-  MODE_READ, MODE_WRITE, ROOT_INODE, TRASH_INODE, align4K, isTrashIno, toIno, toSliceId,
+  MODE_READ, MODE_WRITE, ROOT_CREDENTIALS, ROOT_INODE, TRASH_INODE, align4K, isTrashIno, toIno, toSliceId,
 } from './types.js';
 import { IdPool } from './id-pool.js';
 import {
@@ -51,6 +51,10 @@ const UNLIMITED_INODES = 10 * 2 ** 20;
 const DEFAULT_HEARTBEAT_SEC = 12;
 /** Files left in delfiles longer than this are released by whoever wins `lastCleanupFiles`. */
 const DELFILE_GRACE_SEC = 3600;
+/** Period of the hourly background jobs' leases (`nextCleanupSlices`, `lastCleanupTrash`; spec §B.11: 54 min). */
+const HOURLY_LEASE_SEC = 54 * 60;
+/** Unreferenced slices deleted per cleanupSlices run. */
+const CLEANUP_SLICES_BATCH = 10_000;
 const MAX_DEPTH = 10_000;
 /** Volume names JuiceFS accepts (spec §A); the name is also the object key prefix. */
 const VOLUME_NAME = /^[a-z0-9][a-z0-9-]{1,61}[a-z0-9]$/;
@@ -79,6 +83,7 @@ export class BaseMeta implements Meta {
   /** Fire-and-forget work (data release), awaited by flushBackground(). */
   readonly #background = new Set<Promise<void>>();
   #deleter: SliceDeleter | null = null;
+  #compactionDue: CompactionDue | null = null;
 
   constructor(engine: MetaEngine, opts: BaseMetaOptions = {}) {
     this.#engine = engine;
@@ -326,9 +331,15 @@ export class BaseMeta implements Meta {
       if (await this.#engine.doSetIfSmall('lastCleanupSessions', t, Math.floor(0.9 * this.#heartbeatSec))) {
         await this.cleanupStaleSessions();
       }
-      if (this.#deleter !== null && await this.#engine.doSetIfSmall('lastCleanupFiles', t, 54 * 60)) {
+      if (this.#deleter !== null && await this.#engine.doSetIfSmall('lastCleanupFiles', t, HOURLY_LEASE_SEC)) {
         const old = (await this.#engine.doListDelFiles(10_000)).filter((f) => f.expire < t - DELFILE_GRACE_SEC);
         for (const f of old) await this.#releaseFile(f.ino);
+      }
+      if (this.#deleter !== null && await this.#engine.doSetIfSmall('nextCleanupSlices', t, HOURLY_LEASE_SEC)) {
+        await this.releaseUnreferencedSlices(CLEANUP_SLICES_BATCH);
+      }
+      if (this.#deleter !== null && await this.#engine.doSetIfSmall('lastCleanupTrash', t, HOURLY_LEASE_SEC)) {
+        await this.expireTrash(t);
       }
     } catch (err) {
       this.#log.warn({ err, sid: this.#sid }, 'heartbeat failed');
@@ -873,6 +884,7 @@ export class BaseMeta implements Meta {
         await this.#checkQuota(end > length ? align4K(end) - align4K(length) : 0, 0);
       }
       const r = await this.#engine.doWriteSlice({ ino, indx, slice, mtime, now: now() });
+      if (r.listLength % 100 === 99 || r.listLength > 350) this.#compactionDue?.(ino, indx, r.listLength);
       return r.attr;
     });
   }
@@ -908,6 +920,8 @@ export class BaseMeta implements Meta {
         throw new FsError(Errno.EINVAL, `compaction of ${old.length} records into slice ${slice.id} pos ${slice.pos} len ${slice.len}`);
       }
       const r = await engine.doCompactChunk({ ino, indx, old, skipped, slice, delayed: this.#trashDays() > 0, now: now() });
+      // the new slice's entry said "refcount 1, tracked" only while the swap was unconfirmed (spec §B.9)
+      if (r.applied) await engine.doCleanupZeroRef(slice.id, slice.size).catch((err: unknown) => this.#log.warn({ err, id: String(slice.id) }, 'cleanupZeroRef failed'));
       const deleter = this.#deleter;
       // the swap is done: a failed deletion leaves an unreferenced slice for gc, it does not undo it
       for (const s of r.freed) {
@@ -927,6 +941,10 @@ export class BaseMeta implements Meta {
     this.#deleter = deleter;
   }
 
+  onCompactionDue(handler: CompactionDue): void {
+    this.#compactionDue = handler;
+  }
+
   async releaseDeletedFiles(limit = 1000): Promise<number> {
     return this.#op('releaseDeletedFiles', { limit }, async () => {
       this.#checkWritable();
@@ -937,22 +955,78 @@ export class BaseMeta implements Meta {
     });
   }
 
-  async releaseUnreferencedSlices(): Promise<number> {
-    return this.#op('releaseUnreferencedSlices', {}, async () => {
+  async releaseUnreferencedSlices(limit = CLEANUP_SLICES_BATCH): Promise<number> {
+    return this.#op('releaseUnreferencedSlices', { limit }, async () => {
       this.#checkWritable();
-      const deleter = this.#deleter;
-      if (deleter === null) throw new FsError(Errno.EINVAL, 'no slice deleter registered (onDeleteSlice)');
-      const scan = this.#engine.doScanSlices?.bind(this.#engine);
-      if (scan === undefined) throw new FsError(Errno.ENOSYS, `the ${this.#engine.kind} engine cannot scan slices`);
-      const pending: { id: SliceId; size: number }[] = [];
-      for await (const item of scan()) if (item.kind === 'unreferenced') pending.push({ id: item.id, size: item.size });
-      // a slice with no reference is in no chunk list, so nothing can reference it again
-      for (const s of pending) {
-        await deleter(s.id, s.size);
-        await this.#engine.doForgetSlice(s.id, s.size);
-      }
-      return pending.length;
+      return this.#deleteSlices(await this.#engine.doCleanupSliceRefs(limit));
     });
+  }
+
+  async expireTrash(nowSec = now().sec): Promise<number> {
+    return this.#op('expireTrash', { nowSec }, async () => {
+      this.#checkWritable();
+      const days = this.#trashDays();
+      let removed = 0;
+      const dirEdge = nowSec - (24 * days + 2) * 3600;
+      const hours: { ino: Ino; name: Buffer; at: number }[] = [];
+      for await (const e of this.readdir(ROOT_CREDENTIALS, TRASH_INODE)) {
+        const at = trashHourTime(e.name);
+        if (at !== undefined) hours.push({ ino: e.ino, name: e.name, at });
+      }
+      for (const h of hours.sort((a, b) => a.at - b.at)) {
+        if (h.at >= dirEdge) break;
+        removed += await this.#removeTree(TRASH_INODE, h.name, h.ino);
+      }
+      await this.#deleteSlices(await this.#engine.doReleaseDelayedSlices(nowSec - days * 24 * 3600));
+      return removed;
+    });
+  }
+
+  /**
+   * Deletes directory `name` (inode `ino`) of `parent` with everything below it, for real; returns
+   * inodes removed. An entry that cannot be removed is logged and kept, and so is its directory
+   * (the next run tries again), as the JuiceFS trash cleaner does.
+   */
+  async #removeTree(parent: Ino, name: Buffer, ino: Ino, depth = 0): Promise<number> {
+    if (depth > MAX_DEPTH) throw new FsError(Errno.ELOOP, `trash tree deeper than ${MAX_DEPTH}`);
+    let removed = 0;
+    let kept = false;
+    const children: DirEntry[] = [];
+    for await (const e of this.readdir(ROOT_CREDENTIALS, ino)) if (!isDotOrDotDot(e.name)) children.push(e);
+    for (const c of children) {
+      try {
+        if (c.type === FileType.Directory) removed += await this.#removeTree(ino, c.name, c.ino, depth + 1);
+        else {
+          await this.unlink(ROOT_CREDENTIALS, ino, c.name);
+          removed++;
+        }
+      } catch (err) {
+        if (isFsError(err, Errno.ENOENT)) continue; // another node's cleaner got there first
+        kept = true;
+        this.#log.warn({ err, dir: String(ino), name: printableName(c.name) }, 'cannot delete an entry from the trash');
+      }
+    }
+    if (kept) return removed;
+    try {
+      await this.rmdir(ROOT_CREDENTIALS, parent, name);
+    } catch (err) {
+      if (isFsError(err, Errno.ENOENT)) return removed;
+      if (!isFsError(err, Errno.ENOTEMPTY)) throw err;
+      this.#log.warn({ dir: String(ino) }, 'trash directory kept: something in it could not be deleted');
+      return removed;
+    }
+    return removed + 1;
+  }
+
+  /** Deletes the objects of unreferenced slices, then their refcount entries (spec §D.5); returns how many. */
+  async #deleteSlices(slices: readonly { id: SliceId; size: number }[]): Promise<number> {
+    const deleter = this.#deleter;
+    if (deleter === null) throw new FsError(Errno.EINVAL, 'no slice deleter registered (onDeleteSlice)');
+    for (const s of slices) {
+      await deleter(s.id, s.size);
+      await this.#engine.doForgetSlice(s.id, s.size);
+    }
+    return slices.length;
   }
 
   /** Drops every chunk of a deleted file, deletes unreferenced slices, then forgets the delfiles entry (spec §E.5). */
@@ -1020,6 +1094,14 @@ export class BaseMeta implements Meta {
     if (get === undefined) throw new FsError(Errno.ENOSYS, `the ${this.#engine.kind} engine cannot list parents`);
     return [...(await get(ino)).entries()].filter(([, n]) => n > 0).map(([p]) => p).sort((a, b) => (a < b ? -1 : a > b ? 1 : 0));
   }
+}
+
+/** Unix seconds of a trash sub-directory name `YYYY-MM-DD-HH` (UTC, spec §E.6); undefined for other names. */
+function trashHourTime(name: Buffer): number | undefined {
+  const m = /^(\d{4})-(\d{2})-(\d{2})-(\d{2})$/.exec(name.toString('latin1'));
+  if (m === null) return undefined;
+  const t = Date.UTC(Number(m[1]), Number(m[2]) - 1, Number(m[3]), Number(m[4]));
+  return Number.isFinite(t) ? t / 1000 : undefined;
 }
 
 /** Attr of a root-owned directory with mode 0555 under the root: the trash root and its sub-directories. */

@@ -327,6 +327,12 @@ export interface MetaEngine {
   doForgetSlice(id: SliceId, size: number): Promise<void>;
   /** Reference count of a slice (1 when no entry). */
   doSliceRefs(id: SliceId, size: number): Promise<number>;
+  /** After a compaction: drops the slice's refcount entry if it still says refcount 1 (Redis "0", spec §B.9); no-op where counts are real. */
+  doCleanupZeroRef(id: SliceId, size: number): Promise<void>;
+  /** cleanupSlices (spec §B.9): drops every "0" entry still 0 (Redis) and returns up to `limit` unreferenced slices (entry < refcount 1) to delete. */
+  doCleanupSliceRefs(limit: number): Promise<{ id: SliceId; size: number }[]>;
+  /** Releases the delSlices entries queued before `edgeSec` (unix s): one decrement per record, entry removed, atomically per entry; returns slices now unreferenced. */
+  doReleaseDelayedSlices(edgeSec: number): Promise<{ id: SliceId; size: number }[]>;
   doListDelFiles(limit: number): Promise<DelFile[]>;
   /** Every chunk list, delayed slice and not-yet-deleted slice of the volume, page by page; read-only (admin gc/fsck). */
   doScanSlices?(): AsyncIterable<SliceScanItem>;

@@ -29,6 +29,8 @@ export interface ReaddirOptions {
 
 /** Callback vfs registers to delete a released slice's objects (meta knows nothing of objects). */
 export type SliceDeleter = (id: SliceId, size: number) => Promise<void>;
+/** Callback vfs registers to hear that a chunk's slice list grew long enough to compact (spec §B.12). */
+export type CompactionDue = (ino: Ino, indx: ChunkIndex, records: number) => void;
 
 export interface Meta {
   /** Formats the volume or checks that an existing setting matches (immutable fields: EEXIST). */
@@ -101,10 +103,18 @@ export interface Meta {
   compactChunk(ino: Ino, indx: ChunkIndex, old: readonly SliceRecord[], skipped: number, slice: SliceRecord): Promise<boolean>;
   /** Called with each slice whose last reference went away; vfs deletes its objects. */
   onDeleteSlice(deleter: SliceDeleter): void;
-  /** Deletes (through the slice deleter) the objects of every slice whose last reference went away earlier but whose deletion failed, then forgets it (JuiceFS cleanupSlices, spec §B.9); returns how many. */
-  releaseUnreferencedSlices(): Promise<number>;
+  /** Called after a writeSlice whose chunk list now has 99 mod 100 records or more than 350, counted in the engine (spec §B.12), so every writer of the chunk, on any node, counts. */
+  onCompactionDue(handler: CompactionDue): void;
   /** Processes queued file deletions (delfiles); returns how many files were released. */
   releaseDeletedFiles(limit?: number): Promise<number>;
+  /** cleanupSlices (spec §B.9): forgets refcount entries that say 1 and deletes unreferenced slices; returns how many were deleted. */
+  releaseUnreferencedSlices(limit?: number): Promise<number>;
+  /**
+   * Trash expiry (spec §E.6): deletes, for real, the trash sub-directories older than trash-days
+   * (+2 h, as JuiceFS) with everything in them, and releases compaction leftovers (delSlices) older
+   * than trash-days. `nowSec` is for tests. Returns the number of inodes removed.
+   */
+  expireTrash(nowSec?: number): Promise<number>;
 
   counters(): Promise<Counters>;
   dirStats(ino: Ino): Promise<DirStats | null>;

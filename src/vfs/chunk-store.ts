@@ -15,8 +15,6 @@ export interface ChunkStore {
   readonly blockSizeBytes: number;
   /** Bytes `range` of block `index` of slice (id, size), or the whole block; ENOENT when the object is missing. */
   readBlock(id: SliceId, size: number, index: number, range?: ByteRange, signal?: AbortSignal): Promise<Buffer>;
-  /** Loads a whole block into the cache (read-ahead); never rejects. */
-  prefetchBlock(id: SliceId, size: number, index: number): Promise<void>;
   /** Stores block `index` of slice `id`; `data.length` is the block length (≤ block size). Durable when it resolves: in the store, or fsynced in write-back staging. */
   putBlock(id: SliceId, index: number, data: Buffer, signal?: AbortSignal): Promise<void>;
   /** Deletes every block object of a slice of `size` bytes (spec §D.5); missing objects are fine; idempotent. */
@@ -58,14 +56,6 @@ export class CachedChunkStore implements ChunkStore {
 
   readBlock(id: SliceId, size: number, index: number, range?: ByteRange, signal?: AbortSignal): Promise<Buffer> {
     return this.#cache.get(this.keyOf(id, size, index), range, signal);
-  }
-
-  async prefetchBlock(id: SliceId, size: number, index: number): Promise<void> {
-    try {
-      await this.#cache.get(this.keyOf(id, size, index));
-    } catch {
-      // read-ahead is a hint: the foreground read reports real errors
-    }
   }
 
   putBlock(id: SliceId, index: number, data: Buffer, signal?: AbortSignal): Promise<void> {

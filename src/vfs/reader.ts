@@ -3,17 +3,20 @@
  * newest-wins pieces of its slice list, then ranged block reads through the ChunkStore (holes are
  * zeros without I/O, everything is clipped at the file length). Slice lists are cached per open
  * inode and dropped whenever this process changes the chunk or a fresh attr shows another writer
- * did (close-to-open, spec §F). Sequential readers get read-ahead (cache/read-ahead.ts); a small
+ * did (close-to-open, spec §F). Sequential readers get read-ahead: the policy of cache/read-ahead.ts
+ * picks block-sized file ranges ahead of the reader, SequentialReads fetches them and holds the
+ * bytes (counted in the shared read-ahead limit) until the reader has passed them, so one reader
+ * keeps many GETs in flight and later reads are served from those buffers without a copy. A small
  * random read makes the block cache fetch the whole block in the background.
- * It never writes: pending writes are committed by Vfs before a read (see Vfs.read).
+ * It never writes, and sees committed slices only (Vfs overlays pending writes).
  */
 import type { Meta } from '../meta/meta.js';
 import { CHUNK_SIZE, type ChunkIndex, type Ino, type SliceRecord, toChunkIndex } from '../meta/types.js';
-import type { ByteSpan, ReadAhead, ReadAheadLimit } from '../cache/read-ahead.js';
+import { ReadAhead, type ReadAheadLimit } from '../cache/read-ahead.js';
 import type { Logger } from '../observability/logger.js';
 import { Errno, FsError, isFsError } from '../util/errno.js';
 import type { ChunkStore } from './chunk-store.js';
-import { blocksOf, dataPieceCount, planChunkRead, resolveChunk, type BlockRead, type Piece } from './slices.js';
+import { dataPieceCount, planChunkRead, resolveChunk, type BlockRead, type Piece } from './slices.js';
 
 /** A chunk's stored list and its resolution. */
 export interface ChunkView {
@@ -35,6 +38,7 @@ export class SliceCache {
   readonly ino: Ino;
   readonly #meta: Meta;
   readonly #chunks = new Map<number, Promise<ChunkView>>();
+  #generation = 0; // bumped by every invalidate: bytes read under an older generation may be stale
 
   constructor(meta: Meta, ino: Ino) {
     this.#meta = meta;
@@ -54,10 +58,75 @@ export class SliceCache {
     return v;
   }
 
+  /** Changes whenever a slice list is dropped. */
+  get generation(): number {
+    return this.#generation;
+  }
+
   /** Forgets one chunk, or every chunk. */
   invalidate(indx?: number): void {
+    this.#generation++;
     if (indx === undefined) this.#chunks.clear();
     else this.#chunks.delete(indx);
+  }
+}
+
+/** File bytes fetched ahead of a reader. */
+interface Prefetched {
+  offset: number;
+  length: number;
+  /** SliceCache generation the bytes were read under. */
+  generation: number;
+  /** The bytes, or undefined when the fetch failed (the foreground read reports errors). */
+  data: Promise<Buffer | undefined>;
+}
+
+/**
+ * Read-ahead state of one open handle: the window policy and the ranges fetched ahead. Each range
+ * holds its bytes in the shared limit from when the policy hands it out until the reader has moved
+ * past it, a random read drops it, or the handle closes.
+ */
+export class SequentialReads {
+  readonly policy: ReadAhead;
+  readonly #limit: ReadAheadLimit;
+  readonly #ahead = new Map<number, Prefetched>(); // by offset, ascending
+
+  constructor(blockSizeBytes: number, maxReadAheadBytes: number, limit: ReadAheadLimit) {
+    this.policy = new ReadAhead({ blockSizeBytes, maxReadAheadBytes, reserve: limit });
+    this.#limit = limit;
+  }
+
+  /** Bytes held (fetching or fetched, not yet passed). */
+  get heldBytes(): number {
+    let n = 0;
+    for (const p of this.#ahead.values()) n += p.length;
+    return n;
+  }
+
+  /** The fetched range holding all of [offset, end) under `generation`, if any. */
+  find(offset: number, end: number, generation: number): Prefetched | undefined {
+    for (const p of this.#ahead.values()) {
+      if (p.offset <= offset && end <= p.offset + p.length) return p.generation === generation ? p : undefined;
+    }
+    return undefined;
+  }
+
+  add(p: Prefetched): void {
+    this.#ahead.set(p.offset, p);
+  }
+
+  /** Drops ranges ending at or before `offset` (all of them with Infinity). */
+  dropBefore(offset: number): void {
+    for (const p of this.#ahead.values()) {
+      if (p.offset + p.length > offset) continue;
+      this.#ahead.delete(p.offset);
+      this.#limit.release(p.length);
+    }
+  }
+
+  /** Drops every range (random access, close). */
+  clear(): void {
+    this.dropBefore(Infinity);
   }
 }
 
@@ -68,8 +137,6 @@ export interface ReaderContext {
   store: ChunkStore;
   /** For failed read-ahead and missing blocks. */
   log: Logger;
-  /** Shared cap on read-ahead bytes in flight. */
-  readAheadLimit: ReadAheadLimit;
   /** Asked to compact a fragmented chunk of `records` records (background, deduplicated by the callee). */
   fragmented(ino: Ino, indx: ChunkIndex, records: number): void;
 }
@@ -85,22 +152,60 @@ export class Reader {
   /**
    * Bytes [offset, offset+length) of a file of `fileLength` bytes: short at the end, empty at or
    * past it. EIO when a block the slice list names is missing even after refreshing the list.
+   * The result may share memory with the caches: callers must not modify it.
    */
-  async read(cache: SliceCache, fileLength: number, offset: number, length: number, ra: ReadAhead | undefined, signal?: AbortSignal): Promise<Buffer> {
+  async read(cache: SliceCache, fileLength: number, offset: number, length: number, seq: SequentialReads | undefined, signal?: AbortSignal): Promise<Buffer> {
     const end = Math.min(offset + length, fileLength);
     if (offset >= end) return Buffer.alloc(0);
+    let out: Buffer | undefined;
+    const ahead = seq?.find(offset, end, cache.generation);
+    if (ahead !== undefined) {
+      const data = await ahead.data;
+      if (data !== undefined && data.length >= end - ahead.offset) out = data.subarray(offset - ahead.offset, end - ahead.offset);
+    }
+    out ??= await this.#readRange(cache, offset, end, signal);
+    if (seq !== undefined) this.#readAhead(cache, seq, offset, length, fileLength);
+    return out;
+  }
+
+  /**
+   * Bytes [offset, end) (end within the file): one block read is returned as the cache gave it,
+   * several are copied into one buffer. With `wholeBlocks` every block touched is fetched whole
+   * (read-ahead: whole blocks are what the block cache keeps, in memory and on disk).
+   */
+  async #readRange(cache: SliceCache, offset: number, end: number, signal?: AbortSignal, wholeBlocks = false): Promise<Buffer> {
+    const indx = Math.floor(offset / CHUNK_SIZE);
+    if (end <= (indx + 1) * CHUNK_SIZE) {
+      const from = offset - indx * CHUNK_SIZE;
+      const single = await this.#readOneBlock(cache, toChunkIndex(indx), from, end - indx * CHUNK_SIZE, signal, wholeBlocks);
+      if (single !== undefined) return single;
+    }
     const out = Buffer.alloc(end - offset);
     const reads: Promise<void>[] = [];
     for (let at = offset; at < end;) {
-      const indx = Math.floor(at / CHUNK_SIZE);
-      const from = at - indx * CHUNK_SIZE;
-      const to = Math.min(CHUNK_SIZE, end - indx * CHUNK_SIZE);
-      reads.push(this.#readChunk(cache, toChunkIndex(indx), from, to, out, at - offset, signal));
-      at = indx * CHUNK_SIZE + to;
+      const i = Math.floor(at / CHUNK_SIZE);
+      const from = at - i * CHUNK_SIZE;
+      const to = Math.min(CHUNK_SIZE, end - i * CHUNK_SIZE);
+      reads.push(this.#readChunk(cache, toChunkIndex(i), from, to, out, at - offset, signal, wholeBlocks));
+      at = i * CHUNK_SIZE + to;
     }
     await Promise.all(reads);
-    if (ra !== undefined) this.#readAhead(cache, ra.onRead(offset, length, fileLength));
     return out;
+  }
+
+  /** When [from, to) of a chunk is exactly one block read, its bytes without a copy; else undefined. */
+  async #readOneBlock(cache: SliceCache, indx: ChunkIndex, from: number, to: number, signal: AbortSignal | undefined, wholeBlocks: boolean): Promise<Buffer | undefined> {
+    const view = await cache.get(indx);
+    const plan = planChunkRead(view.pieces, from, to, this.#ctx.store.blockSizeBytes);
+    const r = plan[0];
+    if (plan.length !== 1 || r === undefined || r.dst !== 0 || r.length !== to - from) return undefined;
+    try {
+      const data = await this.#blockBytes(r, signal, wholeBlocks);
+      return data.length >= r.length ? data.subarray(0, r.length) : undefined;
+    } catch (err) {
+      if (isFsError(err, Errno.ENOENT)) return undefined; // the general path refreshes the list and retries
+      throw err;
+    }
   }
 
   /** Resolves when background prefetches started so far have finished. */
@@ -108,12 +213,12 @@ export class Reader {
     while (this.#background.size > 0) await Promise.allSettled([...this.#background]);
   }
 
-  async #readChunk(cache: SliceCache, indx: ChunkIndex, from: number, to: number, out: Buffer, base: number, signal?: AbortSignal): Promise<void> {
+  async #readChunk(cache: SliceCache, indx: ChunkIndex, from: number, to: number, out: Buffer, base: number, signal: AbortSignal | undefined, wholeBlocks: boolean): Promise<void> {
     for (let attempt = 1; ; attempt++) {
       const view = await cache.get(indx);
       if (view.records.length >= COMPACT_ON_READ || view.dataPieces >= COMPACT_ON_READ) this.#ctx.fragmented(cache.ino, indx, view.records.length);
       try {
-        await this.#fill(planChunkRead(view.pieces, from, to, this.#ctx.store.blockSizeBytes), out, base, signal);
+        await this.#fill(planChunkRead(view.pieces, from, to, this.#ctx.store.blockSizeBytes), out, base, signal, wholeBlocks);
         return;
       } catch (err) {
         if (!isFsError(err, Errno.ENOENT)) throw err;
@@ -127,11 +232,11 @@ export class Reader {
     }
   }
 
-  async #fill(reads: BlockRead[], out: Buffer, base: number, signal?: AbortSignal): Promise<void> {
+  async #fill(reads: BlockRead[], out: Buffer, base: number, signal: AbortSignal | undefined, wholeBlocks: boolean): Promise<void> {
     let next = 0;
     const worker = async (): Promise<void> => {
       for (let r = reads[next++]; r !== undefined; r = reads[next++]) {
-        const data = await this.#ctx.store.readBlock(r.id, r.size, r.index, { offset: r.offset, length: r.length }, signal);
+        const data = await this.#blockBytes(r, signal, wholeBlocks);
         if (data.length < r.length) {
           throw new FsError(Errno.EIO, `block ${r.index} of slice ${r.id} returned ${data.length} of ${r.length} bytes at ${r.offset}`);
         }
@@ -141,29 +246,31 @@ export class Reader {
     await Promise.all(Array.from({ length: Math.min(READ_CONCURRENCY, reads.length) }, worker));
   }
 
-  /** Fetches the blocks under each read-ahead span in the background, returning its reserved bytes after. */
-  #readAhead(cache: SliceCache, spans: ByteSpan[]): void {
-    for (const span of spans) {
-      const p = this.#prefetchSpan(cache, span)
-        .catch((err: unknown) => this.#ctx.log.debug({ err, ino: String(cache.ino), ...span }, 'read-ahead failed'))
-        .finally(() => {
-          this.#ctx.readAheadLimit.release(span.length);
-          this.#background.delete(p);
-        });
-      this.#background.add(p);
-    }
+  /** The bytes of one block read: a ranged read, or the whole block cut to the range (short at the end of an object). */
+  async #blockBytes(r: BlockRead, signal: AbortSignal | undefined, wholeBlocks: boolean): Promise<Buffer> {
+    if (!wholeBlocks) return this.#ctx.store.readBlock(r.id, r.size, r.index, { offset: r.offset, length: r.length }, signal);
+    const block = await this.#ctx.store.readBlock(r.id, r.size, r.index, undefined, signal);
+    return block.subarray(Math.min(r.offset, block.length), Math.min(block.length, r.offset + r.length));
   }
 
-  async #prefetchSpan(cache: SliceCache, span: ByteSpan): Promise<void> {
-    const end = span.offset + span.length;
-    for (let at = span.offset; at < end;) {
-      const indx = Math.floor(at / CHUNK_SIZE);
-      const from = at - indx * CHUNK_SIZE;
-      const to = Math.min(CHUNK_SIZE, end - indx * CHUNK_SIZE);
-      const view = await cache.get(toChunkIndex(indx));
-      const blocks = blocksOf(view.pieces, from, to, this.#ctx.store.blockSizeBytes);
-      await Promise.all(blocks.map((b) => this.#ctx.store.prefetchBlock(b.id, b.size, b.index)));
-      at = indx * CHUNK_SIZE + to;
+  /**
+   * Tells the policy about a read, drops what the reader has passed (everything after a random
+   * read) and starts fetching the ranges the policy hands out; their bytes stay held until passed.
+   */
+  #readAhead(cache: SliceCache, seq: SequentialReads, offset: number, length: number, fileLength: number): void {
+    const spans = seq.policy.onRead(offset, length, fileLength);
+    if (seq.policy.windowBytes === 0) seq.clear();
+    else seq.dropBefore(offset);
+    for (const span of spans) {
+      const generation = cache.generation;
+      const data = this.#readRange(cache, span.offset, span.offset + span.length, undefined, true)
+        .catch((err: unknown) => {
+          this.#ctx.log.debug({ err, ino: String(cache.ino), ...span }, 'read-ahead failed');
+          return undefined;
+        });
+      seq.add({ ...span, generation, data });
+      const p = data.then(() => { this.#background.delete(p); });
+      this.#background.add(p);
     }
   }
 }

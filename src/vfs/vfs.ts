@@ -7,13 +7,13 @@
  *
  * Consistency: close-to-open (spec §F). open() and getattr() fetch attributes from meta and drop
  * cached slice lists when another writer changed the file. Data written through this Vfs is read
- * back by this Vfs at once: read() first commits the file's pending writes (simple and always
- * correct; reads of a file being written cost a flush), and lengths include uncommitted writes.
+ * back by this Vfs at once without a flush: read() lays the file's uncommitted writes over the
+ * committed slices, and lengths include uncommitted writes.
  * Lock order: an inode lock (locks.ts) is taken before any writer or meta call of that file;
  * several only through InodeLocks.withLocks.
  */
 import { BufferBudget, DEFAULT_BUFFER_BYTES } from '../cache/buffer-budget.js';
-import { ReadAhead, ReadAheadLimit } from '../cache/read-ahead.js';
+import { DEFAULT_READ_AHEAD_BLOCKS, ReadAheadLimit } from '../cache/read-ahead.js';
 import type { Meta, ReaddirOptions } from '../meta/meta.js';
 import { printableName } from '../meta/names.js';
 import {
@@ -25,10 +25,10 @@ import { Errno, FsError, isFsError } from '../util/errno.js';
 import type { ChunkStore } from './chunk-store.js';
 import { Compactor } from './compaction.js';
 import { InodeLocks } from './locks.js';
-import { Reader, SliceCache } from './reader.js';
+import { Reader, SequentialReads, SliceCache } from './reader.js';
 import type { Entry, FileHandle, OpenedFile, OpenOptions } from './types.js';
 import { MAX_FILE_SIZE } from './types.js';
-import { WriterPool } from './writer.js';
+import { WriterPool, type PendingPiece } from './writer.js';
 
 export interface VfsOptions {
   /** The global buffer budget for write buffers and compaction (default: a new one of `bufferBytes`). */
@@ -41,14 +41,12 @@ export interface VfsOptions {
   flushIdleMs?: number;
   /** Uncommitted slices per file before writes wait (default 800). */
   maxPendingSlices?: number;
-  /** Read-ahead window of one reader (default 8 blocks; 0 disables read-ahead). */
+  /** Read-ahead window of one reader (default 32 blocks; 0 disables read-ahead). */
   maxReadAheadBytes?: number;
-  /** Read-ahead bytes in flight over all readers (default 1/4 of the buffer budget). */
+  /** Read-ahead bytes held over all readers (default half the buffer budget); they are also taken from the budget. */
   readAheadTotalBytes?: number;
   /** Background compaction of fragmented chunks (default true). */
   compaction?: boolean;
-  /** Chunk commits by this Vfs after which the chunk is checked for compaction (default 100, spec §B.12). */
-  compactEveryCommits?: number;
   /** Period of meta.releaseDeletedFiles() in the background (default 60 s; 0 disables). */
   releaseIntervalMs?: number;
   logger?: Logger;
@@ -71,7 +69,7 @@ interface FileState {
 
 interface HandleState {
   handle: FileHandle;
-  readAhead: ReadAhead | undefined;
+  readAhead: SequentialReads | undefined;
 }
 
 export class Vfs {
@@ -85,10 +83,8 @@ export class Vfs {
   readonly #compactor: Compactor | undefined;
   readonly #readAheadLimit: ReadAheadLimit;
   readonly #maxReadAheadBytes: number;
-  readonly #compactEvery: number;
   readonly #files = new Map<Ino, FileState>();
   readonly #handles = new Map<number, HandleState>();
-  readonly #commits = new Map<string, number>(); // commits per `${ino}:${indx}` since the last compaction check
   #nextFh = 1;
   #releaseTimer: NodeJS.Timeout | undefined;
   #releasing: Promise<void> | undefined;
@@ -100,9 +96,8 @@ export class Vfs {
     this.#log = (opts.logger ?? rootLogger).child({ module: 'vfs' });
     this.#budget = opts.budget ?? new BufferBudget(opts.bufferBytes ?? DEFAULT_BUFFER_BYTES);
     const B = store.blockSizeBytes;
-    this.#maxReadAheadBytes = opts.maxReadAheadBytes ?? 8 * B;
-    this.#readAheadLimit = new ReadAheadLimit(opts.readAheadTotalBytes ?? Math.floor(this.#budget.capacityBytes / 4));
-    this.#compactEvery = opts.compactEveryCommits ?? 100;
+    this.#maxReadAheadBytes = opts.maxReadAheadBytes ?? DEFAULT_READ_AHEAD_BLOCKS * B;
+    this.#readAheadLimit = new ReadAheadLimit(opts.readAheadTotalBytes ?? Math.floor(this.#budget.capacityBytes / 2), this.#budget);
     this.#writers = new WriterPool({
       meta, store, budget: this.#budget, log: this.#log,
       committed: (ino, indx, record, attr) => this.#committed(ino, indx, record, attr),
@@ -118,12 +113,14 @@ export class Vfs {
       });
     }
     this.#reader = new Reader({
-      meta, store, log: this.#log, readAheadLimit: this.#readAheadLimit,
+      meta, store, log: this.#log,
       fragmented: (ino, indx, records) => {
         if (this.#writers.get(ino) === undefined) this.#compactor?.schedule(ino, indx, records);
       },
     });
     meta.onDeleteSlice((id, size) => store.deleteSlice(id, size));
+    // the list length that triggers compaction is counted in meta, over every writer of the chunk (spec §B.12)
+    meta.onCompactionDue((ino, indx, records) => this.#compactor?.schedule(ino, indx, records));
     const releaseMs = opts.releaseIntervalMs ?? 60_000;
     if (releaseMs > 0) {
       this.#releaseTimer = setInterval(() => void this.#releaseDeleted(), releaseMs);
@@ -134,6 +131,11 @@ export class Vfs {
   /** The volume block size in bytes. */
   get blockSizeBytes(): number {
     return this.#store.blockSizeBytes;
+  }
+
+  /** The buffer budget writers and read-ahead draw from (metrics, leak checks in tests). */
+  get bufferBudget(): BufferBudget {
+    return this.#budget;
   }
 
   /** Open handles (leak checks in tests, metrics). */
@@ -202,23 +204,13 @@ export class Vfs {
     st.attr = attr;
   }
 
-  /** A slice of ours is in meta: refresh what we cache, and count towards a compaction check (spec §B.12). */
+  /** A slice of ours is in meta: refresh what we cache. */
   #committed(ino: Ino, indx: ChunkIndex, _record: SliceRecord, attr: Attr): void {
     const st = this.#files.get(ino);
-    if (st !== undefined) {
-      st.cache.invalidate(indx);
-      // replies of concurrent commits (other chunks) may arrive out of order; commits only grow the file
-      st.attr = attr.length >= st.attr.length ? attr : { ...attr, length: st.attr.length };
-    }
-    if (this.#compactor === undefined) return;
-    const k = `${ino}:${indx}`;
-    const n = (this.#commits.get(k) ?? 0) + 1;
-    if (n >= this.#compactEvery) {
-      this.#commits.delete(k);
-      this.#compactor.schedule(ino, indx);
-    } else {
-      this.#commits.set(k, n);
-    }
+    if (st === undefined) return;
+    st.cache.invalidate(indx);
+    // replies of concurrent commits (other chunks) may arrive out of order; commits only grow the file
+    st.attr = attr.length >= st.attr.length ? attr : { ...attr, length: st.attr.length };
   }
 
   #handle(h: FileHandle): HandleState {
@@ -414,7 +406,7 @@ export class Vfs {
       st.handles++;
       const handle: FileHandle = { fh: this.#nextFh++, ino, mask };
       const readAhead = this.#maxReadAheadBytes >= this.blockSizeBytes
-        ? new ReadAhead({ blockSizeBytes: this.blockSizeBytes, maxReadAheadBytes: this.#maxReadAheadBytes, reserve: this.#readAheadLimit })
+        ? new SequentialReads(this.blockSizeBytes, this.#maxReadAheadBytes, this.#readAheadLimit)
         : undefined;
       this.#handles.set(handle.fh, { handle, readAhead });
       let current = attr;
@@ -452,7 +444,10 @@ export class Vfs {
   }
 
   async #dropHandle(handle: FileHandle): Promise<void> {
-    if (!this.#handles.delete(handle.fh)) return;
+    const hs = this.#handles.get(handle.fh);
+    if (hs === undefined) return;
+    this.#handles.delete(handle.fh);
+    hs.readAhead?.clear();
     const st = this.#files.get(handle.ino);
     if (st !== undefined && --st.handles <= 0) this.#files.delete(handle.ino);
     await this.#meta.release(handle.ino);
@@ -461,7 +456,7 @@ export class Vfs {
   /**
    * Bytes [offset, offset+length) of a file: short at the end of the file, empty past it. `target`
    * is an open handle (opened with MODE_READ), or an inode, then checked with meta.access(MODE_READ).
-   * Pending writes of the file are committed first, so a read sees every write before it.
+   * A read sees every write issued before it: uncommitted writes are laid over the committed slices.
    */
   read(ctx: Credentials, target: FileHandle | Ino, offset: number, length: number, signal?: AbortSignal): Promise<Buffer> {
     const ino = typeof target === 'bigint' ? target : target.ino;
@@ -470,16 +465,24 @@ export class Vfs {
       if (!Number.isSafeInteger(offset) || !Number.isSafeInteger(length) || offset < 0 || length < 0) {
         throw new FsError(Errno.EINVAL, `read ${offset}+${length}`);
       }
-      let readAhead: ReadAhead | undefined;
+      let readAhead: SequentialReads | undefined;
       if (typeof target !== 'bigint') {
         const hs = this.#handle(target);
         if ((target.mask & MODE_READ) === 0) throw new FsError(Errno.EBADF, `handle ${target.fh} is not open for reading`);
         readAhead = hs.readAhead;
       }
+      // writes issued before this read are placed once the inode lock is ours (writes hold it)
+      let pending: PendingPiece[] = [];
+      let pendingEnd = 0;
       if (this.#writers.get(ino) !== undefined) {
-        await this.#barrier(ino);
-        await this.#writers.settle(ino, signal);
+        await this.#locks.with(ino, async () => {
+          const w = this.#writers.get(ino);
+          pending = w?.pending(offset, offset + length) ?? [];
+          pendingEnd = w?.pendingEnd() ?? 0;
+        });
       }
+      const settled = Promise.all(pending.map((p) => p.data));
+      settled.catch(() => undefined); // awaited below, unless the committed read fails first
       const st = this.#files.get(ino);
       let cache: SliceCache;
       let attr: Attr;
@@ -494,7 +497,12 @@ export class Vfs {
       if (attr.type === FileType.Directory) throw new FsError(Errno.EISDIR, `inode ${ino}`);
       if (attr.type !== FileType.File) throw new FsError(Errno.EINVAL, `inode ${ino} is not a regular file`);
       if (length === 0) return Buffer.alloc(0);
-      return this.#reader.read(cache, attr.length, offset, length, readAhead, signal);
+      const committed = await this.#reader.read(cache, Math.max(attr.length, pendingEnd), offset, length, readAhead, signal);
+      if (pending.length === 0) return committed;
+      const out = Buffer.from(committed); // the reader's buffer may be shared with the caches
+      const datas = await settled;
+      pending.forEach((p, i) => datas[i]?.copy(out, p.offset - offset));
+      return out;
     }, signal);
   }
 

@@ -25,6 +25,16 @@ const MAX_WRITE_PIECE = 4 * 1024 * 1024;
 export const MIN_BUDGET_PAGES = 4;
 /** Open slice writers looked at behind the newest before older ones are frozen (spec §E.1). */
 const CANDIDATES = 4;
+/** Idle pages kept for reuse (32 MiB): a steady writer recycles its pages instead of leaving them to the GC. */
+const MAX_IDLE_PAGES = 512;
+
+/**
+ * Pages whose block was copied out for upload, ready for the next write. A page's bytes below the
+ * slice length are always written before they are read (slices have no gaps), so reused pages
+ * need no clearing. Process-wide, bounded by MAX_IDLE_PAGES; pages are counted in the budget only
+ * while a slice holds them.
+ */
+const idlePages: Buffer[] = [];
 
 export interface WriterContext {
   /** Slice ids and slice commits (newSliceId, writeSlice). */
@@ -46,6 +56,13 @@ export interface WriterOptions {
   flushIdleMs?: number;
   /** Uncommitted slices per file before new writes wait for the oldest (default 800). */
   maxPendingSlices?: number;
+}
+
+/** Uncommitted bytes at a file offset, for reads of a file with buffered writes. */
+export interface PendingPiece {
+  offset: number;
+  /** Buffered bytes (a copy), or a block range read back once its upload is durable. */
+  data: Buffer | Promise<Buffer>;
 }
 
 /** Errnos after which a refused commit's blocks are deleted (spec §E.1). */
@@ -111,7 +128,7 @@ class SliceWriter {
       if (page === undefined) {
         if (credit.left < PAGE_BYTES) throw new FsError(Errno.EIO, 'write credit exhausted');
         credit.left -= PAGE_BYTES;
-        page = Buffer.alloc(PAGE_BYTES);
+        page = idlePages.pop() ?? Buffer.allocUnsafe(PAGE_BYTES);
         this.#pages[pi] = page;
       }
       data.copy(page, inPage, src, src + n);
@@ -123,6 +140,42 @@ class SliceWriter {
     this.mtime = now();
     while ((this.#nextUpload + 1) * this.#blockBytes <= this.slen) this.#upload(this.#blockBytes);
     if (this.pos + this.slen >= CHUNK_SIZE) this.freeze();
+  }
+
+  /**
+   * The slice's bytes inside chunk range [from, to), at chunk offsets: buffered pages are copied
+   * now; blocks already handed to the store are read back from it once their upload is durable
+   * (their pages are gone). Every promise returned is awaited by the caller.
+   */
+  pieces(from: number, to: number): { chunkOff: number; data: Buffer | Promise<Buffer> }[] {
+    const start = Math.max(from, this.pos);
+    const end = Math.min(to, this.pos + this.slen);
+    const out: { chunkOff: number; data: Buffer | Promise<Buffer> }[] = [];
+    const B = this.#blockBytes;
+    const uploadedEnd = this.pos + Math.min(this.slen, this.#nextUpload * B);
+    // a handed-out block is full, or the frozen slice's tail: its key length follows from slen now
+    const size = this.slen;
+    for (let at = start; at < Math.min(end, uploadedEnd);) {
+      const index = Math.floor((at - this.pos) / B);
+      const stop = Math.min(end, uploadedEnd, this.pos + (index + 1) * B);
+      const upload = this.#uploads[index];
+      const range = { offset: at - this.pos - index * B, length: stop - at };
+      out.push({ chunkOff: at, data: (async () => {
+        await upload;
+        return this.#ctx.store.readBlock(await this.#id, size, index, range);
+      })() });
+      at = stop;
+    }
+    for (let at = Math.max(start, uploadedEnd); at < end;) {
+      const pi = Math.floor((at - this.pos) / PAGE_BYTES);
+      const inPage = at - this.pos - pi * PAGE_BYTES;
+      const n = Math.min(PAGE_BYTES - inPage, end - at);
+      const page = this.#pages[pi];
+      if (page === undefined) throw new FsError(Errno.EIO, `slice buffer page ${pi} missing`);
+      out.push({ chunkOff: at, data: Buffer.from(page.subarray(inPage, inPage + n)) });
+      at += n;
+    }
+    return out;
   }
 
   /** No more data: uploads the tail block and lets the commit proceed. Idempotent. */
@@ -148,6 +201,7 @@ class SliceWriter {
       this.#pages[i] = undefined;
     }
     const data = Buffer.concat(pages, len);
+    for (const p of pages) if (idlePages.length < MAX_IDLE_PAGES) idlePages.push(p);
     const held = count * PAGE_BYTES;
     const p = (async () => {
       try {
@@ -222,6 +276,24 @@ export class FileWriter {
     let end = 0;
     for (const s of this.#pending) end = Math.max(end, s.indx * CHUNK_SIZE + s.pos + s.slen);
     return end;
+  }
+
+  /**
+   * The uncommitted bytes inside file range [offset, end), oldest slice first per chunk, so that
+   * applying them in order on top of the committed bytes gives what the file reads like now.
+   */
+  pending(offset: number, end: number): PendingPiece[] {
+    const out: PendingPiece[] = [];
+    for (let at = offset; at < end;) {
+      const indx = Math.floor(at / CHUNK_SIZE);
+      const base = indx * CHUNK_SIZE;
+      const to = Math.min(CHUNK_SIZE, end - base);
+      for (const s of this.#chunks.get(indx) ?? []) {
+        for (const p of s.pieces(at - base, to)) out.push({ offset: base + p.chunkOff, data: p.data });
+      }
+      at = base + to;
+    }
+    return out;
   }
 
   /** Budget bytes one write of `len` bytes at `offset` may need (whole pages, one partial at each edge per chunk). */

@@ -1,5 +1,6 @@
 import assert from 'node:assert/strict';
-import { ReadAhead, ReadAheadLimit, type ByteSpan } from '../../src/cache/read-ahead.js';
+import { BufferBudget } from '../../src/cache/buffer-budget.js';
+import { DEFAULT_READ_AHEAD_BLOCKS, ReadAhead, ReadAheadLimit, type ByteSpan } from '../../src/cache/read-ahead.js';
 
 const B = 1024; // block size of these tests
 
@@ -10,8 +11,8 @@ const blocks = (ranges: ByteSpan[]): number[] => ranges.map((r) => {
 });
 
 describe('ReadAhead', function () {
-  it('grows the window from one block, doubling per new block read, up to 8 blocks', function () {
-    const ra = new ReadAhead({ blockSizeBytes: B });
+  it('grows the window from one block, doubling per new block read, up to maxReadAheadBytes', function () {
+    const ra = new ReadAhead({ blockSizeBytes: B, maxReadAheadBytes: 8 * B });
     const windows: number[] = [];
     const fetched: number[] = [];
     for (let i = 0; i < 7; i++) {
@@ -25,7 +26,7 @@ describe('ReadAhead', function () {
   });
 
   it('resets the window on random access and grows again from one block', function () {
-    const ra = new ReadAhead({ blockSizeBytes: B });
+    const ra = new ReadAhead({ blockSizeBytes: B, maxReadAheadBytes: 8 * B });
     for (let i = 0; i < 4; i++) ra.onRead(i * B, B);
     assert.equal(ra.windowBytes, 8 * B);
     assert.deepEqual(ra.onRead(100 * B, 10), [], 'a jump far ahead is random');
@@ -89,5 +90,26 @@ describe('ReadAhead', function () {
     assert.deepEqual(ra.onRead(B, B), [], 'window is 2 blocks but the cap is spent');
     limit.release(B);
     assert.deepEqual(blocks(ra.onRead(B + 10, 10)), [2]);
+  });
+
+  it('grows to 32 blocks by default', function () {
+    const ra = new ReadAhead({ blockSizeBytes: B });
+    for (let i = 0; i < 8; i++) ra.onRead(i * B, B);
+    assert.equal(DEFAULT_READ_AHEAD_BLOCKS, 32);
+    assert.equal(ra.windowBytes, 32 * B);
+  });
+
+  it('takes read-ahead bytes from the buffer budget and gives nothing when writers wait on it', async function () {
+    const budget = new BufferBudget(4 * B);
+    const limit = new ReadAheadLimit(8 * B, budget);
+    assert.ok(limit.tryAcquire(3 * B));
+    assert.equal(budget.usedBytes, 3 * B);
+    assert.equal(limit.tryAcquire(2 * B), false, 'the budget has only one block left');
+    const writer = budget.acquire(2 * B);
+    assert.equal(limit.tryAcquire(B), false, 'a waiting writer goes first');
+    limit.release(3 * B);
+    await writer;
+    assert.equal(budget.usedBytes, 2 * B);
+    assert.equal(limit.inFlightBytes, 0);
   });
 });

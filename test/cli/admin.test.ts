@@ -60,6 +60,7 @@ describe('ferry admin commands (format, status, dump, load) on sqlite3://', () =
       '"Compression": "none",', '"EncryptAlgo": "aes256gcm-rsa",', '"TrashDays": 1,', '"MetaVersion": 1,',
       '"MinClientVersion": "1.1.0-A",', '"DirStats": true,', '"EnableACL": false', '}',
     ].join('\n'));
+    assert.equal(readFileSync(join(dir, 'data', 'vol-one', 'juicefs_uuid'), 'utf8'), uuid, 'the volume marker object (spec §A)');
   });
 
   it('format stores the secret key encrypted with the volume UUID, taking it from the environment too', async () => {

@@ -9,6 +9,7 @@ import { MemoryEngine } from '../../src/meta/memory/engine.js';
 import { MemoryObjectStore } from '../../src/storage/memory.js';
 import { withPrefix } from '../../src/storage/wrappers/prefix.js';
 import { openVolume, type Volume } from '../../src/vfs/open.js';
+import { toChunkIndex } from '../../src/meta/types.js';
 import { MODE_READ, MODE_WRITE, ROOT_CREDENTIALS, ROOT_INODE } from '../../src/vfs/types.js';
 import { BLOCK, bytes } from './rig.js';
 
@@ -21,7 +22,8 @@ describe('Vfs close-to-open between two nodes (memory meta × mem store)', funct
     for (const v of volumes.splice(0)) await v.close();
   });
 
-  it('a reader sees another node\'s overwrite after reopening, or after getattr shows the change', async function () {
+  /** A formatted volume and two nodes on it, each with its own BaseMeta and Vfs. */
+  async function twoNodes(): Promise<[Volume, Volume]> {
     const engine = new MemoryEngine();
     const bucket = new MemoryObjectStore('shared');
     const setup = new BaseMeta(engine);
@@ -33,8 +35,11 @@ describe('Vfs close-to-open between two nodes (memory meta × mem store)', funct
       volumes.push(v);
       return v;
     };
-    const a = await node();
-    const b = await node();
+    return [await node(), await node()];
+  }
+
+  it('a reader sees another node\'s overwrite after reopening, or after getattr shows the change', async function () {
+    const [a, b] = await twoNodes();
 
     const { ino } = await a.vfs.create(ROOT, ROOT_INODE, Buffer.from('f'), 0o644, 0);
     let h = (await a.vfs.open(ROOT, ino, MODE_WRITE)).handle;
@@ -94,5 +99,26 @@ describe('Vfs close-to-open between two nodes (memory meta × mem store)', funct
     await v.close();
     assert.equal(await objects(), 0);
     assert.equal((await meta.delFiles()).length, 0);
+  });
+
+  it('the compaction trigger counts commits of every node to a chunk: the 99th record, wherever it comes from', async function () {
+    const [a, b] = await twoNodes();
+    const { ino } = await a.vfs.create(ROOT, ROOT_INODE, Buffer.from('frag'), 0o644, 0);
+    const expected = Buffer.alloc(99 * 10);
+    for (let k = 0; k < 99; k++) {
+      const v = k % 2 === 0 ? a : b; // neither node commits more than 50 slices itself
+      const { handle } = await v.vfs.open(ROOT, ino, MODE_WRITE);
+      const data = bytes(10, k + 1);
+      await v.vfs.write(ROOT, handle, k * 10, data);
+      data.copy(expected, k * 10);
+      await v.vfs.release(ROOT, handle);
+    }
+    await a.vfs.settle();
+    await b.vfs.settle();
+    const records = await a.meta.readSlices(ino, toChunkIndex(0));
+    assert.equal(records.length, 1, 'compacted into one slice');
+    const { handle } = await a.vfs.open(ROOT, ino, MODE_READ);
+    assert.ok((await a.vfs.read(ROOT, handle, 0, expected.length)).equals(expected));
+    await a.vfs.release(ROOT, handle);
   });
 });

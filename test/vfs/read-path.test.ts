@@ -74,4 +74,60 @@ describe(`Vfs read path I/O (${row?.name ?? 'no row'})`, function () {
     assert.ok(wholeGets.includes(keyOf(2)), `block 2 is fetched ahead: ${wholeGets.join(' ')}`);
     await rig.vfs.release(ROOT, handle);
   });
+
+  it('a sequential reader holds the blocks fetched ahead: each block comes from the store once, without a memory tier', async function () {
+    const data = bytes(24 * BLOCK, 4);
+    const ino = await file('deep', [[0, data]]);
+    const { handle } = await rig.vfs.open(ROOT, ino, MODE_READ);
+    store.getCalls.length = 0;
+    const fetched = new Set<string>();
+    for (let off = 0; off < data.length; off += BLOCK / 2) {
+      assert.ok((await rig.vfs.read(ROOT, handle, off, BLOCK / 2)).equals(data.subarray(off, off + BLOCK / 2)), `bytes at ${off}`);
+    }
+    await rig.settle();
+    // block 0 is read before the reader looks sequential (ranged GETs, the cache's whole-block prefetch)
+    const slice = (await rig.meta.readSlices(ino, toChunkIndex(0)))[0];
+    const block0 = specKey(slice?.id ?? 0n, data.length, 0, BLOCK);
+    const whole = store.getCalls.filter((c) => c.range === undefined && c.key !== block0);
+    for (const c of whole) fetched.add(c.key);
+    assert.equal(whole.length, fetched.size, 'no block is fetched twice although the memory tier holds nothing');
+    assert.equal(fetched.size, 23, 'every later block once');
+    await rig.vfs.release(ROOT, handle);
+  });
+
+  it('read-ahead bytes come out of the buffer budget and go back when the handle is released', async function () {
+    const data = bytes(16 * BLOCK, 5);
+    const ino = await file('budget', [[0, data]]);
+    const { handle } = await rig.vfs.open(ROOT, ino, MODE_READ);
+    for (let off = 0; off < 4 * BLOCK; off += BLOCK) await rig.vfs.read(ROOT, handle, off, BLOCK);
+    assert.ok(rig.vfs.bufferBudget.usedBytes > 0, 'blocks ahead of the reader are held');
+    await rig.vfs.release(ROOT, handle);
+    await rig.settle();
+    assert.equal(rig.vfs.bufferBudget.usedBytes, 0);
+  });
+
+  it('read-ahead fetches whole slice blocks when the slice blocks do not line up with the file blocks', async function () {
+    const head = bytes(BLOCK / 2, 6);
+    const body = bytes(8 * BLOCK, 7);
+    const ino = await file('shifted', [[0, head]]);
+    const { handle: w } = await rig.vfs.open(ROOT, ino, MODE_WRITE);
+    await rig.vfs.write(ROOT, w, head.length, body); // a second slice starting half a block into the file
+    await rig.vfs.release(ROOT, w);
+    const slices = await rig.meta.readSlices(ino, toChunkIndex(0));
+    const second = slices[1];
+    if (second === undefined) throw new Error('expected two slices');
+    const keyOf = (i: number): string => specKey(second.id, body.length, i, BLOCK);
+    const { handle } = await rig.vfs.open(ROOT, ino, MODE_READ);
+    store.getCalls.length = 0;
+    const all = Buffer.concat([head, body]);
+    for (let off = 0; off < all.length; off += BLOCK / 2) {
+      assert.ok((await rig.vfs.read(ROOT, handle, off, BLOCK / 2)).equals(all.subarray(off, off + BLOCK / 2)), `bytes at ${off}`);
+    }
+    await rig.settle();
+    const ranged = store.getCalls.filter((c) => c.range !== undefined).map((c) => c.key);
+    assert.ok(ranged.every((k) => k === keyOf(0)), `only the block read before the reader looked sequential is read by range: ${ranged.join(' ')}`);
+    const whole = new Set(store.getCalls.filter((c) => c.range === undefined).map((c) => c.key));
+    for (let i = 1; i < 8; i++) assert.ok(whole.has(keyOf(i)), `block ${i} of the second slice is fetched whole`);
+    await rig.vfs.release(ROOT, handle);
+  });
 });

@@ -91,6 +91,35 @@ export function vfsSuite(row: Row): void {
       await rig.vfs.release(ROOT, handle);
     });
 
+    it('serves interleaved writes and reads without fsync from the write buffers, committing nothing', async function () {
+      // long flush timers: any commit during the test would come from the reads
+      const r = await fresh({ flushAgeMs: 600_000, flushIdleMs: 600_000 });
+      const e = await r.vfs.create(ROOT, ROOT_INODE, n('interleaved'), 0o644, 0);
+      const { handle } = await r.vfs.open(ROOT, e.ino, MODE_READ | MODE_WRITE);
+      await r.vfs.write(ROOT, handle, 0, bytes(3 * BLOCK, 1));
+      await r.vfs.fsync(ROOT, handle); // a committed base to lay the writes over
+      let model = bytes(3 * BLOCK, 1);
+      const steps: [number, Buffer][] = [
+        [BLOCK / 2, bytes(100, 2)], // inside the committed data
+        [2 * BLOCK + 10, bytes(3 * BLOCK, 3)], // across blocks and past the end: full blocks upload, the slice stays open
+        [BLOCK / 2 + 50, bytes(100, 4)], // overlaps the first pending write: the newer one wins
+        [8 * BLOCK, bytes(10, 5)], // leaves a hole
+      ];
+      const committedBefore = (await r.meta.readSlices(e.ino, toChunkIndex(0))).length;
+      for (const [off, data] of steps) {
+        await r.vfs.write(ROOT, handle, off, data);
+        const next = Buffer.alloc(Math.max(model.length, off + data.length));
+        model.copy(next);
+        data.copy(next, off);
+        model = next;
+        assert.ok((await r.vfs.read(ROOT, handle, 0, 10 * BLOCK)).equals(model), `whole file after the write at ${off}`);
+        assert.ok((await r.vfs.read(ROOT, handle, off - 7, 300)).equals(model.subarray(off - 7, off + 293)), `around the write at ${off}`);
+      }
+      assert.equal((await r.meta.readSlices(e.ino, toChunkIndex(0))).length, committedBefore, 'the reads committed nothing');
+      await r.vfs.release(ROOT, handle);
+      assert.ok((await specRead(r, e.ino)).equals(model), 'after release the store holds the same bytes');
+    });
+
     it('overwrites in the middle, before and after a flush, newest wins', async function () {
       const base = bytes(4 * BLOCK, 3);
       const ino = await writeFile('m', base);

@@ -2,7 +2,8 @@
  * `ferry format <meta-url> <name>`: creates a volume setting (spec §A) with JuiceFS's defaults, or
  * updates the mutable fields given on the command line of an existing one (immutable changes are
  * refused with EEXIST by Meta.format, with or without --force).
- * Secrets are stored encrypted (§A.1). It does not touch the object store (no juicefs_uuid object).
+ * Secrets are stored encrypted (§A.1). A new volume's object prefix must be empty; it then gets
+ * the `juicefs_uuid` object (storage/volume-marker.ts), as `juicefs format` does.
  */
 import { randomUUID } from 'node:crypto';
 import { homedir } from 'node:os';
@@ -11,7 +12,10 @@ import { Command, Option } from 'commander';
 import { goMarshal } from '../../meta/dump/go-json.js';
 import { encryptSecret, formatToGo, removeSecrets, VOLUME_NAME_RE } from '../../meta/format-setting.js';
 import type { Format } from '../../meta/types.js';
+import { createObjectStore } from '../../storage/open.js';
+import { putVolumeMarker, removeVolumeMarker } from '../../storage/volume-marker.js';
 import { Errno, FsError, isFsError } from '../../util/errno.js';
+import { storageSetting } from '../../vfs/open.js';
 import { nonNegativeInt, out, withMeta } from '../io.js';
 
 interface FormatOptions {
@@ -118,6 +122,22 @@ function checkOptions(name: string, o: FormatOptions): void {
   if (o.shards > 1 && o.bucket !== undefined && !o.bucket.includes('%d')) throw new FsError(Errno.EINVAL, 'with --shards the bucket must contain %d');
 }
 
+/** Puts the volume marker of a new volume, runs `create`, and takes the marker back if it fails. */
+async function withVolumeMarker(f: Format, create: () => Promise<Format>): Promise<Format> {
+  const store = createObjectStore(storageSetting(f));
+  try {
+    await putVolumeMarker(store, f.UUID);
+    try {
+      return await create();
+    } catch (err) {
+      await removeVolumeMarker(store);
+      throw err;
+    }
+  } finally {
+    await store.close();
+  }
+}
+
 export function formatCommand(): Command {
   const cmd = new Command('format')
     .description('create a volume (or change the mutable settings of an existing one)')
@@ -157,7 +177,7 @@ export function formatCommand(): Command {
       }
       // Meta.format keeps an existing setting unless forced; forcing applies the mutable changes
       // and still refuses immutable ones (EEXIST)
-      const stored = await meta.format(f, { force: old !== null });
+      const stored = old !== null ? await meta.format(f, { force: true }) : await withVolumeMarker(f, () => meta.format(f, { force: false }));
       out(`volume ${stored.Name} ${old === null ? 'formatted' : 'updated'}: ${goMarshal(formatToGo(removeSecrets(stored, true)), '  ')}`);
     });
   });

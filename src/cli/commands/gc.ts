@@ -71,7 +71,9 @@ async function releasePending(meta: Meta, progress: ProgressFactory): Promise<{ 
     bar.add(n);
   }
   bar.done();
-  return { files, slices: await meta.releaseUnreferencedSlices() };
+  let slices = 0;
+  for (let n = await meta.releaseUnreferencedSlices(); n > 0; n = await meta.releaseUnreferencedSlices()) slices += n;
+  return { files, slices };
 }
 
 /** Lists and classifies every block object; deletes the leaked ones when `del` (exported for tests). */

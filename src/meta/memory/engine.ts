@@ -573,6 +573,35 @@ export class MemoryEngine implements MetaEngine {
     this.#sliceRefs.delete(refKey(id, size));
   }
 
+  async doCleanupZeroRef(_id: SliceId, _size: number): Promise<void> {
+    // real counts here: a tracked slice is just refcount 1
+  }
+
+  async doCleanupSliceRefs(limit: number): Promise<{ id: SliceId; size: number }[]> {
+    const out: { id: SliceId; size: number }[] = [];
+    for (const [k, n] of this.#sliceRefs) {
+      if (n > 0 || out.length >= limit) continue;
+      const [id, size] = k.split('_');
+      out.push({ id: toSliceId(BigInt(id ?? '0')), size: Number(size) });
+    }
+    return out;
+  }
+
+  async doReleaseDelayedSlices(edgeSec: number): Promise<{ id: SliceId; size: number }[]> {
+    const freed = new Map<string, { id: SliceId; size: number }>();
+    for (const [field, list] of this.#delSlices) {
+      if (Number(field.slice(field.indexOf('_') + 1)) >= edgeSec) continue;
+      this.#delSlices.delete(field);
+      for (const s of list) {
+        const k = refKey(s.id, s.size);
+        const n = (this.#sliceRefs.get(k) ?? 1) - 1;
+        this.#sliceRefs.set(k, n);
+        if (n <= 0) freed.set(k, s);
+      }
+    }
+    return [...freed.values()];
+  }
+
   async doSliceRefs(id: SliceId, size: number): Promise<number> {
     return this.#sliceRefs.get(refKey(id, size)) ?? 1;
   }

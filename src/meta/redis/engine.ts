@@ -48,7 +48,7 @@ import type {
 import { RedisKeys } from './keys.js';
 import { parseRedisUrl, type RedisTarget } from './url.js';
 import {
-  type LuaScript, ALL_SCRIPTS, CLONE, COMPACT_CHUNK, DELETE_SUSTAINED, DROP_CHUNK, LINK, LOOKUP, MKNOD, REMOVE_SESSION, RENAME, SETATTR,
+  type LuaScript, ALL_SCRIPTS, CLEANUP_ZERO_REF, CLONE, COMPACT_CHUNK, DELETE_SUSTAINED, DROP_CHUNK, LINK, LOOKUP, MKNOD, RELEASE_DELAYED, REMOVE_SESSION, RENAME, SETATTR,
   SETATTR_ATIME, SETATTR_FLAGS, SETATTR_GID, SETATTR_MODE, SETATTR_MTIME, SETATTR_UID, SET_IF_SMALL, SET_XATTR,
   TRUNCATE, UNLINK, WRITE,
 } from './scripts.js';
@@ -771,6 +771,46 @@ export class RedisEngine implements MetaEngine {
 
   async doForgetSlice(id: SliceId, size: number): Promise<void> {
     await this.#io('forgetSlice', () => this.#client.hdel(this.keys.sliceRef, RedisKeys.sliceRefField(id, size)));
+  }
+
+  async doCleanupZeroRef(id: SliceId, size: number): Promise<void> {
+    await this.#run('cleanupZeroRef', CLEANUP_ZERO_REF, { sliceRef: this.keys.sliceRef }, { field: RedisKeys.sliceRefField(id, size) });
+  }
+
+  async doCleanupSliceRefs(limit: number): Promise<{ id: SliceId; size: number }[]> {
+    const out: { id: SliceId; size: number }[] = [];
+    for (const [field, value] of await this.#hashFields('cleanupSliceRefs', this.keys.sliceRef)) {
+      const m = /^k(\d+)_(\d+)$/.exec(field);
+      if (m === null) continue;
+      const id = toSliceId(BigInt(m[1] ?? '0'));
+      const size = Number(m[2]);
+      if (value === '0') await this.doCleanupZeroRef(id, size);
+      else if (Number(value) < 0 && out.length < limit) out.push({ id, size });
+    }
+    return out;
+  }
+
+  async doReleaseDelayedSlices(edgeSec: number): Promise<{ id: SliceId; size: number }[]> {
+    const out: { id: SliceId; size: number }[] = [];
+    for (const [field] of await this.#hashFields('releaseDelayedSlices', this.keys.delSlices)) {
+      const m = /^(\d+)_(\d+)$/.exec(field);
+      if (m === null || Number(m[2]) >= edgeSec) continue;
+      const r = await this.#run('releaseDelayed', RELEASE_DELAYED, { sliceRef: this.keys.sliceRef, delSlices: this.keys.delSlices }, { field });
+      out.push(...decodeUnreferenced(buf(r[0])));
+    }
+    return out;
+  }
+
+  /** Every (field, value) of a hash, by HSCAN (fields may repeat; callers are idempotent). */
+  async #hashFields(op: string, key: string): Promise<[string, string][]> {
+    const out: [string, string][] = [];
+    let cursor = '0';
+    do {
+      const [next, flat] = await this.#io(op, () => this.#client.hscan(key, cursor, 'COUNT', 1000));
+      for (let i = 0; i + 1 < flat.length; i += 2) out.push([flat[i] ?? '', flat[i + 1] ?? '']);
+      cursor = next;
+    } while (cursor !== '0');
+    return out;
   }
 
   async doSliceRefs(id: SliceId, size: number): Promise<number> {

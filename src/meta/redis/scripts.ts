@@ -744,6 +744,29 @@ end
 return {0, 1, table.concat(out)}
 `);
 
+/** Drops a sliceRef field that is still "0" (cleanupZeroRef of spec §B.9: refcount 1 needs no field). */
+export const CLEANUP_ZERO_REF = defineScript('cleanupZeroRef', ['sliceRef'], ['field'], `
+if redis.call('HGET', K.sliceRef, A.field) == '0' then redis.call('HDEL', K.sliceRef, A.field) end
+return {0}
+`);
+
+/**
+ * Releases one delSlices entry (spec §B.9, §E.6 trash cleaner): HINCRBY -1 per 12-byte record,
+ * then HDEL the entry. Answers {0, unreferenced (u64 id, u32 size)*}; nothing when the entry is gone.
+ */
+export const RELEASE_DELAYED = defineScript('releaseDelayed', ['sliceRef', 'delSlices'], ['field'], `
+local v = redis.call('HGET', K.delSlices, A.field)
+if not v then return {0, ''} end
+redis.call('HDEL', K.delSlices, A.field)
+local out = {}
+for i = 1, #v - 11, 12 do
+  local r = string.sub(v, i, i + 11)
+  local n = redis.call('HINCRBY', K.sliceRef, 'k' .. u64str(r, 1) .. '_' .. istr(u32(r, 9)), '-1')
+  if n < 0 then out[#out + 1] = r end
+end
+return {0, table.concat(out)}
+`);
+
 /** Deletes an unlinked-while-open inode (spec §B.9 sustained). Answers {0, attr|false}. */
 export const DELETE_SUSTAINED = defineScript('deleteSustained', ['attr', 'xattr', 'parents', 'delfiles', 'usedSpace', 'totalInodes', 'sustained'], ['inoDec', 'nowSec'], `
 local a = redis.call('GET', K.attr)
@@ -799,5 +822,5 @@ return {0, 1}
 /** Every script, for SCRIPT LOAD at open. */
 export const ALL_SCRIPTS: readonly LuaScript<string, string>[] = [
   LOOKUP, MKNOD, UNLINK, RENAME, LINK, SETATTR, TRUNCATE, WRITE, CLONE, DROP_CHUNK, COMPACT_CHUNK, DELETE_SUSTAINED, SET_XATTR, REMOVE_SESSION,
-  SET_IF_SMALL,
+  SET_IF_SMALL, CLEANUP_ZERO_REF, RELEASE_DELAYED,
 ];

@@ -907,6 +907,32 @@ export class SqliteEngine implements MetaEngine {
     });
   }
 
+  async doCleanupZeroRef(_id: SliceId, _size: number): Promise<void> {
+    // chunk_ref holds real counts: a tracked slice is just refs = 1
+  }
+
+  async doCleanupSliceRefs(limit: number): Promise<{ id: SliceId; size: number }[]> {
+    return this.#read('cleanupSliceRefs', () =>
+      this.#s<{ chunkid: bigint; size: bigint }>(`SELECT chunkid, size FROM ${this.#t.chunkRef} WHERE refs <= 0 LIMIT ?`).all(limit)
+        .map((r) => ({ id: toSliceId(r.chunkid), size: Number(r.size) })));
+  }
+
+  async doReleaseDelayedSlices(edgeSec: number): Promise<{ id: SliceId; size: number }[]> {
+    return this.#write('releaseDelayedSlices', () => {
+      const rows = this.#s<{ chunkid: bigint; slices: Buffer }>(`SELECT chunkid, slices FROM ${this.#t.delslices} WHERE deleted < ?`).all(edgeSec);
+      const dec = this.#s<{ refs: bigint; size: bigint }>(`UPDATE ${this.#t.chunkRef} SET refs=refs-1 WHERE chunkid=? RETURNING refs, size`);
+      const freed = new Map<bigint, { id: SliceId; size: number }>();
+      for (const row of rows) {
+        for (const s of decodeDelayedSlices(row.slices)) {
+          const r = dec.get(s.id);
+          if (r !== undefined && r.refs <= 0n) freed.set(s.id, { id: s.id, size: Number(r.size) });
+        }
+        this.#s(`DELETE FROM ${this.#t.delslices} WHERE chunkid=?`).run(row.chunkid);
+      }
+      return [...freed.values()];
+    });
+  }
+
   async doSliceRefs(id: SliceId, _size: number): Promise<number> {
     return this.#read('sliceRefs', () => {
       const row = this.#s<{ refs: bigint }>(`SELECT refs FROM ${this.#t.chunkRef} WHERE chunkid=?`).get(id);

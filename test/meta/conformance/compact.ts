@@ -1,14 +1,17 @@
 /**
  * Conformance of the compaction swap, Meta.compactChunk over MetaEngine.doCompactChunk (spec §E.3,
- * §B.9). Separate from suite.ts while the primitive is optional: engines that implement it call
- * compactConformance() from their test file with the same EngineUnderTest they give metaConformance.
+ * §B.9), and of the data release around it: cleanupSlices (Meta.releaseUnreferencedSlices) and the
+ * trash cleaner (Meta.expireTrash, spec §E.6). Separate from suite.ts while the swap is optional:
+ * engines that implement it call compactConformance() from their test file with the same
+ * EngineUnderTest they give metaConformance.
  */
 import assert from 'node:assert/strict';
 import { BaseMeta } from '../../../src/meta/base.js';
 import { resolveChunk } from '../../../src/meta/slices.js';
-import { type Ino, ROOT_INODE, type SliceId, type SliceRecord, toChunkIndex, toSliceId } from '../../../src/meta/types.js';
+import { trashHourName } from '../../../src/meta/names.js';
+import { type Ino, ROOT_INODE, type SliceId, type SliceRecord, TRASH_INODE, toChunkIndex, toSliceId } from '../../../src/meta/types.js';
 import { Errno } from '../../../src/util/errno.js';
-import { ROOT, n, rejects, volume, write } from './helpers.js';
+import { ROOT, n, names, rejects, volume, write } from './helpers.js';
 import type { EngineUnderTest } from './suite.js';
 
 const C0 = toChunkIndex(0);
@@ -95,6 +98,113 @@ export function compactConformance(name: string, makeEngine: () => Promise<Engin
       const old = await meta.readSlices(ino, C0);
       assert.equal(await meta.compactChunk(ino, C0, old, 0, slice(0, await meta.newSliceId(), 100)), true);
       assert.deepEqual(deleted, []);
+    });
+
+    it('releaseUnreferencedSlices deletes a slice whose last reference went while its deletion failed, once', async function () {
+      await setup();
+      const ino = await file('f');
+      const a = await write(meta, ino, 0, 100);
+      await write(meta, ino, 0, 100);
+      const old = await meta.readSlices(ino, C0);
+      meta.onDeleteSlice(async () => { throw new Error('store down'); });
+      assert.equal(await meta.compactChunk(ino, C0, old, 0, slice(0, await meta.newSliceId(), 100)), true);
+      meta.onDeleteSlice(async (id, size) => { deleted.push(`${id}_${size}`); });
+      assert.equal(await meta.releaseUnreferencedSlices(), 2);
+      assert.ok(deleted.includes(`${a}_100`));
+      assert.equal(await meta.sliceRefs(a, 100), 1, 'the entry is gone (absent means 1)');
+      assert.equal(await meta.releaseUnreferencedSlices(), 0, 'nothing left the second time');
+    });
+
+    it('the heartbeat runs cleanupSlices under the hourly lease: one node per period', async function () {
+      await setup();
+      const other = new BaseMeta(under.engine, { skipDirMtimeMs: 0 });
+      await other.load();
+      const otherDeleted: string[] = [];
+      other.onDeleteSlice(async (id, size) => { otherDeleted.push(`${id}_${size}`); });
+      const leftover = async (name: string): Promise<SliceId> => {
+        const ino = await file(name);
+        const a = await write(meta, ino, 0, 100);
+        await write(meta, ino, 0, 100);
+        const old = await meta.readSlices(ino, C0);
+        meta.onDeleteSlice(async () => { throw new Error('store down'); });
+        await meta.compactChunk(ino, C0, old, 0, slice(0, await meta.newSliceId(), 100));
+        meta.onDeleteSlice(async (id, size) => { deleted.push(`${id}_${size}`); });
+        return a;
+      };
+      const first = await leftover('f1');
+      await meta.heartbeat();
+      assert.ok(deleted.includes(`${first}_100`), 'the lease winner deleted the leftover');
+      const second = await leftover('f2');
+      await other.heartbeat();
+      await meta.heartbeat();
+      assert.deepEqual(otherDeleted, [], 'no second run within the lease period');
+      assert.ok(!deleted.includes(`${second}_100`));
+      assert.equal(await meta.sliceRefs(second, 100) < 1, true, 'still waiting for the next period');
+      await other.flushBackground(); // the engine is shared: cleanup() closes it
+    });
+
+    it('expireTrash keeps trash younger than trash-days + 2 h and deletes older hours with their data', async function () {
+      await setup(1);
+      const ino = await file('gone');
+      const id = await write(meta, ino, 0, 5000);
+      const before = await meta.counters();
+      await meta.unlink(ROOT, ROOT_INODE, n('gone'));
+      const t = Math.floor(Date.now() / 1000);
+      const hour = trashHourName(t).toString();
+      assert.ok((await names(meta, TRASH_INODE)).includes(hour));
+      assert.equal(await meta.expireTrash(t), 0, 'the current hour stays');
+      assert.equal(await meta.expireTrash(t + 24 * 3600), 0, 'one day later it still stays (trash-days 1, plus 2 h)');
+      assert.deepEqual(deleted, []);
+      assert.equal(await meta.expireTrash(t + 26 * 3600 + 3600), 2, 'the file and its hour directory');
+      await meta.flushBackground();
+      assert.ok(!(await names(meta, TRASH_INODE)).includes(hour));
+      assert.deepEqual(deleted, [`${id}_5000`]);
+      const after = await meta.counters();
+      assert.ok(after.usedInodes < before.usedInodes, 'the trashed inodes no longer count');
+      assert.equal(await meta.expireTrash(t + 30 * 3600), 0);
+    });
+
+    it('expireTrash deletes trashed directories with the files of the hour', async function () {
+      await setup(1);
+      await meta.mkdir(ROOT, ROOT_INODE, n('d'), 0o755, 0);
+      await file('f');
+      await meta.rmdir(ROOT, ROOT_INODE, n('d'));
+      await meta.unlink(ROOT, ROOT_INODE, n('f'));
+      const t = Math.floor(Date.now() / 1000);
+      const before = await meta.counters();
+      assert.equal(await meta.expireTrash(t + 3 * 24 * 3600), 3, 'the directory, the file and the hour directory');
+      assert.deepEqual((await names(meta, TRASH_INODE)).filter((x) => x !== '.' && x !== '..'), []);
+      assert.equal((await meta.counters()).usedInodes, before.usedInodes - 3);
+    });
+
+    it('expireTrash releases slices replaced by a compaction once they are older than trash-days', async function () {
+      await setup(1);
+      const ino = await file('f');
+      const a = await write(meta, ino, 0, 100);
+      const b = await write(meta, ino, 0, 100);
+      const old = await meta.readSlices(ino, C0);
+      const t = Math.floor(Date.now() / 1000);
+      assert.equal(await meta.compactChunk(ino, C0, old, 0, slice(0, await meta.newSliceId(), 100)), true);
+      await meta.expireTrash(t + 3600);
+      assert.deepEqual(deleted, [], 'kept while younger than trash-days');
+      await meta.expireTrash(t + 24 * 3600 + 60);
+      assert.deepEqual(deleted.sort(), [`${a}_100`, `${b}_100`].sort());
+      await meta.expireTrash(t + 48 * 3600);
+      assert.equal(deleted.length, 2, 'released once');
+      assert.deepEqual((await meta.readSlices(ino, C0)).length, 1);
+    });
+
+    it('writeSlice reports a chunk due for compaction when its list reaches 99 mod 100 records, and past 350', async function () {
+      await setup();
+      const ino = await file('f');
+      const due: number[] = [];
+      meta.onCompactionDue((i, indx, records) => {
+        assert.equal(i, ino);
+        assert.equal(indx, C0);
+        due.push(records);
+      });
+      for (let k = 0; k < 100; k++) await write(meta, ino, k, 1);
+      assert.deepEqual(due, [99]);
     });
 
     it('rejects a malformed new slice or skip count with EINVAL', async function () {

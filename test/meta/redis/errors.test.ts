@@ -119,6 +119,8 @@ describe('redis engine: error mapping', function () {
     try {
       await admin.call('ACL', 'SETUSER', 'ferrytest', 'on', '>right-pw', '~*', '&*', '+@all');
       const db = nextRedisDb();
+      await admin.select(db);
+      await admin.flushdb(); // db numbers wrap around in a long run
       await rejects(openRedisEngine(`redis://ferrytest:wrong@127.0.0.1:${srv.port}/${db}`, { env: {} }), Errno.EACCES);
       const e = await openRedisEngine(`redis://ferrytest@127.0.0.1:${srv.port}/${db}`, { env: { REDIS_PASSWORD: 'right-pw' } });
       assert.equal(await e.getSetting(), null);

@@ -192,6 +192,26 @@ describe('redis engine: raw key bytes (spec §B)', function () {
     assert.equal(await f.raw.exists(`c${src}_0`, `c${dst}_0`), 0);
   });
 
+  it('cleanupSlices HDELs fields still "0", reports negative ones and keeps real counts; cleanupZeroRef drops the "0" of a compaction', async () => {
+    await f.raw.hset('sliceRef', 'k1_100', '0', 'k2_200', '-1', 'k3_300', '2', 'junk', '0');
+    assert.deepEqual(await f.engine.doCleanupSliceRefs(100), [{ id: toSliceId(2), size: 200 }]);
+    assert.deepEqual(await f.raw.hgetall('sliceRef'), { k2_200: '-1', k3_300: '2', junk: '0' });
+    const ino = await mk(f.engine, ROOT_INODE, 'f');
+    const old = { pos: 0, id: toSliceId(7), size: 10, off: 0, len: 10 };
+    await f.engine.doWriteSlice({ ino, indx: toChunkIndex(0), slice: old, mtime: tick(), now: tick() });
+    const slice = { pos: 0, id: toSliceId(8), size: 10, off: 0, len: 10 };
+    const r = await f.engine.doCompactChunk({ ino, indx: toChunkIndex(0), old: [old], skipped: 0, slice, delayed: true, now: { sec: 1000, nsec: 0 } });
+    assert.equal(r.applied, true);
+    assert.equal(await f.raw.hget('sliceRef', 'k8_10'), '0', 'tracked while the swap is unconfirmed (spec §B.9)');
+    await f.engine.doCleanupZeroRef(slice.id, 10);
+    assert.equal(await f.raw.hexists('sliceRef', 'k8_10'), 0);
+    assert.deepEqual(await f.raw.hkeys('delSlices'), ['8_1000']);
+    assert.deepEqual(await f.engine.doReleaseDelayedSlices(1000), [], 'entries at the edge stay');
+    assert.deepEqual(await f.engine.doReleaseDelayedSlices(1001), [{ id: toSliceId(7), size: 10 }]);
+    assert.equal(await f.raw.exists('delSlices'), 0);
+    assert.equal(await f.raw.hget('sliceRef', 'k7_10'), '-1');
+  });
+
   it('counters hold the LAST used id: nextinode/nextchunk after INCRBY, nextsession, nextTrash; dumps add 1 to inode/chunk only', async () => {
     assert.equal(await f.engine.allocateIds('inode', 1024), 1n);
     assert.equal(await f.raw.get('nextinode'), '1024');
