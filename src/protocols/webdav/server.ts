@@ -21,6 +21,9 @@ import { httpError, renderErrorBody, toHttpError } from './status.js';
 import { readBody } from './xml/parse.js';
 
 /** Options of startWebdavServer. */
+/** How long an idle keep-alive connection stays open. */
+const KEEP_ALIVE_MS = 60_000;
+
 export interface WebdavServerOptions {
   readonly vfs: Vfs;
   /** Address to bind; port 0 picks a free one (see `address`). */
@@ -147,6 +150,10 @@ export async function startWebdavServer(opts: WebdavServerOptions): Promise<Webd
   };
   const https: HttpsServer | undefined = opts.tls === undefined ? undefined : createHttpsServer({ cert: opts.tls.cert, key: opts.tls.key }, onRequest);
   const server: Server = https ?? createHttpServer(onRequest);
+  // Node closes idle keep-alive sockets after 5 s; a request a client sends as that timer fires (or
+  // fires late, after a busy event loop) meets a reset, and clients such as rclone do not retry a
+  // PUT. Idle sockets are cheap: keep them a minute, as nginx-style servers do.
+  server.keepAliveTimeout = KEEP_ALIVE_MS;
   server.on('clientError', (err, socket) => {
     log.debug({ err }, 'malformed HTTP request');
     if (socket.writable) socket.end('HTTP/1.1 400 Bad Request\r\nConnection: close\r\nContent-Length: 0\r\n\r\n');
