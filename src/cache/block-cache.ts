@@ -66,6 +66,12 @@ export interface BlockCacheOptions {
   prefetch?: number;
   /** Default of PutOptions.cache (default false: written blocks are not cached, like JuiceFS without --cache-large-write). */
   cacheOnPut?: boolean;
+  /**
+   * Re-queue and upload blocks found in staging at start-up (default true). False for a second
+   * process on the daemon's cache dirs (the admin CLI): it reads staged blocks but leaves their
+   * upload to the daemon that owns them.
+   */
+  uploadStaged?: boolean;
   /** Concurrent uploads of staged blocks (default 20; JuiceFS --max-uploads). */
   maxUploads?: number;
   /** First retry delay of a failed staged upload (default 100 ms), doubled up to uploadRetryMaxDelayMs (default 30 s). */
@@ -182,7 +188,7 @@ export class TieredBlockCache implements BlockCache {
     }
     const cache = new TieredBlockCache(opts, dirs);
     cache.#disk?.start();
-    cache.#staging?.start();
+    if (opts.uploadStaged !== false) cache.#staging?.start();
     return cache;
   }
 

@@ -3,8 +3,9 @@
  * more cache dirs (a key's dir is a hash of the key), in the checksummed format of cache-file.ts,
  * written with temp file + rename (no fsync: a torn file fails its checksum and is re-fetched).
  * Each dir keeps `cacheSizeBytes / dirs` and a free-space floor of `freeSpaceRatio`, evicting least
- * recently used blocks. The index is rebuilt by a background scan at start-up; until the scan ends
- * an unindexed key is looked up on disk directly. Never stages or uploads (staging.ts does).
+ * recently used blocks. The index is rebuilt by a background scan at start-up; an unindexed key is
+ * looked up on disk directly (during the scan, and for blocks written by another process such as
+ * `ferry warmup`) and indexed when found. Never stages or uploads (staging.ts does).
  *
  * Accounting invariant per dir: usedBytes = sum of indexed file sizes; reservedBytes = sizes of
  * files being written or adopted and not yet indexed. Both are only changed on the event loop.
@@ -65,7 +66,9 @@ class CacheDir {
 
   /** The cached range (whole block without one), or undefined on a miss; a corrupt file is dropped and reported as a miss. */
   async read(key: string, range: ByteRange | undefined): Promise<Buffer | undefined> {
-    if (!this.#index.has(key) && !this.#scanning) return undefined;
+    // An unindexed key is looked up on disk too: during the start-up scan, and for blocks another
+    // process put there (`ferry warmup` next to a running daemon); one failed open per miss is
+    // cheap next to the store GET that follows it.
     const path = tryKeyPath(this.root, key);
     if (path === undefined) return undefined;
     try {

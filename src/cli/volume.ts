@@ -110,7 +110,8 @@ export async function openAdminVolume(o: VolumeCliOptions, opts: AdminOpenOption
       releaseIntervalMs: 0,
       storage: storageOverrides(config),
       cacheDirs: opts.diskCache === true ? (o.cacheDir ?? config.cache.dirs).map((d) => resolve(d)) : [],
-      cache: { cacheSizeBytes: config.cache.cacheSize, freeSpaceRatio: config.cache.freeSpaceRatio, prefetch: 0 },
+      // the daemon may be running on these dirs: its staged blocks are read, never uploaded from here
+      cache: { cacheSizeBytes: config.cache.cacheSize, freeSpaceRatio: config.cache.freeSpaceRatio, prefetch: 0, uploadStaged: false },
       logger: log,
     });
   } catch (err) {

@@ -165,6 +165,20 @@ describe('TieredBlockCache (read path)', function () {
     assert.equal(again.stats().diskBlocks, 1);
   });
 
+  it('serves and indexes a block another process cached after the start-up scan (ferry warmup next to a daemon)', async function () {
+    const dir = tmpDir('ferry-cache-');
+    const daemon = await openCache({ cacheDirs: [dir] });
+    await daemon.whenScanned();
+    const [key = ''] = await seed(1);
+    const warmup = await openCache({ cacheDirs: [dir] });
+    await warmup.get(key);
+    await warmup.settle();
+    assert.equal(store.gets(key), 1);
+    assert.deepEqual(await daemon.get(key), blockBytes(1, LEN));
+    assert.equal(store.gets(key), 1, 'the daemon read the block the other process cached, not the store');
+    assert.equal(daemon.stats().diskBlocks, 1);
+  });
+
   it('drops a corrupt cached block, logs it and fetches it again from the store', async function () {
     const dir = tmpDir('ferry-cache-');
     const { logger, lines } = recordingLogger();

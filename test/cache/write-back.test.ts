@@ -157,6 +157,23 @@ describe('TieredBlockCache (write-back staging)', function () {
     assert.deepEqual(await backing.get(keyOf(1, LEN)), blockBytes(1, LEN));
   });
 
+  it('a second process on the same dirs with uploadStaged: false reads staged blocks but leaves their upload to the owner', async function () {
+    const dir = tmpDir('ferry-wb-');
+    const owner = await openCache({ cacheDirs: [dir] });
+    store.putGate.close();
+    await owner.put(keyOf(1, LEN), blockBytes(1, LEN), { writeBack: true });
+    await store.until(() => store.putCalls.length >= 1);
+
+    const admin = await openCache({ cacheDirs: [dir], uploadStaged: false });
+    assert.deepEqual(await admin.get(keyOf(1, LEN)), blockBytes(1, LEN), 'served from the owner\'s staging');
+    await admin.drain();
+    assert.equal(admin.pendingUploads(), 0);
+    assert.equal(store.putCalls.length, 1, 'only the owner uploads');
+    store.putGate.open();
+    await owner.drain();
+    assert.deepEqual(await backing.get(keyOf(1, LEN)), blockBytes(1, LEN));
+  });
+
   it('sets a corrupt staged file aside instead of uploading it', async function () {
     const dir = tmpDir('ferry-wb-');
     const key = keyOf(7, LEN);
