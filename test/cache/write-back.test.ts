@@ -42,6 +42,16 @@ describe('TieredBlockCache (write-back staging)', function () {
     return cache;
   }
 
+  /** A cache on a fresh dir with block 1 staged and its upload held at the store's put gate. */
+  async function stageWithUploadHeld(): Promise<{ dir: string; cache: TieredBlockCache }> {
+    const dir = tmpDir('ferry-wb-');
+    const cache = await openCache({ cacheDirs: [dir] });
+    store.putGate.close();
+    await cache.put(keyOf(1, LEN), blockBytes(1, LEN), { writeBack: true });
+    await store.until(() => store.putCalls.length >= 1);
+    return { dir, cache };
+  }
+
   it('acknowledges a write-back put once staged, serves reads from staging, and uploads in the background', async function () {
     const dir = tmpDir('ferry-wb-');
     const registry = new Registry();
@@ -142,11 +152,7 @@ describe('TieredBlockCache (write-back staging)', function () {
   });
 
   it('close keeps blocks it could not upload staged, and the next start uploads them', async function () {
-    const dir = tmpDir('ferry-wb-');
-    const first = await openCache({ cacheDirs: [dir] });
-    store.putGate.close();
-    await first.put(keyOf(1, LEN), blockBytes(1, LEN), { writeBack: true });
-    await store.until(() => store.putCalls.length >= 1);
+    const { dir, cache: first } = await stageWithUploadHeld();
     await first.close(); // aborts the upload held at the gate
     store.putGate.open();
     assert.deepEqual(await filesUnder(`${dir}/${UUID}/rawstaging`), [keyOf(1, LEN)]);
@@ -158,11 +164,7 @@ describe('TieredBlockCache (write-back staging)', function () {
   });
 
   it('a second process on the same dirs with uploadStaged: false reads staged blocks but leaves their upload to the owner', async function () {
-    const dir = tmpDir('ferry-wb-');
-    const owner = await openCache({ cacheDirs: [dir] });
-    store.putGate.close();
-    await owner.put(keyOf(1, LEN), blockBytes(1, LEN), { writeBack: true });
-    await store.until(() => store.putCalls.length >= 1);
+    const { dir, cache: owner } = await stageWithUploadHeld();
 
     const admin = await openCache({ cacheDirs: [dir], uploadStaged: false });
     assert.deepEqual(await admin.get(keyOf(1, LEN)), blockBytes(1, LEN), 'served from the owner\'s staging');
