@@ -144,16 +144,18 @@ export interface FerryOptions {
   nfs?: { port: number; mountPort: number };
   /** WebDAV port on 127.0.0.1; WebDAV is off when absent. */
   webdavPort?: number;
-  /** Extra node options (e.g. --cpu-prof). */
-  nodeArgs?: string[];
 }
 
-/** `node dist/src/cli/main.js serve` with loopback-only listeners and no admin listener. */
+/**
+ * `node dist/src/cli/main.js serve` with loopback-only listeners and no admin listener. With
+ * FERRY_BENCH_CPU_PROF=DIR in the environment, node writes a CPU profile of it into DIR on exit.
+ */
 export function startFerry(o: FerryOptions): Promise<ChildServer> {
+  const prof = process.env['FERRY_BENCH_CPU_PROF'];
   mkdirSync(o.dataDir, { recursive: true });
   const config = join(o.dataDir, 'ferry-bench.yaml');
   writeFileSync(config, 'nfs:\n  exports:\n    - path: /\n      name: /export\n      squash: no_root_squash\n');
-  const args = [...(o.nodeArgs ?? []), ferryMain, 'serve', '--config', config, '--data-dir', o.dataDir, '--no-admin'];
+  const args = [...(prof === undefined ? [] : ['--cpu-prof', `--cpu-prof-dir=${prof}`]), ferryMain, 'serve', '--config', config, '--data-dir', o.dataDir, '--no-admin'];
   if (o.metaUrl !== undefined) args.push('--meta', o.metaUrl);
   if (o.nfs === undefined) args.push('--no-nfs');
   else args.push('--nfs-port', String(o.nfs.port), '--mount-port', String(o.nfs.mountPort), '--host', '127.0.0.1', '--portmap', 'none');
@@ -162,6 +164,11 @@ export function startFerry(o: FerryOptions): Promise<ChildServer> {
   const readyPort = o.nfs?.mountPort ?? o.webdavPort;
   if (readyPort === undefined) throw new Error('startFerry: neither NFS nor WebDAV requested');
   return startChild(process.execPath, args, readyPort, { env: { ...process.env, FERRY_LOG_LEVEL: 'warn' } });
+}
+
+/** Formats a volume with metadata at `metaUrl` (e.g. redis://...) and a file store under `dir`/objects. */
+export async function formatFileVolume(metaUrl: string, dir: string): Promise<void> {
+  await runOk(process.execPath, [ferryMain, 'format', metaUrl, 'bench', '--storage', 'file', '--bucket', `${join(dir, 'objects')}/`, '--trash-days', '0']);
 }
 
 /** Runs a command to completion; answers its exit code and output (never rejects on a non-zero exit). */

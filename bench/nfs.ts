@@ -16,7 +16,7 @@ import { fileURLToPath } from 'node:url';
 import { startRedis, type RedisServer } from '../test/helpers/redis-server.js';
 import { cachedReadLatency, runLoad } from './nfs-load.js';
 import {
-  MiB, ferryMain, mbs, note, num, peakRss, repoRoot, run, runOk, startFerry, table, timedRun, times, verdict, type ChildServer,
+  MiB, formatFileVolume, mbs, note, num, peakRss, repoRoot, run, runOk, startFerry, table, timedRun, times, verdict, type ChildServer,
 } from './lib.js';
 
 const argv = process.argv.slice(2);
@@ -198,7 +198,7 @@ async function inside(): Promise<void> {
     redis = await startRedis({ databases: 2 });
     const redisDir = join(work, 'redis');
     const url = redis.url(1);
-    await runOk(process.execPath, [ferryMain, 'format', url, 'bench', '--storage', 'file', '--bucket', `${join(redisDir, 'objects')}/`, '--trash-days', '0']);
+    await formatFileVolume(url, redisDir);
     const withRedis = await withFerry('ferry+redis', redisDir, url, (t, f) => measure(t, src, back, f));
 
     print(ganesha, [embedded, withRedis]);
