@@ -143,7 +143,7 @@ function print(peer: Target, ours: Target[]): void {
     ...ours.flatMap((t) => [num(pick(t), digits), lowerIsBetter ? times(pick(peer), pick(t)) : times(pick(t), pick(peer))]),
   ];
   if (HOST) {
-    table(`host (libnfs nfs-cp and bench/nfs-load.ts; ${SEQ_BYTES / MiB} MiB sequential, load ${LOAD_BYTES / MiB} MiB in ${(ours[0]?.host?.loadIo ?? MiB) / 1024} KiB requests, 16 in flight over 4 connections)`, [
+    table(`host (libnfs nfs-cp and bench/nfs-load.ts; ${SEQ_BYTES / MiB} MiB sequential, load ${LOAD_BYTES / MiB} MiB in ${(ours[0]?.host?.loadIo ?? MiB) / 1024} KiB requests, 16 in flight over 4 connections; ratio > 1: Ferry better)`, [
       cols,
       row('nfs-cp sequential write, MB/s', (t) => t.host?.seqWriteMBs),
       row('nfs-cp sequential read, MB/s', (t) => t.host?.seqReadMBs),
@@ -154,7 +154,7 @@ function print(peer: Target, ours: Target[]): void {
     ]);
   }
   if (GUEST) {
-    table(`guest (Linux 6.1 kernel client in nfs-vm, emulated CPU; ${SMALL_FILES} files of 4 KiB; fio ${FIO_MB} MiB file, 4 KiB randread, libaio 16 deep, O_DIRECT, ${FIO_SEC} s)`, [
+    table(`guest (Linux 6.1 kernel client in nfs-vm, emulated CPU; ${SMALL_FILES} files of 4 KiB; fio ${FIO_MB} MiB file, 4 KiB randread, libaio 16 deep, O_DIRECT, ${FIO_SEC} s; ratio > 1: Ferry better)`, [
       cols,
       row('create, files/s', (t) => t.guest?.createPerSec),
       row('ls -l (caches dropped), files/s', (t) => t.guest?.lsPerSec),
