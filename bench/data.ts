@@ -23,6 +23,7 @@ import { S3ObjectStore } from '../src/storage/s3.js';
 import { openVolume, storageSetting, type OpenVolumeOptions } from '../src/vfs/open.js';
 import { createBucket, startS3rver, type S3rverServer } from '../test/helpers/s3rver.js';
 import { removeTmpDirs, tmpDir } from '../test/helpers/tmp.js';
+import { drive, mbs, seconds, table } from './lib.js';
 
 const MiB = 1024 * 1024;
 const CTX: Credentials = { uid: 0, gid: 0, gids: [] };
@@ -82,14 +83,6 @@ interface VfsFigures {
   peakReadRss: number;
   maxPuts: number;
   maxGets: number;
-}
-
-function seconds(start: bigint): number {
-  return Number(process.hrtime.bigint() - start) / 1e9;
-}
-
-function mbs(bytes: number, sec: number): number {
-  return bytes / 1e6 / sec;
 }
 
 type StoreSetting = Pick<Format, 'Storage' | 'Bucket' | 'AccessKey' | 'SecretKey'>;
@@ -250,16 +243,6 @@ function ddRun(dir: string): { writeMBs: number; readMBs: number; readMode: stri
   return { writeMBs: mbs(BYTES, w2.sec), readMBs: mbs(BYTES, r.sec), readMode };
 }
 
-/** Runs `fn(i)` for i in [0, n) with `concurrency` callers; answers seconds. */
-async function drive(n: number, concurrency: number, fn: (i: number) => Promise<unknown>): Promise<number> {
-  let next = 0;
-  const start = process.hrtime.bigint();
-  await Promise.all(Array.from({ length: Math.max(1, concurrency) }, async () => {
-    for (let i = next++; i < n; i = next++) await fn(i);
-  }));
-  return seconds(start);
-}
-
 /** Raw PUTs then GETs of BYTES in 4 MiB objects to a fresh bucket. */
 async function rawS3Run(srv: S3rverServer, bucket: string, putConcurrency: number, getConcurrency: number): Promise<{ putMBs: number; getMBs: number }> {
   const store = new S3ObjectStore({
@@ -281,13 +264,6 @@ async function rawS3Run(srv: S3rverServer, bucket: string, putConcurrency: numbe
 
 const fmt = (x: number): string => x.toFixed(1).padStart(9);
 const ratio = (a: number, b: number): string => `${(a / b * 100).toFixed(0)}%`;
-
-function table(title: string, rows: [string, string, string][]): void {
-  process.stdout.write(`\n${title}\n`);
-  const w0 = Math.max(...rows.map((r) => r[0].length));
-  const w1 = Math.max(...rows.map((r) => r[1].length));
-  for (const [a, b, c] of rows) process.stdout.write(`  ${a.padEnd(w0)}  ${b.padStart(w1)}  ${c}\n`);
-}
 
 async function main(): Promise<void> {
   configureLogger({ level: 'warn' });

@@ -1,0 +1,241 @@
+/**
+ * NFS benchmark (`npm run bench:nfs [-- --quick] [-- --only host|guest]`): Ferry (embedded default
+ * volume, and Redis metadata + file store) next to Debian's nfs-ganesha (FSAL VFS) exporting a
+ * directory on the same disk, in one run. Host: libnfs `nfs-cp` sequential write and read of a
+ * large file, bench/nfs-load.ts (1 MiB READ/WRITE, 16 in flight over 4 connections), and the latency
+ * of a 1 MiB READ served from cache. Guest (nfs-vm, kernel client, emulated CPU): 10,000 files of
+ * 4 KiB created, `ls -l`, deleted, and fio 4 KiB random reads (bench/nfs-guest.sh). Prints figures
+ * and ratios to ganesha; asserts nothing. Ganesha needs rpcbind, so the whole run re-executes
+ * itself inside ../shared/tools/nfs-vm/peers/with-ganesha.sh (private network namespace).
+ */
+import { spawnSync } from 'node:child_process';
+import { existsSync, mkdtempSync, rmSync } from 'node:fs';
+import { homedir, tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { startRedis, type RedisServer } from '../test/helpers/redis-server.js';
+import { cachedReadLatency, runLoad } from './nfs-load.js';
+import {
+  MiB, formatFileVolume, mbs, note, num, peakRss, repoRoot, run, runOk, startFerry, table, timedRun, times, verdict, type ChildServer,
+} from './lib.js';
+
+const argv = process.argv.slice(2);
+const QUICK = argv.includes('--quick');
+const onlyAt = argv.indexOf('--only');
+const ONLY = onlyAt >= 0 ? argv[onlyAt + 1] : undefined;
+if (ONLY !== undefined && ONLY !== 'host' && ONLY !== 'guest') throw new Error('--only takes host or guest');
+const HOST = ONLY !== 'guest';
+const GUEST = ONLY !== 'host';
+
+const SEQ_BYTES = (QUICK ? 128 : 1024) * MiB;
+const LOAD_BYTES = (QUICK ? 128 : 1024) * MiB;
+const SMALL_FILES = QUICK ? 1000 : 10_000;
+const FIO_MB = QUICK ? 64 : 256;
+const FIO_SEC = QUICK ? 8 : 20;
+const LATENCY_READS = QUICK ? 50 : 200;
+const LATENCY_TARGET_MS = 2;
+
+/** ../shared/tools/nfs-vm beside the repository (or beside its worktree directory), or NFSVM. */
+const nfsVm = process.env['NFSVM'] ?? [join(repoRoot, '..'), join(repoRoot, '..', '..')]
+  .map((d) => join(d, 'shared', 'tools', 'nfs-vm', 'nfs-vm')).find((p) => existsSync(p)) ?? join(repoRoot, '..', 'shared', 'tools', 'nfs-vm', 'nfs-vm');
+const withGanesha = join(nfsVm, '..', 'peers', 'with-ganesha.sh');
+const vmCache = process.env['NFSVM_CACHE'] ?? join(homedir(), '.cache', 'ferry-nfs-vm');
+const guestScript = join(repoRoot, 'bench', 'nfs-guest.sh');
+const GANESHA_NFS = 20490;
+const GANESHA_MOUNT = 20491;
+
+/** One server under test and its figures. */
+interface Target {
+  name: string;
+  nfsPort: number;
+  mountPort: number;
+  exportPath: string;
+  host?: HostFigures;
+  guest?: GuestFigures;
+  rss?: number | undefined;
+}
+
+interface HostFigures {
+  seqWriteMBs: number;
+  seqReadMBs: number;
+  loadWriteMBs: number;
+  loadReadMBs: number;
+  loadIo: number;
+  latP50: number;
+  latP99: number;
+}
+
+interface GuestFigures {
+  createPerSec: number;
+  lsPerSec: number;
+  deletePerSec: number;
+  fioIops: number;
+}
+
+function nfsUrl(t: Target, file: string): string {
+  return `nfs://127.0.0.1${t.exportPath}/${file}?version=3&nfsport=${t.nfsPort}&mountport=${t.mountPort}`;
+}
+
+async function hostRun(t: Target, src: string, back: string): Promise<HostFigures> {
+  note(`${t.name}: nfs-cp write ${SEQ_BYTES / MiB} MiB`);
+  const w = await timedRun('nfs-cp', [src, nfsUrl(t, 'seq.bin')]);
+  note(`${t.name}: nfs-cp read`);
+  const r = await timedRun('nfs-cp', [nfsUrl(t, 'seq.bin'), back]);
+  rmSync(back, { force: true });
+  note(`${t.name}: load generator, ${LOAD_BYTES / MiB} MiB`);
+  const load = await runLoad({
+    nfsPort: t.nfsPort, mountPort: t.mountPort, exportPath: t.exportPath, bytes: LOAD_BYTES, connections: 4, inFlight: 16, ioBytes: MiB, name: 'load',
+  });
+  note(`${t.name}: cached 1 MiB READ latency`);
+  const lat = await cachedReadLatency({
+    nfsPort: t.nfsPort, mountPort: t.mountPort, exportPath: t.exportPath, ioBytes: load.ioBytes, name: 'latency', spanBytes: 16 * MiB, reads: LATENCY_READS,
+  });
+  return {
+    seqWriteMBs: mbs(SEQ_BYTES, w), seqReadMBs: mbs(SEQ_BYTES, r), loadWriteMBs: load.writeMBs, loadReadMBs: load.readMBs,
+    loadIo: load.ioBytes, latP50: lat.p50, latP99: lat.p99,
+  };
+}
+
+async function guestRun(t: Target): Promise<GuestFigures> {
+  note(`${t.name}: guest run (${SMALL_FILES} small files, fio ${FIO_MB} MiB ${FIO_SEC} s; emulated CPU, minutes)`);
+  const res = await run(nfsVm, [
+    'run', '--timeout', '3000', '--nfs-port', String(t.nfsPort), '--mount-port', String(t.mountPort), '--export', t.exportPath,
+    '--env', `N=${SMALL_FILES}`, '--env', `FIO_MB=${FIO_MB}`, '--env', `FIO_SEC=${FIO_SEC}`, '--', guestScript,
+  ], { env: { ...process.env, NFSVM_CACHE: vmCache } });
+  const got = new Map<string, number>();
+  for (const m of res.stdout.matchAll(/^RESULT (\S+) (\S+)\s*$/gm)) got.set(m[1] ?? '', Number(m[2]));
+  const need = (k: string): number => {
+    const v = got.get(k);
+    if (res.code !== 0 || v === undefined || !Number.isFinite(v)) throw new Error(`guest run against ${t.name} failed (exit ${res.code}, no ${k})\n${res.stdout}\n${res.stderr}`);
+    return v;
+  };
+  return {
+    createPerSec: SMALL_FILES / need('create_s'), lsPerSec: SMALL_FILES / need('ls_s'), deletePerSec: SMALL_FILES / need('delete_s'),
+    fioIops: need('fio_randread_iops'),
+  };
+}
+
+async function measure(t: Target, src: string, back: string, ferry?: ChildServer): Promise<void> {
+  if (HOST) t.host = await hostRun(t, src, back);
+  if (GUEST) t.guest = await guestRun(t);
+  if (ferry !== undefined) t.rss = peakRss(ferry.pid);
+}
+
+async function withFerry(name: string, dir: string, metaUrl: string | undefined, fn: (t: Target, f: ChildServer) => Promise<void>): Promise<Target> {
+  const t: Target = { name, nfsPort: 30490, mountPort: 30491, exportPath: '/export' };
+  note(`${name}: starting ferry serve`);
+  const ferry = await startFerry({ dataDir: dir, nfs: { port: t.nfsPort, mountPort: t.mountPort }, ...(metaUrl === undefined ? {} : { metaUrl }) });
+  try {
+    await fn(t, ferry);
+  } catch (err) {
+    process.stderr.write(`--- ferry log tail ---\n${ferry.log()}\n`);
+    throw err;
+  } finally {
+    await ferry.stop();
+  }
+  return t;
+}
+
+function print(peer: Target, ours: Target[]): void {
+  const cols = ['figure', peer.name, ...ours.flatMap((t) => [t.name, 'ratio'])];
+  const row = (label: string, pick: (t: Target) => number | undefined, digits = 1, lowerIsBetter = false): string[] => [
+    label, num(pick(peer), digits),
+    ...ours.flatMap((t) => [num(pick(t), digits), lowerIsBetter ? times(pick(peer), pick(t)) : times(pick(t), pick(peer))]),
+  ];
+  if (HOST) {
+    table(`host (libnfs nfs-cp and bench/nfs-load.ts; ${SEQ_BYTES / MiB} MiB sequential, load ${LOAD_BYTES / MiB} MiB in ${(ours[0]?.host?.loadIo ?? MiB) / 1024} KiB requests, 16 in flight over 4 connections; ratio > 1: Ferry better)`, [
+      cols,
+      row('nfs-cp sequential write, MB/s', (t) => t.host?.seqWriteMBs),
+      row('nfs-cp sequential read, MB/s', (t) => t.host?.seqReadMBs),
+      row('load generator WRITE+COMMIT, MB/s', (t) => t.host?.loadWriteMBs),
+      row('load generator READ, MB/s', (t) => t.host?.loadReadMBs),
+      row('cached 1 MiB READ p50, ms', (t) => t.host?.latP50, 2, true),
+      row('cached 1 MiB READ p99, ms', (t) => t.host?.latP99, 2, true),
+    ]);
+  }
+  if (GUEST) {
+    table(`guest (Linux 6.1 kernel client in nfs-vm, emulated CPU; ${SMALL_FILES} files of 4 KiB; fio ${FIO_MB} MiB file, 4 KiB randread, libaio 16 deep, O_DIRECT, ${FIO_SEC} s; ratio > 1: Ferry better)`, [
+      cols,
+      row('create, files/s', (t) => t.guest?.createPerSec),
+      row('ls -l (caches dropped), files/s', (t) => t.guest?.lsPerSec),
+      row('delete (rm -rf), files/s', (t) => t.guest?.deletePerSec),
+      row('fio 4 KiB random read, IOPS', (t) => t.guest?.fioIops, 0),
+    ]);
+  }
+  const targets: string[][] = [['target', ...ours.map((t) => t.name)]];
+  if (HOST) {
+    targets.push(['sequential write >= 1.0x ganesha', ...ours.map((t) => verdict(t.host === undefined || peer.host === undefined ? undefined : t.host.seqWriteMBs >= peer.host.seqWriteMBs))]);
+    targets.push(['sequential read >= 1.0x ganesha', ...ours.map((t) => verdict(t.host === undefined || peer.host === undefined ? undefined : t.host.seqReadMBs >= peer.host.seqReadMBs))]);
+    targets.push([`cached 1 MiB READ p50 < ${LATENCY_TARGET_MS} ms`, ...ours.map((t) => verdict(t.host === undefined ? undefined : t.host.latP50 < LATENCY_TARGET_MS))]);
+  }
+  if (GUEST) {
+    const small = (t: Target): boolean | undefined => t.guest === undefined || peer.guest === undefined ? undefined
+      : t.guest.createPerSec >= peer.guest.createPerSec && t.guest.lsPerSec >= peer.guest.lsPerSec && t.guest.deletePerSec >= peer.guest.deletePerSec;
+    targets.push(['small files (create, ls, delete) >= 1.0x ganesha', ...ours.map((t) => verdict(small(t)))]);
+  }
+  targets.push(['ferry peak RSS (VmHWM), MiB', ...ours.map((t) => num(t.rss === undefined ? undefined : t.rss / MiB, 0))]);
+  table('targets', targets);
+}
+
+async function inside(): Promise<void> {
+  const exportDir = process.env['EXPORT_DIR'];
+  if (exportDir === undefined) throw new Error('EXPORT_DIR not set: run through with-ganesha.sh');
+  process.stdout.write(`ferry NFS benchmark${QUICK ? ' (--quick)' : ''}${ONLY === undefined ? '' : ` (--only ${ONLY})`}: ${new Date().toISOString()}, ${process.env['FERRY_BENCH_HOSTINFO'] ?? ''}\n`);
+  const work = mkdtempSync(join(tmpdir(), 'ferry-bench-nfs-'));
+  const shm = mkdtempSync(join('/dev/shm', 'ferry-bench-nfs-'));
+  const src = join(shm, 'src.bin');
+  const back = join(shm, 'back.bin');
+  let redis: RedisServer | undefined;
+  try {
+    if (HOST) spawnSync('sh', ['-c', `head -c ${SEQ_BYTES} /dev/urandom > '${src}'`]);
+    const ganesha: Target = { name: 'ganesha', nfsPort: Number(process.env['NFS_PORT'] ?? GANESHA_NFS), mountPort: Number(process.env['MNT_PORT'] ?? GANESHA_MOUNT), exportPath: exportDir };
+    await measure(ganesha, src, back);
+    rmSync(join(exportDir, 'seq.bin'), { force: true });
+
+    const embedded = await withFerry('ferry', join(work, 'embedded'), undefined, (t, f) => measure(t, src, back, f));
+    rmSync(join(work, 'embedded'), { recursive: true, force: true });
+
+    redis = await startRedis({ databases: 2 });
+    const redisDir = join(work, 'redis');
+    const url = redis.url(1);
+    await formatFileVolume(url, redisDir);
+    const withRedis = await withFerry('ferry+redis', redisDir, url, (t, f) => measure(t, src, back, f));
+
+    print(ganesha, [embedded, withRedis]);
+  } finally {
+    await redis?.stop();
+    rmSync(shm, { recursive: true, force: true });
+    rmSync(work, { recursive: true, force: true });
+  }
+}
+
+/** Outside the namespace: check the tools, then run this script again under with-ganesha.sh. */
+async function outside(): Promise<void> {
+  for (const [what, ok] of [
+    ['nfs-cp (apt-get install libnfs-utils)', HOST ? spawnSync('sh', ['-c', 'command -v nfs-cp']).status === 0 : true],
+    ['ganesha.nfsd (apt-get install nfs-ganesha nfs-ganesha-vfs)', spawnSync('sh', ['-c', 'command -v ganesha.nfsd']).status === 0],
+    ['fio (apt-get install fio)', GUEST ? spawnSync('sh', ['-c', 'command -v fio']).status === 0 : true],
+    [`with-ganesha.sh at ${withGanesha} (set NFSVM)`, existsSync(withGanesha)],
+    ['root (ganesha FSAL VFS and nfs-vm need it)', process.getuid?.() === 0],
+  ] as const) {
+    if (!ok) throw new Error(`bench:nfs needs ${what}`);
+  }
+  if (GUEST && (!existsSync(join(vmCache, 'vmlinuz')) || !existsSync(join(vmCache, 'initramfs.cpio.gz')))) {
+    note(`nfs-vm setup into ${vmCache}`);
+    await runOk(nfsVm, ['setup'], { env: { ...process.env, NFSVM_CACHE: vmCache } });
+  }
+  const exportDir = mkdtempSync(join(tmpdir(), 'ferry-bench-ganesha-'));
+  const cpu = spawnSync('sh', ['-c', "nproc; grep -m1 'model name' /proc/cpuinfo | cut -d: -f2"], { encoding: 'utf8' }).stdout.trim().replace(/\s*\n\s*/, ' cores,');
+  try {
+    const res = spawnSync(withGanesha, ['--export', exportDir, '--nfs-port', String(GANESHA_NFS), '--mount-port', String(GANESHA_MOUNT), '--',
+      process.execPath, fileURLToPath(import.meta.url), ...argv], { stdio: 'inherit', env: { ...process.env, FERRY_BENCH_HOSTINFO: cpu } });
+    process.exitCode = res.status ?? 1;
+  } finally {
+    rmSync(exportDir, { recursive: true, force: true });
+  }
+}
+
+(process.env['WITH_GANESHA_INNER'] === '1' ? inside() : outside()).catch((err: unknown) => {
+  process.stderr.write(`${err instanceof Error ? err.stack ?? err.message : String(err)}\n`);
+  process.exitCode = 1;
+});

@@ -1,0 +1,230 @@
+/**
+ * WebDAV benchmark (`npm run bench:webdav [-- --quick]`): Ferry (embedded default volume; Redis
+ * metadata + file store for PROPFIND) next to Debian's Apache httpd with mod_dav_fs serving a
+ * directory on the same disk, in one run. Apache runs as our child with a private config in a temp
+ * dir on a free loopback port (the system apache2 service is never touched). Measures GET and PUT of
+ * a large file with curl, 1,000 PUTs of 4 KiB over 16 keep-alive connections, PROPFIND Depth 1 of a
+ * 10,000-file directory, and Ferry's peak RSS (VmHWM) over the large transfers. Figures and ratios
+ * only; asserts nothing beyond status codes and the PROPFIND entry count.
+ */
+import { spawnSync } from 'node:child_process';
+import { chmodSync, chownSync, mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { Agent, request } from 'node:http';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { freePort } from '../test/helpers/free-port.js';
+import { startRedis, type RedisServer } from '../test/helpers/redis-server.js';
+import {
+  MiB, drive, formatFileVolume, mbs, note, num, peakRss, percentile, runOk, seconds, startChild, startFerry, table, timedRun, times, verdict,
+  type ChildServer,
+} from './lib.js';
+
+const QUICK = process.argv.includes('--quick');
+const BIG_BYTES = (QUICK ? 128 : 1024) * MiB;
+const SMALL_PUTS = 1000;
+const SMALL_BYTES = 4096;
+const CONNECTIONS = 16;
+const LISTING = QUICK ? 1000 : 10_000;
+const PROPFIND_RUNS = 3;
+const RSS_TARGET = 300 * MiB;
+const MODULES = '/usr/lib/apache2/modules';
+
+interface Figures {
+  putMBs?: number;
+  getMBs?: number;
+  smallPerSec?: number;
+  propfindSec?: number;
+  propfindLiveSec?: number;
+  rss?: number | undefined;
+}
+
+/** One HTTP request on a keep-alive agent; answers the status and the body. */
+function http(agent: Agent, port: number, method: string, path: string, body?: Buffer, headers: Record<string, string> = {}): Promise<{ status: number; body: Buffer }> {
+  return new Promise((resolve, reject) => {
+    const req = request({ host: '127.0.0.1', port, method, path, agent, headers: { ...headers, ...(body === undefined ? {} : { 'content-length': String(body.length) }) } }, (res) => {
+      const chunks: Buffer[] = [];
+      res.on('data', (c: Buffer) => chunks.push(c));
+      res.once('end', () => resolve({ status: res.statusCode ?? 0, body: Buffer.concat(chunks) }));
+      res.once('error', reject);
+    });
+    req.once('error', reject);
+    req.end(body);
+  });
+}
+
+async function ok(what: string, p: Promise<{ status: number; body: Buffer }>): Promise<Buffer> {
+  const r = await p;
+  if (r.status < 200 || r.status >= 300) throw new Error(`${what}: HTTP ${r.status} ${r.body.toString().slice(0, 300)}`);
+  return r.body;
+}
+
+/** 1 GiB PUT then GET with curl; answers MB/s of each. */
+async function bigTransfers(port: number, src: string): Promise<{ putMBs: number; getMBs: number }> {
+  const url = `http://127.0.0.1:${port}/big.bin`;
+  note(`PUT ${BIG_BYTES / MiB} MiB`);
+  const put = await timedRun('curl', ['-sSf', '-T', src, '-o', '/dev/null', url]);
+  note(`GET ${BIG_BYTES / MiB} MiB`);
+  const get = await timedRun('curl', ['-sSf', '-o', '/dev/null', url]);
+  const size = await runOk('curl', ['-sSf', '-I', url]);
+  if (!new RegExp(`content-length: ${BIG_BYTES}\\b`, 'i').test(size)) throw new Error(`HEAD after PUT: ${size}`);
+  return { putMBs: mbs(BIG_BYTES, put), getMBs: mbs(BIG_BYTES, get) };
+}
+
+/** `n` PUTs of 4 KiB into a new collection over CONNECTIONS keep-alive connections; answers files/s. */
+async function smallPuts(agent: Agent, port: number, dir: string, n: number): Promise<number> {
+  await ok(`MKCOL /${dir}/`, http(agent, port, 'MKCOL', `/${dir}/`));
+  const body = Buffer.alloc(SMALL_BYTES, 'x');
+  const sec = await drive(n, CONNECTIONS, (i) => ok(`PUT /${dir}/f${i}`, http(agent, port, 'PUT', `/${dir}/f${i}`, body)));
+  return n / sec;
+}
+
+/** What file browsers ask for (a named-props PROPFIND of live properties only). */
+const LIVE_PROPS = Buffer.from('<?xml version="1.0" encoding="utf-8"?>\n<D:propfind xmlns:D="DAV:"><D:prop>'
+  + '<D:resourcetype/><D:getcontentlength/><D:getlastmodified/><D:creationdate/></D:prop></D:propfind>');
+
+/** PROPFIND Depth 1 of /many/ (allprop without a body, or `body`); answers the median seconds. */
+async function propfind(agent: Agent, port: number, body?: Buffer): Promise<number> {
+  const headers: Record<string, string> = { depth: '1', ...(body === undefined ? {} : { 'content-type': 'application/xml' }) };
+  const runs: number[] = [];
+  for (let i = 0; i < PROPFIND_RUNS; i++) {
+    const start = process.hrtime.bigint();
+    const answer = await ok('PROPFIND /many/', http(agent, port, 'PROPFIND', '/many/', body, headers));
+    runs.push(seconds(start));
+    const entries = answer.toString().match(/<([A-Za-z0-9]+:)?response[\s>]/g)?.length ?? 0;
+    if (entries !== LISTING + 1) throw new Error(`PROPFIND listed ${entries} responses, expected ${LISTING + 1}`);
+  }
+  return percentile(runs, 50);
+}
+
+async function measure(name: string, port: number, src: string, pid: number | undefined, parts: { big: boolean; small: boolean }): Promise<Figures> {
+  const agent = new Agent({ keepAlive: true, maxSockets: CONNECTIONS });
+  try {
+    const f: Figures = {};
+    if (parts.big) {
+      note(`${name}: large transfers`);
+      Object.assign(f, await bigTransfers(port, src));
+      if (pid !== undefined) f.rss = peakRss(pid);
+    }
+    if (parts.small) {
+      note(`${name}: ${SMALL_PUTS} small PUTs`);
+      f.smallPerSec = await smallPuts(agent, port, 'small', SMALL_PUTS);
+    }
+    note(`${name}: PROPFIND, ${LISTING} PUTs first`);
+    await smallPuts(agent, port, 'many', LISTING);
+    f.propfindSec = await propfind(agent, port);
+    f.propfindLiveSec = await propfind(agent, port, LIVE_PROPS);
+    return f;
+  } finally {
+    agent.destroy();
+  }
+}
+
+/** Apache httpd (event MPM, mod_dav_fs) serving `root`, from a private config in `dir`. */
+async function startApache(dir: string, root: string, port: number): Promise<ChildServer> {
+  const conf = join(dir, 'httpd.conf');
+  writeFileSync(conf, [
+    `ServerRoot ${dir}`, `DefaultRuntimeDir ${dir}`, `PidFile ${join(dir, 'httpd.pid')}`, `ErrorLog ${join(dir, 'error.log')}`,
+    `Listen 127.0.0.1:${port}`, 'ServerName 127.0.0.1',
+    ...['mpm_event', 'authz_core', 'dav', 'dav_fs'].map((m) => `LoadModule ${m}_module ${MODULES}/mod_${m}.so`),
+    'User www-data', 'Group www-data',
+    'KeepAlive On', 'MaxKeepAliveRequests 0', 'LimitRequestBody 0',
+    `DavLockDB ${join(dir, 'DavLock')}`, `DocumentRoot ${root}`,
+    `<Directory ${root}>`, '  Dav On', '  Require all granted', '</Directory>', '',
+  ].join('\n'));
+  const www = spawnSync('id', ['-u', 'www-data'], { encoding: 'utf8' });
+  const uid = Number(www.stdout.trim());
+  const gid = Number(spawnSync('id', ['-g', 'www-data'], { encoding: 'utf8' }).stdout.trim());
+  if (www.status !== 0 || !Number.isInteger(uid)) throw new Error('user www-data missing (apt-get install apache2)');
+  chmodSync(join(dir, '..'), 0o755); // mkdtemp made it 0700; www-data must reach the DAV root
+  chownSync(root, uid, gid);
+  chownSync(dir, uid, gid);
+  return startChild('apache2', ['-f', conf, '-DFOREGROUND'], port, { timeoutMs: 20_000 });
+}
+
+function print(apache: Figures, ferry: Figures, redis: Figures): void {
+  table(`WebDAV: ${BIG_BYTES / MiB} MiB PUT/GET with curl; ${SMALL_PUTS} PUTs of 4 KiB and PROPFIND (median of ${PROPFIND_RUNS}) with a Node http client, ${CONNECTIONS} keep-alive connections. ratio > 1: Ferry better`, [
+    ['figure', 'apache', 'ferry', 'ratio', 'ferry+redis', 'ratio'],
+    ['PUT 1 file, MB/s', num(apache.putMBs), num(ferry.putMBs), times(ferry.putMBs, apache.putMBs), '', ''],
+    ['GET 1 file, MB/s', num(apache.getMBs), num(ferry.getMBs), times(ferry.getMBs, apache.getMBs), '', ''],
+    ['small PUTs, files/s', num(apache.smallPerSec, 0), num(ferry.smallPerSec, 0), times(ferry.smallPerSec, apache.smallPerSec), '', ''],
+    [`PROPFIND Depth 1 of ${LISTING} files, allprop, s`, num(apache.propfindSec, 3), num(ferry.propfindSec, 3), times(apache.propfindSec, ferry.propfindSec),
+      num(redis.propfindSec, 3), times(apache.propfindSec, redis.propfindSec)],
+    [`PROPFIND Depth 1 of ${LISTING} files, 4 live props, s`, num(apache.propfindLiveSec, 3), num(ferry.propfindLiveSec, 3), times(apache.propfindLiveSec, ferry.propfindLiveSec),
+      num(redis.propfindLiveSec, 3), times(apache.propfindLiveSec, redis.propfindLiveSec)],
+    ['ferry peak RSS (VmHWM) after the large transfers, MiB', '', num(ferry.rss === undefined ? undefined : ferry.rss / MiB, 0), '', '', ''],
+  ]);
+  const ge = (a: number | undefined, b: number | undefined): boolean | undefined => (a === undefined || b === undefined ? undefined : a >= b);
+  table('targets', [
+    ['target', 'verdict'],
+    ['GET >= apache MB/s (embedded)', verdict(ge(ferry.getMBs, apache.getMBs))],
+    ['PUT >= apache MB/s (embedded)', verdict(ge(ferry.putMBs, apache.putMBs))],
+    ['small PUTs >= apache', verdict(ge(ferry.smallPerSec, apache.smallPerSec))],
+    [`PROPFIND allprop of ${LISTING} no slower than apache (redis)`, verdict(ge(apache.propfindSec, redis.propfindSec))],
+    [`PROPFIND live props of ${LISTING} no slower than apache (redis)`, verdict(ge(apache.propfindLiveSec, redis.propfindLiveSec))],
+    ['peak RSS during the large transfers < 300 MiB', verdict(ferry.rss === undefined ? undefined : ferry.rss < RSS_TARGET)],
+  ]);
+}
+
+async function main(): Promise<void> {
+  for (const tool of ['apache2', 'curl', 'redis-server']) {
+    if (spawnSync('sh', ['-c', `command -v ${tool}`]).status !== 0) throw new Error(`bench:webdav needs ${tool} (apt-get install ${tool === 'apache2' ? 'apache2' : tool})`);
+  }
+  const cpu = spawnSync('sh', ['-c', "nproc; grep -m1 'model name' /proc/cpuinfo | cut -d: -f2"], { encoding: 'utf8' }).stdout.trim().replace(/\s*\n\s*/, ' cores,');
+  process.stdout.write(`ferry WebDAV benchmark${QUICK ? ' (--quick)' : ''}: ${new Date().toISOString()}, ${cpu}\n`);
+  const work = mkdtempSync(join(tmpdir(), 'ferry-bench-webdav-'));
+  const shm = mkdtempSync(join('/dev/shm', 'ferry-bench-webdav-'));
+  const src = join(shm, 'src.bin');
+  let redis: RedisServer | undefined;
+  try {
+    await runOk('sh', ['-c', `head -c ${BIG_BYTES} /dev/urandom > '${src}'`]);
+
+    const apacheDir = join(work, 'apache');
+    const davRoot = join(work, 'apache-root');
+    mkdirSync(apacheDir);
+    mkdirSync(davRoot);
+    const apachePort = await freePort();
+    note('apache: starting');
+    const apache = await startApache(apacheDir, davRoot, apachePort);
+    let apacheFigures: Figures;
+    try {
+      apacheFigures = await measure('apache', apachePort, src, undefined, { big: true, small: true });
+    } finally {
+      await apache.stop();
+    }
+    rmSync(davRoot, { recursive: true, force: true });
+
+    const ferryFigures = await withFerry('ferry', join(work, 'embedded'), undefined, (port, pid) => measure('ferry', port, src, pid, { big: true, small: true }));
+    rmSync(join(work, 'embedded'), { recursive: true, force: true });
+
+    redis = await startRedis({ databases: 2 });
+    const url = redis.url(1);
+    const redisDir = join(work, 'redis');
+    await formatFileVolume(url, redisDir);
+    const redisFigures = await withFerry('ferry+redis', redisDir, url, (port, pid) => measure('ferry+redis', port, src, pid, { big: false, small: false }));
+
+    print(apacheFigures, ferryFigures, redisFigures);
+  } finally {
+    await redis?.stop();
+    rmSync(shm, { recursive: true, force: true });
+    rmSync(work, { recursive: true, force: true });
+  }
+}
+
+async function withFerry(name: string, dir: string, metaUrl: string | undefined, fn: (port: number, pid: number) => Promise<Figures>): Promise<Figures> {
+  const port = await freePort();
+  note(`${name}: starting ferry serve`);
+  const ferry = await startFerry({ dataDir: dir, webdavPort: port, ...(metaUrl === undefined ? {} : { metaUrl }) });
+  try {
+    return await fn(port, ferry.pid);
+  } catch (err) {
+    process.stderr.write(`--- ${name} log tail ---\n${ferry.log()}\n`);
+    throw err;
+  } finally {
+    await ferry.stop();
+  }
+}
+
+main().catch((err: unknown) => {
+  process.stderr.write(`${err instanceof Error ? err.stack ?? err.message : String(err)}\n`);
+  process.exitCode = 1;
+});
