@@ -1,7 +1,8 @@
 /**
  * `ferry serve --config FILE` with the appliance configuration (dashed keys, docs/configuration.md):
  * NFS and WebDAV come up on the configured ports, /readyz on the admin port answers 200 once both
- * are bound, and SIGTERM runs the stop steps and exits 0. Also: the shipped file passes config check.
+ * are bound, an idle NFS connection is closed after nfs.idle-timeout-sec, and SIGTERM runs the
+ * stop steps and exits 0. Also: the shipped file passes config check.
  */
 import assert from 'node:assert/strict';
 import { spawn, spawnSync } from 'node:child_process';
@@ -11,7 +12,7 @@ import { fileURLToPath } from 'node:url';
 import { NFS3_OK } from '../../../src/protocols/nfs/nfs3/types.js';
 import { freePort } from '../../helpers/free-port.js';
 import { Nfs3TestClient } from '../../helpers/nfs3-client.js';
-import { sysCred } from '../../helpers/rpc-client.js';
+import { RpcTestClient, sysCred } from '../../helpers/rpc-client.js';
 import { tmpDir } from '../../helpers/tmp.js';
 
 const main = fileURLToPath(new URL('../../../src/cli/main.js', import.meta.url));
@@ -31,7 +32,7 @@ async function waitReady(adminPort: number, exited: () => boolean, out: () => st
 describe('ferry serve with the appliance config file', function () {
   this.timeout(60_000);
 
-  it('serves NFS and WebDAV on the configured ports, is ready on /readyz, and exits 0 on SIGTERM', async () => {
+  it('serves NFS and WebDAV on the configured ports, is ready on /readyz, closes idle NFS connections, and exits 0 on SIGTERM', async () => {
     const dir = tmpDir('ferry-serve-config-');
     const [nfsPort, mountPort, davPort, adminPort] = [await freePort(), await freePort(), await freePort(), await freePort()];
     const config = join(dir, 'ferry.yaml');
@@ -42,6 +43,8 @@ describe('ferry serve with the appliance config file', function () {
       `  port: ${nfsPort}`,
       `  mount-port: ${mountPort}`,
       '  portmap: none',
+      '  max-in-flight: 8',
+      '  idle-timeout-sec: 1',
       '  exports:',
       '    - path: /',
       '      clients: ["127.0.0.0/8"]',
@@ -74,6 +77,9 @@ describe('ferry serve with the appliance config file', function () {
       } finally {
         await c.close();
       }
+      const idle = await RpcTestClient.connect(nfsPort);
+      await idle.serverEnded;
+      await idle.close();
       child.kill('SIGTERM');
       assert.equal(await exited, 0, out);
     } finally {
