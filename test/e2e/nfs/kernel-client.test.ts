@@ -110,7 +110,7 @@ interface GuestRun {
 async function runGuest(server: FerryServe, script: string, timeoutSec: number, env: string[], signal?: AbortSignal, onLine: (line: string) => void = () => undefined): Promise<GuestRun> {
   const args = [
     'run', '--timeout', String(timeoutSec), '--nfs-port', String(server.nfsPort), '--mount-port', String(server.mountPort), '--export', EXPORT,
-    ...env.flatMap((e) => ['--env', e]), '--', script,
+    ...env.flatMap((e) => ['--env', e]), '--script', script,
   ];
   const child = spawn(nfsVm, args, { env: vmEnv, stdio: ['ignore', 'pipe', 'pipe'], ...(signal === undefined ? {} : { signal }) });
   let out = '';
