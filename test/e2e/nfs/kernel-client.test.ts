@@ -145,7 +145,7 @@ function assertAllPassed(r: GuestRun, server: FerryServe, checks: number): void 
 }
 
 describe('Linux kernel NFSv3 client (nfs-vm guest) against ferry serve', function () {
-  this.timeout(45 * 60_000);
+  this.timeout(50 * 60_000);
 
   before(async () => {
     assert.ok(existsSync(nfsVm), `nfs-vm not found at ${nfsVm} (set NFSVM)`);
@@ -160,7 +160,7 @@ describe('Linux kernel NFSv3 client (nfs-vm guest) against ferry serve', functio
     after(async () => { await server.stop('SIGTERM'); });
 
     it('passes the POSIX suite: every check PASS, none FAIL', async () => {
-      const r = await runGuest(server, guestScript('posix-suite.sh'), 1800, [`BIG_MB=${bigMb}`, `MANY=${many}`]);
+      const r = await runGuest(server, guestScript('posix-suite.sh'), 2400, [`BIG_MB=${bigMb}`, `MANY=${many}`]);
       assertAllPassed(r, server, 16);
       assert.ok(server.running, 'ferry serve is still running');
     });
