@@ -37,8 +37,13 @@ echo "RESTART-READY"
 
 # --- the host kills and restarts the server, then flips the phase file
 t0=$SECONDS
-until [ "$(cat "$MNT/restart.phase" 2>/dev/null)" = restarted ]; do
-  if [ $((SECONDS - t0)) -gt "$WAIT_SEC" ]; then echo "FAIL host never signalled the restart"; echo "$pass passed, $((fail + 1)) failed"; exit 1; fi
+until phase=$(cat "$MNT/restart.phase" 2> "$SCRATCH/err") && [ "$phase" = restarted ]; do
+  if [ $((SECONDS - t0)) -gt "$WAIT_SEC" ]; then
+    # Either the host never restarted ferry, or the old handles no longer work (e.g. ESTALE).
+    echo "FAIL restart_signal: restart.phase not 'restarted' after ${WAIT_SEC}s; last read: '${phase:-}' $(cat "$SCRATCH/err")"
+    echo "$pass passed, $((fail + 1)) failed"
+    exit 1
+  fi
   sleep 1
 done
 echo "guest saw the restart after $((SECONDS - t0))s"
