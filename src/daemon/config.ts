@@ -126,6 +126,8 @@ const schema = z.strictObject({
     port: port.default(2049),
     'mount-port': port.default(20048),
     portmap: z.enum(['own', 'rpcbind', 'none']).default('own'),
+    'max-in-flight': z.number().int().min(0).default(256),
+    'idle-timeout-sec': z.number().min(0).max(86400).default(360),
     exports: z.array(exportSchema).default([{ path: '/', clients: ['*'], access: 'rw', squash: 'root_squash', anonuid: 65534, anongid: 65534, secure: false }]),
   }).prefault({}),
   webdav: z.strictObject({

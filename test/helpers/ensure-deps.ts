@@ -26,7 +26,21 @@ const needed: { bin: string; pkg: string }[] = [
   { bin: 'lintian', pkg: 'lintian' },
   { bin: 'systemd-analyze', pkg: 'systemd' },
   { bin: 'debootstrap', pkg: 'debootstrap' },
+  // a system rpcbind, run in a private network namespace (test/e2e/nfs/rpcbind.test.ts)
+  { bin: 'rpcbind', pkg: 'rpcbind' },
+  { bin: 'ip', pkg: 'iproute2' },
 ];
+
+// `ensure-deps.js kernel` (npm run test:kernel) also checks what the qemu guest of
+// test/e2e/nfs/kernel-client.test.ts needs: the emulator, modprobe/depmod for its initramfs, and git
+// for the POSIX suite (the kernel and busybox debs are fetched by nfs-vm setup).
+if (process.argv.includes('kernel')) {
+  needed.push(
+    { bin: 'qemu-system-x86_64', pkg: 'qemu-system-x86' },
+    { bin: 'depmod', pkg: 'kmod' },
+    { bin: 'git', pkg: 'git' },
+  );
+}
 
 const has = (bin: string): boolean => spawnSync('sh', ['-c', `command -v ${bin}`]).status === 0;
 

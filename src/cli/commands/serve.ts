@@ -124,6 +124,8 @@ export async function runServe(flags: ServeFlags): Promise<void> {
         mountPort: config.nfs.mountPort,
         host: config.nfs.host,
         portmap: config.nfs.portmap,
+        maxInFlight: config.nfs.maxInFlight,
+        idleTimeoutMs: config.nfs.idleTimeoutSec * 1000,
         ...(config.secrets.nfsHandleSecret === undefined ? {} : { handleSecret: config.secrets.nfsHandleSecret }),
         logger: rootLogger,
         observer: opObserver('nfs', app.registry),

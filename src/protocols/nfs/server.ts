@@ -57,6 +57,10 @@ export interface NfsServerOptions {
   observer?: OpObserver;
   /** Idle time after which an open handle the server holds for an inode is released (written files are flushed). */
   handleIdleMs?: number;
+  /** Calls processed at once over all TCP connections of NFS (and, separately, of MOUNT); 0 no bound. Default 256. */
+  maxInFlight?: number;
+  /** A TCP connection idle this long with nothing in flight is closed; 0 never. Default 6 min. */
+  idleTimeoutMs?: number;
 }
 
 export interface NfsServer {
@@ -91,8 +95,12 @@ export async function startNfsServer(o: NfsServerOptions): Promise<NfsServer> {
     ...(o.limits === undefined ? {} : { limits: o.limits }),
   });
   const backend = new ExportMountBackend(ctx);
-  const nfs = new RpcServer({ drc: new DuplicateRequestCache(o.drc), log: log.child({ service: 'nfs' }), observer: o.observer }).register(nfs3Program(ctx));
-  const mount = new RpcServer({ log: log.child({ service: 'mount' }) }).register(mountProgram(backend)).register(mountProgramV1(backend));
+  const limits = {
+    ...(o.maxInFlight === undefined ? {} : { maxInFlight: o.maxInFlight }),
+    ...(o.idleTimeoutMs === undefined ? {} : { idleTimeoutMs: o.idleTimeoutMs }),
+  };
+  const nfs = new RpcServer({ ...limits, drc: new DuplicateRequestCache(o.drc), log: log.child({ service: 'nfs' }), observer: o.observer }).register(nfs3Program(ctx));
+  const mount = new RpcServer({ ...limits, log: log.child({ service: 'mount' }) }).register(mountProgram(backend)).register(mountProgramV1(backend));
   const servers: RpcServer[] = [nfs, mount];
   let registered: Mapping[] = [];
   const closeAll = async (): Promise<void> => {

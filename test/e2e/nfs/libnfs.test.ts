@@ -68,6 +68,26 @@ describe('libnfs-utils (nfs-ls, nfs-cp, nfs-cat) against the Ferry NFS server', 
     assert.deepEqual([...files].sort(), [...names].sort());
   });
 
+  it('with the default export "/", nfs-cp and nfs-cat reach a file directly under the root', async () => {
+    // libnfs splits the URL path at its last '/': the export is what comes before, so a file at
+    // the root of export "/" needs the URL path "//name" (MNT "/"); "nfs://host/name" asks to
+    // mount "" and libnfs 4.0 itself rejects an empty export ("mount_cb: (null)") unless
+    // auto-traverse-mounts=0 skips its nested-export walk.
+    const root = await startHarness({ exports: [{ path: '/', squash: 'no_root_squash' }], cred: sysCred(0, 0) });
+    try {
+      const q = `?version=3&nfsport=${root.server.ports.nfs}&mountport=${root.server.ports.mount}`;
+      const up = join(local, 'hello.up');
+      writeFileSync(up, 'hello from the export root\n');
+      await run('nfs-cp', [up, `nfs://127.0.0.1//hello.txt${q}`]);
+      const looked = await root.client.lookup(root.root, 'hello.txt');
+      assert.equal(looked.status, NFS3_OK, 'the file landed directly under the volume root');
+      assert.equal((await run('nfs-cat', [`nfs://127.0.0.1//hello.txt${q}`])).stdout, 'hello from the export root\n');
+      assert.equal((await run('nfs-cat', [`nfs://127.0.0.1/hello.txt${q}&auto-traverse-mounts=0`])).stdout, 'hello from the export root\n');
+    } finally {
+      await root.close();
+    }
+  });
+
   it('nfs-ls of an export the client may not mount fails', async () => {
     const denied = await startHarness({ exports: [{ path: '/', name: '/export', clients: ['192.0.2.0/24'] }] });
     try {

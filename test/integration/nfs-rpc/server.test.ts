@@ -175,6 +175,43 @@ describe('RPC server over TCP', () => {
     await waitFor(() => server.stats().pausedConnections === 0, 'reading to resume');
   });
 
+  it('bounds the calls processed at once over all connections, and serves waiting connections in turn', async () => {
+    await start({ maxInFlight: 3 });
+    const [a, b, c] = [await client(), await client(), await client()];
+    const send = (conn: RpcTestClient, ids: number[]): Promise<number>[] => ids.map(async (id) =>
+      successBody(await conn.send({ prog: TEST_PROG, vers: 1, proc: PROC_GATED, args: new XdrWriter().u32(id) }).reply).u32());
+    const fromA = send(a, [0, 1, 2, 3, 4, 5]);
+    await waitFor(() => state.entered.length === 3 && server.stats().slotWaitingConnections === 1, 'a to fill the slots and wait');
+    const fromB = send(b, [10]);
+    await waitFor(() => server.stats().slotWaitingConnections === 2, 'b to wait');
+    const fromC = send(c, [20, 21]);
+    await waitFor(() => server.stats().slotWaitingConnections === 3, 'c to wait');
+    assert.deepEqual(state.entered, [0, 1, 2]);
+    // Each freed slot goes to the connection that waited longest; a does not take them all.
+    for (const [n, id] of [0, 1, 2, 3, 10, 20, 4, 21, 5].entries()) {
+      state.open(id);
+      if (n + 3 < 9) await waitFor(() => state.entered.length === n + 4, `call ${n + 4} to start`);
+    }
+    assert.deepEqual(state.entered, [0, 1, 2, 3, 10, 20, 4, 21, 5]);
+    assert.deepEqual(await Promise.all([...fromA, ...fromB, ...fromC]), [0, 1, 2, 3, 4, 5, 10, 20, 21]);
+    assert.equal(state.maxRunning, 3);
+    assert.equal(server.stats().slotWaitingConnections, 0);
+  });
+
+  it('closes a connection idle for idleTimeoutMs, but not one with a call in flight', async () => {
+    await start({ idleTimeoutMs: 150 });
+    const idle = await client();
+    assert.equal((await idle.call({ prog: TEST_PROG, vers: 1, proc: PROC_NULL })).stat, SUCCESS);
+    const busy = await client();
+    const call = busy.send({ prog: TEST_PROG, vers: 1, proc: PROC_GATED, args: new XdrWriter().u32(7) });
+    await idle.serverEnded;
+    await waitFor(() => server.stats().connections === 1, 'the idle connection to be forgotten');
+    await new Promise((r) => setTimeout(r, 400));
+    state.open(7);
+    assert.equal(successBody(await call.reply).u32(), 7);
+    await busy.serverEnded;
+  });
+
   it('waits for drain when the client does not read replies, and delivers them all once it does', async () => {
     await start({ maxInFlightPerConnection: 4 });
     const c = await client();

@@ -2,18 +2,25 @@
  * One TCP connection of the RPC server (RFC 5531 §11): reassembles records, runs many calls
  * concurrently and writes each reply, record-marked, as soon as it is ready (out of xid order).
  * Flow control: reading pauses while `maxInFlight` calls are unanswered (a reply waiting for the
- * socket to drain still counts) and resumes below; a record over `maxRecordBytes` closes the
- * connection. A half-closed peer still gets its replies; after a close or reset, late replies are
- * dropped and the connection's AbortSignal fires. Never throws into the event loop.
+ * socket to drain still counts) or while the server-wide CallSlots are all taken (a call holds a
+ * slot until it is processed), and resumes below; a record over `maxRecordBytes` closes the
+ * connection, and so does `idleTimeoutMs` without traffic and with nothing in flight. A
+ * half-closed peer still gets its replies; after a close or reset, late replies are dropped and
+ * the connection's AbortSignal fires. Never throws into the event loop.
  */
 import type { Socket } from 'node:net';
 import type { Logger } from '../../../observability/logger.js';
+import type { CallSlots } from './call-slots.js';
 import type { Peer, RpcDispatcher } from './dispatcher.js';
 import { encodeRecord, RecordDecoder, RecordTooLargeError } from './record-marking.js';
 
 export interface ConnectionOptions {
   maxRecordBytes: number;
   maxInFlight: number;
+  /** Server-wide bound on calls being processed, shared with the other connections. */
+  slots: CallSlots;
+  /** Close after this long without traffic while nothing is in flight; 0 never. */
+  idleTimeoutMs: number;
 }
 
 export interface ConnectionStats {
@@ -25,6 +32,8 @@ export interface ConnectionStats {
   paused: boolean;
   /** The socket refused more data (write() returned false) and we wait for 'drain'. */
   waitingForDrain: boolean;
+  /** A queued call waits for a server-wide slot. */
+  waitingForSlot: boolean;
 }
 
 /** "::ffff:1.2.3.4" (a v4 peer on a dual-stack socket) -> "1.2.3.4". */
@@ -51,6 +60,7 @@ export class RpcConnection {
   #readEnded = false;
   #writeEnded = false;
   #closed = false;
+  #waitingForSlot = false;
 
   constructor(socket: Socket, dispatcher: RpcDispatcher, opts: ConnectionOptions, log: Logger, onClose: (c: RpcConnection) => void) {
     this.#socket = socket;
@@ -65,6 +75,10 @@ export class RpcConnection {
     socket.on('drain', this.#onDrain);
     socket.on('end', this.#onEnd);
     socket.on('error', this.#onError);
+    if (opts.idleTimeoutMs > 0) {
+      socket.setTimeout(opts.idleTimeoutMs);
+      socket.on('timeout', this.#onTimeout);
+    }
     socket.once('close', () => {
       this.#closed = true;
       this.#queue.length = 0;
@@ -74,6 +88,9 @@ export class RpcConnection {
       socket.off('drain', this.#onDrain);
       socket.off('end', this.#onEnd);
       socket.off('error', this.#onError);
+      socket.off('timeout', this.#onTimeout);
+      this.#opts.slots.cancel(this.#onSlot);
+      this.#waitingForSlot = false;
       this.#abort.abort(new Error('connection closed'));
       this.#log.debug('rpc connection closed');
       onClose(this);
@@ -87,7 +104,7 @@ export class RpcConnection {
   }
 
   stats(): ConnectionStats {
-    return { inFlight: this.#inFlight, queued: this.#queue.length, paused: this.#paused, waitingForDrain: this.#waitingForDrain };
+    return { inFlight: this.#inFlight, queued: this.#queue.length, paused: this.#paused, waitingForDrain: this.#waitingForDrain, waitingForSlot: this.#waitingForSlot };
   }
 
   /** Closes the connection at once; in-flight replies are dropped. */
@@ -120,6 +137,22 @@ export class RpcConnection {
     this.#log.debug({ err }, 'rpc connection error');
   };
 
+  /** No traffic for idleTimeoutMs: close when idle, else look again after another period. */
+  readonly #onTimeout = (): void => {
+    if (this.#inFlight === 0 && this.#queue.length === 0) {
+      this.#log.debug({ idleTimeoutMs: this.#opts.idleTimeoutMs }, 'rpc connection idle, closing');
+      this.#socket.destroy();
+      return;
+    }
+    this.#socket.setTimeout(this.#opts.idleTimeoutMs);
+  };
+
+  /** A server-wide slot is free for us: the CallSlots line woke us. */
+  readonly #onSlot = (): void => {
+    this.#waitingForSlot = false;
+    this.#pump();
+  };
+
   readonly #onDrain = (): void => {
     this.#waitingForDrain = false;
     while (this.#out.length > 0 && !this.#waitingForDrain) {
@@ -131,9 +164,15 @@ export class RpcConnection {
 
   /** Starts queued calls while slots are free, then sets the read flow and the write side's end. */
   #pump(): void {
-    while (!this.#closed && this.#queue.length > 0 && this.#inFlight < this.#opts.maxInFlight) {
+    while (!this.#closed && !this.#waitingForSlot && this.#queue.length > 0 && this.#inFlight < this.#opts.maxInFlight) {
+      if (!this.#opts.slots.tryTake()) {
+        this.#waitingForSlot = true;
+        this.#opts.slots.wait(this.#onSlot);
+        break;
+      }
       const record = this.#queue.shift();
       if (record !== undefined) this.#start(record);
+      else this.#opts.slots.give();
     }
     if (this.#closed) return;
     const full = this.#queue.length > 0 || this.#inFlight >= this.#opts.maxInFlight;
@@ -150,12 +189,17 @@ export class RpcConnection {
     }
   }
 
+  /** Runs one call holding a server-wide slot, which it returns once the reply is ready. */
   #start(record: Buffer): void {
     this.#inFlight++;
     const transport = { peer: this.peer, transport: 'tcp' as const, signal: this.#abort.signal, log: this.#log };
     this.#dispatcher.dispatch(record, transport).then(
-      (reply) => this.#reply(reply),
+      (reply) => {
+        this.#opts.slots.give();
+        this.#reply(reply);
+      },
       (err: unknown) => {
+        this.#opts.slots.give();
         this.#log.error({ err }, 'rpc dispatch failed');
         this.#reply(null);
       },

@@ -1,6 +1,6 @@
 /**
  * The RPC server: owns one program table (RpcDispatcher) and serves it over TCP listeners
- * (connection.ts does the per-connection work) and UDP sockets, where one datagram is one call
+ * (connection.ts does the per-connection work, CallSlots bounds the calls of all of them) and UDP sockets, where one datagram is one call
  * and one reply (RFC 5531 §11 applies to TCP only). A server instance, never module state, so
  * tests and several exports can run side by side. It does not know any program.
  */
@@ -9,6 +9,7 @@ import { createServer, isIPv6, type AddressInfo, type Server, type Socket } from
 import { logger as rootLogger, type Logger } from '../../../observability/logger.js';
 import type { OpObserver } from '../../../observability/ops.js';
 import type { DuplicateRequestCache } from '../drc.js';
+import { CallSlots } from './call-slots.js';
 import { RpcConnection, normalizeAddress } from './connection.js';
 import { RpcDispatcher, type RpcProgram } from './dispatcher.js';
 
@@ -17,6 +18,10 @@ export interface RpcServerOptions {
   maxRecordBytes: number;
   /** Unanswered calls per TCP connection before reading pauses. */
   maxInFlightPerConnection: number;
+  /** Calls processed at once over all TCP connections; past it connections wait in line. 0: no bound. */
+  maxInFlight: number;
+  /** A TCP connection without traffic and with nothing in flight for this long is closed; 0: never. */
+  idleTimeoutMs: number;
   /** Unanswered UDP calls per UDP socket; datagrams beyond are dropped (clients retransmit). */
   maxUdpInFlight: number;
   /** Shared by every transport of this server; null disables it. */
@@ -25,6 +30,11 @@ export interface RpcServerOptions {
   /** Told about every dispatched call (metrics); none by default. */
   observer: OpObserver | undefined;
 }
+
+/** Server-wide calls in processing: with 1 MiB WRITEs about 256 MiB of payload. */
+export const DEFAULT_MAX_IN_FLIGHT = 256;
+/** Longer than the Linux client's own 5 min idle close, as knfsd (6 min) does. */
+export const DEFAULT_IDLE_TIMEOUT_MS = 360_000;
 
 /** 1 MiB READ/WRITE payloads plus headers fit; see research/nfs.md §4. */
 export const DEFAULT_MAX_RECORD_BYTES = 2 * 1024 * 1024 + 64 * 1024;
@@ -35,6 +45,8 @@ export interface RpcServerStats {
   queued: number;
   pausedConnections: number;
   drainWaitingConnections: number;
+  /** Connections with a call waiting for a server-wide slot. */
+  slotWaitingConnections: number;
   udpInFlight: number;
   /** Datagrams dropped because maxUdpInFlight was reached. */
   udpDropped: number;
@@ -48,6 +60,7 @@ export class RpcServer {
   readonly #udp: UdpSocket[] = [];
   readonly #connections = new Set<RpcConnection>();
   readonly #abort = new AbortController();
+  readonly #slots: CallSlots;
   #nextConn = 1;
   #udpInFlight = 0;
   #udpDropped = 0;
@@ -56,12 +69,15 @@ export class RpcServer {
     this.#opts = {
       maxRecordBytes: opts.maxRecordBytes ?? DEFAULT_MAX_RECORD_BYTES,
       maxInFlightPerConnection: opts.maxInFlightPerConnection ?? 128,
+      maxInFlight: opts.maxInFlight ?? DEFAULT_MAX_IN_FLIGHT,
+      idleTimeoutMs: opts.idleTimeoutMs ?? DEFAULT_IDLE_TIMEOUT_MS,
       maxUdpInFlight: opts.maxUdpInFlight ?? 256,
       drc: opts.drc ?? null,
       log: opts.log ?? rootLogger.child({ module: 'nfs-rpc' }),
       observer: opts.observer,
     };
     this.#log = this.#opts.log;
+    this.#slots = new CallSlots(this.#opts.maxInFlight);
     this.dispatcher = new RpcDispatcher({ drc: this.#opts.drc, observer: this.#opts.observer });
   }
 
@@ -71,7 +87,7 @@ export class RpcServer {
   }
 
   stats(): RpcServerStats {
-    const s: RpcServerStats = { connections: 0, inFlight: 0, queued: 0, pausedConnections: 0, drainWaitingConnections: 0, udpInFlight: this.#udpInFlight, udpDropped: this.#udpDropped };
+    const s: RpcServerStats = { connections: 0, inFlight: 0, queued: 0, pausedConnections: 0, drainWaitingConnections: 0, slotWaitingConnections: 0, udpInFlight: this.#udpInFlight, udpDropped: this.#udpDropped };
     for (const c of this.#connections) {
       const cs = c.stats();
       s.connections++;
@@ -79,6 +95,7 @@ export class RpcServer {
       s.queued += cs.queued;
       if (cs.paused) s.pausedConnections++;
       if (cs.waitingForDrain) s.drainWaitingConnections++;
+      if (cs.waitingForSlot) s.slotWaitingConnections++;
     }
     return s;
   }
@@ -130,7 +147,12 @@ export class RpcServer {
     const conn = new RpcConnection(
       socket,
       this.dispatcher,
-      { maxRecordBytes: this.#opts.maxRecordBytes, maxInFlight: this.#opts.maxInFlightPerConnection },
+      {
+        maxRecordBytes: this.#opts.maxRecordBytes,
+        maxInFlight: this.#opts.maxInFlightPerConnection,
+        slots: this.#slots,
+        idleTimeoutMs: this.#opts.idleTimeoutMs,
+      },
       this.#log.child({ conn: this.#nextConn++ }),
       (c) => this.#connections.delete(c),
     );
