@@ -15,7 +15,7 @@ export interface ChunkStore {
   readonly blockSizeBytes: number;
   /** Bytes `range` of block `index` of slice (id, size), or the whole block; ENOENT when the object is missing. */
   readBlock(id: SliceId, size: number, index: number, range?: ByteRange, signal?: AbortSignal): Promise<Buffer>;
-  /** Stores block `index` of slice `id`; `data.length` is the block length (≤ block size). Durable when it resolves: in the store, or fsynced in write-back staging. */
+  /** Stores block `index` of slice `id`; `data.length` is the block length (≤ block size). Durable when it resolves: in the store, or fsynced in write-back staging. Keeps no reference to `data` once settled (the writer reuses it). */
   putBlock(id: SliceId, index: number, data: Buffer, signal?: AbortSignal): Promise<void>;
   /** Deletes every block object of a slice of `size` bytes (spec §D.5); missing objects are fine; idempotent. */
   deleteSlice(id: SliceId, size: number, signal?: AbortSignal): Promise<void>;

@@ -509,6 +509,7 @@ export class Vfs {
   /**
    * Buffers `data` at `offset` (handle opened with MODE_WRITE). Returns once the bytes are in a
    * write buffer (they become durable at flush/fsync/release); waits while the buffer budget is spent.
+   * `data` is copied: the caller may reuse it once the promise settles.
    */
   write(ctx: Credentials, handle: FileHandle, offset: number, data: Buffer, signal?: AbortSignal): Promise<void> {
     return this.#op('write', ctx, { ino: handle.ino, offset, length: data.length }, async () => {

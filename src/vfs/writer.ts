@@ -35,6 +35,25 @@ const MAX_IDLE_PAGES = 512;
  * while a slice holds them.
  */
 const idlePages: Buffer[] = [];
+/** Idle full-block buffers kept for reuse (8 blocks: 32 MiB at the default 4 MiB). */
+const MAX_IDLE_BLOCKS = 8;
+
+/**
+ * Buffers of full blocks whose upload has settled, by block size: a sequential writer assembles
+ * each block into one of them instead of a fresh allocation (large fresh buffers are what drives
+ * the GC under write load). ChunkStore.putBlock keeps no reference to its data once it settles.
+ */
+const idleBlocks = new Map<number, Buffer[]>();
+
+function takeBlockBuffer(size: number): Buffer {
+  return idleBlocks.get(size)?.pop() ?? Buffer.allocUnsafeSlow(size);
+}
+
+function returnBlockBuffer(b: Buffer): void {
+  let list = idleBlocks.get(b.length);
+  if (list === undefined) idleBlocks.set(b.length, (list = []));
+  if (list.length < MAX_IDLE_BLOCKS) list.push(b);
+}
 
 export interface WriterContext {
   /** Slice ids and slice commits (newSliceId, writeSlice). */
@@ -200,7 +219,14 @@ class SliceWriter {
       pages.push(p);
       this.#pages[i] = undefined;
     }
-    const data = Buffer.concat(pages, len);
+    // a full block goes through a pooled buffer, returned once the store is done with it
+    const pooled = len === this.#blockBytes ? takeBlockBuffer(len) : undefined;
+    const data = pooled ?? Buffer.allocUnsafe(len);
+    let at = 0;
+    for (const page of pages) {
+      page.copy(data, at, 0, Math.min(PAGE_BYTES, len - at));
+      at += PAGE_BYTES;
+    }
     for (const p of pages) if (idlePages.length < MAX_IDLE_PAGES) idlePages.push(p);
     const held = count * PAGE_BYTES;
     const p = (async () => {
@@ -208,6 +234,7 @@ class SliceWriter {
         await this.#ctx.store.putBlock(await this.#id, index, data);
       } finally {
         this.#ctx.budget.release(held);
+        if (pooled !== undefined) returnBlockBuffer(pooled);
       }
     })();
     p.catch(() => undefined); // awaited by the commit

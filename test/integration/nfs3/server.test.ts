@@ -62,3 +62,36 @@ describe('open handles the server holds for READ and WRITE', function () {
     }
   });
 });
+
+describe('WRITE records spanning socket chunks', function () {
+  this.timeout(60_000);
+
+  it('land byte for byte when 1 MiB WRITEs run concurrently on one connection, round after round (record buffers are reused only after their call)', async () => {
+    const h = await startHarness({ exports: [{ path: '/', squash: 'no_root_squash' }], cred: sysCred(0, 0) });
+    try {
+      const f = await h.client.create(h.root, 'big');
+      assert.ok(f.fh);
+      const fh = f.fh;
+      const MiB = 1024 * 1024;
+      const piece = (i: number): Buffer => {
+        const b = Buffer.allocUnsafe(MiB);
+        for (let at = 0; at < MiB; at += 4) b.writeUInt32BE((i * 0x01000193 + at) >>> 0, at);
+        return b;
+      };
+      const rounds = 3;
+      const perRound = 6;
+      for (let r = 0; r < rounds; r++) {
+        const writes = Array.from({ length: perRound }, (_, k) => r * perRound + k).map((i) => h?.client.write(fh, i * MiB, piece(i)));
+        for (const w of await Promise.all(writes)) assert.equal(w?.status, NFS3_OK);
+      }
+      assert.equal((await h.client.commit(fh)).status, NFS3_OK);
+      for (let i = 0; i < rounds * perRound; i++) {
+        const got = await h.client.read(fh, i * MiB, MiB);
+        assert.equal(got.status, NFS3_OK);
+        assert.ok(got.data?.equals(piece(i)), `MiB ${i} reads back as written`);
+      }
+    } finally {
+      await h.close();
+    }
+  });
+});

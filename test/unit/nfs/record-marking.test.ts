@@ -1,5 +1,5 @@
 import assert from 'node:assert/strict';
-import { encodeRecord, RecordDecoder, recordMark, RecordTooLargeError } from '../../../src/protocols/nfs/rpc/record-marking.js';
+import { encodeRecord, RecordDecoder, recordMark, RecordPool, RecordTooLargeError } from '../../../src/protocols/nfs/rpc/record-marking.js';
 
 const body = (n: number, seed = 0): Buffer => Buffer.from(Array.from({ length: n }, (_, i) => (i * 7 + seed) & 0xff));
 const cat = (parts: Buffer[]): Buffer => Buffer.concat(parts);
@@ -87,5 +87,53 @@ describe('RPC record marking (RFC 5531 §11)', () => {
       pos += 4 + (m & 0x7fffffff);
     }
     assert.deepEqual(marks, [8, 8, 8, 0x80000001]);
+  });
+
+  describe('with a RecordPool', () => {
+    const chunked = (wire: Buffer, size: number): Buffer[] => Array.from({ length: Math.ceil(wire.length / size) }, (_, i) => wire.subarray(i * size, (i + 1) * size));
+
+    it('assembles a record spanning chunks in a pool buffer, and reuses it once given back', () => {
+      const pool = new RecordPool(16, 256, 2);
+      const d = new RecordDecoder(1024, pool);
+      const first = chunked(cat(encodeRecord(body(100, 1))), 7).flatMap((c) => d.push(c));
+      assert.deepEqual(first, [body(100, 1)]);
+      const r1 = first[0];
+      assert.ok(r1 !== undefined);
+      assert.equal(r1.buffer.byteLength, 256, 'the record lives in a pool buffer');
+      pool.give(r1);
+      const second = chunked(cat(encodeRecord(body(90, 2))), 5).flatMap((c) => d.push(c));
+      assert.deepEqual(second, [body(90, 2)]);
+      assert.equal(second[0]?.buffer, r1.buffer, 'the given-back buffer holds the next record');
+      assert.equal(d.idle, true);
+    });
+
+    it('does not hand out a buffer twice when it is given back twice', () => {
+      const pool = new RecordPool(1, 64, 4);
+      const a = pool.take(10);
+      assert.ok(a !== undefined);
+      pool.give(a);
+      pool.give(a);
+      const b = pool.take(10);
+      const c = pool.take(10);
+      assert.equal(b?.buffer, a.buffer);
+      assert.notEqual(c?.buffer, a.buffer);
+    });
+
+    it('ignores buffers it did not hand out, and sizes outside its range', () => {
+      const pool = new RecordPool(16, 64, 4);
+      pool.give(Buffer.alloc(64));
+      assert.equal(pool.take(8), undefined);
+      assert.equal(pool.take(65), undefined);
+      assert.equal(pool.take(64)?.length, 64);
+    });
+
+    it('keeps records inside one chunk as views and multi-fragment records as before', () => {
+      const pool = new RecordPool(1, 4096, 4);
+      const d = new RecordDecoder(4096, pool);
+      const wire = cat([...encodeRecord(body(40, 3)), ...encodeRecord(body(1000, 4), 300)]);
+      const got = chunked(wire, 44).flatMap((c) => d.push(c));
+      assert.deepEqual(got, [body(40, 3), body(1000, 4)]);
+      assert.notEqual(got[1]?.buffer.byteLength, 4096);
+    });
   });
 });

@@ -39,7 +39,7 @@ export interface NfsFileSystem {
    * read and write check no permissions: NFS checks them per call, with knfsd's owner override.
    */
   read(cred: Credentials, ino: Ino, offset: number, length: number): Promise<Buffer>;
-  /** Buffers `data` at `offset` (not yet durable); EISDIR, EACCES, EFBIG. */
+  /** Buffers `data` at `offset` (not yet durable), keeping no view of `data` once settled (its record is reused); EISDIR, EACCES, EFBIG. */
   write(cred: Credentials, ino: Ino, offset: number, data: Buffer): Promise<void>;
   /** Makes every write to `ino` acknowledged so far durable (data in the object store, slices in meta). */
   fsync(ino: Ino): Promise<void>;

@@ -23,6 +23,8 @@ export interface Nfs3ProcedureSpec<A, R> {
   readonly name: string;
   /** Goes through the duplicate request cache (CREATE, REMOVE, RENAME...). */
   readonly nonIdempotent?: boolean;
+  /** Keeps no view of the argument bytes once handled, in state or in the reply (RpcProcedure.releasesArgs). */
+  readonly releasesArgs?: boolean;
   /** The failure body, slot by slot; [] for procedures whose failure is the status alone. */
   readonly failure: readonly FailureSlot[];
   /** Decodes the arguments; XdrDecodeError becomes GARBAGE_ARGS in the dispatcher. */
@@ -40,6 +42,7 @@ export function defineNfs3Procedure<A, R>(ctx: Nfs3Context, spec: Nfs3ProcedureS
   return {
     name: spec.name,
     nonIdempotent: spec.nonIdempotent ?? false,
+    releasesArgs: spec.releasesArgs ?? false,
     async call(r: XdrReader, rpc: RpcCallContext): Promise<Buffer[]> {
       const args = spec.decodeArgs(r);
       const call = new Nfs3Call(ctx, rpc);

@@ -12,7 +12,14 @@ import type { Socket } from 'node:net';
 import type { Logger } from '../../../observability/logger.js';
 import type { CallSlots } from './call-slots.js';
 import type { Peer, RpcDispatcher } from './dispatcher.js';
-import { encodeRecord, RecordDecoder, RecordTooLargeError } from './record-marking.js';
+import { encodeRecord, RecordDecoder, RecordPool, RecordTooLargeError } from './record-marking.js';
+
+/**
+ * Buffers for calls that span socket chunks, shared by all connections: records of 64 KiB up to a
+ * 1 MiB WRITE and its header; up to 32 idle (32 MiB). Procedures that keep no view of their
+ * arguments (WRITE) give theirs back when they settle; other records are left to the GC.
+ */
+const recordPool = new RecordPool(64 * 1024, 1024 * 1024 + 4096, 32);
 
 export interface ConnectionOptions {
   maxRecordBytes: number;
@@ -68,7 +75,7 @@ export class RpcConnection {
     this.#opts = opts;
     this.peer = { address: normalizeAddress(socket.remoteAddress), port: socket.remotePort ?? 0 };
     this.#log = log.child({ peer: `${this.peer.address}:${this.peer.port}` });
-    this.#decoder = new RecordDecoder(opts.maxRecordBytes);
+    this.#decoder = new RecordDecoder(opts.maxRecordBytes, recordPool);
 
     socket.setNoDelay(true);
     socket.on('data', this.#onData);
@@ -192,7 +199,7 @@ export class RpcConnection {
   /** Runs one call holding a server-wide slot, which it returns once the reply is ready. */
   #start(record: Buffer): void {
     this.#inFlight++;
-    const transport = { peer: this.peer, transport: 'tcp' as const, signal: this.#abort.signal, log: this.#log };
+    const transport = { peer: this.peer, transport: 'tcp' as const, signal: this.#abort.signal, log: this.#log, recordDone: () => recordPool.give(record) };
     this.#dispatcher.dispatch(record, transport).then(
       (reply) => {
         this.#opts.slots.give();

@@ -67,6 +67,8 @@ export interface RpcProcedure {
   readonly name: string;
   /** Replies go through the duplicate request cache. */
   readonly nonIdempotent: boolean;
+  /** Keeps no view of its argument bytes once call() settles, nor puts one in its reply (WRITE): the record may be reused. */
+  readonly releasesArgs?: boolean;
   /** Decodes, runs and returns the encoded result body (buffers sent in order, not copied). */
   call(args: XdrReader, ctx: RpcCallContext): Promise<Buffer[]>;
 }
@@ -105,6 +107,8 @@ export interface TransportInfo {
   signal: AbortSignal;
   /** Logger bound to the connection or datagram peer. */
   log: Logger;
+  /** Called once a call of a `releasesArgs` procedure (outside the DRC) has settled: nothing refers to the record any more. */
+  recordDone?: () => void;
 }
 
 /** Signals a DRC execution abandoned because its connection closed (not a reply). */
@@ -185,8 +189,12 @@ export class RpcDispatcher {
   /** Runs a call found in the table, through the duplicate request cache when it is non-idempotent. */
   async #run(program: RpcProgram, procedure: RpcProcedure, h: CallHeader, args: Buffer, ctx: RpcCallContext, t: TransportInfo): Promise<Buffer[] | null> {
     if (this.#drc === null || !procedure.nonIdempotent) {
-      const r = await this.#execute(program, procedure, h, args, ctx);
-      return r === null ? null : r.reply;
+      try {
+        const r = await this.#execute(program, procedure, h, args, ctx);
+        return r === null ? null : r.reply;
+      } finally {
+        if (procedure.releasesArgs === true) t.recordDone?.();
+      }
     }
     const request = { address: t.peer.address, port: t.peer.port, xid: h.xid, prog: h.prog, vers: h.vers, proc: h.proc, args: args };
     try {

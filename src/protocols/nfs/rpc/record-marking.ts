@@ -4,6 +4,7 @@
  * give the fragment length. Pure codec, no I/O: the decoder is fed socket chunks and hands back
  * whole records; it never buffers more than `maxRecordBytes` of one record (the limit is ours,
  * not the peer's) and throws RecordTooLargeError instead, after which the connection must close.
+ * A record spanning chunks is copied once, into a RecordPool buffer when one is given.
  */
 
 const LAST_FRAGMENT = 0x80000000;
@@ -19,8 +20,47 @@ export class RecordTooLargeError extends Error {
   }
 }
 
+/**
+ * Reusable buffers for records that arrive in several socket chunks (WRITE data): a buffer given
+ * back after its call is done is the next record's, so large calls do not each leave a fresh
+ * allocation to the GC. Only buffers handed out by take() are accepted back, each once; one never
+ * given back (a call that keeps its arguments, a closed connection) is simply left to the GC.
+ */
+export class RecordPool {
+  readonly #minBytes: number;
+  readonly #capacity: number;
+  readonly #maxIdle: number;
+  readonly #idle: ArrayBuffer[] = [];
+  readonly #out = new WeakSet<ArrayBufferLike>();
+
+  /** Records of [minBytes, capacity] bytes are pooled; at most `maxIdle` buffers are kept idle. */
+  constructor(minBytes: number, capacity: number, maxIdle: number) {
+    this.#minBytes = minBytes;
+    this.#capacity = capacity;
+    this.#maxIdle = maxIdle;
+  }
+
+  /** A buffer of exactly `size` bytes from the pool, or undefined when `size` is not pooled. */
+  take(size: number): Buffer | undefined {
+    if (size < this.#minBytes || size > this.#capacity) return undefined;
+    const ab = this.#idle.pop() ?? new ArrayBuffer(this.#capacity);
+    this.#out.add(ab);
+    return Buffer.from(ab, 0, size);
+  }
+
+  /**
+   * Takes back a record from take() once nothing refers to its bytes any more (a no-op for other
+   * buffers and for a second give of the same one).
+   */
+  give(record: Buffer): void {
+    if (!this.#out.delete(record.buffer)) return;
+    if (this.#idle.length < this.#maxIdle && record.buffer instanceof ArrayBuffer) this.#idle.push(record.buffer);
+  }
+}
+
 export class RecordDecoder {
   readonly #maxRecordBytes: number;
+  readonly #pool: RecordPool | undefined;
   readonly #header = Buffer.alloc(4);
   #headerFill = 0;
   /** Bytes still expected for the current fragment body; -1 while reading a header. */
@@ -28,9 +68,13 @@ export class RecordDecoder {
   #lastFragment = false;
   #parts: Buffer[] = [];
   #recordBytes = 0;
+  /** The pooled buffer a single-fragment record is being copied into, with #recordBytes filled. */
+  #direct: Buffer | undefined;
 
-  constructor(maxRecordBytes: number) {
+  /** Records spanning chunks are assembled in `pool` buffers when given (see RecordPool). */
+  constructor(maxRecordBytes: number, pool?: RecordPool) {
     this.#maxRecordBytes = maxRecordBytes;
+    this.#pool = pool;
   }
 
   /** True when no partial record is buffered (a clean place for the stream to end). */
@@ -40,7 +84,8 @@ export class RecordDecoder {
 
   /**
    * Feeds one chunk; returns the records it completed, in order. Keeps references to `chunk`
-   * (no copy for records inside one chunk), so callers must not reuse chunk memory.
+   * (no copy for records inside one chunk), so callers must not reuse chunk memory. A record
+   * may be a RecordPool buffer: the caller gives it back once its call is done with it.
    */
   push(chunk: Buffer): Buffer[] {
     const records: Buffer[] = [];
@@ -59,9 +104,18 @@ export class RecordDecoder {
         if (this.#recordBytes + this.#fragmentLeft > this.#maxRecordBytes) {
           throw new RecordTooLargeError(this.#recordBytes + this.#fragmentLeft, this.#maxRecordBytes);
         }
+        // a whole record in one fragment that this chunk does not hold: copy it as it arrives
+        if (this.#lastFragment && this.#parts.length === 0 && this.#fragmentLeft > chunk.length - pos) {
+          this.#direct = this.#pool?.take(this.#fragmentLeft);
+        }
       }
       const take = Math.min(this.#fragmentLeft, chunk.length - pos);
-      if (take > 0) {
+      if (take > 0 && this.#direct !== undefined) {
+        chunk.copy(this.#direct, this.#recordBytes, pos, pos + take);
+        this.#recordBytes += take;
+        this.#fragmentLeft -= take;
+        pos += take;
+      } else if (take > 0) {
         this.#parts.push(chunk.subarray(pos, pos + take));
         this.#recordBytes += take;
         this.#fragmentLeft -= take;
@@ -76,6 +130,12 @@ export class RecordDecoder {
   }
 
   #takeRecord(): Buffer {
+    const direct = this.#direct;
+    if (direct !== undefined) {
+      this.#direct = undefined;
+      this.#recordBytes = 0;
+      return direct;
+    }
     const parts = this.#parts;
     this.#parts = [];
     this.#recordBytes = 0;

@@ -34,6 +34,8 @@ const MAX_DECODED_DATA = 0x7fffffff;
 export const writeProc = (ctx: Nfs3Context) => defineNfs3Procedure<WriteArgs, WriteOk>(ctx, {
   name: 'WRITE',
   failure: ['wcc'],
+  // vfs.write has copied the data into its write buffers when it resolves
+  releasesArgs: true,
   decodeArgs: (r) => ({ file: decodeNfsFh3(r), offset: r.u64(), count: r.u32(), stable: r.enum(STABLE_HOW), data: r.opaque(MAX_DECODED_DATA) }),
   async handle(args, call) {
     const file = await call.resolve(args.file, 0);
