@@ -1,7 +1,8 @@
 /**
  * PROPFIND (RFC 4918 §9.1): allprop (with include), propname and named properties, Depth 0 and
  * 1; Depth infinity is 403 propfind-finite-depth unless enabled. The 207 body is streamed: a
- * Depth 1 listing pulls readdir-plus pages only as the response drains. Collection hrefs end in '/'.
+ * Depth 1 listing pulls readdir-plus pages only as the response drains, preparing a bounded window
+ * of entries concurrently. Collection hrefs end in '/'.
  */
 import { type Attr, type Ino } from '../../../vfs/types.js';
 import { activeLock, type DavMethod, header, type DavRequest, davAttr, isDir, readDeadProps, resolvePath } from '../context.js';
@@ -15,6 +16,19 @@ import { DAV_NS } from '../xml/types.js';
 
 const DOT = Buffer.from('.');
 const DOTDOT = Buffer.from('..');
+/**
+ * Entries of a listing whose properties (attributes, dead-property xattr, locks) are fetched at
+ * once while earlier responses are written: hides one metadata round-trip per entry, yet memory
+ * stays bounded whatever the directory size.
+ */
+const PREFETCH = 64;
+
+/** An entry of the listing whose response is being prepared. */
+interface Pending {
+  readonly ino: Ino;
+  readonly segments: readonly Buffer[];
+  readonly ready: Promise<{ attr: Attr; response: Awaited<ReturnType<typeof responseFor>> }>;
+}
 
 function wants(req: PropfindRequest, name: string): boolean {
   return req.kind === 'allprop' || req.kind === 'propname' || req.props.some((p) => p.ns === DAV_NS && p.name === name);
@@ -52,13 +66,27 @@ export const propfind: DavMethod = {
     const w = new MultistatusWriter(r.res, { signal: r.signal });
     await w.write(first);
     const walk = async (ino: Ino, segments: readonly Buffer[], level: number): Promise<void> => {
+      const window: Pending[] = [];
+      const next = async (): Promise<void> => {
+        const p = window.shift();
+        if (p === undefined) return;
+        const { attr, response } = await p.ready;
+        await w.write(response);
+        if (isDir(attr) && (depth === 'infinity' || level + 1 < 1)) await walk(p.ino, p.segments, level + 1);
+      };
       for await (const d of vfs.readdir(r.cred, ino, { plus: true })) {
         if (d.name.equals(DOT) || d.name.equals(DOTDOT)) continue;
-        const attr = d.attr ?? await vfs.getattr(r.cred, d.ino);
         const segs = [...segments, d.name];
-        await w.write(await responseFor(r, req, d.ino, attr, segs));
-        if (isDir(attr) && (depth === 'infinity' || level + 1 < 1)) await walk(d.ino, segs, level + 1);
+        const ready = (async () => {
+          const attr = d.attr ?? await vfs.getattr(r.cred, d.ino);
+          return { attr, response: await responseFor(r, req, d.ino, attr, segs) };
+        })();
+        // Awaited in order by next(); this only keeps a failure from counting as unhandled meanwhile.
+        ready.catch(() => undefined);
+        window.push({ ino: d.ino, segments: segs, ready });
+        if (window.length >= PREFETCH) await next();
       }
+      while (window.length > 0) await next();
     };
     if (isDir(e.attr) && depth !== 0) await walk(e.ino, r.path.segments, 0);
     await w.end();
