@@ -78,7 +78,7 @@ export async function serveResource(r: DavRequest, headOnly: boolean): Promise<v
  * Reads kept in flight by one GET: the next chunks are being read while the socket takes the
  * current one, so neither side waits for the other (memory: this many read chunks per GET).
  */
-const READS_IN_FLIGHT = 4;
+const READS_IN_FLIGHT = 2;
 
 /** Streams `length` bytes from `offset`; a file that shrank meanwhile is an error (the length was promised). */
 async function streamBytes(r: DavRequest, e: Entry, offset: number, length: number): Promise<void> {
