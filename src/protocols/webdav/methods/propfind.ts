@@ -7,6 +7,7 @@
 import { type Attr, type Ino } from '../../../vfs/types.js';
 import { activeLock, type DavMethod, header, type DavRequest, davAttr, isDir, readDeadProps, resolvePath } from '../context.js';
 import { parseDepth } from '../headers.js';
+import type { LockRecord } from '../locks.js';
 import { encodeHref } from '../href.js';
 import { type LivePropContext, liveProp, propfindPropstats } from '../props.js';
 import { httpError } from '../status.js';
@@ -34,10 +35,12 @@ function wants(req: PropfindRequest, name: string): boolean {
   return req.kind === 'allprop' || req.kind === 'propname' || req.props.some((p) => p.ns === DAV_NS && p.name === name);
 }
 
-async function responseFor(r: DavRequest, req: PropfindRequest, ino: Ino, attr: Attr, segments: readonly Buffer[]): Promise<{ href: string; propstats: ReturnType<typeof propfindPropstats> }> {
-  const fs = [...r.rootSegments, ...segments];
+/** Locks covering a path, from one snapshot of the lock table per PROPFIND (null: not asked for). */
+type LocksOf = ((fsPath: readonly Buffer[]) => LockRecord[]) | null;
+
+async function responseFor(r: DavRequest, req: PropfindRequest, locksOf: LocksOf, ino: Ino, attr: Attr, segments: readonly Buffer[]): Promise<{ href: string; propstats: ReturnType<typeof propfindPropstats> }> {
   const ctx: { -readonly [K in keyof LivePropContext]: LivePropContext[K] } = {};
-  if (wants(req, 'lockdiscovery')) ctx.locks = (await r.server.locks.covering(fs)).map((l) => activeLock(r, l));
+  if (locksOf !== null) ctx.locks = locksOf([...r.rootSegments, ...segments]).map((l) => activeLock(r, l));
   if (req.kind === 'propname' || (req.kind === 'prop' && req.props.some((p) => p.ns === DAV_NS && p.name.startsWith('quota-')))
     || (req.kind === 'allprop' && req.include.some((p) => p.ns === DAV_NS && p.name.startsWith('quota-')))) {
     const st = await r.server.vfs.statfs(r.cred, ino);
@@ -61,7 +64,8 @@ export const propfind: DavMethod = {
     const req = parsePropfind(r.body);
     const { vfs } = r.server;
     const e = await resolvePath(vfs, r.cred, r.fsPath);
-    const first = await responseFor(r, req, e.ino, e.attr, r.path.segments);
+    const locksOf = wants(req, 'lockdiscovery') ? await r.server.locks.coveringSnapshot() : null;
+    const first = await responseFor(r, req, locksOf, e.ino, e.attr, r.path.segments);
     r.res.writeHead(207, { 'Content-Type': 'application/xml; charset=utf-8' });
     const w = new MultistatusWriter(r.res, { signal: r.signal });
     await w.write(first);
@@ -79,7 +83,7 @@ export const propfind: DavMethod = {
         const segs = [...segments, d.name];
         const ready = (async () => {
           const attr = d.attr ?? await vfs.getattr(r.cred, d.ino);
-          return { attr, response: await responseFor(r, req, d.ino, attr, segs) };
+          return { attr, response: await responseFor(r, req, locksOf, d.ino, attr, segs) };
         })();
         // Awaited in order by next(); this only keeps a failure from counting as unhandled meanwhile.
         ready.catch(() => undefined);
