@@ -635,6 +635,10 @@ export class RedisEngine implements MetaEngine {
     return v;
   }
 
+  async doGetXattrs(inos: readonly Ino[], name: Buffer): Promise<(Buffer | null)[]> {
+    return this.#io('getxattrs', () => Promise.all(inos.map((ino) => this.#xattrBatch.add({ ino, name }))));
+  }
+
   async doSetXattr(ino: Ino, name: Buffer, value: Buffer, flags: number): Promise<void> {
     await this.#run('setxattr', SET_XATTR, { attr: this.keys.inode(ino), xattr: this.keys.xattr(ino) }, { name, value, flags: String(flags) });
   }

@@ -1,11 +1,11 @@
 /**
  * PROPFIND (RFC 4918 §9.1): allprop (with include), propname and named properties, Depth 0 and
  * 1; Depth infinity is 403 propfind-finite-depth unless enabled. The 207 body is streamed: a
- * Depth 1 listing pulls readdir-plus pages only as the response drains, preparing a bounded window
- * of entries concurrently. Collection hrefs end in '/'.
+ * Depth 1 listing pulls readdir-plus pages only as the response drains, reading the dead properties
+ * of a bounded batch of entries in one metadata round-trip. Collection hrefs end in '/'.
  */
 import { type Attr, type Ino } from '../../../vfs/types.js';
-import { activeLock, type DavMethod, header, type DavRequest, davAttr, isDir, readDeadProps, resolvePath } from '../context.js';
+import { activeLock, type DavMethod, header, type DavRequest, davAttr, isDir, readDeadProps, readDeadPropsOf, resolvePath } from '../context.js';
 import { parseDepth } from '../headers.js';
 import type { LockRecord } from '../locks.js';
 import { encodeHref } from '../href.js';
@@ -13,22 +13,21 @@ import { type LivePropContext, liveProp, propfindPropstats } from '../props.js';
 import { httpError } from '../status.js';
 import { MultistatusWriter } from '../xml/build.js';
 import { parsePropfind, type PropfindRequest } from '../xml/parse.js';
-import { DAV_NS } from '../xml/types.js';
+import { DAV_NS, type DeadProp } from '../xml/types.js';
 
 const DOT = Buffer.from('.');
 const DOTDOT = Buffer.from('..');
 /**
- * Entries of a listing whose properties (attributes, dead-property xattr, locks) are fetched at
- * once while earlier responses are written: hides one metadata round-trip per entry, yet memory
- * stays bounded whatever the directory size.
+ * Entries of a listing handled together: their dead properties come from one metadata
+ * round-trip (vfs.getxattrs), yet memory stays bounded whatever the directory size.
  */
-const PREFETCH = 64;
+const BATCH = 256;
 
-/** An entry of the listing whose response is being prepared. */
-interface Pending {
+/** An entry of the listing waiting for its batch. */
+interface Listed {
   readonly ino: Ino;
+  readonly attr: Attr;
   readonly segments: readonly Buffer[];
-  readonly ready: Promise<{ attr: Attr; response: Awaited<ReturnType<typeof responseFor>> }>;
 }
 
 function wants(req: PropfindRequest, name: string): boolean {
@@ -38,7 +37,12 @@ function wants(req: PropfindRequest, name: string): boolean {
 /** Locks covering a path, from one snapshot of the lock table per PROPFIND (null: not asked for). */
 type LocksOf = ((fsPath: readonly Buffer[]) => LockRecord[]) | null;
 
-async function responseFor(r: DavRequest, req: PropfindRequest, locksOf: LocksOf, ino: Ino, attr: Attr, segments: readonly Buffer[]): Promise<{ href: string; propstats: ReturnType<typeof propfindPropstats> }> {
+/** Whether the request needs dead properties at all (named live properties alone do not). */
+function needsDead(req: PropfindRequest): boolean {
+  return req.kind !== 'prop' || req.props.some((p) => liveProp(p) === undefined || p.name === 'displayname');
+}
+
+async function responseFor(r: DavRequest, req: PropfindRequest, locksOf: LocksOf, dead: readonly DeadProp[], ino: Ino, attr: Attr, segments: readonly Buffer[]): Promise<{ href: string; propstats: ReturnType<typeof propfindPropstats> }> {
   const ctx: { -readonly [K in keyof LivePropContext]: LivePropContext[K] } = {};
   if (locksOf !== null) ctx.locks = locksOf([...r.rootSegments, ...segments]).map((l) => activeLock(r, l));
   if (req.kind === 'propname' || (req.kind === 'prop' && req.props.some((p) => p.ns === DAV_NS && p.name.startsWith('quota-')))
@@ -46,8 +50,6 @@ async function responseFor(r: DavRequest, req: PropfindRequest, locksOf: LocksOf
     const st = await r.server.vfs.statfs(r.cred, ino);
     ctx.quota = { availableBytes: st.availBytes, usedBytes: st.usedBytes };
   }
-  const needDead = req.kind !== 'prop' || req.props.some((p) => liveProp(p) === undefined || p.name === 'displayname');
-  const dead = needDead ? await readDeadProps(r, ino) : [];
   const name = segments[segments.length - 1] ?? Buffer.alloc(0);
   return { href: encodeHref(segments, isDir(attr)), propstats: propfindPropstats(req, davAttr(ino, attr, name), ctx, dead) };
 }
@@ -65,32 +67,29 @@ export const propfind: DavMethod = {
     const { vfs } = r.server;
     const e = await resolvePath(vfs, r.cred, r.fsPath);
     const locksOf = wants(req, 'lockdiscovery') ? await r.server.locks.coveringSnapshot() : null;
-    const first = await responseFor(r, req, locksOf, e.ino, e.attr, r.path.segments);
+    const needDead = needsDead(req);
+    const first = await responseFor(r, req, locksOf, needDead ? await readDeadProps(r, e.ino) : [], e.ino, e.attr, r.path.segments);
     r.res.writeHead(207, { 'Content-Type': 'application/xml; charset=utf-8' });
     const w = new MultistatusWriter(r.res, { signal: r.signal });
     await w.write(first);
     const walk = async (ino: Ino, segments: readonly Buffer[], level: number): Promise<void> => {
-      const window: Pending[] = [];
-      const next = async (): Promise<void> => {
-        const p = window.shift();
-        if (p === undefined) return;
-        const { attr, response } = await p.ready;
-        await w.write(response);
-        if (isDir(attr) && (depth === 'infinity' || level + 1 < 1)) await walk(p.ino, p.segments, level + 1);
+      let batch: Listed[] = [];
+      const flush = async (): Promise<void> => {
+        const items = batch;
+        batch = [];
+        if (items.length === 0) return;
+        const dead = needDead ? await readDeadPropsOf(r, items.map((it) => it.ino)) : [];
+        for (const [k, it] of items.entries()) {
+          await w.write(await responseFor(r, req, locksOf, dead[k] ?? [], it.ino, it.attr, it.segments));
+          if (isDir(it.attr) && (depth === 'infinity' || level + 1 < 1)) await walk(it.ino, it.segments, level + 1);
+        }
       };
       for await (const d of vfs.readdir(r.cred, ino, { plus: true })) {
         if (d.name.equals(DOT) || d.name.equals(DOTDOT)) continue;
-        const segs = [...segments, d.name];
-        const ready = (async () => {
-          const attr = d.attr ?? await vfs.getattr(r.cred, d.ino);
-          return { attr, response: await responseFor(r, req, locksOf, d.ino, attr, segs) };
-        })();
-        // Awaited in order by next(); this only keeps a failure from counting as unhandled meanwhile.
-        ready.catch(() => undefined);
-        window.push({ ino: d.ino, segments: segs, ready });
-        if (window.length >= PREFETCH) await next();
+        batch.push({ ino: d.ino, attr: d.attr ?? await vfs.getattr(r.cred, d.ino), segments: [...segments, d.name] });
+        if (batch.length >= BATCH) await flush();
       }
-      while (window.length > 0) await next();
+      await flush();
     };
     if (isDir(e.attr) && depth !== 0) await walk(e.ino, r.path.segments, 0);
     await w.end();
