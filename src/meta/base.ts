@@ -828,6 +828,23 @@ export class BaseMeta implements Meta {
       return this.#engine.doGetXattr(ino, name);
     });
   }
+  async getxattrs(ctx: Credentials, inos: readonly Ino[], name: Buffer): Promise<(Buffer | null)[]> {
+    return this.#op('getxattrs', { count: inos.length, name }, async () => {
+      checkXattrName(name);
+      if (inos.length === 0) return [];
+      const attrs = await this.#engine.doGetAttrs(inos);
+      for (const a of attrs) if (a !== null) checkAccess(ctx, a, MODE_READ);
+      const engine = this.#engine;
+      const values = engine.doGetXattrs !== undefined
+        ? await engine.doGetXattrs(inos, name)
+        : await Promise.all(inos.map((ino) => engine.doGetXattr(ino, name).catch((err: unknown) => {
+          if (isFsError(err, Errno.ENODATA) || isFsError(err, Errno.ENOENT)) return null;
+          throw err;
+        })));
+      return values.map((v, k) => (attrs[k] === null ? null : v));
+    });
+  }
+
 
   async setxattr(ctx: Credentials, ino: Ino, name: Buffer, value: Buffer, flags: number): Promise<void> {
     return this.#op('setxattr', { ino, name, flags }, async () => {

@@ -303,6 +303,11 @@ export interface MetaEngine {
   doReaddir(ino: Ino, after: bigint, limit: number, plus: boolean): Promise<ReaddirPage>;
 
   doGetXattr(ino: Ino, name: Buffer): Promise<Buffer>;
+  /**
+   * Optional batch of doGetXattr for many inodes, in one backend round-trip: one value per inode,
+   * in order, null where the inode has no such xattr or is gone. Without it, BaseMeta loops.
+   */
+  doGetXattrs?(inos: readonly Ino[], name: Buffer): Promise<(Buffer | null)[]>;
   /** flags: 0 any, 1 XATTR_CREATE (EEXIST), 2 XATTR_REPLACE (ENODATA). */
   doSetXattr(ino: Ino, name: Buffer, value: Buffer, flags: number): Promise<void>;
   doListXattr(ino: Ino): Promise<Buffer[]>;

@@ -81,6 +81,12 @@ export interface Meta {
   isOpen(ino: Ino): boolean;
 
   getxattr(ctx: Credentials, ino: Ino, name: Buffer): Promise<Buffer>;
+  /**
+   * getxattr of one name for many inodes (a directory listing's properties) in one round-trip
+   * where the engine allows: one value per inode, in order, null where absent or the inode is
+   * gone (never ENODATA); EACCES when any of them may not be read.
+   */
+  getxattrs(ctx: Credentials, inos: readonly Ino[], name: Buffer): Promise<(Buffer | null)[]>;
   setxattr(ctx: Credentials, ino: Ino, name: Buffer, value: Buffer, flags: number): Promise<void>;
   listxattr(ctx: Credentials, ino: Ino): Promise<Buffer[]>;
   removexattr(ctx: Credentials, ino: Ino, name: Buffer): Promise<void>;

@@ -366,6 +366,11 @@ export class Vfs {
   getxattr(ctx: Credentials, ino: Ino, name: Buffer): Promise<Buffer> {
     return this.#op('getxattr', ctx, { ino, name }, () => this.#meta.getxattr(ctx, ino, name));
   }
+  /** getxattr of one name for many inodes in one metadata round-trip; null where absent (Meta.getxattrs). */
+  getxattrs(ctx: Credentials, inos: readonly Ino[], name: Buffer): Promise<(Buffer | null)[]> {
+    return this.#op('getxattrs', ctx, { count: inos.length, name }, () => this.#meta.getxattrs(ctx, inos, name));
+  }
+
 
   /** flags: 0 any, 1 create only (EEXIST), 2 replace only (ENODATA). */
   setxattr(ctx: Credentials, ino: Ino, name: Buffer, value: Buffer, flags = 0): Promise<void> {

@@ -29,7 +29,8 @@
  * Readdir positions: see dir-listing.ts (62-bit name-hash positions, sorted snapshots per process).
  * Round trips: lookup 1 (script), getattr 1, mknod/unlink/rename/link/setattr/truncate/write 1.
  * getattr, lookup and mknod requests issued in the same tick share one command (batcher.ts): an
- * MGET, or one script call that checks and applies every item on its own.
+ * MGET, or one script call that checks and applies every item on its own; getxattr ones share
+ * one pipeline of HGETs.
  */
 import { Redis, Cluster, type RedisOptions } from 'ioredis';
 import { Errno, FsError } from '../../util/errno.js';
@@ -163,6 +164,7 @@ export class RedisEngine implements MetaEngine {
   readonly #attrBatch: TickBatcher<Ino, Buffer | null>;
   readonly #lookupBatch: TickBatcher<{ parent: Ino; name: Buffer }, unknown[]>;
   readonly #mknodBatch: TickBatcher<{ keys: string[]; args: ArgValue[] }, number>;
+  readonly #xattrBatch: TickBatcher<{ ino: Ino; name: Buffer }, Buffer | null>;
   #closed = false;
 
   constructor(client: Client, prefix: string, opts: RedisEngineOptions & { url?: string } = {}) {
@@ -188,6 +190,15 @@ export class RedisEngine implements MetaEngine {
       for (const it of items) keys.push(this.keys.entries(it.parent), this.keys.inode(it.parent));
       const reply = await this.#runRaw(LOOKUP, keys, [this.keys.inodePrefix, ...items.map((it) => it.name)]);
       return reply.map((r) => (Array.isArray(r) ? r : new Error('malformed lookup reply')));
+    }, batchMax);
+    // HGETs of one tick go out as one pipeline (one round-trip: a PROPFIND reading the dead
+    // properties of a page of entries); all keys share the cluster hash tag, so one node answers
+    this.#xattrBatch = new TickBatcher(async (items) => {
+      const p = this.#client.pipeline();
+      for (const it of items) p.hgetBuffer(this.keys.xattr(it.ino), it.name);
+      const reply = await p.exec();
+      if (reply === null) throw new Error('getxattr pipeline discarded');
+      return reply.map(([err, v]) => (err !== null ? err : v === null || Buffer.isBuffer(v) ? v : new Error('malformed hget reply')));
     }, batchMax);
     this.#mknodBatch = new TickBatcher(async (items) => {
       const keys: string[] = [this.keys.usedSpace, this.keys.totalInodes, this.keys.dirUsedInodes, this.keys.dirUsedSpace, this.keys.dirDataLength];
@@ -619,9 +630,13 @@ export class RedisEngine implements MetaEngine {
   // ---- xattrs ---------------------------------------------------------------------------------
 
   async doGetXattr(ino: Ino, name: Buffer): Promise<Buffer> {
-    const v = await this.#io('getxattr', () => this.#client.hgetBuffer(this.keys.xattr(ino), name));
+    const v = await this.#io('getxattr', () => this.#xattrBatch.add({ ino, name }));
     if (v === null) throw toFsError(null, 'getxattr', Errno.ENODATA);
     return v;
+  }
+
+  async doGetXattrs(inos: readonly Ino[], name: Buffer): Promise<(Buffer | null)[]> {
+    return this.#io('getxattrs', () => Promise.all(inos.map((ino) => this.#xattrBatch.add({ ino, name }))));
   }
 
   async doSetXattr(ino: Ino, name: Buffer, value: Buffer, flags: number): Promise<void> {

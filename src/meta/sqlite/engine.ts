@@ -59,6 +59,8 @@ const MAX_TRIES = 50;
 const ZERO = toIno(0n);
 /** Depth limit when walking node.parent upwards (guards against corrupt cycles). */
 const MAX_DEPTH = 100_000;
+/** Inodes per query of doGetXattrs (SQLite allows 32766 parameters; distinct lengths each cache a statement). */
+const XATTRS_PER_QUERY = 256;
 
 const sleep = (ms: number): Promise<void> => new Promise((r) => setTimeout(r, ms));
 
@@ -718,6 +720,20 @@ export class SqliteEngine implements MetaEngine {
   }
 
   // ---- xattrs ----
+
+  async doGetXattrs(inos: readonly Ino[], name: Buffer): Promise<(Buffer | null)[]> {
+    return this.#read('getxattrs', () => {
+      const found = new Map<bigint, Buffer>();
+      for (let k = 0; k < inos.length; k += XATTRS_PER_QUERY) {
+        const part = inos.slice(k, k + XATTRS_PER_QUERY);
+        const rows = this.#s<{ inode: bigint | number; value: Buffer | null }>(
+          `SELECT inode, CAST(value AS BLOB) AS value FROM ${this.#t.xattr} WHERE name=CAST(? AS TEXT) AND inode IN (${part.map(() => '?').join(',')})`,
+        ).all(name, ...part);
+        for (const row of rows) found.set(BigInt(row.inode), row.value ?? Buffer.alloc(0));
+      }
+      return inos.map((ino) => found.get(ino) ?? null);
+    });
+  }
 
   async doGetXattr(ino: Ino, name: Buffer): Promise<Buffer> {
     return this.#read('getxattr', () => {

@@ -150,13 +150,34 @@ export async function checkLocks(r: DavRequest, submitted: readonly string[], sc
 /** Dead properties of an inode (none when the xattr is absent). */
 export async function readDeadProps(r: DavRequest, ino: Ino): Promise<DeadProp[]> {
   try {
-    const decoded = decodeDeadProps(await r.server.vfs.getxattr(r.cred, ino, Buffer.from(DEAD_PROPS_XATTR)));
-    if (decoded.invalid > 0) r.log.warn({ ino: String(ino), invalid: decoded.invalid }, 'dropped invalid stored dead properties');
-    return decoded.props;
+    return decodeStored(r, ino, await r.server.vfs.getxattr(r.cred, ino, DEAD_PROPS_NAME));
   } catch (err) {
     if (isFsError(err, Errno.ENODATA) || isFsError(err, Errno.ENOTSUP)) return [];
     throw err;
   }
+}
+
+/** Dead properties of many inodes, in order, from one metadata round-trip (a PROPFIND batch). */
+export async function readDeadPropsOf(r: DavRequest, inos: readonly Ino[]): Promise<DeadProp[][]> {
+  let values: (Buffer | null)[];
+  try {
+    values = await r.server.vfs.getxattrs(r.cred, inos, DEAD_PROPS_NAME);
+  } catch (err) {
+    if (isFsError(err, Errno.ENOTSUP)) return inos.map(() => []);
+    throw err;
+  }
+  return values.map((v, k) => {
+    const ino = inos[k];
+    return v === null || ino === undefined ? [] : decodeStored(r, ino, v);
+  });
+}
+
+const DEAD_PROPS_NAME = Buffer.from(DEAD_PROPS_XATTR);
+
+function decodeStored(r: DavRequest, ino: Ino, value: Buffer): DeadProp[] {
+  const decoded = decodeDeadProps(value);
+  if (decoded.invalid > 0) r.log.warn({ ino: String(ino), invalid: decoded.invalid }, 'dropped invalid stored dead properties');
+  return decoded.props;
 }
 
 /** Decodes a Destination-like path already checked for the authority. */

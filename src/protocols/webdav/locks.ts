@@ -140,6 +140,12 @@ const same = (a: readonly Buffer[], b: readonly Buffer[]): boolean =>
 const isPrefix = (a: readonly Buffer[], b: readonly Buffer[]): boolean =>
   a.length <= b.length && a.every((s, i) => { const t = b[i]; return t !== undefined && s.equals(t); });
 
+const coveringOf = (live: readonly LockRecord[], path: readonly Buffer[]): LockRecord[] =>
+  live.filter((l) => same(l.root, path) || (l.depth === 'infinity' && isPrefix(l.root, path)));
+
+const belowOf = (live: readonly LockRecord[], path: readonly Buffer[]): LockRecord[] =>
+  live.filter((l) => l.root.length > path.length && isPrefix(path, l.root));
+
 /** What a modifying request touches, for the token check. */
 export interface ModifyScope {
   /** The resource itself is changed (content, properties, removal). */
@@ -180,12 +186,21 @@ export class LockManager {
 
   /** Locks whose scope includes `path`: rooted there, or depth infinity at an ancestor. */
   async covering(path: readonly Buffer[]): Promise<LockRecord[]> {
-    return (await this.#live()).filter((l) => same(l.root, path) || (l.depth === 'infinity' && isPrefix(l.root, path)));
+    return coveringOf(await this.#live(), path);
+  }
+
+  /**
+   * The live locks read once, answering `covering` for many paths (the entries of one PROPFIND):
+   * one read of the lock store instead of one per path.
+   */
+  async coveringSnapshot(): Promise<(path: readonly Buffer[]) => LockRecord[]> {
+    const live = await this.#live();
+    return (path) => coveringOf(live, path);
   }
 
   /** Locks rooted strictly below `path`. */
   async below(path: readonly Buffer[]): Promise<LockRecord[]> {
-    return (await this.#live()).filter((l) => l.root.length > path.length && isPrefix(path, l.root));
+    return belowOf(await this.#live(), path);
   }
 
   /** The live lock with this token, if any. */
@@ -199,11 +214,13 @@ export class LockManager {
    * root by any one of their tokens.
    */
   async assertCanModify(scope: ModifyScope, submitted: readonly string[], hrefOf: (root: readonly Buffer[]) => string): Promise<void> {
+    const live = await this.#live();
+    if (live.length === 0) return;
     const relevant = new Map<string, LockRecord>();
-    for (const l of await this.covering(scope.path)) relevant.set(l.token, l);
-    if (scope.subtree === true) for (const l of await this.below(scope.path)) relevant.set(l.token, l);
+    for (const l of coveringOf(live, scope.path)) relevant.set(l.token, l);
+    if (scope.subtree === true) for (const l of belowOf(live, scope.path)) relevant.set(l.token, l);
     if (scope.parentMembership === true && scope.path.length > 0) {
-      for (const l of await this.covering(scope.path.slice(0, -1))) relevant.set(l.token, l);
+      for (const l of coveringOf(live, scope.path.slice(0, -1))) relevant.set(l.token, l);
     }
     const byRoot = new Map<string, LockRecord[]>();
     for (const l of relevant.values()) {

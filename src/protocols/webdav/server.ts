@@ -96,7 +96,7 @@ export async function startWebdavServer(opts: WebdavServerOptions): Promise<Webd
     lockTimeout: opts.lockTimeout ?? { defaultSec: 3600, maxSec: 86400 },
     fileMode: 0o644,
     dirMode: 0o755,
-    readChunkBytes: 1 << 20,
+    readChunkBytes: 4 << 20,
   };
   const cred = opts.credentials ?? ROOT_CREDENTIALS;
   const maxXml = opts.maxXmlBodyBytes ?? 1 << 20;

@@ -206,6 +206,44 @@ describe('WebDAV methods (in-process server, SQLite volume)', function () {
     assert.equal(r.text.match(/<D:response>/g)?.length, 601);
   });
 
+  it('PROPFIND Depth 1 over more entries than one batch pairs every entry with its own dead properties', async () => {
+    await h.req('MKCOL', '/dead');
+    const vfs = h.volume.vfs;
+    const dir = await vfs.lookup(ROOT_CREDENTIALS, ROOT_INODE, Buffer.from('dead'));
+    for (let i = 0; i < 300; i++) await vfs.create(ROOT_CREDENTIALS, dir.ino, Buffer.from(`f${i}`), 0o644, 0);
+    for (let i = 0; i < 300; i += 7) {
+      const set = await h.req('PROPPATCH', `/dead/f${i}`, {},
+        `<D:propertyupdate xmlns:D="DAV:" xmlns:Z="urn:z"><D:set><D:prop><Z:color>c${i}</Z:color></D:prop></D:set></D:propertyupdate>`);
+      assert.equal(set.status, 207);
+    }
+    const r = await h.req('PROPFIND', '/dead/', { Depth: '1' }, PROPFIND_ALL);
+    const responses = r.text.split('<D:response>').slice(1);
+    assert.equal(responses.length, 301);
+    const seen = new Set<string>();
+    for (const resp of responses) {
+      const href = /<D:href>\/dead\/([^<]*)<\/D:href>/.exec(resp)?.[1];
+      assert.ok(href !== undefined, resp);
+      seen.add(href);
+      const i = /^f(\d+)$/.exec(href)?.[1];
+      const color = /<[A-Za-z0-9]+:color[^>]*>([^<]*)</.exec(resp)?.[1];
+      assert.equal(color, i !== undefined && Number(i) % 7 === 0 ? `c${i}` : undefined, `${href}: ${resp}`);
+    }
+    assert.equal(seen.size, 301);
+  });
+
+  it('GET of a file spanning several read chunks returns every byte, in full and as a range across chunks', async () => {
+    const data = randomBytes(9 * 1024 * 1024 + 12345);
+    assert.equal((await h.req('PUT', '/multi.bin', {}, data)).status, 201);
+    const full = await h.req('GET', '/multi.bin');
+    assert.equal(full.status, 200);
+    assert.ok(full.body.equals(data));
+    const from = 4 * 1024 * 1024 - 100;
+    const to = 8 * 1024 * 1024 + 100;
+    const part = await h.req('GET', '/multi.bin', { Range: `bytes=${from}-${to}` });
+    assert.equal(part.status, 206);
+    assert.ok(part.body.equals(data.subarray(from, to + 1)));
+  });
+
   it('PROPPATCH sets and removes dead properties (207), refuses protected ones with 403 and 424', async () => {
     await h.req('PUT', '/pp.txt', {}, 'x');
     const set = await h.req('PROPPATCH', '/pp.txt', {},

@@ -908,6 +908,18 @@ export function metaConformance(name: string, makeEngine: () => Promise<EngineUn
       await rejects(meta.getxattr(ALICE, toIno(999_999), n('user.a')), Errno.ENOENT);
     });
 
+    it('getxattrs answers one name for many inodes in order: the value, empty, or null when absent or gone', async function () {
+      const a = await file(ROOT_INODE, 'xa', ALICE);
+      const b = await file(ROOT_INODE, 'xb', ALICE);
+      const c = await file(ROOT_INODE, 'xc', ALICE);
+      await meta.setxattr(ALICE, a.ino, n('user.p'), n('va'), 0);
+      await meta.setxattr(ALICE, c.ino, n('user.p'), Buffer.alloc(0), 0);
+      await meta.setxattr(ALICE, b.ino, n('user.q'), n('other name'), 0);
+      const got = await meta.getxattrs(ALICE, [a.ino, b.ino, toIno(999_999), c.ino, a.ino], n('user.p'));
+      assert.deepEqual(got.map((v) => (v === null ? null : v.toString())), ['va', null, null, '', 'va']);
+      assert.deepEqual(await meta.getxattrs(ALICE, [], n('user.p')), []);
+    });
+
     // ------------------------------------------------------------ data
 
     it('writeSlice appends records in order, grows the length, sets mtime to the slice time', async function () {

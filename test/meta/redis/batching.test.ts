@@ -35,7 +35,7 @@ describe('tick batcher', () => {
   });
 });
 
-describe('redis engine: batched getattr, lookup and mknod', function () {
+describe('redis engine: batched getattr, lookup, mknod and getxattr', function () {
   let f: Fixture;
   beforeEach(async () => { f = await freshRedis(); });
   afterEach(async () => { await f.cleanup(); });
@@ -98,5 +98,20 @@ describe('redis engine: batched getattr, lookup and mknod', function () {
     } finally {
       await engine.close();
     }
+  });
+
+  it('getxattrs of one tick (one pipeline) answer each inode and name on its own, ENODATA where absent', async () => {
+    const inos = await Promise.all(['a', 'b', 'c'].map((n) => mk(f.engine, ROOT_INODE, n)));
+    const [a, b, c] = inos;
+    assert.ok(a !== undefined && b !== undefined && c !== undefined);
+    await f.engine.doSetXattr(a, name('user.p'), name('va'), 0);
+    await f.engine.doSetXattr(c, name('user.p'), name('vc'), 0);
+    await f.engine.doSetXattr(c, name('user.q'), name('qc'), 0);
+    const r = await Promise.allSettled([
+      f.engine.doGetXattr(a, name('user.p')), f.engine.doGetXattr(b, name('user.p')),
+      f.engine.doGetXattr(c, name('user.p')), f.engine.doGetXattr(c, name('user.q')), f.engine.doGetXattr(a, name('user.q')),
+    ]);
+    const got = r.map((x) => (x.status === 'fulfilled' ? x.value.toString() : isFsError(x.reason, Errno.ENODATA) ? 'ENODATA' : String(x.reason)));
+    assert.deepEqual(got, ['va', 'ENODATA', 'vc', 'qc', 'ENODATA']);
   });
 });

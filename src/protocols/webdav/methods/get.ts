@@ -74,20 +74,37 @@ export async function serveResource(r: DavRequest, headOnly: boolean): Promise<v
   res.end();
 }
 
+/**
+ * Reads kept in flight by one GET: the next chunks are being read while the socket takes the
+ * current one, so neither side waits for the other (memory: this many read chunks per GET).
+ */
+const READS_IN_FLIGHT = 2;
+
 /** Streams `length` bytes from `offset`; a file that shrank meanwhile is an error (the length was promised). */
 async function streamBytes(r: DavRequest, e: Entry, offset: number, length: number): Promise<void> {
   const { vfs } = r.server;
   const { handle } = await vfs.open(r.cred, e.ino, MODE_READ, { signal: r.signal });
+  const reads: { want: number; data: Promise<Buffer> }[] = [];
   try {
-    let done = 0;
-    while (done < length) {
-      const want = Math.min(r.server.readChunkBytes, length - done);
-      const buf = await vfs.read(r.cred, handle, offset + done, want, r.signal);
-      if (buf.length === 0) throw new Error('file shrank while being sent');
+    let issued = 0;
+    const issue = (): void => {
+      while (reads.length < READS_IN_FLIGHT && issued < length) {
+        const want = Math.min(r.server.readChunkBytes, length - issued);
+        const data = vfs.read(r.cred, handle, offset + issued, want, r.signal);
+        data.catch(() => undefined); // awaited in order below; a failure must not count as unhandled meanwhile
+        reads.push({ want, data });
+        issued += want;
+      }
+    };
+    issue();
+    for (let next = reads.shift(); next !== undefined; next = reads.shift()) {
+      const buf = await next.data;
+      if (buf.length < next.want) throw new Error('file shrank while being sent');
+      issue();
       await writeWithBackpressure(r.res, buf, r.signal);
-      done += buf.length;
     }
   } finally {
+    await Promise.allSettled(reads.map((x) => x.data));
     await vfs.release(r.cred, handle).catch((err: unknown) => r.log.warn({ err }, 'release after GET failed'));
   }
 }
