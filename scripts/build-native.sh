@@ -1,6 +1,6 @@
 #!/bin/sh
 # Builds the Node-API addons in native/ into dist/native/. Node-API is ABI-stable, so the result
-# loads in any Node >= 20 (the system Node in CI and the Node 24 shipped in the .deb alike).
+# loads in any Node >= 20 (the system Node in CI and the Node shipped in the .deb alike).
 # Needs a C compiler and Node's headers: those of the running node, or NODE_INCLUDE=<dir>.
 set -eu
 cd "$(dirname "$0")/.."

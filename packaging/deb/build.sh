@@ -7,7 +7,7 @@
 # python3, dpkg-deb. Only the npm registry is contacted (npm pack, npm ci).
 set -eu
 cd "$(dirname "$0")/../.."
-NODE_VERSION="${NODE_VERSION:-24.21.0}"
+NODE_VERSION="${NODE_VERSION:-$(cat packaging/deb/NODE_VERSION)}"
 VERSION="$(node -p "require('./package.json').version")"
 OUT="build"
 CACHE="$OUT/cache"

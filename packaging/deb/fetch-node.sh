@@ -4,7 +4,9 @@
 # by CI to run the unit tests on the shipped Node.
 set -eu
 cd "$(dirname "$0")/../.."
-NODE_VERSION="${NODE_VERSION:-24.21.0}"
+# The shipped runtime: packaging/deb/NODE_VERSION (22 LTS: better-sqlite3 12 built against Node
+# >= 24.19 headers aborts in Statement finalizers, nodejs/node#65446; 24 needs better-sqlite3 13).
+NODE_VERSION="${NODE_VERSION:-$(cat packaging/deb/NODE_VERSION)}"
 CACHE="build/cache"
 NODE_DIR="$CACHE/node-$NODE_VERSION"
 if [ ! -x "$NODE_DIR/bin/node" ]; then

@@ -10,7 +10,7 @@ mount -t tmpfs -o mode=755 tmpfs /run
 rpcbind -f -w &
 for _ in $(seq 100); do rpcinfo -p 127.0.0.1 >/dev/null 2>&1 && break; sleep 0.1; done
 rpcinfo -p 127.0.0.1 >/dev/null || { echo "rpcbind did not start"; exit 1; }
-node "$main" serve --data-dir "$data" --nfs-port "$nfs_port" --mount-port "$mount_port" --host 127.0.0.1 \
+"${FERRY_NODE:-node}" "$main" serve --data-dir "$data" --nfs-port "$nfs_port" --mount-port "$mount_port" --host 127.0.0.1 \
   --portmap rpcbind --no-webdav --no-admin > "$data.log" 2>&1 &
 ferry=$!
 for _ in $(seq 150); do rpcinfo -p 127.0.0.1 | grep -q ' 100005 ' && break; sleep 0.2; done

@@ -28,7 +28,7 @@ describe('registration with the system rpcbind (private network namespace)', fun
     const { stdout } = await run('unshare', [
       '--net', '--mount', '--pid', '--fork', '--kill-child', '--mount-proc', '--propagation', 'private',
       join(repoRoot, 'test', 'e2e', 'nfs', 'rpcbind-netns.sh'), join(repoRoot, 'dist', 'src', 'cli', 'main.js'), join(dir, 'data'), String(nfsPort), String(mountPort),
-    ], { timeout: 100_000 });
+    ], { timeout: 100_000, env: { ...process.env, FERRY_NODE: process.execPath } }); // the Node running the tests, also the shipped one in CI
     const [, serving = '', listed = '', stopped = ''] = stdout.split(/^=== .*$/m);
     assert.deepEqual(ferryMappings(serving), [
       `100003 3 tcp ${nfsPort}`,
