@@ -9,7 +9,7 @@ import type { OpObserver } from './ops.js';
 export type { Counter, Gauge, Histogram, Registry };
 
 /** Which part of Ferry a metric belongs to; the second word of its name. */
-export type MetricLayer = 'nfs' | 'webdav' | 'vfs' | 'meta' | 'storage' | 'cache' | 'daemon';
+export type MetricLayer = 'nfs' | 'mount' | 'webdav' | 'vfs' | 'meta' | 'storage' | 'cache' | 'daemon';
 
 /** Latency buckets in seconds, from 100 µs to 30 s: protocol ops, meta transactions, object I/O. */
 export const LATENCY_BUCKETS_SEC: readonly number[] = [0.0001, 0.0005, 0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10, 30];

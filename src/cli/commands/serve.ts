@@ -129,6 +129,7 @@ export async function runServe(flags: ServeFlags): Promise<void> {
         ...(config.secrets.nfsHandleSecret === undefined ? {} : { handleSecret: config.secrets.nfsHandleSecret }),
         logger: rootLogger,
         observer: opObserver('nfs', app.registry),
+        mountObserver: opObserver('mount', app.registry),
       });
       const started = nfs;
       cleanups.push(() => started.close());

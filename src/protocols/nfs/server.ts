@@ -55,6 +55,8 @@ export interface NfsServerOptions {
   limits?: Partial<Nfs3Limits>;
   /** Told about every NFSv3 call (procedure, latency, failure status), e.g. for metrics. */
   observer?: OpObserver;
+  /** Told about every MOUNT call (v1 and v3), e.g. for metrics. */
+  mountObserver?: OpObserver;
   /** Idle time after which an open handle the server holds for an inode is released (written files are flushed). */
   handleIdleMs?: number;
   /** Calls processed at once over all TCP connections of NFS (and, separately, of MOUNT); 0 no bound. Default 256. */
@@ -100,7 +102,7 @@ export async function startNfsServer(o: NfsServerOptions): Promise<NfsServer> {
     ...(o.idleTimeoutMs === undefined ? {} : { idleTimeoutMs: o.idleTimeoutMs }),
   };
   const nfs = new RpcServer({ ...limits, drc: new DuplicateRequestCache(o.drc), log: log.child({ service: 'nfs' }), observer: o.observer }).register(nfs3Program(ctx));
-  const mount = new RpcServer({ ...limits, log: log.child({ service: 'mount' }) }).register(mountProgram(backend)).register(mountProgramV1(backend));
+  const mount = new RpcServer({ ...limits, log: log.child({ service: 'mount' }), observer: o.mountObserver }).register(mountProgram(backend)).register(mountProgramV1(backend));
   const servers: RpcServer[] = [nfs, mount];
   let registered: Mapping[] = [];
   const closeAll = async (): Promise<void> => {

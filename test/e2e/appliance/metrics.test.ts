@@ -53,6 +53,8 @@ describe('ferry serve: Prometheus metrics on the admin listener', function () {
     assert.equal(sample(text, 'ferry_nfs_ops_total', { op: 'WRITE' }), 1);
     assert.equal(sample(text, 'ferry_nfs_op_seconds_count', { op: 'READ' }), 1);
     assert.equal(sample(text, 'ferry_nfs_errors_total', { op: 'WRITE', error: 'NFS3_OK' }), undefined, 'successes are not errors');
+    assert.equal(sample(text, 'ferry_mount_ops_total', { op: 'MNT' }), 1, 'MOUNT calls are counted apart from NFSv3');
+    assert.equal(sample(text, 'ferry_mount_op_seconds_count', { op: 'MNT' }), 1);
   });
 
   it('counts WebDAV requests per method, 4xx/5xx by status, and their latency', function () {
