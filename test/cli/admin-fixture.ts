@@ -9,7 +9,6 @@ import { execFile } from 'node:child_process';
 import { randomBytes, randomUUID } from 'node:crypto';
 import { mkdirSync, writeFileSync } from 'node:fs';
 import { join, resolve } from 'node:path';
-import { Redis } from 'ioredis';
 import { BaseMeta } from '../../src/meta/base.js';
 import { openEngine } from '../../src/meta/open.js';
 import { type Format, type Ino, MODE_WRITE, ROOT_CREDENTIALS, ROOT_INODE } from '../../src/meta/types.js';
@@ -17,7 +16,7 @@ import type { ObjectStore } from '../../src/storage/object-store.js';
 import { createObjectStore } from '../../src/storage/open.js';
 import { openVolume, storageSetting } from '../../src/vfs/open.js';
 import type { Vfs } from '../../src/vfs/vfs.js';
-import { nextRedisDb, sharedRedis, sharedS3rver } from '../helpers/hooks.js';
+import { freshRedisUrl, sharedS3rver } from '../helpers/hooks.js';
 import { tmpDir } from '../helpers/tmp.js';
 
 export const BLOCK = 64 * 1024;
@@ -67,12 +66,7 @@ export async function makeVolume(kind: VolumeKind, trashDays = 0): Promise<TestV
   if (kind.meta === 'sqlite') {
     metaUrl = `sqlite3://${join(dir, 'meta.db')}`;
   } else {
-    const srv = await sharedRedis();
-    const db = nextRedisDb();
-    const raw = new Redis({ host: '127.0.0.1', port: srv.port, db });
-    await raw.flushdb();
-    raw.disconnect();
-    metaUrl = srv.url(db);
+    metaUrl = await freshRedisUrl();
   }
   const setting: Format = {
     Name: name, UUID: randomUUID(), Storage: 'file', Bucket: `${join(dir, 'objects')}/`, BlockSize: 64, Compression: 'none',

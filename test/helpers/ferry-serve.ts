@@ -7,11 +7,10 @@
 import { randomUUID } from 'node:crypto';
 import { type ChildProcess, spawn } from 'node:child_process';
 import { fileURLToPath } from 'node:url';
-import { Redis } from 'ioredis';
 import { BaseMeta } from '../../src/meta/base.js';
 import { openEngine } from '../../src/meta/open.js';
 import { freePort } from './free-port.js';
-import { nextRedisDb, sharedRedis, sharedS3rver } from './hooks.js';
+import { freshRedisUrl, sharedS3rver } from './hooks.js';
 import { freshBucket } from './s3-buckets.js';
 import { tmpDir } from './tmp.js';
 
@@ -86,14 +85,8 @@ export async function startFerryServe(o: FerryServeOptions = {}): Promise<FerryS
  * and the bucket's name.
  */
 export async function formatRedisS3Volume(name = 'davvol'): Promise<{ metaUrl: string; bucket: string }> {
-  const redis = await sharedRedis();
   const s3 = await sharedS3rver();
-  const db = nextRedisDb();
-  const raw = new Redis({ host: '127.0.0.1', port: redis.port, db, lazyConnect: true });
-  await raw.connect();
-  await raw.flushdb();
-  raw.disconnect();
-  const url = redis.url(db);
+  const url = await freshRedisUrl();
   const bucket = await freshBucket();
   const meta = new BaseMeta(await openEngine(url));
   try {

@@ -4,6 +4,7 @@
  * temp dirs removed. Each test gets its own logical db from nextRedisDb() and its own key prefix
  * from nextS3Prefix() so tests never share keys.
  */
+import { Redis } from 'ioredis';
 import { startRedis, type RedisServer } from './redis-server.js';
 import { startS3rver, type S3rverServer } from './s3rver.js';
 import { removeTmpDirs } from './tmp.js';
@@ -26,6 +27,20 @@ export function nextRedisDb(): number {
   const db = nextDb;
   nextDb = nextDb >= 255 ? 1 : nextDb + 1;
   return db;
+}
+
+/** The URL of a fresh logical db of the run's redis-server (nextRedisDb()), flushed. */
+export async function freshRedisUrl(): Promise<string> {
+  const srv = await sharedRedis();
+  const db = nextRedisDb();
+  const raw = new Redis({ host: '127.0.0.1', port: srv.port, db, lazyConnect: true });
+  try {
+    await raw.connect();
+    await raw.flushdb();
+  } finally {
+    raw.disconnect();
+  }
+  return srv.url(db);
 }
 
 /** The run's s3rver with its bucket, started on first use. */

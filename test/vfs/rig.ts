@@ -15,9 +15,8 @@ import { createObjectStore } from '../../src/storage/open.js';
 import { openVolume, storageSetting, type OpenVolumeOptions, type Volume } from '../../src/vfs/open.js';
 import type { Vfs } from '../../src/vfs/vfs.js';
 import { tmpDir } from '../helpers/tmp.js';
-import { nextRedisDb, sharedRedis, sharedS3rver } from '../helpers/hooks.js';
+import { freshRedisUrl, sharedS3rver } from '../helpers/hooks.js';
 import { freshBucket } from '../helpers/s3-buckets.js';
-import { Redis } from 'ioredis';
 import { openRedisEngine, RedisEngine } from '../../src/meta/redis/engine.js';
 
 export const BLOCK = 64 * 1024;
@@ -125,13 +124,7 @@ async function storeSetting(kind: StoreKind): Promise<Pick<Format, 'Storage' | '
 
 /** A Redis engine on a fresh, flushed logical db of the run's redis-server. */
 async function redisEngine(): Promise<MetaEngine> {
-  const srv = await sharedRedis();
-  const db = nextRedisDb();
-  const raw = new Redis({ host: '127.0.0.1', port: srv.port, db, lazyConnect: true });
-  await raw.connect();
-  await raw.flushdb();
-  raw.disconnect();
-  return openRedisEngine(srv.url(db));
+  return openRedisEngine(await freshRedisUrl());
 }
 
 /** Whether an engine class has the optional compaction swap. */

@@ -12,7 +12,7 @@ import { resolveChunk } from '../../../src/meta/slices.js';
 import { openMeta } from '../../../src/meta/open.js';
 import { FileType, ROOT_CREDENTIALS, TRASH_INODE, toChunkIndex, toIno, toSliceId, type Ino } from '../../../src/meta/types.js';
 import { Errno, isFsError } from '../../../src/util/errno.js';
-import { nextRedisDb, sharedRedis } from '../../helpers/hooks.js';
+import { freshRedisUrl } from '../../helpers/hooks.js';
 import { tmpDir } from '../../helpers/tmp.js';
 
 const FIXTURES = '/work/shared/fixtures/juicefs';
@@ -247,14 +247,7 @@ loadDumpSuite('memory', {
 });
 
 loadDumpSuite('redis', {
-  url: async () => {
-    const server = await sharedRedis();
-    const db = nextRedisDb();
-    const client = new Redis(server.url(db));
-    await client.flushdb();
-    await client.quit();
-    return server.url(db);
-  },
+  url: freshRedisUrl,
   raw: async (url) => {
     const client = new Redis(url);
     try {

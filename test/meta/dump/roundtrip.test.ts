@@ -1,7 +1,6 @@
 import assert from 'node:assert/strict';
 import { join } from 'node:path';
 import { Writable } from 'node:stream';
-import { Redis } from 'ioredis';
 import { dumpVolume } from '../../../src/meta/dump/dump.js';
 import { loadVolume } from '../../../src/meta/dump/load.js';
 import type { Meta } from '../../../src/meta/meta.js';
@@ -9,7 +8,7 @@ import { openMeta } from '../../../src/meta/open.js';
 import {
   CHUNK_SIZE, FileType, type Format, ROOT_CREDENTIALS, ROOT_INODE, toChunkIndex, toIno, toSliceId,
 } from '../../../src/meta/types.js';
-import { nextRedisDb, sharedRedis } from '../../helpers/hooks.js';
+import { freshRedisUrl } from '../../helpers/hooks.js';
 import { tmpDir } from '../../helpers/tmp.js';
 
 const ctx = ROOT_CREDENTIALS;
@@ -91,14 +90,7 @@ describe('a volume built through the Meta API survives dump and load on every en
   const targets: [string, () => Promise<string>][] = [
     ['memory', async () => 'memory://'],
     ['sqlite', async () => `sqlite3://${join(tmpDir('ferry-rt-'), 'meta.db')}`],
-    ['redis', async () => {
-      const server = await sharedRedis();
-      const db = nextRedisDb();
-      const client = new Redis(server.url(db));
-      await client.flushdb();
-      await client.quit();
-      return server.url(db);
-    }],
+    ['redis', freshRedisUrl],
   ];
   for (const [name, url] of targets) {
     it(`loads into ${name} and dumps the same trees, with the same space and inode counts`, async () => {
