@@ -121,10 +121,7 @@ export class Export {
   /** Whether `client` may use this export: its address is allowed and, if secure, its port is privileged. */
   allows(client: ExportClient): boolean {
     if (this.secure && client.port >= 1024) return false;
-    if (this.#allow === null) return true;
-    const family = isIPv6(client.address) ? 'ipv6' : 'ipv4';
-    if (isIP(client.address) === 0) return false;
-    return this.#allow.check(client.address, family);
+    return addressAllowed(this.#allow, client.address);
   }
 
   /** The credentials a call runs with after squashing (AUTH_NONE callers are always anonymous). */
@@ -141,7 +138,15 @@ export class Export {
   }
 }
 
-function blockListOf(entries: readonly string[]): BlockList {
+/** Whether `address` is on the allow-list (null = everyone); a non-IP address never is. */
+export function addressAllowed(allow: BlockList | null, address: string): boolean {
+  if (allow === null) return true;
+  if (isIP(address) === 0) return false;
+  return allow.check(address, isIPv6(address) ? 'ipv6' : 'ipv4');
+}
+
+/** An allow-list of addresses and CIDR networks; throws on an entry that is neither. */
+export function blockListOf(entries: readonly string[]): BlockList {
   const list = new BlockList();
   for (const a of entries) {
     const [net, bits] = a.split('/');

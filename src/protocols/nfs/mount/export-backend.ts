@@ -14,8 +14,6 @@ import type { MntResult, MountBackend, MountClient } from './backend.js';
 import { MountTable } from './mount-table.js';
 import { MNT3_OK, MNT3ERR_ACCES, MNT3ERR_NOENT, MNT3ERR_NOTDIR, MNT3ERR_SERVERFAULT, type ExportEntry, type MountEntry } from './types.js';
 
-/** Mount-list entries kept at most (oldest dropped first). */
-
 export class ExportMountBackend implements MountBackend {
   readonly #ctx: Nfs3Context;
   /** "address\0path" -> entry, oldest first. */

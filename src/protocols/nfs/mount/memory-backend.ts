@@ -1,9 +1,10 @@
 /**
  * An in-memory MountBackend over a fixed export list with per-export allow-lists (addresses and
- * CIDR networks, matched with net.BlockList). It hands out the handles it was given and keeps the
- * mount list in a Map; for tests and for the protocol layer before vfs exists. No file system.
+ * CIDR networks, matched as the configured exports match them). It hands out the handles it was
+ * given and keeps the mount list in a MountTable; for tests. No file system.
  */
-import { BlockList, isIPv6 } from 'node:net';
+import type { BlockList } from 'node:net';
+import { addressAllowed, blockListOf } from '../exports.js';
 import { AUTH_NONE, AUTH_SYS } from '../rpc/message.js';
 import type { MntResult, MountBackend, MountClient } from './backend.js';
 import { MountTable } from './mount-table.js';
@@ -18,18 +19,6 @@ export interface MemoryExport {
   authFlavors?: number[];
 }
 
-function blockListOf(allow: readonly string[]): BlockList {
-  const list = new BlockList();
-  for (const a of allow) {
-    const [net, bits] = a.split('/');
-    if (net === undefined || net === '') continue;
-    const family = isIPv6(net) ? 'ipv6' : 'ipv4';
-    if (bits === undefined) list.addAddress(net, family);
-    else list.addSubnet(net, Number(bits), family);
-  }
-  return list;
-}
-
 export class MemoryMountBackend implements MountBackend {
   readonly #exports: { e: MemoryExport; allow: BlockList | null }[];
   /** key "address\0path" -> entry */
@@ -39,14 +28,11 @@ export class MemoryMountBackend implements MountBackend {
     this.#exports = exports.map((e) => ({ e, allow: e.allow === undefined ? null : blockListOf(e.allow) }));
   }
 
-  #allowed(allow: BlockList | null, address: string): boolean {
-    return allow === null || allow.check(address, isIPv6(address) ? 'ipv6' : 'ipv4');
-  }
 
   async mnt(path: Buffer, client: MountClient): Promise<MntResult> {
     const found = this.#exports.find((x) => Buffer.from(x.e.path).equals(path));
     if (found === undefined) return { status: MNT3ERR_NOENT };
-    if (!this.#allowed(found.allow, client.address)) return { status: MNT3ERR_ACCES };
+    if (!addressAllowed(found.allow, client.address)) return { status: MNT3ERR_ACCES };
     this.#mounts.add(client.address, path);
     return { status: MNT3_OK, fh: found.e.fh, authFlavors: found.e.authFlavors ?? [AUTH_SYS, AUTH_NONE] };
   }
