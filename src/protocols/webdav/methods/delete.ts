@@ -3,11 +3,10 @@
  * or absent). Lock tokens of the resource, its members and the parent collection are required.
  * Members that cannot be removed are reported in a 207 Multi-Status; success is 204.
  */
-import { checkIfHeader, checkLocks, type DavMethod, header, hrefOfFs, isDir, resolvePath } from '../context.js';
+import { checkIfHeader, checkLocks, type DavMethod, header, isDir, resolvePath } from '../context.js';
 import { parseDepth } from '../headers.js';
 import { httpError } from '../status.js';
-import { MultistatusWriter } from '../xml/build.js';
-import { removeTree } from './tree.js';
+import { removeTree, sendTreeFailures } from './tree.js';
 
 export const del: DavMethod = {
   name: 'DELETE',
@@ -30,10 +29,6 @@ export const del: DavMethod = {
       r.res.end();
       return;
     }
-    r.res.writeHead(207, { 'Content-Type': 'application/xml; charset=utf-8' });
-    const w = new MultistatusWriter(r.res, { signal: r.signal });
-    for (const f of failures) await w.write({ hrefs: [hrefOfFs(r, f.path, f.isCollection)], status: f.status });
-    await w.end();
-    r.res.end();
+    await sendTreeFailures(r, failures);
   },
 };

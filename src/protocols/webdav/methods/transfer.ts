@@ -6,12 +6,11 @@
  */
 import { Errno, FsError, isFsError } from '../../../util/errno.js';
 import type { Entry } from '../../../vfs/types.js';
-import { checkIfHeader, checkLocks, type DavRequest, header, hrefOfFs, isDir, resolvePath } from '../context.js';
+import { checkIfHeader, checkLocks, type DavRequest, header, isDir, resolvePath } from '../context.js';
 import { parseDepth, parseDestination, parseOverwrite } from '../headers.js';
 import { isSameOrAncestor } from '../href.js';
 import { httpError, toHttpError } from '../status.js';
-import { MultistatusWriter } from '../xml/build.js';
-import { copyTree, removeAny, type TreeFailure } from './tree.js';
+import { copyTree, removeAny, sendTreeFailures, type TreeFailure } from './tree.js';
 
 export async function transfer(r: DavRequest, move: boolean): Promise<void> {
   const { vfs } = r.server;
@@ -65,9 +64,5 @@ export async function transfer(r: DavRequest, move: boolean): Promise<void> {
     r.res.end();
     return;
   }
-  r.res.writeHead(207, { 'Content-Type': 'application/xml; charset=utf-8' });
-  const w = new MultistatusWriter(r.res, { signal: r.signal });
-  for (const f of failures) await w.write({ hrefs: [hrefOfFs(r, f.path, f.isCollection)], status: f.status });
-  await w.end();
-  r.res.end();
+  await sendTreeFailures(r, failures);
 }

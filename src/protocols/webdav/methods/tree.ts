@@ -7,7 +7,9 @@
 import { Errno, isFsError } from '../../../util/errno.js';
 import type { Vfs } from '../../../vfs/vfs.js';
 import { type Credentials, FileType, type Ino } from '../../../vfs/types.js';
+import { type DavRequest, hrefOfFs } from '../context.js';
 import { toHttpError } from '../status.js';
+import { MultistatusWriter } from '../xml/build.js';
 import { DEAD_PROPS_XATTR } from '../dead-props.js';
 
 /** One member that could not be processed. */
@@ -109,4 +111,13 @@ export async function copyTree(
   if (src.length > 0) await vfs.copyRange(cred, src.ino, 0, created.ino, 0, src.length);
   await copyDeadProps(vfs, cred, src.ino, created.ino);
   return [];
+}
+
+/** Answers 207 Multi-Status listing each member a tree operation could not handle, with its status. */
+export async function sendTreeFailures(r: DavRequest, failures: readonly TreeFailure[]): Promise<void> {
+  r.res.writeHead(207, { 'Content-Type': 'application/xml; charset=utf-8' });
+  const w = new MultistatusWriter(r.res, { signal: r.signal });
+  for (const f of failures) await w.write({ hrefs: [hrefOfFs(r, f.path, f.isCollection)], status: f.status });
+  await w.end();
+  r.res.end();
 }
