@@ -6,7 +6,7 @@
  * store, raw 4 MiB PUT/GET through S3ObjectStore to the same s3rver at the concurrency the Vfs was
  * seen to use. Each store's vfs phase runs in its own child process, whose peak RSS during the
  * writes (and the reads) is sampled; the load average is printed, since the machine may be shared. Numbers only, no assertions beyond a stamp check of the bytes read back;
- * stops its s3rver and removes its temp dirs.
+ * stops its s3rver and removes its temp dirs. FERRY_BENCH_CPU_PROF=DIR writes CPU profiles of the vfs children into DIR.
  */
 import { spawn, spawnSync } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
@@ -83,6 +83,8 @@ interface VfsFigures {
   peakReadRss: number;
   maxPuts: number;
   maxGets: number;
+  /** Blocks the cold read left in the disk cache, of the file's blocks. */
+  diskBlocksAfterCold: number;
 }
 
 type StoreSetting = Pick<Format, 'Storage' | 'Bucket' | 'AccessKey' | 'SecretKey'>;
@@ -96,7 +98,8 @@ const CHILD_FLAG = '--child-vfs';
 async function vfsRunInChild(setting: StoreSetting): Promise<VfsFigures> {
   const script = process.argv[1];
   if (script === undefined) throw new Error('cannot find the benchmark script to run a child');
-  const child = spawn(process.execPath, [script, CHILD_FLAG, '--size', String(BYTES)], {
+  const prof = process.env['FERRY_BENCH_CPU_PROF'];
+  const child = spawn(process.execPath, [...(prof === undefined ? [] : ['--cpu-prof', `--cpu-prof-dir=${prof}`]), script, CHILD_FLAG, '--size', String(BYTES)], {
     env: { ...process.env, FERRY_BENCH_SETTING: JSON.stringify(setting) }, stdio: ['ignore', 'pipe', 'inherit'],
   });
   let out = '';
@@ -168,10 +171,11 @@ async function vfsRun(setting: StoreSetting): Promise<VfsFigures> {
     };
     const coldSec = await readOnce();
     await reader.cache.settle();
+    const diskBlocksAfterCold = reader.cache.stats().diskBlocks;
     const cachedSec = await readOnce();
     return {
       writeMBs: mbs(BYTES, writeSec), coldReadMBs: mbs(BYTES, coldSec), cachedReadMBs: mbs(BYTES, cachedSec),
-      peakRss, peakReadRss, maxPuts: wStore.maxPuts, maxGets: rStore.maxGets,
+      peakRss, peakReadRss, maxPuts: wStore.maxPuts, maxGets: rStore.maxGets, diskBlocksAfterCold,
     };
   } finally {
     clearInterval(readSampler);
@@ -283,6 +287,7 @@ async function main(): Promise<void> {
       ['vfs write + fsync', fmt(file.writeMBs), `${ratio(file.writeMBs, disk.writeMBs)} of ${t} write`],
       ['vfs read, cold', fmt(file.coldReadMBs), `${ratio(file.coldReadMBs, disk.readMBs)} of ${t} read`],
       ['vfs read, cached', fmt(file.cachedReadMBs), `${ratio(file.cachedReadMBs * 1e6, CACHED_READ_TARGET)} of 1 GB/s target`],
+      ['blocks in the disk cache after the cold read', String(file.diskBlocksAfterCold), `of ${BYTES / OBJECT_BYTES}`],
       ['peak RSS during write', `${(file.peakRss / MiB).toFixed(0)} MiB`, `${ratio(file.peakRss, RSS_TARGET)} of 600 MiB target`],
       ['peak RSS during reads', `${(file.peakReadRss / MiB).toFixed(0)} MiB`, ''],
     ]);
@@ -300,6 +305,7 @@ async function main(): Promise<void> {
       ['vfs write + fsync', fmt(s3.writeMBs), `${ratio(s3.writeMBs, raw.putMBs)} of raw PUT`],
       ['vfs read, cold', fmt(s3.coldReadMBs), `${ratio(s3.coldReadMBs, raw.getMBs)} of raw GET`],
       ['vfs read, cached', fmt(s3.cachedReadMBs), `${ratio(s3.cachedReadMBs * 1e6, CACHED_READ_TARGET)} of 1 GB/s target`],
+      ['blocks in the disk cache after the cold read', String(s3.diskBlocksAfterCold), `of ${BYTES / OBJECT_BYTES}`],
       ['peak RSS during write', `${(s3.peakRss / MiB).toFixed(0)} MiB`, `${ratio(s3.peakRss, RSS_TARGET)} of 600 MiB target`],
       ['peak RSS during reads', `${(s3.peakReadRss / MiB).toFixed(0)} MiB`, ''],
     ]);

@@ -13,7 +13,7 @@ import { parseBlockKey } from '../storage/keys.js';
 import { checkKey, checkRange, sliceRange, type ByteRange, type ObjectStore } from '../storage/object-store.js';
 import { Errno, FsError } from '../util/errno.js';
 import { DiskTier } from './disk-tier.js';
-import { ensureDir, statFsBytes, type StatFsFn } from './local-fs.js';
+import { ensureDir, removeFile, statFsBytes, type StatFsFn } from './local-fs.js';
 import { MemoryTier } from './memory-tier.js';
 import { cacheMetrics, type CacheMetrics } from './metrics.js';
 import { SingleFlight } from './singleflight.js';
@@ -56,6 +56,12 @@ export interface BlockCacheOptions {
   volumeUuid: string;
   /** Cache dirs (e.g. one per NVMe disk); none = memory only, and write-back falls back to write-through. */
   cacheDirs?: string[];
+  /**
+   * Keep fetched blocks in the cache dirs (default true). False when the store is as near as the
+   * cache disk (a file store on the same file system): the dirs then only stage write-back blocks,
+   * which are deleted once uploaded.
+   */
+  diskCache?: boolean;
   /** Disk tier limit over all dirs (default 100 GiB; JuiceFS --cache-size). */
   cacheSizeBytes?: number;
   /** Read cache keeps this fraction of each cache disk free (default 0.1; JuiceFS --free-space-ratio); staging may go down to half of it, then put() uploads directly. */
@@ -141,7 +147,7 @@ export class TieredBlockCache implements BlockCache {
     const statfs = opts.statfs ?? statFsBytes;
     const freeSpaceRatio = opts.freeSpaceRatio ?? DEFAULT_FREE_SPACE_RATIO;
     if (dirs.length === 0) return;
-    const disk = new DiskTier({
+    const disk = opts.diskCache === false ? undefined : new DiskTier({
       dirs,
       volumeUuid: opts.volumeUuid,
       cacheSizeBytes: opts.cacheSizeBytes ?? DEFAULT_CACHE_SIZE_BYTES,
@@ -162,7 +168,7 @@ export class TieredBlockCache implements BlockCache {
       statfs,
       metrics: this.#metrics,
       log: this.#log,
-      afterUpload: (key, path, size) => disk.adopt(key, path, size),
+      afterUpload: (key, path, size) => disk === undefined ? removeFile(path) : disk.adopt(key, path, size),
     });
   }
 

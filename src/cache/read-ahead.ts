@@ -2,11 +2,12 @@
  * Sequential read-ahead policy (DESIGN.md "Read path"; JuiceFS --max-readahead, research (a)).
  * Pure logic, no I/O: a ReadAhead per open reader watches its read offsets and answers which
  * block-aligned file ranges to prefetch. The window starts at one block on sequential access,
- * doubles each time the reader enters a new block, is capped at maxReadAheadBytes (default 32
- * blocks, so one reader keeps enough GETs in flight to fill the store even when the block at the
- * head of the line is slow) and drops to zero on random access. A shared ByteReserve caps
- * read-ahead bytes held over all readers (fetching or fetched and not read yet), and can draw
- * from the global buffer budget. The vfs maps the returned file ranges to slice blocks and fetches them.
+ * doubles each time the reader enters a new block having waited for its bytes (so a store that
+ * keeps up is not asked for more), is capped at maxReadAheadBytes (default 32 blocks, so one
+ * reader keeps enough GETs in flight to fill the store even when the block at the head of the
+ * line is slow) and drops to zero on random access. A shared ByteReserve caps read-ahead bytes
+ * held over all readers (fetching or fetched and not read yet), and can draw from the global
+ * buffer budget. The vfs maps the returned file ranges to slice blocks and fetches them.
  */
 
 /** Default largest window, in blocks. */
@@ -90,9 +91,12 @@ export class ReadAhead {
    * block each, none past `fileSizeBytes`) to prefetch now, in file order. A read is sequential
    * when it starts at 0 as the first read, or no more than max(one block, the window) before the
    * furthest read end and not beyond what was already prefetched: clients keep several READs in
-   * flight, and they may arrive out of order.
+   * flight, and they may arrive out of order. The window doubles when the reader enters a new
+   * block and `stalled` says this read had to wait for its bytes (they were not fetched ahead, or
+   * not there yet); a reader the current window keeps fed does not grow it, so a fast store holds
+   * few blocks per reader while a slow one gets the whole window.
    */
-  onRead(offset: number, length: number, fileSizeBytes?: number): ByteSpan[] {
+  onRead(offset: number, length: number, fileSizeBytes?: number, stalled = true): ByteSpan[] {
     const B = this.#blockBytes;
     const end = offset + length;
     const sequential = this.#started
@@ -108,8 +112,11 @@ export class ReadAhead {
     }
     this.#highWater = Math.max(this.#highWater, end);
     const block = Math.floor((this.#highWater - 1) / B);
-    if (this.#windowBytes === 0 || block > this.#lastBlock) {
-      this.#windowBytes = this.#windowBytes === 0 ? B : Math.min(2 * this.#windowBytes, this.#maxBytes);
+    if (this.#windowBytes === 0) {
+      this.#windowBytes = B;
+      this.#lastBlock = block;
+    } else if (block > this.#lastBlock) {
+      if (stalled) this.#windowBytes = Math.min(2 * this.#windowBytes, this.#maxBytes);
       this.#lastBlock = block;
     }
     let target = alignUp(this.#highWater + this.#windowBytes, B);

@@ -2,10 +2,13 @@
  * openVolume: assembles a served volume from its metadata URL (or a Meta): loads the setting
  * (spec §A), builds the ObjectStore from it (createObjectStore: Storage, Bucket, keys, Compression,
  * Shards, `<Name>/` prefix), the block cache, the ChunkStore and the Vfs, and optionally registers
- * a session. Block size is Format.BlockSize KiB. It refuses volumes it cannot serve correctly
+ * a session. Block size is Format.BlockSize KiB. A file store on the cache disk's file system gets
+ * no disk cache in front of it (the cache dirs then only stage write-back blocks). It refuses volumes it cannot serve correctly
  * (data encryption, spec §D.4) instead of writing data other clients could not read.
  */
 import { createDecipheriv, createHash } from 'node:crypto';
+import { stat } from 'node:fs/promises';
+import { dirname, resolve } from 'node:path';
 import type { Registry } from 'prom-client';
 import { TieredBlockCache, type BlockCacheOptions } from '../cache/block-cache.js';
 import { BaseMeta, type BaseMetaOptions } from '../meta/base.js';
@@ -77,8 +80,11 @@ export async function openVolume(source: string | { meta: Meta }, opts: OpenVolu
     const store = opts.store
       ?? createObjectStore({ ...storageSetting(setting), ...(opts.metrics === undefined ? {} : { metrics: opts.metrics }), ...opts.storage });
     closers.push(() => store.close());
+    const diskCache = opts.cache?.diskCache ?? await diskCacheHelps({ ...storageSetting(setting), ...opts.storage }, opts.cacheDirs ?? [], opts.store !== undefined);
+    if (!diskCache) log.info({ cacheDirs: opts.cacheDirs }, 'file store on the same file system as the cache dirs: blocks are read from it directly, not copied into the disk cache');
     const cache = await TieredBlockCache.open({
       ...opts.cache,
+      diskCache,
       store,
       volumeUuid: setting.UUID,
       ...(opts.cacheDirs === undefined ? {} : { cacheDirs: opts.cacheDirs }),
@@ -105,6 +111,34 @@ export async function openVolume(source: string | { meta: Meta }, opts: OpenVolu
   } catch (err) {
     await unwind();
     throw err;
+  }
+}
+
+/**
+ * Whether a disk cache in `cacheDirs` can make reads cheaper: not for a file store whose directory
+ * is on the same file system as every cache dir (a cached block would be a second copy of the
+ * object on the same disk, and writing it costs more than reading the object). A store given by
+ * the caller, a sharded bucket or a directory that cannot be examined keeps the cache.
+ */
+async function diskCacheHelps(s: StorageSetting, cacheDirs: string[], givenStore: boolean): Promise<boolean> {
+  if (givenStore || s.storage.toLowerCase() !== 'file' || s.bucket.includes('%d') || cacheDirs.length === 0) return true;
+  try {
+    const storeDev = await deviceOf(s.bucket);
+    for (const dir of cacheDirs) if ((await deviceOf(dir)) !== storeDev) return true;
+    return false;
+  } catch {
+    return true;
+  }
+}
+
+/** The device of `path`, or of its nearest existing ancestor (dirs are created on first use). */
+async function deviceOf(path: string): Promise<number> {
+  for (let p = resolve(path); ; p = dirname(p)) {
+    try {
+      return (await stat(p)).dev;
+    } catch (err) {
+      if ((err as NodeJS.ErrnoException).code !== 'ENOENT' || p === dirname(p)) throw err;
+    }
   }
 }
 

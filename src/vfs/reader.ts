@@ -77,8 +77,13 @@ interface Prefetched {
   length: number;
   /** SliceCache generation the bytes were read under. */
   generation: number;
-  /** The bytes, or undefined when the fetch failed (the foreground read reports errors). */
-  data: Promise<Buffer | undefined>;
+  /**
+   * The bytes as consecutive pieces (subarrays of the blocks as the cache holds them, so nothing is
+   * copied), or undefined when the fetch failed (the foreground read reports errors).
+   */
+  data: Promise<Buffer[] | undefined>;
+  /** True once `data` has settled: a read served from it did not wait. */
+  ready: boolean;
 }
 
 /**
@@ -158,49 +163,67 @@ export class Reader {
     const end = Math.min(offset + length, fileLength);
     if (offset >= end) return Buffer.alloc(0);
     let out: Buffer | undefined;
+    let stalled = true;
     const ahead = seq?.find(offset, end, cache.generation);
     if (ahead !== undefined) {
-      const data = await ahead.data;
-      if (data !== undefined && data.length >= end - ahead.offset) out = data.subarray(offset - ahead.offset, end - ahead.offset);
+      stalled = !ahead.ready;
+      const pieces = await ahead.data;
+      if (pieces !== undefined) out = cutPieces(pieces, offset - ahead.offset, end - offset);
     }
     out ??= await this.#readRange(cache, offset, end, signal);
-    if (seq !== undefined) this.#readAhead(cache, seq, offset, length, fileLength);
+    if (seq !== undefined) this.#readAhead(cache, seq, offset, length, fileLength, stalled);
     return out;
   }
 
   /**
    * Bytes [offset, end) (end within the file): one block read is returned as the cache gave it,
-   * several are copied into one buffer. With `wholeBlocks` every block touched is fetched whole
-   * (read-ahead: whole blocks are what the block cache keeps, in memory and on disk).
+   * several are copied into one buffer.
    */
-  async #readRange(cache: SliceCache, offset: number, end: number, signal?: AbortSignal, wholeBlocks = false): Promise<Buffer> {
+  async #readRange(cache: SliceCache, offset: number, end: number, signal?: AbortSignal): Promise<Buffer> {
     const indx = Math.floor(offset / CHUNK_SIZE);
     if (end <= (indx + 1) * CHUNK_SIZE) {
       const from = offset - indx * CHUNK_SIZE;
-      const single = await this.#readOneBlock(cache, toChunkIndex(indx), from, end - indx * CHUNK_SIZE, signal, wholeBlocks);
+      const single = await this.#readOneBlock(cache, toChunkIndex(indx), from, end - indx * CHUNK_SIZE, signal);
       if (single !== undefined) return single;
     }
     const out = Buffer.alloc(end - offset);
     const reads: Promise<void>[] = [];
-    for (let at = offset; at < end;) {
-      const i = Math.floor(at / CHUNK_SIZE);
-      const from = at - i * CHUNK_SIZE;
-      const to = Math.min(CHUNK_SIZE, end - i * CHUNK_SIZE);
-      reads.push(this.#readChunk(cache, toChunkIndex(i), from, to, out, at - offset, signal, wholeBlocks));
-      at = i * CHUNK_SIZE + to;
+    for (const c of chunkSpans(offset, end)) {
+      reads.push(this.#withPlan(cache, c.indx, c.from, c.to, (plan) => this.#fill(plan, out, c.at - offset, signal)));
     }
     await Promise.all(reads);
     return out;
   }
 
+  /**
+   * Bytes [offset, end) (end within the file) as consecutive pieces, every block touched fetched
+   * whole (read-ahead: whole blocks are what the block cache keeps, in memory and on disk) and
+   * handed out as subarrays of the cached blocks, holes as zeros: nothing is copied.
+   */
+  async #readPieces(cache: SliceCache, offset: number, end: number): Promise<Buffer[]> {
+    const parts = await Promise.all(chunkSpans(offset, end).map((c) => this.#withPlan(cache, c.indx, c.from, c.to, async (plan) => {
+      const blocks = await this.#blocksOf(plan, undefined, true);
+      const pieces: Buffer[] = [];
+      let at = 0;
+      plan.forEach((r, i) => {
+        if (r.dst > at) pieces.push(Buffer.alloc(r.dst - at));
+        pieces.push(blocks[i] ?? Buffer.alloc(0));
+        at = r.dst + r.length;
+      });
+      if (c.to - c.from > at) pieces.push(Buffer.alloc(c.to - c.from - at));
+      return pieces;
+    })));
+    return parts.flat();
+  }
+
   /** When [from, to) of a chunk is exactly one block read, its bytes without a copy; else undefined. */
-  async #readOneBlock(cache: SliceCache, indx: ChunkIndex, from: number, to: number, signal: AbortSignal | undefined, wholeBlocks: boolean): Promise<Buffer | undefined> {
+  async #readOneBlock(cache: SliceCache, indx: ChunkIndex, from: number, to: number, signal: AbortSignal | undefined): Promise<Buffer | undefined> {
     const view = await cache.get(indx);
     const plan = planChunkRead(view.pieces, from, to, this.#ctx.store.blockSizeBytes);
     const r = plan[0];
     if (plan.length !== 1 || r === undefined || r.dst !== 0 || r.length !== to - from) return undefined;
     try {
-      const data = await this.#blockBytes(r, signal, wholeBlocks);
+      const data = await this.#blockBytes(r, signal, false);
       return data.length >= r.length ? data.subarray(0, r.length) : undefined;
     } catch (err) {
       if (isFsError(err, Errno.ENOENT)) return undefined; // the general path refreshes the list and retries
@@ -213,16 +236,19 @@ export class Reader {
     while (this.#background.size > 0) await Promise.allSettled([...this.#background]);
   }
 
-  async #readChunk(cache: SliceCache, indx: ChunkIndex, from: number, to: number, out: Buffer, base: number, signal: AbortSignal | undefined, wholeBlocks: boolean): Promise<void> {
+  /**
+   * Runs `use` on the block reads of [from, to) of a chunk; when a block is missing (ENOENT: a
+   * compaction or deletion elsewhere replaced the slices we had cached), once more with a fresh
+   * slice list, then EIO.
+   */
+  async #withPlan<T>(cache: SliceCache, indx: ChunkIndex, from: number, to: number, use: (plan: BlockRead[]) => Promise<T>): Promise<T> {
     for (let attempt = 1; ; attempt++) {
       const view = await cache.get(indx);
       if (view.records.length >= COMPACT_ON_READ || view.dataPieces >= COMPACT_ON_READ) this.#ctx.fragmented(cache.ino, indx, view.records.length);
       try {
-        await this.#fill(planChunkRead(view.pieces, from, to, this.#ctx.store.blockSizeBytes), out, base, signal, wholeBlocks);
-        return;
+        return await use(planChunkRead(view.pieces, from, to, this.#ctx.store.blockSizeBytes));
       } catch (err) {
         if (!isFsError(err, Errno.ENOENT)) throw err;
-        // a compaction or deletion elsewhere may have replaced the slices we had cached
         cache.invalidate(indx);
         if (attempt >= 2) {
           this.#ctx.log.error({ err, ino: String(cache.ino), indx }, 'block of a committed slice is missing');
@@ -232,18 +258,29 @@ export class Reader {
     }
   }
 
-  async #fill(reads: BlockRead[], out: Buffer, base: number, signal: AbortSignal | undefined, wholeBlocks: boolean): Promise<void> {
+  /** Copies the bytes of `reads` into `out` at `base`. */
+  async #fill(reads: BlockRead[], out: Buffer, base: number, signal: AbortSignal | undefined): Promise<void> {
+    const blocks = await this.#blocksOf(reads, signal, false);
+    reads.forEach((r, i) => blocks[i]?.copy(out, base + r.dst, 0, r.length));
+  }
+
+  /** The bytes of each read (exactly r.length each), READ_CONCURRENCY at a time; EIO when a block is short. */
+  async #blocksOf(reads: BlockRead[], signal: AbortSignal | undefined, wholeBlocks: boolean): Promise<Buffer[]> {
+    const out: Buffer[] = new Array<Buffer>(reads.length);
     let next = 0;
     const worker = async (): Promise<void> => {
-      for (let r = reads[next++]; r !== undefined; r = reads[next++]) {
+      for (let i = next++; i < reads.length; i = next++) {
+        const r = reads[i];
+        if (r === undefined) continue;
         const data = await this.#blockBytes(r, signal, wholeBlocks);
         if (data.length < r.length) {
           throw new FsError(Errno.EIO, `block ${r.index} of slice ${r.id} returned ${data.length} of ${r.length} bytes at ${r.offset}`);
         }
-        data.copy(out, base + r.dst, 0, r.length);
+        out[i] = data.length === r.length ? data : data.subarray(0, r.length);
       }
     };
     await Promise.all(Array.from({ length: Math.min(READ_CONCURRENCY, reads.length) }, worker));
+    return out;
   }
 
   /** The bytes of one block read: a ranged read, or the whole block cut to the range (short at the end of an object). */
@@ -257,20 +294,60 @@ export class Reader {
    * Tells the policy about a read, drops what the reader has passed (everything after a random
    * read) and starts fetching the ranges the policy hands out; their bytes stay held until passed.
    */
-  #readAhead(cache: SliceCache, seq: SequentialReads, offset: number, length: number, fileLength: number): void {
-    const spans = seq.policy.onRead(offset, length, fileLength);
+  #readAhead(cache: SliceCache, seq: SequentialReads, offset: number, length: number, fileLength: number, stalled: boolean): void {
+    const spans = seq.policy.onRead(offset, length, fileLength, stalled);
     if (seq.policy.windowBytes === 0) seq.clear();
     else seq.dropBefore(offset);
     for (const span of spans) {
       const generation = cache.generation;
-      const data = this.#readRange(cache, span.offset, span.offset + span.length, undefined, true)
+      const data = this.#readPieces(cache, span.offset, span.offset + span.length)
         .catch((err: unknown) => {
           this.#ctx.log.debug({ err, ino: String(cache.ino), ...span }, 'read-ahead failed');
           return undefined;
         });
-      seq.add({ ...span, generation, data });
-      const p = data.then(() => { this.#background.delete(p); });
+      const entry: Prefetched = { ...span, generation, data, ready: false };
+      seq.add(entry);
+      const p = data.then(() => { entry.ready = true; this.#background.delete(p); });
       this.#background.add(p);
     }
   }
+}
+
+/** The chunks [offset, end) of a file touches: chunk index, range inside the chunk, file offset. */
+function chunkSpans(offset: number, end: number): { indx: ChunkIndex; from: number; to: number; at: number }[] {
+  const out: { indx: ChunkIndex; from: number; to: number; at: number }[] = [];
+  for (let at = offset; at < end;) {
+    const i = Math.floor(at / CHUNK_SIZE);
+    const from = at - i * CHUNK_SIZE;
+    const to = Math.min(CHUNK_SIZE, end - i * CHUNK_SIZE);
+    out.push({ indx: toChunkIndex(i), from, to, at });
+    at = i * CHUNK_SIZE + to;
+  }
+  return out;
+}
+
+/**
+ * Bytes [from, from+length) of the concatenation of `pieces`: a subarray when one piece holds
+ * them, else a copy; undefined when the pieces are shorter.
+ */
+function cutPieces(pieces: Buffer[], from: number, length: number): Buffer | undefined {
+  let start = 0;
+  let i = 0;
+  for (; i < pieces.length; i++) {
+    const p = pieces[i];
+    if (p === undefined) return undefined;
+    if (from < start + p.length) break;
+    start += p.length;
+  }
+  const first = pieces[i];
+  if (first === undefined) return length === 0 ? Buffer.alloc(0) : undefined;
+  if (from + length <= start + first.length) return first.subarray(from - start, from - start + length);
+  const out = Buffer.allocUnsafe(length);
+  let got = 0;
+  for (let at = from - start; got < length && i < pieces.length; i++, at = 0) {
+    const p = pieces[i];
+    if (p === undefined) break;
+    got += p.copy(out, got, at, Math.min(p.length, at + length - got));
+  }
+  return got === length ? out : undefined;
 }

@@ -25,6 +25,22 @@ describe('ReadAhead', function () {
     assert.equal(fetched.at(-1), 6 + 8, 'the horizon is one full window ahead of the last read');
   });
 
+  it('grows the window only while reads had to wait for their bytes', function () {
+    const ra = new ReadAhead({ blockSizeBytes: B, maxReadAheadBytes: 8 * B });
+    const windows: number[] = [];
+    const fetched: number[] = [];
+    for (let i = 0; i < 6; i++) {
+      fetched.push(...blocks(ra.onRead(i * B, B, undefined, i === 0)));
+      windows.push(ra.windowBytes / B);
+    }
+    assert.deepEqual(windows, [1, 1, 1, 1, 1, 1], 'a store that keeps up gets one block asked ahead');
+    assert.deepEqual(fetched, [1, 2, 3, 4, 5, 6]);
+    assert.deepEqual(blocks(ra.onRead(6 * B, B, undefined, true)), [7, 8], 'a stalled read doubles the window');
+    assert.equal(ra.windowBytes, 2 * B);
+    assert.deepEqual(blocks(ra.onRead(7 * B, B, undefined, false)), [9]);
+    assert.equal(ra.windowBytes, 2 * B, 'and it stays there while reads find their bytes');
+  });
+
   it('resets the window on random access and grows again from one block', function () {
     const ra = new ReadAhead({ blockSizeBytes: B, maxReadAheadBytes: 8 * B });
     for (let i = 0; i < 4; i++) ra.onRead(i * B, B);

@@ -4,11 +4,12 @@
  */
 import assert from 'node:assert/strict';
 import { createCipheriv, createHash, randomBytes } from 'node:crypto';
+import { mkdtempSync, rmSync, statSync } from 'node:fs';
 import { join } from 'node:path';
 import { BaseMeta } from '../../src/meta/base.js';
 import { MemoryEngine } from '../../src/meta/memory/engine.js';
 import { openSqliteEngine } from '../../src/meta/sqlite/engine.js';
-import type { Format } from '../../src/meta/types.js';
+import { type Format, MODE_READ, MODE_WRITE, ROOT_INODE } from '../../src/meta/types.js';
 import { Errno } from '../../src/util/errno.js';
 import { openVolume, revealSecret, storageSetting } from '../../src/vfs/open.js';
 import { tmpDir } from '../helpers/tmp.js';
@@ -54,6 +55,37 @@ describe('openVolume', () => {
     const v = await openVolume(url, { releaseIntervalMs: 0 });
     assert.ok(v.meta.sid > 0);
     await v.close();
+  });
+
+  it('keeps no disk cache of a file store on the cache dirs\' file system, but does on another one', async () => {
+    const MiB = 1024 * 1024;
+    const cached = async (cacheDir: string): Promise<number> => {
+      const meta = new BaseMeta(new MemoryEngine());
+      await meta.format(base({ Storage: 'file', Bucket: `${tmpDir('ferry-open-store-')}/`, BlockSize: 1024 }));
+      const v = await openVolume({ meta }, { releaseIntervalMs: 0, cacheDirs: [cacheDir] });
+      try {
+        const cred = { uid: 0, gid: 0, gids: [] };
+        const { ino } = await v.vfs.create(cred, ROOT_INODE, Buffer.from('f'), 0o644, 0o022);
+        const w = await v.vfs.open(cred, ino, MODE_WRITE);
+        await v.vfs.write(cred, w.handle, 0, randomBytes(3 * MiB));
+        await v.vfs.release(cred, w.handle);
+        const r = await v.vfs.open(cred, ino, MODE_READ);
+        for (let off = 0; off < 3 * MiB; off += MiB) assert.equal((await v.vfs.read(cred, r.handle, off, MiB)).length, MiB);
+        await v.vfs.release(cred, r.handle);
+        await v.cache.settle();
+        return v.cache.stats().diskBlocks;
+      } finally {
+        await v.close();
+      }
+    };
+    assert.equal(await cached(join(tmpDir('ferry-open-cache-'), 'not-yet-created')), 0, 'same file system: read from the store');
+    const shm = mkdtempSync('/dev/shm/ferry-open-cache-');
+    try {
+      assert.notEqual(statSync(shm).dev, statSync(tmpDir('ferry-open-dev-')).dev, '/dev/shm is another file system here');
+      assert.equal(await cached(shm), 3, 'another file system: every block read is cached on disk');
+    } finally {
+      rmSync(shm, { recursive: true, force: true });
+    }
   });
 
   it('refuses unknown URL schemes and volumes with encrypted data', async () => {
