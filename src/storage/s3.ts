@@ -214,8 +214,7 @@ export class S3ObjectStore implements ObjectStore {
       return await this.#call('get', key, signal, async (send) => {
         const out = await this.#client.send(new GetObjectCommand(input), send);
         if (out.Body === undefined) return Buffer.alloc(0);
-        const bytes = await out.Body.transformToByteArray();
-        const buf = Buffer.from(bytes.buffer, bytes.byteOffset, bytes.byteLength);
+        const buf = await collectBody(out.Body, out.ContentLength);
         if (range === undefined) return buf;
         // Some servers answer more than asked (the whole object with 200, or a wider 206, as
         // s3rver does for bytes=0-0): cut the requested window out of what came back.
@@ -290,4 +289,29 @@ function contentRangeStart(header: string | undefined): number {
 function isInvalidRange(cause: unknown): boolean {
   const e = (typeof cause === 'object' && cause !== null ? cause : {}) as SdkErrorShape;
   return e.name === 'InvalidRange' || e.$metadata?.httpStatusCode === 416;
+}
+
+/**
+ * A response body as one Buffer. A Node stream of known length is copied chunk by chunk into one
+ * buffer of that size (no chunk list, no zero-filled array, no second concatenation); anything
+ * else goes through the SDK's own collector. A body longer or shorter than announced is an error.
+ */
+async function collectBody(body: { transformToByteArray(): Promise<Uint8Array> }, length: number | undefined): Promise<Buffer> {
+  if (length === undefined || !isAsyncIterable(body)) {
+    const bytes = await body.transformToByteArray();
+    return Buffer.from(bytes.buffer, bytes.byteOffset, bytes.byteLength);
+  }
+  const out = Buffer.allocUnsafe(length);
+  let got = 0;
+  for await (const chunk of body) {
+    if (!(chunk instanceof Uint8Array) || got + chunk.length > length) throw new Error(`response body longer than its Content-Length ${length}`);
+    out.set(chunk, got);
+    got += chunk.length;
+  }
+  if (got !== length) throw new Error(`response body of ${got} bytes, Content-Length ${length}`);
+  return out;
+}
+
+function isAsyncIterable(x: object): x is AsyncIterable<unknown> {
+  return typeof (x as Partial<AsyncIterable<unknown>>)[Symbol.asyncIterator] === 'function';
 }
