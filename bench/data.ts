@@ -1,12 +1,15 @@
 /**
  * Data path benchmark (`npm run bench:data -- [--size 4G]`): one large file (default 4 GiB, the
  * issue's figure) written sequentially through the Vfs (1 MiB writes, then fsync) and read back
- * sequentially, cold (a fresh Vfs and cache over the same volume) and cached (a second read), next
- * to ceilings measured in the same run: fio (dd when fio is missing) on the same disk for the file
- * store, raw 4 MiB PUT/GET through S3ObjectStore to the same s3rver at the concurrency the Vfs was
- * seen to use. Each store's vfs phase runs in its own child process, whose peak RSS during the
- * writes (and the reads) is sampled; the load average is printed, since the machine may be shared. Numbers only, no assertions beyond a stamp check of the bytes read back;
- * stops its s3rver and removes its temp dirs. FERRY_BENCH_CPU_PROF=DIR writes CPU profiles of the vfs children into DIR.
+ * sequentially, cold (a fresh Vfs and cache over the same volume) and cached (again, once every
+ * block is in the disk cache; a file store on the cache dir's file system gets no disk cache, so
+ * its second read comes from the store again), next to ceilings measured in the same run: fio (dd
+ * when fio is missing) on the same disk for the file store, raw 4 MiB PUT/GET through
+ * S3ObjectStore to the same s3rver at the concurrency the Vfs was seen to use. Each store's vfs
+ * phase runs in its own child process, whose peak RSS during the writes (and the reads) is
+ * sampled; the load average is printed, since the machine may be shared. Numbers only, no
+ * assertions beyond a stamp check of the bytes read back; stops its s3rver and removes its temp
+ * dirs. FERRY_BENCH_CPU_PROF=DIR writes CPU profiles of the vfs children into DIR.
  */
 import { spawn, spawnSync } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
@@ -85,6 +88,8 @@ interface VfsFigures {
   maxGets: number;
   /** Blocks the cold read left in the disk cache, of the file's blocks. */
   diskBlocksAfterCold: number;
+  /** Unmeasured reads it took to get every block into the disk cache. */
+  warmPasses: number;
 }
 
 type StoreSetting = Pick<Format, 'Storage' | 'Bucket' | 'AccessKey' | 'SecretKey'>;
@@ -172,10 +177,19 @@ async function vfsRun(setting: StoreSetting): Promise<VfsFigures> {
     const coldSec = await readOnce();
     await reader.cache.settle();
     const diskBlocksAfterCold = reader.cache.stats().diskBlocks;
+    // "Cached" means every block is in the disk cache: a cold read faster than the cache disk
+    // drops blocks (as JuiceFS does), so unmeasured passes fill it first (at most three).
+    let warmPasses = 0;
+    const blocks = BYTES / OBJECT_BYTES;
+    while (diskBlocksAfterCold > 0 && reader.cache.stats().diskBlocks < blocks && warmPasses < 3) {
+      await readOnce();
+      await reader.cache.settle();
+      warmPasses++;
+    }
     const cachedSec = await readOnce();
     return {
       writeMBs: mbs(BYTES, writeSec), coldReadMBs: mbs(BYTES, coldSec), cachedReadMBs: mbs(BYTES, cachedSec),
-      peakRss, peakReadRss, maxPuts: wStore.maxPuts, maxGets: rStore.maxGets, diskBlocksAfterCold,
+      peakRss, peakReadRss, maxPuts: wStore.maxPuts, maxGets: rStore.maxGets, diskBlocksAfterCold, warmPasses,
     };
   } finally {
     clearInterval(readSampler);
@@ -286,8 +300,7 @@ async function main(): Promise<void> {
       [`${t} read (1 MiB, ${disk.readMode})`, fmt(disk.readMBs), ''],
       ['vfs write + fsync', fmt(file.writeMBs), `${ratio(file.writeMBs, disk.writeMBs)} of ${t} write`],
       ['vfs read, cold', fmt(file.coldReadMBs), `${ratio(file.coldReadMBs, disk.readMBs)} of ${t} read`],
-      ['vfs read, cached', fmt(file.cachedReadMBs), `${ratio(file.cachedReadMBs * 1e6, CACHED_READ_TARGET)} of 1 GB/s target`],
-      ['blocks in the disk cache after the cold read', String(file.diskBlocksAfterCold), `of ${BYTES / OBJECT_BYTES}`],
+      ['vfs read, again (no disk cache: same file system)', fmt(file.cachedReadMBs), `${ratio(file.cachedReadMBs * 1e6, CACHED_READ_TARGET)} of 1 GB/s target`],
       ['peak RSS during write', `${(file.peakRss / MiB).toFixed(0)} MiB`, `${ratio(file.peakRss, RSS_TARGET)} of 600 MiB target`],
       ['peak RSS during reads', `${(file.peakReadRss / MiB).toFixed(0)} MiB`, ''],
     ]);
@@ -304,8 +317,8 @@ async function main(): Promise<void> {
       ['raw GET', fmt(raw.getMBs), ''],
       ['vfs write + fsync', fmt(s3.writeMBs), `${ratio(s3.writeMBs, raw.putMBs)} of raw PUT`],
       ['vfs read, cold', fmt(s3.coldReadMBs), `${ratio(s3.coldReadMBs, raw.getMBs)} of raw GET`],
-      ['vfs read, cached', fmt(s3.cachedReadMBs), `${ratio(s3.cachedReadMBs * 1e6, CACHED_READ_TARGET)} of 1 GB/s target`],
-      ['blocks in the disk cache after the cold read', String(s3.diskBlocksAfterCold), `of ${BYTES / OBJECT_BYTES}`],
+      ['vfs read, cached (all blocks on disk)', fmt(s3.cachedReadMBs), `${ratio(s3.cachedReadMBs * 1e6, CACHED_READ_TARGET)} of 1 GB/s target`],
+      ['blocks in the disk cache after the cold read', String(s3.diskBlocksAfterCold), `of ${BYTES / OBJECT_BYTES}; ${s3.warmPasses} more read(s) to cache all`],
       ['peak RSS during write', `${(s3.peakRss / MiB).toFixed(0)} MiB`, `${ratio(s3.peakRss, RSS_TARGET)} of 600 MiB target`],
       ['peak RSS during reads', `${(s3.peakReadRss / MiB).toFixed(0)} MiB`, ''],
     ]);
