@@ -68,7 +68,7 @@ export interface BlockCacheOptions {
   freeSpaceRatio?: number;
   /** Memory tier limit (default 64 MiB; 0 disables it). */
   memoryCacheBytes?: number;
-  /** Whole-block background fetches allowed at once after a ranged miss (default 1, JuiceFS --prefetch; 0 disables). */
+  /** Whole-block background fetches allowed at once after a ranged miss (default 1, JuiceFS --prefetch; 0 disables; none without a memory or disk tier). */
   prefetch?: number;
   /** Default of PutOptions.cache (default false: written blocks are not cached, like JuiceFS without --cache-large-write). */
   cacheOnPut?: boolean;
@@ -141,7 +141,9 @@ export class TieredBlockCache implements BlockCache {
     this.#metrics = cacheMetrics(registry);
     this.#log = opts.logger ?? rootLogger.child({ module: 'cache' });
     this.#memory = new MemoryTier(opts.memoryCacheBytes ?? DEFAULT_MEMORY_CACHE_BYTES, this.#metrics);
-    this.#prefetchLimit = opts.prefetch ?? 1;
+    // a whole block fetched in the background is only worth it when some tier keeps it
+    const keeps = (opts.memoryCacheBytes ?? DEFAULT_MEMORY_CACHE_BYTES) > 0 || (dirs.length > 0 && opts.diskCache !== false);
+    this.#prefetchLimit = keeps ? opts.prefetch ?? 1 : 0;
     this.#cacheOnPut = opts.cacheOnPut ?? false;
     setMaxListeners(0, this.#closing.signal); // one listener per prefetch in flight, bounded by `prefetch`
     const statfs = opts.statfs ?? statFsBytes;

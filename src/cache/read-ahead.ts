@@ -2,8 +2,8 @@
  * Sequential read-ahead policy (DESIGN.md "Read path"; JuiceFS --max-readahead, research (a)).
  * Pure logic, no I/O: a ReadAhead per open reader watches its read offsets and answers which
  * block-aligned file ranges to prefetch. The window starts at one block on sequential access,
- * doubles each time the reader enters a new block having waited for its bytes (so a store that
- * keeps up is not asked for more), is capped at maxReadAheadBytes (default 32 blocks, so one
+ * grows each time the reader enters a new block having waited for its bytes (doubling up to four
+ * blocks, then one block at a time, so a store that keeps up is not asked for more), is capped at maxReadAheadBytes (default 32 blocks, so one
  * reader keeps enough GETs in flight to fill the store even when the block at the head of the
  * line is slow) and drops to zero on random access. A shared ByteReserve caps read-ahead bytes
  * held over all readers (fetching or fetched and not read yet), and can draw from the global
@@ -12,6 +12,8 @@
 
 /** Default largest window, in blocks. */
 export const DEFAULT_READ_AHEAD_BLOCKS = 32;
+/** Below this many blocks a stalled reader's window doubles; above it, it grows by one block. */
+const FAST_GROWTH_BLOCKS = 4;
 
 /** A window of file bytes. */
 export interface ByteSpan {
@@ -116,7 +118,7 @@ export class ReadAhead {
       this.#windowBytes = B;
       this.#lastBlock = block;
     } else if (block > this.#lastBlock) {
-      if (stalled) this.#windowBytes = Math.min(2 * this.#windowBytes, this.#maxBytes);
+      if (stalled) this.#windowBytes = Math.min(this.#windowBytes < FAST_GROWTH_BLOCKS * B ? 2 * this.#windowBytes : this.#windowBytes + B, this.#maxBytes);
       this.#lastBlock = block;
     }
     let target = alignUp(this.#highWater + this.#windowBytes, B);

@@ -3,7 +3,8 @@
  * (spec §A), builds the ObjectStore from it (createObjectStore: Storage, Bucket, keys, Compression,
  * Shards, `<Name>/` prefix), the block cache, the ChunkStore and the Vfs, and optionally registers
  * a session. Block size is Format.BlockSize KiB. A file store on the cache disk's file system gets
- * no disk cache in front of it (the cache dirs then only stage write-back blocks). It refuses volumes it cannot serve correctly
+ * no disk cache in front of it (the cache dirs then only stage write-back blocks), and without
+ * compression no memory tier either (by default). It refuses volumes it cannot serve correctly
  * (data encryption, spec §D.4) instead of writing data other clients could not read.
  */
 import { createDecipheriv, createHash } from 'node:crypto';
@@ -81,8 +82,12 @@ export async function openVolume(source: string | { meta: Meta }, opts: OpenVolu
       ?? createObjectStore({ ...storageSetting(setting), ...(opts.metrics === undefined ? {} : { metrics: opts.metrics }), ...opts.storage });
     closers.push(() => store.close());
     const diskCache = opts.cache?.diskCache ?? await diskCacheHelps({ ...storageSetting(setting), ...opts.storage }, opts.cacheDirs ?? [], opts.store !== undefined);
+    // Next to a file store on the cache disk, the kernel's page cache already holds what a memory
+    // tier would (unless blocks must be decompressed).
+    const nearStore = !diskCache && (setting.Compression ?? 'none').toLowerCase() === 'none';
     if (!diskCache) log.info({ cacheDirs: opts.cacheDirs }, 'file store on the same file system as the cache dirs: blocks are read from it directly, not copied into the disk cache');
     const cache = await TieredBlockCache.open({
+      ...(nearStore ? { memoryCacheBytes: 0 } : {}),
       ...opts.cache,
       diskCache,
       store,

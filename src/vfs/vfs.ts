@@ -41,6 +41,8 @@ export interface VfsOptions {
   flushIdleMs?: number;
   /** Uncommitted slices per file before writes wait (default 800). */
   maxPendingSlices?: number;
+  /** Block bytes one file may have uploading before its next write waits (default 16 blocks, one block less than the budget). */
+  maxFileUploadBytes?: number;
   /** Read-ahead window of one reader (default 32 blocks; 0 disables read-ahead). */
   maxReadAheadBytes?: number;
   /** Read-ahead bytes held over all readers (default half the buffer budget); they are also taken from the budget. */
@@ -105,6 +107,7 @@ export class Vfs {
       ...(opts.flushAgeMs === undefined ? {} : { flushAgeMs: opts.flushAgeMs }),
       ...(opts.flushIdleMs === undefined ? {} : { flushIdleMs: opts.flushIdleMs }),
       ...(opts.maxPendingSlices === undefined ? {} : { maxPendingSlices: opts.maxPendingSlices }),
+      ...(opts.maxFileUploadBytes === undefined ? {} : { maxFileUploadBytes: opts.maxFileUploadBytes }),
     });
     if (opts.compaction ?? true) {
       this.#compactor = new Compactor({

@@ -5,8 +5,8 @@
  * at), unless a newer slice overlaps it; otherwise it starts a new slice. Full blocks upload at
  * once; a slice is frozen by flush/fsync/close, the chunk end, age, idleness or buffer pressure,
  * then its tail block uploads and its record is committed, strictly in creation order per chunk.
- * Memory comes from ONE BufferBudget in 64 KiB pages; a write waits (a promise) for its pages
- * before it touches any slice. It must never commit a slice before its blocks are durable, and
+ * Memory comes from ONE BufferBudget in 64 KiB pages; a write waits (a promise) while its file has
+ * a window of block uploads in flight, then for its pages, before it touches any slice. It must never commit a slice before its blocks are durable, and
  * never leave the blocks of a slice whose commit was refused (spec §D.6).
  */
 import type { BufferBudget } from '../cache/buffer-budget.js';
@@ -35,6 +35,8 @@ const MAX_IDLE_PAGES = 512;
  * while a slice holds them.
  */
 const idlePages: Buffer[] = [];
+/** Full blocks one file may have uploading before its next write waits (64 MiB at the default 4 MiB). */
+const FILE_UPLOAD_BLOCKS = 16;
 /** Idle full-block buffers kept for reuse (8 blocks: 32 MiB at the default 4 MiB). */
 const MAX_IDLE_BLOCKS = 8;
 
@@ -75,6 +77,47 @@ export interface WriterOptions {
   flushIdleMs?: number;
   /** Uncommitted slices per file before new writes wait for the oldest (default 800). */
   maxPendingSlices?: number;
+  /**
+   * Block bytes one file may have uploading before its next write waits for them (default 16
+   * blocks, and one block less than the budget): one fast writer keeps enough uploads in flight
+   * to fill the store without taking the whole budget, and its slices are not cut by buffer
+   * pressure.
+   */
+  maxFileUploadBytes?: number;
+}
+
+/** Counts the block uploads of one file, so that its writes can wait for them (WriterOptions.maxFileUploadBytes). */
+class UploadWindow {
+  readonly #capBytes: number;
+  #bytes = 0;
+  #waiters: (() => void)[] = [];
+
+  constructor(capBytes: number) {
+    this.#capBytes = capBytes;
+  }
+
+  get full(): boolean {
+    return this.#bytes >= this.#capBytes;
+  }
+
+  started(bytes: number): void {
+    this.#bytes += bytes;
+  }
+
+  finished(bytes: number): void {
+    this.#bytes -= bytes;
+    if (this.full) return;
+    const waiters = this.#waiters;
+    this.#waiters = [];
+    for (const wake of waiters) wake();
+  }
+
+  /** Resolves once uploads have finished below the cap (at once when they are). */
+  room(signal?: AbortSignal): Promise<void> {
+    if (!this.full) return Promise.resolve();
+    const p = new Promise<void>((resolve) => this.#waiters.push(resolve));
+    return signal === undefined ? p : abortable(p, signal);
+  }
 }
 
 /** Uncommitted bytes at a file offset, for reads of a file with buffered writes. */
@@ -108,6 +151,7 @@ class SliceWriter {
   done: Promise<void> = Promise.resolve();
 
   readonly #ctx: WriterContext;
+  readonly #window: UploadWindow;
   readonly #id: Promise<SliceId>;
   readonly #blockBytes: number;
   readonly #pages: (Buffer | undefined)[] = []; // by slice offset / PAGE_BYTES; their budget returns when their block is uploaded
@@ -116,8 +160,9 @@ class SliceWriter {
   readonly #sealed: Promise<void>;
   #seal: () => void = () => undefined;
 
-  constructor(ctx: WriterContext, indx: ChunkIndex, pos: number) {
+  constructor(ctx: WriterContext, window: UploadWindow, indx: ChunkIndex, pos: number) {
     this.#ctx = ctx;
+    this.#window = window;
     this.indx = indx;
     this.pos = pos;
     this.#blockBytes = ctx.store.blockSizeBytes;
@@ -229,11 +274,13 @@ class SliceWriter {
     }
     for (const p of pages) if (idlePages.length < MAX_IDLE_PAGES) idlePages.push(p);
     const held = count * PAGE_BYTES;
+    this.#window.started(len);
     const p = (async () => {
       try {
         await this.#ctx.store.putBlock(await this.#id, index, data);
       } finally {
         this.#ctx.budget.release(held);
+        this.#window.finished(len);
         if (pooled !== undefined) returnBlockBuffer(pooled);
       }
     })();
@@ -283,10 +330,17 @@ export class FileWriter {
   readonly #tails = new Map<number, Promise<void>>(); // commit of the newest slice per chunk
   readonly #pending = new Set<SliceWriter>();
   readonly #errors: unknown[] = []; // failed slices not reported by a flush yet
+  readonly #uploads: UploadWindow;
 
-  constructor(ctx: WriterContext, ino: Ino) {
+  constructor(ctx: WriterContext, ino: Ino, maxUploadBytes: number) {
     this.#ctx = ctx;
     this.ino = ino;
+    this.#uploads = new UploadWindow(maxUploadBytes);
+  }
+
+  /** Resolves once this file's block uploads in flight are below its window (WriterOptions.maxFileUploadBytes). */
+  uploadRoom(signal?: AbortSignal): Promise<void> {
+    return this.#uploads.room(signal);
   }
 
   get pendingSlices(): number {
@@ -358,7 +412,7 @@ export class FileWriter {
       if (back >= CANDIDATES) s.freeze();
       if (s.overlaps(pos, len)) break; // a newer slice must win over s: do not write into anything older
     }
-    const s = new SliceWriter(this.#ctx, toChunkIndex(indx), pos);
+    const s = new SliceWriter(this.#ctx, this.#uploads, toChunkIndex(indx), pos);
     const previous = this.#tails.get(indx) ?? Promise.resolve();
     s.done = s.commit(this.ino, previous);
     this.#tails.set(indx, s.done);
@@ -442,6 +496,7 @@ export class WriterPool {
   readonly #idleMs: number;
   readonly #maxPending: number;
   readonly #maxPiece: number;
+  readonly #maxFileUploads: number;
   readonly #timer: NodeJS.Timeout;
 
   constructor(ctx: WriterContext, opts: WriterOptions = {}) {
@@ -454,6 +509,8 @@ export class WriterPool {
     const pages = Math.floor(ctx.budget.capacityBytes / PAGE_BYTES);
     if (pages < MIN_BUDGET_PAGES) throw new FsError(Errno.EINVAL, `buffer budget of ${ctx.budget.capacityBytes} bytes is below ${MIN_BUDGET_PAGES} pages of ${PAGE_BYTES}`);
     this.#maxPiece = Math.min(MAX_WRITE_PIECE, (pages - 3) * PAGE_BYTES);
+    const B = ctx.store.blockSizeBytes;
+    this.#maxFileUploads = opts.maxFileUploadBytes ?? Math.max(B, Math.min(FILE_UPLOAD_BLOCKS * B, (Math.floor(ctx.budget.capacityBytes / B) - 1) * B));
     const tickMs = Math.max(10, Math.min(500, Math.floor(Math.min(this.#ageMs, this.#idleMs) / 2)));
     this.#timer = setInterval(() => this.#tick(), tickMs);
     this.#timer.unref();
@@ -474,9 +531,10 @@ export class WriterPool {
   }
 
   /**
-   * Buffers `data` at `offset` of `ino`, in pieces small enough for the budget. Each piece waits for
-   * its pages first (freezing the open slices of every file when the budget is short), so a waiting
-   * write holds nothing. Callers serialise writes of one file (InodeLocks).
+   * Buffers `data` at `offset` of `ino`, in pieces small enough for the budget. Each piece waits
+   * for the file's upload window, then for its pages (freezing the open slices of every file when
+   * the budget is short), so a waiting write holds nothing. Callers serialise writes of one file
+   * (InodeLocks).
    */
   async write(ino: Ino, offset: number, data: Buffer, signal?: AbortSignal): Promise<void> {
     for (let done = 0; done < data.length; done += this.#maxPiece) {
@@ -491,6 +549,7 @@ export class WriterPool {
       await w.waitOldest();
       w = this.#writers.get(ino);
     }
+    await w?.uploadRoom(signal);
     const budget = this.#ctx.budget;
     const want = FileWriter.creditFor(offset, data.length);
     if (!budget.tryAcquire(want)) {
@@ -500,7 +559,7 @@ export class WriterPool {
     const credit: Credit = { left: want };
     try {
       w = this.#writers.get(ino);
-      if (w === undefined) this.#writers.set(ino, (w = new FileWriter(this.#ctx, ino)));
+      if (w === undefined) this.#writers.set(ino, (w = new FileWriter(this.#ctx, ino, this.#maxFileUploads)));
       w.write(offset, data, credit);
     } finally {
       if (credit.left > 0) budget.release(credit.left);

@@ -11,18 +11,18 @@ const blocks = (ranges: ByteSpan[]): number[] => ranges.map((r) => {
 });
 
 describe('ReadAhead', function () {
-  it('grows the window from one block, doubling per new block read, up to maxReadAheadBytes', function () {
-    const ra = new ReadAhead({ blockSizeBytes: B, maxReadAheadBytes: 8 * B });
+  it('grows the window from one block, doubling per new block read up to four blocks, then by one block, up to maxReadAheadBytes', function () {
+    const ra = new ReadAhead({ blockSizeBytes: B, maxReadAheadBytes: 7 * B });
     const windows: number[] = [];
     const fetched: number[] = [];
     for (let i = 0; i < 7; i++) {
       fetched.push(...blocks(ra.onRead(i * B, B)));
       windows.push(ra.windowBytes / B);
     }
-    assert.deepEqual(windows, [1, 2, 4, 8, 8, 8, 8]);
+    assert.deepEqual(windows, [1, 2, 4, 5, 6, 7, 7]);
     // Every prefetched block is asked for once, in order, always ahead of the reader.
     assert.deepEqual(fetched, Array.from({ length: fetched.length }, (_, i) => i + 1));
-    assert.equal(fetched.at(-1), 6 + 8, 'the horizon is one full window ahead of the last read');
+    assert.equal(fetched.at(-1), 6 + 7, 'the horizon is one full window ahead of the last read');
   });
 
   it('grows the window only while reads had to wait for their bytes', function () {
@@ -44,7 +44,7 @@ describe('ReadAhead', function () {
   it('resets the window on random access and grows again from one block', function () {
     const ra = new ReadAhead({ blockSizeBytes: B, maxReadAheadBytes: 8 * B });
     for (let i = 0; i < 4; i++) ra.onRead(i * B, B);
-    assert.equal(ra.windowBytes, 8 * B);
+    assert.equal(ra.windowBytes, 5 * B);
     assert.deepEqual(ra.onRead(100 * B, 10), [], 'a jump far ahead is random');
     assert.equal(ra.windowBytes, 0);
     assert.deepEqual(ra.onRead(3 * B, 10), [], 'a jump backwards is random');
@@ -110,7 +110,7 @@ describe('ReadAhead', function () {
 
   it('grows to 32 blocks by default', function () {
     const ra = new ReadAhead({ blockSizeBytes: B });
-    for (let i = 0; i < 8; i++) ra.onRead(i * B, B);
+    for (let i = 0; i < 40; i++) ra.onRead(i * B, B);
     assert.equal(DEFAULT_READ_AHEAD_BLOCKS, 32);
     assert.equal(ra.windowBytes, 32 * B);
   });
