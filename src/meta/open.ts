@@ -8,7 +8,6 @@ import { BaseMeta } from './base.js';
 import type { MetaEngine } from './engine.js';
 import { MemoryEngine } from './memory/engine.js';
 import type { Meta } from './meta.js';
-import { openRedisEngine } from './redis/engine.js';
 import { openSqliteEngine } from './sqlite/engine.js';
 
 export interface OpenOptions {
@@ -23,7 +22,8 @@ export async function openEngine(url: string): Promise<MetaEngine> {
     case 'redis':
     case 'rediss':
     case 'unix':
-      return openRedisEngine(url);
+      // loaded on demand: a process on another engine does not load the Redis client
+      return (await import('./redis/engine.js')).openRedisEngine(url);
     case 'sqlite3':
       return openSqliteEngine(url);
     case 'memory':

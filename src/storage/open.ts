@@ -11,8 +11,9 @@ import { codecFor } from './codecs.js';
 import { FileObjectStore } from './file.js';
 import { MemoryObjectStore } from './memory.js';
 import type { ObjectStore } from './object-store.js';
-import { parseBucketUrl, S3ObjectStore, type S3StoreConfig } from './s3.js';
+import { parseBucketUrl, s3StoreDescription, type S3StoreConfig } from './s3-config.js';
 import { withCompression } from './wrappers/compression.js';
+import { LazyObjectStore } from './wrappers/lazy.js';
 import { withMetrics } from './wrappers/metrics.js';
 import { withPrefix } from './wrappers/prefix.js';
 import { withRetry, type RetryOptions } from './wrappers/retry.js';
@@ -78,7 +79,8 @@ function openBucket(setting: StorageSetting, bucket: string): ObjectStore {
       if (setting.accessKey !== undefined && setting.accessKey !== '') cfg.accessKey = setting.accessKey;
       if (setting.secretKey !== undefined && setting.secretKey !== '') cfg.secretKey = setting.secretKey;
       if (setting.sessionToken !== undefined && setting.sessionToken !== '') cfg.sessionToken = setting.sessionToken;
-      const s3 = new S3ObjectStore(cfg);
+      // the SDK is loaded when the store is first used, not by every process that imports this module
+      const s3 = new LazyObjectStore(s3StoreDescription(cfg), async () => new (await import('./s3.js')).S3ObjectStore(cfg));
       if (setting.retry === false) return s3;
       const retry: RetryOptions = { ...setting.retry };
       if (setting.metrics !== undefined) retry.registry = setting.metrics;
