@@ -212,6 +212,11 @@ export class TieredBlockCache implements BlockCache {
     await this.#disk?.settle();
   }
 
+  /** True when fetched blocks are kept in the cache dirs (a disk tier exists). */
+  get keepsBlocksOnDisk(): boolean {
+    return this.#disk !== undefined;
+  }
+
   stats(): CacheStats {
     return {
       memoryBlocks: this.#memory.blockCount,

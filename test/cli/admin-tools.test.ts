@@ -5,7 +5,7 @@ import { BaseMeta } from '../../src/meta/base.js';
 import { openEngine } from '../../src/meta/open.js';
 import { type Ino, MODE_READ, MODE_WRITE, ROOT_CREDENTIALS, ROOT_INODE, toChunkIndex } from '../../src/meta/types.js';
 import { openVolume } from '../../src/vfs/open.js';
-import { tmpDir } from '../helpers/tmp.js';
+import { tmpDir, tmpDirOnOtherFs } from '../helpers/tmp.js';
 import { BLOCK, chunkKeys, content, ferry, json, makeVolume, populate, type TestVolume } from './admin-fixture.js';
 
 interface InfoJson {
@@ -315,7 +315,7 @@ describe('ferry warmup (redis + file store)', () => {
   after(async () => v.close());
 
   it('fills the cache dir with exactly the blocks of the files under the paths, then finds them cached', async () => {
-    const cache = tmpDir('ferry-cache-');
+    const cache = tmpDirOnOtherFs('ferry-cache-');
     const r = await ferry(['warmup', ...v.args, '--cache-dir', cache, '--json', '/dir', '/a.bin']);
     assert.equal(r.code, 0, r.stderr);
     const rep = json<{ files: number; blocks: number; bytes: number; cached: { count: number }; fetched: { count: number; bytes: number } }>(r);
@@ -329,12 +329,22 @@ describe('ferry warmup (redis + file store)', () => {
   });
 
   it('warms only the given subtree', async () => {
-    const cache = tmpDir('ferry-cache-');
+    const cache = tmpDirOnOtherFs('ferry-cache-');
     const r = await ferry(['warmup', ...v.args, '--cache-dir', cache, '/dir/sub']);
     assert.equal(r.code, 0, r.stderr);
     assert.match(r.stdout, /files: +1/);
     assert.match(r.stdout, /fetched: +2 /);
     assert.equal(filesUnder(cache).length, 2);
+  });
+
+  it('fetches nothing when the file store is on the cache dir\'s file system (no disk cache is kept there)', async () => {
+    const cache = tmpDir('ferry-cache-');
+    const r = await ferry(['warmup', ...v.args, '--cache-dir', cache, '--json', '/']);
+    assert.equal(r.code, 0, r.stderr);
+    const rep = json<{ warmed: boolean; reason: string }>(r);
+    assert.equal(rep.warmed, false);
+    assert.match(rep.reason, /file system/);
+    assert.deepEqual(filesUnder(cache).filter((f) => f.includes('/raw/')), []);
   });
 });
 

@@ -47,16 +47,27 @@ describe(`Vfs read path I/O (${row?.name ?? 'no row'})`, function () {
     assert.deepEqual(store.getCalls, []);
   });
 
-  it('a small read is one ranged GET, then the block cache loads the whole block in the background', async function () {
-    const ino = await file('pieces', [[0, bytes(BLOCK, 2)]]);
-    store.getCalls.length = 0;
-    const got = await rig.vfs.read(ROOT, ino, 100, 1000);
-    assert.ok(got.equals(bytes(BLOCK, 2).subarray(100, 1100)));
-    const slice = (await rig.meta.readSlices(ino, toChunkIndex(0)))[0];
-    const key = specKey(slice?.id ?? 0n, BLOCK, 0, BLOCK);
-    assert.deepEqual(store.getCalls[0], { key, range: { offset: 100, length: 1000 } });
-    // the block cache then loads the whole block in the background (prefetch after a small random read)
-    await rig.settle();
+  it('a small read is one ranged GET, then the block cache loads the whole block in the background when a tier keeps it', async function () {
+    const smallRead = async (): Promise<string> => {
+      const ino = await file('pieces', [[0, bytes(BLOCK, 2)]]);
+      store.getCalls.length = 0;
+      const got = await rig.vfs.read(ROOT, ino, 100, 1000);
+      assert.ok(got.equals(bytes(BLOCK, 2).subarray(100, 1100)));
+      const slice = (await rig.meta.readSlices(ino, toChunkIndex(0)))[0];
+      const key = specKey(slice?.id ?? 0n, BLOCK, 0, BLOCK);
+      assert.deepEqual(store.getCalls[0], { key, range: { offset: 100, length: 1000 } });
+      await rig.settle();
+      return key;
+    };
+    // no memory tier, no cache dirs: a whole block fetched in the background would be thrown away
+    await smallRead();
+    assert.equal(store.getCalls.length, 1, 'nothing is prefetched without a tier to keep it');
+    await rig.close();
+    let wrapped: CountingStore | undefined;
+    rig = await (row as NonNullable<typeof row>).make({ wrapStore: (s) => (wrapped = new CountingStore(s)), cache: { memoryCacheBytes: 4 * BLOCK } });
+    if (wrapped === undefined) throw new Error('store not wrapped');
+    store = wrapped;
+    const key = await smallRead();
     await store.until(() => store.getCalls.some((c) => c.key === key && c.range === undefined));
   });
 

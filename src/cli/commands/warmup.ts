@@ -3,7 +3,8 @@
  * of the files under the paths, so the first reads of a dataset come from local disk. Only the
  * blocks that hold visible data are fetched (newest-wins resolution, spec §E.2, clipped to the
  * file length). A block already present in the disk cache (`<dir>/<UUID>/raw/<key>`, the layout
- * of src/cache/disk-tier.ts) is not fetched again. It writes nothing to the volume.
+ * of src/cache/disk-tier.ts) is not fetched again. It writes nothing to the volume. A file store on
+ * the cache dirs' file system has no disk cache (vfs/open.ts): nothing is fetched then.
  */
 import { stat } from 'node:fs/promises';
 import { resolve } from 'node:path';
@@ -146,6 +147,11 @@ export function warmupCommand(): Command {
       const code = await withAdminVolume(o, { diskCache: true }, async ({ meta, volume, config, progress }) => {
         const dirs = (o.cacheDir ?? config.cache.dirs).map((d) => resolve(d));
         if (dirs.length === 0) throw new CliError(EXIT_USAGE, 'no cache dirs: give --cache-dir or set cache.dirs in the config');
+        if (!volume.cache.keepsBlocksOnDisk) {
+          const reason = `the object store (${volume.store.description}) is on the cache dirs' file system: blocks are read from it directly and no disk cache is kept`;
+          out(o.json ? toJson({ warmed: false, reason }) : `nothing to warm: ${reason}`);
+          return EXIT_OK;
+        }
         const report = await runWarmup(meta, volume.cache, dirs, paths, Math.min(MAX_THREADS, Math.max(1, o.threads)), progress);
         if (o.json) out(toJson(report));
         else for (const l of human(report, volume.setting.Name)) out(l);

@@ -10,6 +10,7 @@ import { parseConfig } from '../../../src/daemon/config.js';
 import { volumeOptionsOf } from '../../../src/daemon/volume.js';
 import { createRegistry } from '../../../src/observability/metrics.js';
 import { baseConfig, sample, startServeProcess, type RunningAppliance } from '../../helpers/appliance.js';
+import { tmpDirOnOtherFs } from '../../helpers/tmp.js';
 
 /** Every file below `dir`, relative to it. */
 function filesUnder(dir: string): string[] {
@@ -69,14 +70,28 @@ describe('ferry serve honours the cache.* and storage.* keys', function () {
   });
 
   it('write-back on: blocks are staged in the configured cache dir and uploaded in the background', async function () {
+    const nvme = tmpDirOnOtherFs('ferry-nvme-');
     app = await startServeProcess({ config: (dir, ports) => [
-      ...baseConfig(dir, ports), 'cache:', `  dirs: [${join(dir, 'nvme')}]`, '  write-back: true'] });
+      ...baseConfig(dir, ports), 'cache:', `  dirs: [${nvme}]`, '  write-back: true'] });
     await put(app, 'a.bin', 200_000);
     const text = await untilMetric(app, (t) => (sample(t, 'ferry_cache_uploads_total') ?? 0) >= 1 && sample(t, 'ferry_cache_staged_blocks') === 0);
     assert.ok((sample(text, 'ferry_cache_uploads_total') ?? 0) >= 1, 'the block went through staging');
-    const cached = filesUnder(join(app.dir, 'nvme'));
+    const cached = filesUnder(nvme);
     assert.ok(cached.some((f) => /^[0-9a-f-]{36}\/raw\/chunks\//.test(f)), `uploaded blocks stay in the cache dir: ${cached.join(', ')}`);
     assert.ok(!existsSync(join(app.dir, 'data', 'cache')), 'the default cache dir is not used');
+    assert.ok(filesUnder(join(app.dir, 'data', 'objects')).length >= 1, 'the block reached the object store');
+  });
+
+  it('a cache dir on the file store\'s file system only stages write-back blocks: uploaded and read blocks are not kept there', async function () {
+    app = await startServeProcess({ config: (dir, ports) => [
+      ...baseConfig(dir, ports), 'cache:', `  dirs: [${join(dir, 'nvme')}]`, '  write-back: true'] });
+    await put(app, 'a.bin', 200_000);
+    await untilMetric(app, (t) => (sample(t, 'ferry_cache_uploads_total') ?? 0) >= 1 && sample(t, 'ferry_cache_staged_blocks') === 0);
+    const r = await fetch(`http://127.0.0.1:${app.ports.webdav}/a.bin`);
+    assert.equal((await r.arrayBuffer()).byteLength, 200_000);
+    const text = await app.metrics();
+    assert.ok((sample(text, 'ferry_cache_uploads_total') ?? 0) >= 1, 'the block went through staging');
+    assert.deepEqual(filesUnder(join(app.dir, 'nvme')).filter((f) => /\/raw\//.test(f)), [], 'no second copy of the objects next to them');
     assert.ok(filesUnder(join(app.dir, 'data', 'objects')).length >= 1, 'the block reached the object store');
   });
 
@@ -91,7 +106,7 @@ describe('ferry serve honours the cache.* and storage.* keys', function () {
   });
 
   it('cache.cache-size bounds the disk cache: older blocks are evicted', async function () {
-    app = await startServeProcess({ extra: ['cache:', '  write-back: true', '  cache-size: 1M'] });
+    app = await startServeProcess({ extra: ['cache:', `  dirs: [${tmpDirOnOtherFs('ferry-nvme-')}]`, '  write-back: true', '  cache-size: 1M'] });
     for (const name of ['a', 'b', 'c', 'd']) await put(app, `${name}.bin`, 600_000);
     const text = await untilMetric(app, (t) => (sample(t, 'ferry_cache_evictions_total', { tier: 'disk' }) ?? 0) >= 1);
     assert.ok((sample(text, 'ferry_cache_evictions_total', { tier: 'disk' }) ?? 0) >= 1, text.split('\n').filter((l) => l.startsWith('ferry_cache')).join('\n'));
