@@ -13,7 +13,7 @@ import type {
   AclRule, Counters, DelFile, DirStats, MetaEngine, Quota, SliceScanItem, TrashTarget, UnlinkResult,
 } from './engine.js';
 import { RENAME_EXCHANGE, RENAME_NOREPLACE } from './engine.js';
-import type { CompactionDue, FormatOptions, Meta, OpenResult, ReaddirOptions, SliceDeleter } from './meta.js';
+import { SYNC_COMPACTION_RECORDS, type CompactionDue, type FormatOptions, type Meta, type OpenResult, type ReaddirOptions, type SliceDeleter } from './meta.js';
 import {
   type Attr, type ChunkIndex, type Credentials, type DirEntry, FileType, type Format, type Ino,
   type SessionInfo, type SetAttrRequest, type SliceId, type SliceRecord, type StatFs, type Timespec,
@@ -901,7 +901,10 @@ export class BaseMeta implements Meta {
         await this.#checkQuota(end > length ? align4K(end) - align4K(length) : 0, 0);
       }
       const r = await this.#engine.doWriteSlice({ ino, indx, slice, mtime, now: now() });
-      if (r.listLength % 100 === 99 || r.listLength > 350) this.#compactionDue?.(ino, indx, r.listLength);
+      if (r.listLength % 100 === 99 || r.listLength > 350) {
+        const compaction = this.#compactionDue?.(ino, indx, r.listLength);
+        if (r.listLength >= SYNC_COMPACTION_RECORDS) await compaction;
+      }
       return r.attr;
     });
   }

@@ -30,7 +30,15 @@ export interface ReaddirOptions {
 /** Callback vfs registers to delete a released slice's objects (meta knows nothing of objects). */
 export type SliceDeleter = (id: SliceId, size: number) => Promise<void>;
 /** Callback vfs registers to hear that a chunk's slice list grew long enough to compact (spec §B.12). */
-export type CompactionDue = (ino: Ino, indx: ChunkIndex, records: number) => void;
+/**
+ * Told when a commit left a chunk's list at a length that calls for compaction (spec §B.12). From
+ * SYNC_COMPACTION_RECORDS on, the commit waits for the promise it returns (JuiceFS compacts such a
+ * chunk synchronously, so a writer cannot grow a list without bound); it must not reject.
+ */
+export type CompactionDue = (ino: Ino, indx: ChunkIndex, records: number) => void | Promise<void>;
+
+/** List length from which a commit waits for the chunk's compaction (spec §B.12). */
+export const SYNC_COMPACTION_RECORDS = 2500;
 
 export interface Meta {
   /** Formats the volume or checks that an existing setting matches (immutable fields: EEXIST). */

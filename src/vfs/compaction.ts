@@ -4,7 +4,8 @@
  * the first N records for it atomically (Meta.compactChunk). Readers are never blocked: they keep
  * reading the old slices until the swap, and a reader whose cached list names a slice deleted by
  * the swap refreshes its list (reader.ts). It must never leave the new slice's objects behind when
- * the swap is refused, and never holds more than one block of data per running compaction.
+ * the swap is refused, and never holds more than one block of data per running compaction. A commit
+ * that leaves 2500 records or more waits for its chunk's compaction (compactNow).
  */
 import type { BufferBudget } from '../cache/buffer-budget.js';
 import type { Meta } from '../meta/meta.js';
@@ -46,6 +47,7 @@ export class Compactor {
   /** Chunks whose list of this many records had nothing worth compacting (bounded, oldest dropped). */
   readonly #futile = new Map<string, number>();
   readonly #running = new Set<Promise<void>>();
+  readonly #jobs = new Map<string, Promise<void>>(); // running compactions by chunk
   readonly #closing = new AbortController();
   #disabled = false;
   #closed = false;
@@ -69,6 +71,25 @@ export class Compactor {
     this.#pump();
   }
 
+  /**
+   * Compacts one chunk now and resolves when done (a commit that left 2500 records waits for this,
+   * spec §B.12); a compaction of the chunk already running is waited for instead of doubled.
+   * Failures are logged, never thrown.
+   */
+  async compactNow(ino: Ino, indx: ChunkIndex): Promise<void> {
+    const k = `${ino}:${indx}`;
+    for (;;) {
+      const running = this.#jobs.get(k);
+      if (running === undefined) break;
+      await running;
+    }
+    if (this.#closed || this.#disabled) return;
+    const i = this.#queue.findIndex((j) => `${j.ino}:${j.indx}` === k);
+    if (i >= 0) this.#queue.splice(i, 1);
+    this.#known.add(k);
+    await this.#run(ino, indx);
+  }
+
   /** Resolves when nothing is queued or running. */
   async idle(): Promise<void> {
     while (this.#running.size > 0) await Promise.allSettled([...this.#running]);
@@ -86,22 +107,31 @@ export class Compactor {
     while (this.#running.size < this.#concurrency) {
       const job = this.#queue.shift();
       if (job === undefined) return;
-      const p: Promise<void> = this.compact(job.ino, job.indx, this.#closing.signal)
-        .then(() => undefined, (err: unknown) => {
-          if (isFsError(err, Errno.ENOSYS)) {
-            this.#disabled = true;
-            this.#ctx.log.warn({ err }, 'compaction disabled: the metadata engine cannot swap slices');
-          } else if (!this.#closed && !isFsError(err, Errno.ENOENT)) {
-            this.#ctx.log.warn({ err, ino: String(job.ino), indx: job.indx }, 'compaction failed');
-          }
-        })
-        .finally(() => {
-          this.#running.delete(p);
-          this.#known.delete(`${job.ino}:${job.indx}`);
-          this.#pump();
-        });
-      this.#running.add(p);
+      void this.#run(job.ino, job.indx);
     }
+  }
+
+  /** Runs one compaction of a chunk already marked known; logs failures; pumps the queue after. */
+  #run(ino: Ino, indx: ChunkIndex): Promise<void> {
+    const k = `${ino}:${indx}`;
+    const p: Promise<void> = this.compact(ino, indx, this.#closing.signal)
+      .then(() => undefined, (err: unknown) => {
+        if (isFsError(err, Errno.ENOSYS)) {
+          this.#disabled = true;
+          this.#ctx.log.warn({ err }, 'compaction disabled: the metadata engine cannot swap slices');
+        } else if (!this.#closed && !isFsError(err, Errno.ENOENT)) {
+          this.#ctx.log.warn({ err, ino: String(ino), indx }, 'compaction failed');
+        }
+      })
+      .finally(() => {
+        this.#running.delete(p);
+        this.#jobs.delete(k);
+        this.#known.delete(k);
+        this.#pump();
+      });
+    this.#running.add(p);
+    this.#jobs.set(k, p);
+    return p;
   }
 
   /**

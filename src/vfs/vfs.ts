@@ -14,7 +14,7 @@
  */
 import { BufferBudget, DEFAULT_BUFFER_BYTES } from '../cache/buffer-budget.js';
 import { DEFAULT_READ_AHEAD_BLOCKS, ReadAheadLimit } from '../cache/read-ahead.js';
-import type { Meta, ReaddirOptions } from '../meta/meta.js';
+import { SYNC_COMPACTION_RECORDS, type Meta, type ReaddirOptions } from '../meta/meta.js';
 import { printableName } from '../meta/names.js';
 import {
   type Attr, type ChunkIndex, type Credentials, type DirEntry, FileType, type Ino, type SetAttrRequest, type SliceRecord,
@@ -123,7 +123,9 @@ export class Vfs {
     });
     meta.onDeleteSlice((id, size) => store.deleteSlice(id, size));
     // the list length that triggers compaction is counted in meta, over every writer of the chunk (spec §B.12)
-    meta.onCompactionDue((ino, indx, records) => this.#compactor?.schedule(ino, indx, records));
+    meta.onCompactionDue((ino, indx, records) => records >= SYNC_COMPACTION_RECORDS
+      ? this.#compactor?.compactNow(ino, indx)
+      : this.#compactor?.schedule(ino, indx, records));
     const releaseMs = opts.releaseIntervalMs ?? 60_000;
     if (releaseMs > 0) {
       this.#releaseTimer = setInterval(() => void this.#releaseDeleted(), releaseMs);

@@ -1,7 +1,8 @@
 /**
  * Two appliances on one volume (spec §F, DESIGN.md "Scale-out"): two Vfs, each with its own BaseMeta
  * session and block cache, over one metadata engine and one object store. A reader sees another
- * node's writes after it reopens the file (close-to-open) or after a fresh getattr shows the change.
+ * node's writes after it reopens the file (close-to-open) or after a fresh getattr shows the change;
+ * compaction is triggered by the list length whoever made it grow.
  */
 import assert from 'node:assert/strict';
 import { BaseMeta } from '../../src/meta/base.js';
@@ -9,6 +10,7 @@ import { MemoryEngine } from '../../src/meta/memory/engine.js';
 import { MemoryObjectStore } from '../../src/storage/memory.js';
 import { withPrefix } from '../../src/storage/wrappers/prefix.js';
 import { openVolume, type Volume } from '../../src/vfs/open.js';
+import { SYNC_COMPACTION_RECORDS } from '../../src/meta/meta.js';
 import { toChunkIndex } from '../../src/meta/types.js';
 import { MODE_READ, MODE_WRITE, ROOT_CREDENTIALS, ROOT_INODE } from '../../src/vfs/types.js';
 import { BLOCK, bytes } from './rig.js';
@@ -23,19 +25,19 @@ describe('Vfs close-to-open between two nodes (memory meta × mem store)', funct
   });
 
   /** A formatted volume and two nodes on it, each with its own BaseMeta and Vfs. */
-  async function twoNodes(): Promise<[Volume, Volume]> {
+  async function twoNodes(second: { compaction?: boolean } = {}): Promise<[Volume, Volume]> {
     const engine = new MemoryEngine();
     const bucket = new MemoryObjectStore('shared');
     const setup = new BaseMeta(engine);
     await setup.format({ Name: 'twonodes', UUID: '', Storage: 'mem', Bucket: 'shared', BlockSize: BLOCK / 1024, Compression: 'none', TrashDays: 0, EnableACL: false });
-    const node = async (): Promise<Volume> => {
+    const node = async (opts: { compaction?: boolean }): Promise<Volume> => {
       const meta = new BaseMeta(engine);
       await meta.load();
-      const v = await openVolume({ meta }, { store: withPrefix(bucket, 'twonodes/'), releaseIntervalMs: 0 });
+      const v = await openVolume({ meta }, { store: withPrefix(bucket, 'twonodes/'), releaseIntervalMs: 0, ...opts });
       volumes.push(v);
       return v;
     };
-    return [await node(), await node()];
+    return [await node({}), await node(second)];
   }
 
   it('a reader sees another node\'s overwrite after reopening, or after getattr shows the change', async function () {
@@ -120,5 +122,28 @@ describe('Vfs close-to-open between two nodes (memory meta × mem store)', funct
     const { handle } = await a.vfs.open(ROOT, ino, MODE_READ);
     assert.ok((await a.vfs.read(ROOT, handle, 0, expected.length)).equals(expected));
     await a.vfs.release(ROOT, handle);
+  });
+
+  it('a commit that leaves 2500 records waits for the chunk\'s compaction (spec §B.12)', async function () {
+    this.timeout(120_000);
+    const [a, b] = await twoNodes({ compaction: false }); // b never compacts: its commits only grow the list
+    const { ino } = await a.vfs.create(ROOT, ROOT_INODE, Buffer.from('long'), 0o644, 0);
+    const expected = Buffer.alloc(SYNC_COMPACTION_RECORDS);
+    const { handle: bh } = await b.vfs.open(ROOT, ino, MODE_WRITE);
+    for (let k = 0; k < SYNC_COMPACTION_RECORDS - 1; k++) {
+      expected[k] = (k % 250) + 1;
+      await b.vfs.write(ROOT, bh, k, expected.subarray(k, k + 1));
+      await b.vfs.fsync(ROOT, bh);
+    }
+    await b.vfs.release(ROOT, bh);
+    assert.equal((await a.meta.readSlices(ino, toChunkIndex(0))).length, SYNC_COMPACTION_RECORDS - 1);
+    const { handle } = await a.vfs.open(ROOT, ino, MODE_WRITE);
+    expected[SYNC_COMPACTION_RECORDS - 1] = 0xee;
+    await a.vfs.write(ROOT, handle, SYNC_COMPACTION_RECORDS - 1, Buffer.from([0xee]));
+    await a.vfs.fsync(ROOT, handle); // the 2500th record: its commit returns after a compaction
+    const records = (await a.meta.readSlices(ino, toChunkIndex(0))).length;
+    assert.ok(records <= SYNC_COMPACTION_RECORDS - 999, `compacted before fsync returned: ${records} records`);
+    await a.vfs.release(ROOT, handle);
+    assert.ok((await a.vfs.read(ROOT, ino, 0, SYNC_COMPACTION_RECORDS)).equals(expected));
   });
 });
