@@ -56,6 +56,8 @@ const HOURLY_LEASE_SEC = 54 * 60;
 /** Unreferenced slices deleted per cleanupSlices run. */
 const CLEANUP_SLICES_BATCH = 10_000;
 const MAX_DEPTH = 10_000;
+/** Trash entries listed and deleted per batch (memory stays bounded for huge hour directories). */
+const TRASH_BATCH = 1000;
 /** Volume names JuiceFS accepts (spec §A); the name is also the object key prefix. */
 const VOLUME_NAME = /^[a-z0-9][a-z0-9-]{1,61}[a-z0-9]$/;
 
@@ -1011,19 +1013,28 @@ export class BaseMeta implements Meta {
     if (depth > MAX_DEPTH) throw new FsError(Errno.ELOOP, `trash tree deeper than ${MAX_DEPTH}`);
     let removed = 0;
     let kept = false;
-    const children: DirEntry[] = [];
-    for await (const e of this.readdir(ROOT_CREDENTIALS, ino)) if (!isDotOrDotDot(e.name)) children.push(e);
-    for (const c of children) {
-      try {
-        if (c.type === FileType.Directory) removed += await this.#removeTree(ino, c.name, c.ino, depth + 1);
-        else {
-          await this.unlink(ROOT_CREDENTIALS, ino, c.name);
-          removed++;
+    // A trash hour directory may hold millions of entries: they are listed and deleted a batch at a
+    // time, resuming after the last cookie seen (cookies stay valid while the directory changes).
+    for (let after = 0n; ;) {
+      const batch: DirEntry[] = [];
+      for await (const e of this.readdir(ROOT_CREDENTIALS, ino, { after })) {
+        after = e.cookie;
+        if (!isDotOrDotDot(e.name)) batch.push(e);
+        if (batch.length >= TRASH_BATCH) break;
+      }
+      if (batch.length === 0) break;
+      for (const c of batch) {
+        try {
+          if (c.type === FileType.Directory) removed += await this.#removeTree(ino, c.name, c.ino, depth + 1);
+          else {
+            await this.unlink(ROOT_CREDENTIALS, ino, c.name);
+            removed++;
+          }
+        } catch (err) {
+          if (isFsError(err, Errno.ENOENT)) continue; // another node's cleaner got there first
+          kept = true;
+          this.#log.warn({ err, dir: String(ino), name: printableName(c.name) }, 'cannot delete an entry from the trash');
         }
-      } catch (err) {
-        if (isFsError(err, Errno.ENOENT)) continue; // another node's cleaner got there first
-        kept = true;
-        this.#log.warn({ err, dir: String(ino), name: printableName(c.name) }, 'cannot delete an entry from the trash');
       }
     }
     if (kept) return removed;

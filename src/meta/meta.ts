@@ -29,7 +29,6 @@ export interface ReaddirOptions {
 
 /** Callback vfs registers to delete a released slice's objects (meta knows nothing of objects). */
 export type SliceDeleter = (id: SliceId, size: number) => Promise<void>;
-/** Callback vfs registers to hear that a chunk's slice list grew long enough to compact (spec §B.12). */
 /**
  * Told when a commit left a chunk's list at a length that calls for compaction (spec §B.12). From
  * SYNC_COMPACTION_RECORDS on, the commit waits for the promise it returns (JuiceFS compacts such a

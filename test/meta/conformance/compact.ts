@@ -164,6 +164,19 @@ export function compactConformance(name: string, makeEngine: () => Promise<Engin
       assert.equal(await meta.expireTrash(t + 30 * 3600), 0);
     });
 
+    it('expireTrash empties an hour directory of more entries than one listing batch (1000)', async function () {
+      this.timeout(120_000);
+      await setup(1);
+      const count = 2100;
+      for (let i = 0; i < count; i++) {
+        await file(`t${i}`);
+        await meta.unlink(ROOT, ROOT_INODE, n(`t${i}`));
+      }
+      const t = Math.floor(Date.now() / 1000);
+      assert.equal(await meta.expireTrash(t + 3 * 24 * 3600), count + 1, 'every file and the hour directory');
+      assert.deepEqual((await names(meta, TRASH_INODE)).filter((x) => x !== '.' && x !== '..'), []);
+    });
+
     it('expireTrash deletes trashed directories with the files of the hour', async function () {
       await setup(1);
       await meta.mkdir(ROOT, ROOT_INODE, n('d'), 0o755, 0);
