@@ -2,14 +2,16 @@
  * NFS benchmark (`npm run bench:nfs [-- --quick] [-- --only host|guest]`): Ferry (embedded default
  * volume, and Redis metadata + file store) next to Debian's nfs-ganesha (FSAL VFS) exporting a
  * directory on the same disk, in one run. Host: libnfs `nfs-cp` sequential write and read of a
- * large file, bench/nfs-load.ts (1 MiB READ/WRITE, 16 in flight over 4 connections), and the latency
- * of a 1 MiB READ served from cache. Guest (nfs-vm, kernel client, emulated CPU): 10,000 files of
- * 4 KiB created, `ls -l`, deleted, and fio 4 KiB random reads (bench/nfs-guest.sh). Prints figures
+ * large file, bench/nfs-load.ts (1 MiB READ/WRITE, 16 in flight over 4 connections), the latency
+ * of a 1 MiB READ served from cache, and each server process's CPU time per MiB moved (all its
+ * threads; a shared, noisy machine disturbs it less than throughput; Redis's own CPU is not in it).
+ * Guest (nfs-vm, kernel client, emulated CPU): 10,000 files of 4 KiB created, `ls -l`, deleted,
+ * and fio 4 KiB random reads (bench/nfs-guest.sh). Prints figures
  * and ratios to ganesha; asserts nothing. Ganesha needs rpcbind, so the whole run re-executes
  * itself inside ../shared/tools/nfs-vm/peers/with-ganesha.sh (private network namespace).
  */
 import { spawnSync } from 'node:child_process';
-import { existsSync, mkdtempSync, rmSync } from 'node:fs';
+import { existsSync, mkdtempSync, readdirSync, readFileSync, rmSync } from 'node:fs';
 import { homedir, tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
@@ -47,6 +49,8 @@ const GANESHA_MOUNT = 20491;
 /** One server under test and its figures. */
 interface Target {
   name: string;
+  /** The server process, for its CPU time per phase. */
+  pid?: number | undefined;
   nfsPort: number;
   mountPort: number;
   exportPath: string;
@@ -63,6 +67,46 @@ interface HostFigures {
   loadIo: number;
   latP50: number;
   latP99: number;
+  /** Server CPU time (user + system, every thread) per MiB moved, ms; undefined without a pid. */
+  cpuSeqWrite: number | undefined;
+  cpuSeqRead: number | undefined;
+  cpuLoad: number | undefined;
+}
+
+/** Linux USER_HZ: /proc/<pid>/stat counts CPU time in these ticks. */
+const CLOCK_TICKS = 100;
+
+/** CPU time a process has used so far (all threads, user + system), seconds; undefined when gone. */
+function cpuSeconds(pid: number | undefined): number | undefined {
+  if (pid === undefined) return undefined;
+  try {
+    const stat = readFileSync(`/proc/${pid}/stat`, 'utf8');
+    const f = stat.slice(stat.lastIndexOf(')') + 2).split(' ');
+    return (Number(f[11]) + Number(f[12])) / CLOCK_TICKS;
+  } catch {
+    return undefined;
+  }
+}
+
+/** Runs `fn` and answers its result with the CPU ms per MiB that `pid` spent meanwhile moving `bytes`. */
+async function withCpu<T>(pid: number | undefined, bytes: number, fn: () => Promise<T>): Promise<[T, number | undefined]> {
+  const before = cpuSeconds(pid);
+  const r = await fn();
+  const after = cpuSeconds(pid);
+  return [r, before === undefined || after === undefined ? undefined : ((after - before) * 1000) / (bytes / MiB)];
+}
+
+/** The ganesha.nfsd of our namespace (with-ganesha.sh mounts its own /proc). */
+function ganeshaPid(): number | undefined {
+  for (const d of readdirSync('/proc')) {
+    if (!/^\d+$/.test(d)) continue;
+    try {
+      if (readFileSync(`/proc/${d}/comm`, 'utf8').trim() === 'ganesha.nfsd') return Number(d);
+    } catch {
+      // gone meanwhile
+    }
+  }
+  return undefined;
 }
 
 interface GuestFigures {
@@ -78,21 +122,21 @@ function nfsUrl(t: Target, file: string): string {
 
 async function hostRun(t: Target, src: string, back: string): Promise<HostFigures> {
   note(`${t.name}: nfs-cp write ${SEQ_BYTES / MiB} MiB`);
-  const w = await timedRun('nfs-cp', [src, nfsUrl(t, 'seq.bin')]);
+  const [w, cpuSeqWrite] = await withCpu(t.pid, SEQ_BYTES, () => timedRun('nfs-cp', [src, nfsUrl(t, 'seq.bin')]));
   note(`${t.name}: nfs-cp read`);
-  const r = await timedRun('nfs-cp', [nfsUrl(t, 'seq.bin'), back]);
+  const [r, cpuSeqRead] = await withCpu(t.pid, SEQ_BYTES, () => timedRun('nfs-cp', [nfsUrl(t, 'seq.bin'), back]));
   rmSync(back, { force: true });
   note(`${t.name}: load generator, ${LOAD_BYTES / MiB} MiB`);
-  const load = await runLoad({
+  const [load, cpuLoad] = await withCpu(t.pid, 2 * LOAD_BYTES, () => runLoad({
     nfsPort: t.nfsPort, mountPort: t.mountPort, exportPath: t.exportPath, bytes: LOAD_BYTES, connections: 4, inFlight: 16, ioBytes: MiB, name: 'load',
-  });
+  }));
   note(`${t.name}: cached 1 MiB READ latency`);
   const lat = await cachedReadLatency({
     nfsPort: t.nfsPort, mountPort: t.mountPort, exportPath: t.exportPath, ioBytes: load.ioBytes, name: 'latency', spanBytes: 16 * MiB, reads: LATENCY_READS,
   });
   return {
     seqWriteMBs: mbs(SEQ_BYTES, w), seqReadMBs: mbs(SEQ_BYTES, r), loadWriteMBs: load.writeMBs, loadReadMBs: load.readMBs,
-    loadIo: load.ioBytes, latP50: lat.p50, latP99: lat.p99,
+    loadIo: load.ioBytes, latP50: lat.p50, latP99: lat.p99, cpuSeqWrite, cpuSeqRead, cpuLoad,
   };
 }
 
@@ -125,6 +169,7 @@ async function withFerry(name: string, dir: string, metaUrl: string | undefined,
   const t: Target = { name, nfsPort: 30490, mountPort: 30491, exportPath: '/export' };
   note(`${name}: starting ferry serve`);
   const ferry = await startFerry({ dataDir: dir, nfs: { port: t.nfsPort, mountPort: t.mountPort }, ...(metaUrl === undefined ? {} : { metaUrl }) });
+  t.pid = ferry.pid;
   try {
     await fn(t, ferry);
   } catch (err) {
@@ -151,6 +196,9 @@ function print(peer: Target, ours: Target[]): void {
       row('load generator READ, MB/s', (t) => t.host?.loadReadMBs),
       row('cached 1 MiB READ p50, ms', (t) => t.host?.latP50, 2, true),
       row('cached 1 MiB READ p99, ms', (t) => t.host?.latP99, 2, true),
+      row('server CPU per MiB, nfs-cp write, ms', (t) => t.host?.cpuSeqWrite, 2, true),
+      row('server CPU per MiB, nfs-cp read, ms', (t) => t.host?.cpuSeqRead, 2, true),
+      row('server CPU per MiB, load generator, ms', (t) => t.host?.cpuLoad, 2, true),
     ]);
   }
   if (GUEST) {
@@ -188,7 +236,9 @@ async function inside(): Promise<void> {
   let redis: RedisServer | undefined;
   try {
     if (HOST) spawnSync('sh', ['-c', `head -c ${SEQ_BYTES} /dev/urandom > '${src}'`]);
-    const ganesha: Target = { name: 'ganesha', nfsPort: Number(process.env['NFS_PORT'] ?? GANESHA_NFS), mountPort: Number(process.env['MNT_PORT'] ?? GANESHA_MOUNT), exportPath: exportDir };
+    const ganesha: Target = {
+      name: 'ganesha', pid: ganeshaPid(), nfsPort: Number(process.env['NFS_PORT'] ?? GANESHA_NFS), mountPort: Number(process.env['MNT_PORT'] ?? GANESHA_MOUNT), exportPath: exportDir,
+    };
     await measure(ganesha, src, back);
     rmSync(join(exportDir, 'seq.bin'), { force: true });
 

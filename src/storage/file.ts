@@ -55,6 +55,7 @@ function fileErrno(err: unknown, op: Op, key: string): FsError {
 export class FileObjectStore implements ObjectStore {
   readonly description: string;
   readonly #root: string;
+  readonly #dirSyncs = new DirSyncs();
 
   /** `root` is the bucket: an absolute path, normally ending in `/` (JuiceFS always writes it so). */
   constructor(root: string) {
@@ -105,6 +106,7 @@ export class FileObjectStore implements ObjectStore {
         fh = await open(tmp, 'wx', 0o644);
       }
       try {
+        // (one 4 MiB positional write measured slower here than writeFile's 512 KiB steps)
         await fh.writeFile(body);
         await fh.sync();
       } finally {
@@ -112,7 +114,7 @@ export class FileObjectStore implements ObjectStore {
       }
       signal?.throwIfAborted();
       await rename(tmp, path);
-      await fsyncDir(dir);
+      await this.#dirSyncs.sync(dir);
     } catch (err) {
       await unlink(tmp).catch(() => undefined);
       if (signal?.aborted === true) throw signal.reason;
@@ -224,6 +226,42 @@ async function ensureDir(dir: string): Promise<void> {
   for (let d = dir; ; d = dirname(d)) {
     await fsyncDir(dirname(d));
     if (d === first || d === dirname(d)) break;
+  }
+}
+
+/**
+ * fsync of directories after renames, shared: a caller needs a sync that starts after its rename,
+ * so it joins the one queued behind the running sync of that directory, or queues it. Concurrent
+ * puts into one directory (the blocks of a slice) then cost one or two syncs instead of one each.
+ */
+class DirSyncs {
+  readonly #dirs = new Map<string, { running: Promise<void>; next: Promise<void> | undefined }>();
+
+  sync(dir: string): Promise<void> {
+    const state = this.#dirs.get(dir);
+    if (state === undefined) {
+      const s = { running: this.#run(dir), next: undefined };
+      this.#dirs.set(dir, s);
+      return s.running;
+    }
+    if (state.next === undefined) {
+      // started once the running sync settles: then it becomes the running one
+      state.next = state.running.catch(() => undefined).then(() => {
+        state.running = this.#run(dir);
+        state.next = undefined;
+        return state.running;
+      });
+    }
+    return state.next;
+  }
+
+  async #run(dir: string): Promise<void> {
+    try {
+      await fsyncDir(dir);
+    } finally {
+      const state = this.#dirs.get(dir);
+      if (state !== undefined && state.next === undefined) this.#dirs.delete(dir);
+    }
   }
 }
 

@@ -47,6 +47,15 @@ const MAX_IDLE_BLOCKS = 8;
  */
 const idleBlocks = new Map<number, Buffer[]>();
 
+/**
+ * Block buffers that open slices fill in place (their pages are views of it), so a full block
+ * uploads without being copied. Only a sequential writer starts one (a write that reaches a block
+ * start at the end of what its slice holds, not the slice's first block), and at most this many
+ * at once over the process: the budget counts the pages written, not the rest of the block.
+ */
+const MAX_FILLING_BLOCKS = 16;
+let fillingBlocks = 0;
+
 function takeBlockBuffer(size: number): Buffer {
   return idleBlocks.get(size)?.pop() ?? Buffer.allocUnsafeSlow(size);
 }
@@ -155,6 +164,7 @@ class SliceWriter {
   readonly #id: Promise<SliceId>;
   readonly #blockBytes: number;
   readonly #pages: (Buffer | undefined)[] = []; // by slice offset / PAGE_BYTES; their budget returns when their block is uploaded
+  readonly #filling: (Buffer | undefined)[] = []; // by block index: the pooled buffer its pages are views of (MAX_FILLING_BLOCKS)
   #nextUpload = 0; // blocks [0, nextUpload) are handed to the store
   readonly #uploads: Promise<void>[] = [];
   readonly #sealed: Promise<void>;
@@ -192,7 +202,7 @@ class SliceWriter {
       if (page === undefined) {
         if (credit.left < PAGE_BYTES) throw new FsError(Errno.EIO, 'write credit exhausted');
         credit.left -= PAGE_BYTES;
-        page = idlePages.pop() ?? Buffer.allocUnsafe(PAGE_BYTES);
+        page = this.#newPage(pi, at);
         this.#pages[pi] = page;
       }
       data.copy(page, inPage, src, src + n);
@@ -251,6 +261,25 @@ class SliceWriter {
     this.#seal();
   }
 
+  /**
+   * The buffer for slice page `pi`, first written at slice offset `at` (`at` >= slen: the write
+   * extends the slice there): a view of its block's
+   * filling buffer when the block has one, or starts one (see MAX_FILLING_BLOCKS); else a loose page.
+   */
+  #newPage(pi: number, at: number): Buffer {
+    const perBlock = this.#blockBytes / PAGE_BYTES;
+    const bi = Math.floor(pi / perBlock);
+    let block = this.#filling[bi];
+    if (block === undefined && perBlock > 1 && pi % perBlock === 0 && at >= this.slen && at > 0 && fillingBlocks < MAX_FILLING_BLOCKS) {
+      block = takeBlockBuffer(this.#blockBytes);
+      this.#filling[bi] = block;
+      fillingBlocks++;
+    }
+    if (block === undefined) return idlePages.pop() ?? Buffer.allocUnsafe(PAGE_BYTES);
+    const start = (pi % perBlock) * PAGE_BYTES;
+    return block.subarray(start, start + PAGE_BYTES);
+  }
+
   /** Uploads block #nextUpload of `len` bytes from its pages, then returns their budget. */
   #upload(len: number): void {
     const index = this.#nextUpload++;
@@ -264,15 +293,21 @@ class SliceWriter {
       pages.push(p);
       this.#pages[i] = undefined;
     }
-    // a full block goes through a pooled buffer, returned once the store is done with it
-    const pooled = len === this.#blockBytes ? takeBlockBuffer(len) : undefined;
-    const data = pooled ?? Buffer.allocUnsafe(len);
+    // a filling buffer already holds the pages that are its views; a full block otherwise goes
+    // through a pooled buffer too, returned once the store is done with it
+    const filling = this.#filling[index];
+    if (filling !== undefined) {
+      this.#filling[index] = undefined;
+      fillingBlocks--;
+    }
+    const pooled = filling ?? (len === this.#blockBytes ? takeBlockBuffer(len) : undefined);
+    const data = pooled === undefined ? Buffer.allocUnsafe(len) : pooled.subarray(0, len);
     let at = 0;
     for (const page of pages) {
-      page.copy(data, at, 0, Math.min(PAGE_BYTES, len - at));
+      if (page.buffer !== data.buffer) page.copy(data, at, 0, Math.min(PAGE_BYTES, len - at));
       at += PAGE_BYTES;
     }
-    for (const p of pages) if (idlePages.length < MAX_IDLE_PAGES) idlePages.push(p);
+    for (const p of pages) if (p.buffer !== data.buffer && idlePages.length < MAX_IDLE_PAGES) idlePages.push(p);
     const held = count * PAGE_BYTES;
     this.#window.started(len);
     const p = (async () => {

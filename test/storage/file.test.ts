@@ -42,6 +42,15 @@ describe('file object store', function () {
     assert.deepEqual((await collect(store.list('d/'))).map((o) => o.key), ['d/1_0_1']);
   });
 
+  it('concurrent puts into one directory all land whole (they share directory syncs)', async function () {
+    const store = new FileObjectStore(`${tmpDir('ferry-file-')}/`);
+    const body = (i: number): Buffer => Buffer.alloc(300_000 + i, i);
+    await Promise.all(Array.from({ length: 12 }, (_, i) => store.put(`d/1_${i}_x`, body(i))));
+    await store.put('d/2_0_x', body(20)); // after the shared syncs settled: a fresh one
+    for (let i = 0; i < 12; i++) assert.deepEqual(await store.get(`d/1_${i}_x`), body(i));
+    assert.deepEqual(await store.get('d/2_0_x'), body(20));
+  });
+
   it('a name held by a directory is no object: get and head are ENOENT, put is EEXIST, delete is fine', async function () {
     const dir = tmpDir('ferry-file-');
     const store = new FileObjectStore(`${dir}/`);

@@ -42,6 +42,19 @@ describe('nfs3 file handles', () => {
     }
   });
 
+  it('still rejects forged handles after the genuine one was accepted (remembered handles are exact)', () => {
+    const codec = new FileHandleCodec(UUID, 'secret');
+    const fh = codec.encode(7, toIno(42));
+    assert.deepEqual(codec.decode(fh), { exportId: 7, ino: 42n });
+    for (const at of [13, 23, 31]) {
+      const forged = Buffer.from(fh);
+      forged[at] = (forged[at] ?? 0) ^ 1;
+      assert.equal(statusOfDecode(codec, forged), NFS3ERR_BADHANDLE, `byte ${at}`);
+    }
+    fh[23] = (fh[23] ?? 0) ^ 1; // the buffer once accepted, changed in place
+    assert.equal(statusOfDecode(codec, fh), NFS3ERR_BADHANDLE);
+  });
+
   it('rejects handles signed with another secret as BADHANDLE', () => {
     const fh = new FileHandleCodec(UUID, 'other').encode(7, toIno(42));
     assert.equal(statusOfDecode(new FileHandleCodec(UUID, 'secret'), fh), NFS3ERR_BADHANDLE);

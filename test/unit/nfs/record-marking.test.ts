@@ -136,4 +136,21 @@ describe('RPC record marking (RFC 5531 §11)', () => {
       assert.notEqual(got[1]?.buffer.byteLength, 4096);
     });
   });
+
+  it('in transient mode hands back copies: records survive the reuse of the read buffer', () => {
+    const pool = new RecordPool(512, 4096, 4);
+    const d = new RecordDecoder(8192, pool, true);
+    const records = [body(40, 1), body(3000, 2), body(100, 3), body(1200, 4)];
+    // the third record in two fragments, the others whole
+    const wire = cat([...encodeRecord(records[0] ?? body(0)), ...encodeRecord(records[1] ?? body(0)), ...encodeRecord(records[2] ?? body(0), 60), ...encodeRecord(records[3] ?? body(0))]);
+    const readBuffer = Buffer.alloc(700);
+    const got: Buffer[] = [];
+    for (let at = 0; at < wire.length; at += readBuffer.length) {
+      const n = wire.copy(readBuffer, 0, at, Math.min(wire.length, at + readBuffer.length));
+      got.push(...d.push(readBuffer.subarray(0, n)));
+      readBuffer.fill(0xee); // the next read lands here
+    }
+    assert.deepEqual(got, records);
+    assert.equal(got[1]?.buffer.byteLength, 4096, 'a pooled size is assembled in a pool buffer');
+  });
 });

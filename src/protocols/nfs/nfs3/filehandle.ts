@@ -3,8 +3,9 @@
  * 32 bytes = version, three zero bytes, volume id, export id, inode, and a truncated
  * HMAC-SHA256 over the first 24 bytes. The key comes from the volume UUID and the configured
  * secret only, so every appliance serving the volume, before and after a restart, makes and
- * accepts the same handles, and a rename never changes one. No handle table, no cache: decoding
- * is pure computation; whether the inode still exists is the caller's getattr (ESTALE).
+ * accepts the same handles, and a rename never changes one. No handle table: decoding is pure
+ * computation (recently verified handles skip the HMAC); whether the inode still exists is the
+ * caller's getattr (ESTALE).
  */
 import { createHash, createHmac, timingSafeEqual } from 'node:crypto';
 import { toIno, type Ino } from '../../../vfs/types.js';
@@ -18,6 +19,8 @@ const SIGNED_BYTES = FH_BYTES - MAC_BYTES;
 const VOLUME_AT = 4;
 const EXPORT_AT = 12;
 const INODE_AT = 16;
+/** Verified handles remembered; past it the memory starts over (one HMAC per handle again). */
+const VERIFIED_MAX = 4096;
 
 /** What a valid handle names: an inode as seen through one export. */
 export interface DecodedHandle {
@@ -39,6 +42,8 @@ export function exportIdOf(exportPath: string): number {
 export class FileHandleCodec {
   readonly volumeId: bigint;
   readonly #key: Buffer;
+  /** Handles whose MAC checked out, by their bytes (latin1): every READ/WRITE of a file brings the same one. */
+  readonly #verified = new Map<string, DecodedHandle>();
 
   /**
    * `secret` is the server-wide handle secret from the configuration (may be empty: then the
@@ -69,6 +74,16 @@ export class FileHandleCodec {
    */
   decode(fh: Buffer): DecodedHandle {
     if (fh.length !== FH_BYTES) throw new Nfs3Error(NFS3ERR_BADHANDLE, `handle of ${fh.length} bytes`);
+    const text = fh.toString('latin1');
+    const known = this.#verified.get(text);
+    if (known !== undefined) return known;
+    const decoded = this.#check(fh);
+    if (this.#verified.size >= VERIFIED_MAX) this.#verified.clear();
+    this.#verified.set(text, decoded);
+    return decoded;
+  }
+
+  #check(fh: Buffer): DecodedHandle {
     if (fh.readUInt32BE(0) !== FH_VERSION << 24) throw new Nfs3Error(NFS3ERR_BADHANDLE, 'unknown handle version');
     if (fh.readBigUInt64BE(VOLUME_AT) !== this.volumeId) throw new Nfs3Error(NFS3ERR_STALE, 'handle of another volume');
     if (!timingSafeEqual(this.#mac(fh.subarray(0, SIGNED_BYTES)), fh.subarray(SIGNED_BYTES))) {

@@ -28,6 +28,11 @@ export interface ConnectionOptions {
   slots: CallSlots;
   /** Close after this long without traffic while nothing is in flight; 0 never. */
   idleTimeoutMs: number;
+  /**
+   * The socket reads into a reused buffer (net.Socket `onread`) and its owner hands each chunk to
+   * receive(); otherwise the connection listens to 'data' events.
+   */
+  transientReads?: boolean;
 }
 
 export interface ConnectionStats {
@@ -75,10 +80,10 @@ export class RpcConnection {
     this.#opts = opts;
     this.peer = { address: normalizeAddress(socket.remoteAddress), port: socket.remotePort ?? 0 };
     this.#log = log.child({ peer: `${this.peer.address}:${this.peer.port}` });
-    this.#decoder = new RecordDecoder(opts.maxRecordBytes, recordPool);
+    this.#decoder = new RecordDecoder(opts.maxRecordBytes, recordPool, opts.transientReads === true);
 
     socket.setNoDelay(true);
-    socket.on('data', this.#onData);
+    if (opts.transientReads !== true) socket.on('data', this.#onData);
     socket.on('drain', this.#onDrain);
     socket.on('end', this.#onEnd);
     socket.on('error', this.#onError);
@@ -117,6 +122,11 @@ export class RpcConnection {
   /** Closes the connection at once; in-flight replies are dropped. */
   destroy(): void {
     this.#socket.destroy();
+  }
+
+  /** Takes one chunk read into the socket's reused buffer (transientReads); copies what it keeps. */
+  receive(chunk: Buffer): void {
+    if (!this.#closed) this.#onData(chunk);
   }
 
   readonly #onData = (chunk: Buffer): void => {

@@ -4,7 +4,8 @@
  * give the fragment length. Pure codec, no I/O: the decoder is fed socket chunks and hands back
  * whole records; it never buffers more than `maxRecordBytes` of one record (the limit is ours,
  * not the peer's) and throws RecordTooLargeError instead, after which the connection must close.
- * A record spanning chunks is copied once, into a RecordPool buffer when one is given.
+ * A record spanning chunks is copied once, into a RecordPool buffer when one is given; a decoder
+ * fed from one reused read buffer (`transient`) copies every record it hands back.
  */
 
 const LAST_FRAGMENT = 0x80000000;
@@ -71,10 +72,16 @@ export class RecordDecoder {
   /** The pooled buffer a single-fragment record is being copied into, with #recordBytes filled. */
   #direct: Buffer | undefined;
 
-  /** Records spanning chunks are assembled in `pool` buffers when given (see RecordPool). */
-  constructor(maxRecordBytes: number, pool?: RecordPool) {
+  readonly #transient: boolean;
+
+  /**
+   * Records spanning chunks are assembled in `pool` buffers when given (see RecordPool). With
+   * `transient`, chunk memory is reused by the caller after push() returns: records are copies.
+   */
+  constructor(maxRecordBytes: number, pool?: RecordPool, transient = false) {
     this.#maxRecordBytes = maxRecordBytes;
     this.#pool = pool;
+    this.#transient = transient;
   }
 
   /** True when no partial record is buffered (a clean place for the stream to end). */
@@ -83,9 +90,9 @@ export class RecordDecoder {
   }
 
   /**
-   * Feeds one chunk; returns the records it completed, in order. Keeps references to `chunk`
-   * (no copy for records inside one chunk), so callers must not reuse chunk memory. A record
-   * may be a RecordPool buffer: the caller gives it back once its call is done with it.
+   * Feeds one chunk; returns the records it completed, in order. Unless `transient`, keeps
+   * references to `chunk` (no copy for records inside one chunk), so callers must not reuse chunk
+   * memory. A record may be a RecordPool buffer: the caller gives it back once its call is done with it.
    */
   push(chunk: Buffer): Buffer[] {
     const records: Buffer[] = [];
@@ -104,9 +111,10 @@ export class RecordDecoder {
         if (this.#recordBytes + this.#fragmentLeft > this.#maxRecordBytes) {
           throw new RecordTooLargeError(this.#recordBytes + this.#fragmentLeft, this.#maxRecordBytes);
         }
-        // a whole record in one fragment that this chunk does not hold: copy it as it arrives
-        if (this.#lastFragment && this.#parts.length === 0 && this.#fragmentLeft > chunk.length - pos) {
-          this.#direct = this.#pool?.take(this.#fragmentLeft);
+        // a whole record in one fragment that this chunk does not hold (or any, when chunks are
+        // transient): copy it as it arrives
+        if (this.#lastFragment && this.#parts.length === 0 && (this.#transient || this.#fragmentLeft > chunk.length - pos)) {
+          this.#direct = this.#pool?.take(this.#fragmentLeft) ?? (this.#transient ? Buffer.allocUnsafe(this.#fragmentLeft) : undefined);
         }
       }
       const take = Math.min(this.#fragmentLeft, chunk.length - pos);
@@ -116,7 +124,8 @@ export class RecordDecoder {
         this.#fragmentLeft -= take;
         pos += take;
       } else if (take > 0) {
-        this.#parts.push(chunk.subarray(pos, pos + take));
+        const part = chunk.subarray(pos, pos + take);
+        this.#parts.push(this.#transient ? Buffer.from(part) : part);
         this.#recordBytes += take;
         this.#fragmentLeft -= take;
         pos += take;

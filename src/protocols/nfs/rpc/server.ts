@@ -1,6 +1,7 @@
 /**
  * The RPC server: owns one program table (RpcDispatcher) and serves it over TCP listeners
- * (connection.ts does the per-connection work, CallSlots bounds the calls of all of them) and UDP sockets, where one datagram is one call
+ * (connection.ts does the per-connection work, CallSlots bounds the calls of all of them; sockets
+ * read into a reused buffer, tcp-accept.ts) and UDP sockets, where one datagram is one call
  * and one reply (RFC 5531 §11 applies to TCP only). A server instance, never module state, so
  * tests and several exports can run side by side. It does not know any program.
  */
@@ -12,6 +13,7 @@ import type { DuplicateRequestCache } from '../drc.js';
 import { CallSlots } from './call-slots.js';
 import { RpcConnection, normalizeAddress } from './connection.js';
 import { RpcDispatcher, type RpcProgram } from './dispatcher.js';
+import { acceptDirect } from './tcp-accept.js';
 
 export interface RpcServerOptions {
   /** Largest record accepted on a TCP connection; bigger closes the connection. */
@@ -109,6 +111,13 @@ export class RpcServer {
       server.listen(port, host, () => {
         server.off('error', reject);
         this.#tcp.push(server);
+        acceptDirect(server, {
+          accepted: (socket) => {
+            const conn = this.#accept(socket, true);
+            return (chunk) => conn.receive(chunk);
+          },
+          failed: (errno) => this.#log.warn({ errno }, 'rpc tcp accept failed'),
+        });
         const addr = server.address();
         if (addr === null || typeof addr === 'string') return reject(new Error('tcp listener has no address'));
         this.#log.info({ address: addr.address, port: addr.port }, 'rpc tcp listening');
@@ -143,7 +152,7 @@ export class RpcServer {
     await Promise.all(closing);
   }
 
-  #accept(socket: Socket): void {
+  #accept(socket: Socket, transientReads = false): RpcConnection {
     const conn = new RpcConnection(
       socket,
       this.dispatcher,
@@ -152,11 +161,13 @@ export class RpcServer {
         maxInFlight: this.#opts.maxInFlightPerConnection,
         slots: this.#slots,
         idleTimeoutMs: this.#opts.idleTimeoutMs,
+        transientReads,
       },
       this.#log.child({ conn: this.#nextConn++ }),
       (c) => this.#connections.delete(c),
     );
     this.#connections.add(conn);
+    return conn;
   }
 
   #datagram(socket: UdpSocket, msg: Buffer, rinfo: RemoteInfo): void {

@@ -1,6 +1,7 @@
 /**
  * NFSPROC3_WRITE (RFC 1813 §3.3.7): UNSTABLE writes go into vfs write buffers and are answered
- * at once; DATA_SYNC and FILE_SYNC writes call fsync before the reply and answer FILE_SYNC. The
+ * at once, with post-operation attributes derived from the pre-operation ones (no second
+ * getattr); DATA_SYNC and FILE_SYNC writes call fsync before the reply and answer FILE_SYNC. The
  * verifier is read before the data is handed to vfs, so a loss noticed later (verifier changed)
  * makes the client's COMMIT see a different value and resend. A failed sync changes it too.
  */
@@ -57,7 +58,12 @@ export const writeProc = (ctx: Nfs3Context) => defineNfs3Procedure<WriteArgs, Wr
         throw syncFailure(err);
       }
     }
-    return { wcc: await call.wcc(0), count: args.count, committed: args.stable === UNSTABLE ? UNSTABLE : FILE_SYNC, verf };
+    if (args.stable !== UNSTABLE) return { wcc: await call.wcc(0), count: args.count, committed: FILE_SYNC, verf };
+    // buffered: meta still has the pre-operation attributes, and vfs shows the length grown by
+    // what is buffered, so the post-operation attributes are known without another getattr
+    const end = Number(args.offset) + args.count;
+    const after = end > file.attr.length ? { ...file.attr, length: end } : file.attr;
+    return { wcc: call.wccWith(0, after), count: args.count, committed: UNSTABLE, verf };
   },
   encodeOk(w, res) {
     encodeWccData(w, res.wcc);
