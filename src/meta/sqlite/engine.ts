@@ -17,8 +17,9 @@
  * Hard links have no parents table: parents come from edge's inode index; node.parent is 0 once
  * an inode has been linked twice (and stays 0, as in JuiceFS).
  *
- * Every do* that writes is ONE `BEGIN IMMEDIATE` transaction that re-reads and re-checks its
- * preconditions; SQLITE_BUSY restarts it (up to 50 tries, i² ms apart). Choice on counters:
+ * Every do* that writes is ONE savepoint that re-reads and re-checks its preconditions, inside a
+ * `BEGIN IMMEDIATE` transaction shared with the writes of the same event-loop turn (GroupCommit);
+ * SQLITE_BUSY restarts the transaction (up to 50 tries, i² ms apart). Choice on counters:
  * usedSpace/totalInodes and the dir_stats rows are updated inside each transaction (exact, no
  * flush timer), where JuiceFS buffers them for ~1 s; the rows mean the same either way.
  * better-sqlite3 is synchronous: a transaction never spans an await, so the single connection
@@ -52,6 +53,7 @@ import { decodeNamedPerms } from './acl-row.js';
 import { openDatabase } from './database.js';
 import { isBusy, isUniqueViolation, toFsError } from './errors.js';
 import { SqliteLoader } from './loader.js';
+import { GroupCommit } from './group-commit.js';
 import { WalSync } from './wal-sync.js';
 import { attrToNodeParams, NODE_COLUMNS, type NodeRow, nodeRowToAttr } from './node-row.js';
 import { readdirIndexSql, readdirSql, type TableNames, tableExists, tableNames } from './schema.js';
@@ -110,6 +112,7 @@ export class SqliteEngine implements MetaEngine {
   readonly #updateNodeSql: string;
   /** Group WAL fsync; null for an in-memory database (nothing to make durable). */
   readonly #wal: WalSync | null;
+  readonly #group: GroupCommit;
 
   constructor(db: Database.Database, names: TableNames, path: string) {
     this.#db = db;
@@ -127,6 +130,7 @@ export class SqliteEngine implements MetaEngine {
     } else {
       this.#wal = null;
     }
+    this.#group = new GroupCommit(db, this.#wal, log, MAX_TRIES);
   }
 
   /** Table names in use (tests and tools read rows directly). */
@@ -150,30 +154,9 @@ export class SqliteEngine implements MetaEngine {
     return st as Stmt<R>;
   }
 
-  /** One IMMEDIATE transaction, restarted while another connection holds the write lock. */
-  async #write<T>(op: string, fn: () => T): Promise<T> {
-    for (let attempt = 1; ; attempt++) {
-      let result: T;
-      try {
-        result = this.#tx.immediate(fn) as T;
-      } catch (err) {
-        if (isBusy(err) && attempt < MAX_TRIES) {
-          log.debug({ op, attempt }, 'sqlite busy, restarting transaction');
-          await sleep(attempt * attempt);
-          continue;
-        }
-        throw toFsError(err, op);
-      }
-      if (this.#wal !== null) {
-        try {
-          await this.#wal.durable(this.#wal.noteCommit());
-        } catch (err) {
-          log.error({ err, op }, 'fsync of the sqlite WAL failed');
-          throw new FsError(Errno.EIO, `${op}: fsync of the WAL`, { cause: err });
-        }
-      }
-      return result;
-    }
+  /** One write transaction (a savepoint of a group commit), restarted while another connection holds the write lock. */
+  #write<T>(op: string, fn: () => T): Promise<T> {
+    return this.#group.run(op, fn);
   }
 
   /** A read; several statements run in one DEFERRED transaction so they see one snapshot. */
