@@ -42,11 +42,22 @@ function needsDead(req: PropfindRequest): boolean {
   return req.kind !== 'prop' || req.props.some((p) => liveProp(p) === undefined || p.name === 'displayname');
 }
 
+/** Whether the quota properties are asked for (one statfs per entry then). Memoised per request. */
+const quotaWanted = new WeakMap<PropfindRequest, boolean>();
+function needsQuota(req: PropfindRequest): boolean {
+  let v = quotaWanted.get(req);
+  if (v === undefined) {
+    const quota = (p: { ns: string; name: string }): boolean => p.ns === DAV_NS && p.name.startsWith('quota-');
+    v = req.kind === 'propname' || (req.kind === 'prop' && req.props.some(quota)) || (req.kind === 'allprop' && req.include.some(quota));
+    quotaWanted.set(req, v);
+  }
+  return v;
+}
+
 async function responseFor(r: DavRequest, req: PropfindRequest, locksOf: LocksOf, dead: readonly DeadProp[], ino: Ino, attr: Attr, segments: readonly Buffer[]): Promise<{ href: string; propstats: ReturnType<typeof propfindPropstats> }> {
   const ctx: { -readonly [K in keyof LivePropContext]: LivePropContext[K] } = {};
   if (locksOf !== null) ctx.locks = locksOf([...r.rootSegments, ...segments]).map((l) => activeLock(r, l));
-  if (req.kind === 'propname' || (req.kind === 'prop' && req.props.some((p) => p.ns === DAV_NS && p.name.startsWith('quota-')))
-    || (req.kind === 'allprop' && req.include.some((p) => p.ns === DAV_NS && p.name.startsWith('quota-')))) {
+  if (needsQuota(req)) {
     const st = await r.server.vfs.statfs(r.cred, ino);
     ctx.quota = { availableBytes: st.availBytes, usedBytes: st.usedBytes };
   }
