@@ -1,6 +1,7 @@
 /**
- * Group commit for the SQLite engine's write transactions. Writes requested during one turn of the
- * event loop run, in request order, inside ONE `BEGIN IMMEDIATE` transaction, each in its own
+ * Group commit for the SQLite engine's write transactions. Writes requested while the previous
+ * batch commits and waits for its WAL fdatasync (or, when idle, during one turn of the event loop)
+ * run, in request order, inside ONE `BEGIN IMMEDIATE` transaction, each in its own
  * savepoint: a write that throws is rolled back alone and gets its own error, the others keep their
  * changes and results. One COMMIT (one set of WAL frames per page touched) and, through WalSync, one
  * fdatasync then serve the whole batch; nobody is answered before that fdatasync has completed.
@@ -78,13 +79,11 @@ export class GroupCommit {
     try {
       const outcomes = await this.#commit(batch);
       if (outcomes === null) return;
-      let durable: Promise<void> = Promise.resolve();
-      if (this.#wal !== null) durable = this.#wal.durable(this.#wal.noteCommit());
-      // the next batch may commit while this one's fdatasync runs
-      this.#busy = false;
-      this.#schedule();
+      // Writes requested meanwhile wait for this fdatasync before committing as the next batch:
+      // they could not be durable sooner (their sync must start after their commit, and syncs run
+      // one at a time), and one larger batch writes each touched page to the WAL once.
       try {
-        await durable;
+        if (this.#wal !== null) await this.#wal.durable(this.#wal.noteCommit());
       } catch (err) {
         this.#log.error({ err, ops: batch.map((p) => p.op) }, 'fsync of the sqlite WAL failed');
         for (const p of batch) p.reject(new FsError(Errno.EIO, `${p.op}: fsync of the WAL`, { cause: err }));
