@@ -160,10 +160,11 @@ export class SqliteEngine implements MetaEngine {
   }
 
   /** A read; several statements run in one DEFERRED transaction so they see one snapshot. */
-  async #read<T>(op: string, fn: () => T): Promise<T> {
+  async #read<T>(op: string, fn: () => T, oneStatement = false): Promise<T> {
     for (let attempt = 1; ; attempt++) {
       try {
-        return this.#tx.deferred(fn) as T;
+        // one statement is its own snapshot: no BEGIN/COMMIT round of the hot lookups
+        return oneStatement ? fn() : this.#tx.deferred(fn) as T;
       } catch (err) {
         if (isBusy(err) && attempt < MAX_TRIES) {
           await sleep(attempt * attempt);
@@ -376,7 +377,7 @@ export class SqliteEngine implements MetaEngine {
   // ---- attributes and namespace ----
 
   async doGetAttr(ino: Ino): Promise<Attr> {
-    return this.#read('getattr', () => this.#mustNode(ino));
+    return this.#read('getattr', () => this.#mustNode(ino), true);
   }
 
   async doGetAttrs(inos: readonly Ino[]): Promise<(Attr | null)[]> {
@@ -394,7 +395,7 @@ export class SqliteEngine implements MetaEngine {
       }
       const attr = nodeRowToAttr(row);
       return { ino: toIno(row.inode), type: attr.type, attr };
-    });
+    }, true); // a miss reads the parent too: ENOENT or ENOTDIR from a later snapshot is still a valid answer
   }
 
   async doMknod(t: MknodTxn): Promise<MknodResult> {
