@@ -717,7 +717,8 @@ export class BaseMeta implements Meta {
       const page = await this.#engine.doReaddir(ino, pos, batch, plus);
       for (const e of page.entries) {
         pos = e.cookie;
-        yield { ...e, cookie: e.cookie + 2n };
+        e.cookie += 2n; // engines answer fresh entry objects: no copy per entry
+        yield e;
       }
       if (!page.more || page.entries.length === 0) return;
     }

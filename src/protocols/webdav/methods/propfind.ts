@@ -54,15 +54,21 @@ function needsQuota(req: PropfindRequest): boolean {
   return v;
 }
 
-async function responseFor(r: DavRequest, req: PropfindRequest, locksOf: LocksOf, dead: readonly DeadProp[], ino: Ino, attr: Attr, segments: readonly Buffer[]): Promise<{ href: string; propstats: ReturnType<typeof propfindPropstats> }> {
+type EntryResponse = { href: string; propstats: ReturnType<typeof propfindPropstats> };
+
+/** The response of one resource; synchronous unless the quota properties need a statfs. */
+function responseFor(r: DavRequest, req: PropfindRequest, locksOf: LocksOf, dead: readonly DeadProp[], ino: Ino, attr: Attr, segments: readonly Buffer[]): EntryResponse | Promise<EntryResponse> {
   const ctx: { -readonly [K in keyof LivePropContext]: LivePropContext[K] } = {};
   if (locksOf !== null) ctx.locks = locksOf([...r.rootSegments, ...segments]).map((l) => activeLock(r, l));
-  if (needsQuota(req)) {
-    const st = await r.server.vfs.statfs(r.cred, ino);
+  const build = (): EntryResponse => {
+    const name = segments[segments.length - 1] ?? Buffer.alloc(0);
+    return { href: encodeHref(segments, isDir(attr)), propstats: propfindPropstats(req, davAttr(ino, attr, name), ctx, dead) };
+  };
+  if (!needsQuota(req)) return build();
+  return r.server.vfs.statfs(r.cred, ino).then((st) => {
     ctx.quota = { availableBytes: st.availBytes, usedBytes: st.usedBytes };
-  }
-  const name = segments[segments.length - 1] ?? Buffer.alloc(0);
-  return { href: encodeHref(segments, isDir(attr)), propstats: propfindPropstats(req, davAttr(ino, attr, name), ctx, dead) };
+    return build();
+  });
 }
 
 export const propfind: DavMethod = {
@@ -91,7 +97,9 @@ export const propfind: DavMethod = {
         if (items.length === 0) return;
         const dead = needDead ? await readDeadPropsOf(r, items.map((it) => it.ino)) : [];
         for (const [k, it] of items.entries()) {
-          await w.write(await responseFor(r, req, locksOf, dead[k] ?? [], it.ino, it.attr, it.segments));
+          const resp = responseFor(r, req, locksOf, dead[k] ?? [], it.ino, it.attr, it.segments);
+          const flushing = w.add(resp instanceof Promise ? await resp : resp);
+          if (flushing !== undefined) await flushing;
           if (isDir(it.attr) && (depth === 'infinity' || level + 1 < 1)) await walk(it.ino, it.segments, level + 1);
         }
       };
