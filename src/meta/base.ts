@@ -24,7 +24,7 @@ import { IdPool } from './id-pool.js';
 import {
   TRASH_NAME, checkName, isDot, isDotDot, isDotOrDotDot, printableName, trashEntryName, trashHourName,
 } from './names.js';
-import { S_ISGID, S_ISUID, checkAccess, checkSticky, inGroup } from './permissions.js';
+import { S_ISGID, S_ISUID, checkAccess, checkSticky, grantedMask, inGroup } from './permissions.js';
 import { MAX_META_VERSION, decodeSetting, encodeSetting, immutableChanges } from './setting.js';
 import { now } from './time.js';
 
@@ -437,15 +437,17 @@ export class BaseMeta implements Meta {
 
   async #create(
     ctx: Credentials, parent: Ino, name: Buffer, type: FileType, mode: number, umask: number,
-    extra: { rdev?: number; target?: Buffer; onExist: 'fail' | 'return' },
+    extra: { rdev?: number; target?: Buffer; onExist: 'fail' | 'return'; parentAttr?: Attr },
   ): Promise<{ ino: Ino; attr: Attr; existing: boolean }> {
     this.#checkWritable();
     checkName(name);
     if (isDotOrDotDot(name)) throw new FsError(Errno.EEXIST, printableName(name));
     if (parent === ROOT_INODE && name.equals(TRASH_NAME)) throw new FsError(Errno.EPERM, '.trash is reserved');
     if (isTrashIno(parent)) throw new FsError(Errno.EPERM, 'trash is read-only');
+    let known = extra.parentAttr; // read by the caller just now: the first attempt uses it
     return this.#retry('create', async () => {
-      const pattr = await this.#dirAttr(parent);
+      const pattr = known ?? await this.#dirAttr(parent);
+      known = undefined;
       checkAccess(ctx, pattr, MODE_WRITE | MODE_EXEC);
       if ((pattr.flags & OWNER_ONLY_CHANGE) !== 0) throw new FsError(Errno.EPERM, 'parent is immutable or append-only');
       const t = now();
@@ -480,12 +482,30 @@ export class BaseMeta implements Meta {
       this.#checkWritable();
       checkName(name);
       if (isTrashIno(parent)) throw new FsError(Errno.EPERM, 'trash is read-only');
+      let parentAttr: Attr | undefined;
       if (!exclusive && !isDotOrDotDot(name)) {
-        checkAccess(ctx, await this.#dirAttr(parent), MODE_EXEC);
-        const found = await this.#lookupOrNull(parent, name);
-        if (found !== null) return this.#openExisting(ctx, found);
+        const pattr = await this.#dirAttr(parent);
+        checkAccess(ctx, pattr, MODE_EXEC);
+        if ((grantedMask(ctx, pattr) & MODE_WRITE) !== 0 && (pattr.flags & OWNER_ONLY_CHANGE) === 0) {
+          // a parent we may add to: one transaction creates the file or answers the existing one
+          parentAttr = pattr;
+        } else {
+          const found = await this.#lookupOrNull(parent, name);
+          if (found !== null) return this.#openExisting(ctx, found);
+        }
       }
-      const r = await this.#create(ctx, parent, name, FileType.File, mode, umask, { onExist: exclusive ? 'fail' : 'return' });
+      let r: { ino: Ino; attr: Attr; existing: boolean };
+      try {
+        r = await this.#create(ctx, parent, name, FileType.File, mode, umask, {
+          onExist: exclusive ? 'fail' : 'return', ...(parentAttr !== undefined ? { parentAttr } : {}),
+        });
+      } catch (err) {
+        // no room for a new inode, yet opening an existing file needs none
+        if (parentAttr === undefined || !(isFsError(err, Errno.EDQUOT) || isFsError(err, Errno.ENOSPC))) throw err;
+        const found = await this.#lookupOrNull(parent, name);
+        if (found === null) throw err;
+        return this.#openExisting(ctx, found);
+      }
       if (r.existing) return this.#openExisting(ctx, r);
       return { ino: r.ino, attr: r.attr, created: true };
     });
