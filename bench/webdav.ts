@@ -20,6 +20,13 @@ import {
 } from './lib.js';
 
 const QUICK = process.argv.includes('--quick');
+/** `--only small` (the small PUTs, embedded Ferry vs Apache) or `--only propfind` (PROPFIND only); default: everything. */
+const ONLY = ((): 'small' | 'propfind' | undefined => {
+  const i = process.argv.indexOf('--only');
+  const v = i < 0 ? undefined : process.argv[i + 1];
+  if (v !== undefined && v !== 'small' && v !== 'propfind') throw new Error(`--only small|propfind, not ${v}`);
+  return v;
+})();
 const BIG_BYTES = (QUICK ? 128 : 1024) * MiB;
 const SMALL_PUTS = 1000;
 const SMALL_BYTES = 4096;
@@ -96,7 +103,8 @@ async function propfind(agent: Agent, port: number, body?: Buffer): Promise<numb
   return percentile(runs, 50);
 }
 
-async function measure(name: string, port: number, src: string, pid: number | undefined, parts: { big: boolean; small: boolean }): Promise<Figures> {
+async function measure(name: string, port: number, src: string, pid: number | undefined, wanted: { big: boolean; small: boolean }): Promise<Figures> {
+  const parts = { big: wanted.big && ONLY === undefined, small: wanted.small && ONLY !== 'propfind', propfind: ONLY !== 'small' };
   const agent = new Agent({ keepAlive: true, maxSockets: CONNECTIONS });
   try {
     const f: Figures = {};
@@ -109,6 +117,7 @@ async function measure(name: string, port: number, src: string, pid: number | un
       note(`${name}: ${SMALL_PUTS} small PUTs`);
       f.smallPerSec = await smallPuts(agent, port, 'small', SMALL_PUTS);
     }
+    if (!parts.propfind) return f;
     note(`${name}: PROPFIND, ${LISTING} PUTs first`);
     await smallPuts(agent, port, 'many', LISTING);
     f.propfindSec = await propfind(agent, port);
@@ -176,7 +185,7 @@ async function main(): Promise<void> {
   const src = join(shm, 'src.bin');
   let redis: RedisServer | undefined;
   try {
-    await runOk('sh', ['-c', `head -c ${BIG_BYTES} /dev/urandom > '${src}'`]);
+    if (ONLY === undefined) await runOk('sh', ['-c', `head -c ${BIG_BYTES} /dev/urandom > '${src}'`]);
 
     const apacheDir = join(work, 'apache');
     const davRoot = join(work, 'apache-root');
@@ -196,11 +205,14 @@ async function main(): Promise<void> {
     const ferryFigures = await withFerry('ferry', join(work, 'embedded'), undefined, (port, pid) => measure('ferry', port, src, pid, { big: true, small: true }));
     rmSync(join(work, 'embedded'), { recursive: true, force: true });
 
-    redis = await startRedis({ databases: 2 });
-    const url = redis.url(1);
-    const redisDir = join(work, 'redis');
-    await formatFileVolume(url, redisDir);
-    const redisFigures = await withFerry('ferry+redis', redisDir, url, (port, pid) => measure('ferry+redis', port, src, pid, { big: false, small: false }));
+    let redisFigures: Figures = {};
+    if (ONLY !== 'small') {
+      redis = await startRedis({ databases: 2 });
+      const url = redis.url(1);
+      const redisDir = join(work, 'redis');
+      await formatFileVolume(url, redisDir);
+      redisFigures = await withFerry('ferry+redis', redisDir, url, (port, pid) => measure('ferry+redis', port, src, pid, { big: false, small: false }));
+    }
 
     print(apacheFigures, ferryFigures, redisFigures);
   } finally {

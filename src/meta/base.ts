@@ -24,7 +24,7 @@ import { IdPool } from './id-pool.js';
 import {
   TRASH_NAME, checkName, isDot, isDotDot, isDotOrDotDot, printableName, trashEntryName, trashHourName,
 } from './names.js';
-import { S_ISGID, S_ISUID, checkAccess, checkSticky, inGroup } from './permissions.js';
+import { S_ISGID, S_ISUID, checkAccess, checkSticky, grantedMask, inGroup } from './permissions.js';
 import { MAX_META_VERSION, decodeSetting, encodeSetting, immutableChanges } from './setting.js';
 import { now } from './time.js';
 
@@ -439,15 +439,17 @@ export class BaseMeta implements Meta {
 
   async #create(
     ctx: Credentials, parent: Ino, name: Buffer, type: FileType, mode: number, umask: number,
-    extra: { rdev?: number; target?: Buffer; onExist: 'fail' | 'return' },
+    extra: { rdev?: number; target?: Buffer; onExist: 'fail' | 'return'; parentAttr?: Attr },
   ): Promise<{ ino: Ino; attr: Attr; existing: boolean }> {
     this.#checkWritable();
     checkName(name);
     if (isDotOrDotDot(name)) throw new FsError(Errno.EEXIST, printableName(name));
     if (parent === ROOT_INODE && name.equals(TRASH_NAME)) throw new FsError(Errno.EPERM, '.trash is reserved');
     if (isTrashIno(parent)) throw new FsError(Errno.EPERM, 'trash is read-only');
+    let known = extra.parentAttr; // read by the caller just now: the first attempt uses it
     return this.#retry('create', async () => {
-      const pattr = await this.#dirAttr(parent);
+      const pattr = known ?? await this.#dirAttr(parent);
+      known = undefined;
       checkAccess(ctx, pattr, MODE_WRITE | MODE_EXEC);
       if ((pattr.flags & OWNER_ONLY_CHANGE) !== 0) throw new FsError(Errno.EPERM, 'parent is immutable or append-only');
       const t = now();
@@ -482,12 +484,30 @@ export class BaseMeta implements Meta {
       this.#checkWritable();
       checkName(name);
       if (isTrashIno(parent)) throw new FsError(Errno.EPERM, 'trash is read-only');
+      let parentAttr: Attr | undefined;
       if (!exclusive && !isDotOrDotDot(name)) {
-        checkAccess(ctx, await this.#dirAttr(parent), MODE_EXEC);
-        const found = await this.#lookupOrNull(parent, name);
-        if (found !== null) return this.#openExisting(ctx, found);
+        const pattr = await this.#dirAttr(parent);
+        checkAccess(ctx, pattr, MODE_EXEC);
+        if ((grantedMask(ctx, pattr) & MODE_WRITE) !== 0 && (pattr.flags & OWNER_ONLY_CHANGE) === 0) {
+          // a parent we may add to: one transaction creates the file or answers the existing one
+          parentAttr = pattr;
+        } else {
+          const found = await this.#lookupOrNull(parent, name);
+          if (found !== null) return this.#openExisting(ctx, found);
+        }
       }
-      const r = await this.#create(ctx, parent, name, FileType.File, mode, umask, { onExist: exclusive ? 'fail' : 'return' });
+      let r: { ino: Ino; attr: Attr; existing: boolean };
+      try {
+        r = await this.#create(ctx, parent, name, FileType.File, mode, umask, {
+          onExist: exclusive ? 'fail' : 'return', ...(parentAttr !== undefined ? { parentAttr } : {}),
+        });
+      } catch (err) {
+        // no room for a new inode, yet opening an existing file needs none
+        if (parentAttr === undefined || !(isFsError(err, Errno.EDQUOT) || isFsError(err, Errno.ENOSPC))) throw err;
+        const found = await this.#lookupOrNull(parent, name);
+        if (found === null) throw err;
+        return this.#openExisting(ctx, found);
+      }
       if (r.existing) return this.#openExisting(ctx, r);
       return { ino: r.ino, attr: r.attr, created: true };
     });
@@ -719,7 +739,8 @@ export class BaseMeta implements Meta {
       const page = await this.#engine.doReaddir(ino, pos, batch, plus);
       for (const e of page.entries) {
         pos = e.cookie;
-        yield { ...e, cookie: e.cookie + 2n };
+        e.cookie += 2n; // engines answer fresh entry objects: no copy per entry
+        yield e;
       }
       if (!page.more || page.entries.length === 0) return;
     }
@@ -834,8 +855,9 @@ export class BaseMeta implements Meta {
     return this.#op('getxattrs', { count: inos.length, name }, async () => {
       checkXattrName(name);
       if (inos.length === 0) return [];
-      const attrs = await this.#engine.doGetAttrs(inos);
-      for (const a of attrs) if (a !== null) checkAccess(ctx, a, MODE_READ);
+      // root may read every inode: no attribute round-trip (a PROPFIND page already holds them)
+      const attrs = ctx.uid === 0 ? null : await this.#engine.doGetAttrs(inos);
+      for (const a of attrs ?? []) if (a !== null) checkAccess(ctx, a, MODE_READ);
       const engine = this.#engine;
       const values = engine.doGetXattrs !== undefined
         ? await engine.doGetXattrs(inos, name)
@@ -843,7 +865,7 @@ export class BaseMeta implements Meta {
           if (isFsError(err, Errno.ENODATA) || isFsError(err, Errno.ENOENT)) return null;
           throw err;
         })));
-      return values.map((v, k) => (attrs[k] === null ? null : v));
+      return attrs === null ? values : values.map((v, k) => (attrs[k] === null ? null : v));
     });
   }
 

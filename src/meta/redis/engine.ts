@@ -579,18 +579,19 @@ export class RedisEngine implements MetaEngine {
     };
     for (;;) {
       const page = snap.page(after, Math.max(1, limit), onRankOverflow);
-      const entries: DirEntry[] = page.entries.map((e) => ({ name: e.name, ino: e.ino, type: e.type, cookie: e.position }));
-      if (!plus || entries.length === 0) return { entries, more: page.more };
-      const attrs = await this.doGetAttrs(entries.map((e) => e.ino));
+      if (!plus || page.entries.length === 0) {
+        return { entries: page.entries.map((e): DirEntry => ({ name: e.name, ino: e.ino, type: e.type, cookie: e.position })), more: page.more };
+      }
+      const attrs = await this.doGetAttrs(page.entries.map((e) => e.ino));
       const withAttr: DirEntry[] = [];
-      entries.forEach((e, i) => {
+      page.entries.forEach((e, i) => {
         const a = attrs[i];
         // an entry whose inode vanished meanwhile was removed concurrently: skip it
-        if (a !== null && a !== undefined) withAttr.push({ ...e, attr: a });
+        if (a !== null && a !== undefined) withAttr.push({ name: e.name, ino: e.ino, type: e.type, cookie: e.position, attr: a });
       });
       // never answer an empty page with more = true (callers stop on an empty page)
       if (withAttr.length > 0 || !page.more) return { entries: withAttr, more: page.more };
-      after = entries[entries.length - 1]?.cookie ?? after;
+      after = page.entries[page.entries.length - 1]?.position ?? after;
     }
   }
 

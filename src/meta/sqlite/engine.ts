@@ -17,15 +17,19 @@
  * Hard links have no parents table: parents come from edge's inode index; node.parent is 0 once
  * an inode has been linked twice (and stays 0, as in JuiceFS).
  *
- * Every do* that writes is ONE `BEGIN IMMEDIATE` transaction that re-reads and re-checks its
- * preconditions; SQLITE_BUSY restarts it (up to 50 tries, i² ms apart). Choice on counters:
+ * Every do* that writes is ONE savepoint that re-reads and re-checks its preconditions, inside a
+ * `BEGIN IMMEDIATE` transaction shared with the writes of the same event-loop turn (GroupCommit);
+ * SQLITE_BUSY restarts the transaction (up to 50 tries, i² ms apart). Choice on counters:
  * usedSpace/totalInodes and the dir_stats rows are updated inside each transaction (exact, no
  * flush timer), where JuiceFS buffers them for ~1 s; the rows mean the same either way.
  * better-sqlite3 is synchronous: a transaction never spans an await, so the single connection
  * needs no lock of its own; but SQLite's busy handler also waits synchronously, so while another
  * process (a JuiceFS client on the same file) holds the write lock this thread blocks up to the
  * 5 s busy timeout before a retry. Quota usage columns are read, never maintained here.
- * Errors become errnos only in errors.ts.
+ * Durability: the connection runs `synchronous=NORMAL` and every write transaction is answered
+ * only after WalSync's fdatasync of the WAL (run in the thread pool, shared by the commits made
+ * meanwhile) has covered its commit: the same guarantee as FULL without blocking the event loop
+ * on one fsync per commit. Errors become errnos only in errors.ts.
  */
 import type Database from 'better-sqlite3';
 import type {
@@ -49,6 +53,8 @@ import { decodeNamedPerms } from './acl-row.js';
 import { openDatabase } from './database.js';
 import { isBusy, isUniqueViolation, toFsError } from './errors.js';
 import { SqliteLoader } from './loader.js';
+import { GroupCommit } from './group-commit.js';
+import { WalSync } from './wal-sync.js';
 import { attrToNodeParams, NODE_COLUMNS, type NodeRow, nodeRowToAttr } from './node-row.js';
 import { readdirIndexSql, readdirSql, type TableNames, tableExists, tableNames } from './schema.js';
 import { parseSqliteUrl } from './url.js';
@@ -104,6 +110,9 @@ export class SqliteEngine implements MetaEngine {
   readonly #legacySessions: boolean;
   readonly #insertNodeSql: string;
   readonly #updateNodeSql: string;
+  /** Group WAL fsync; null for an in-memory database (nothing to make durable). */
+  readonly #wal: WalSync | null;
+  readonly #group: GroupCommit;
 
   constructor(db: Database.Database, names: TableNames, path: string) {
     this.#db = db;
@@ -114,6 +123,14 @@ export class SqliteEngine implements MetaEngine {
     this.#updateNodeSql = `UPDATE ${names.node} SET ${cols.map((c) => `${c}=@${c}`).join(',')} WHERE inode=@inode`;
     this.#tx = db.transaction((fn: () => unknown) => fn());
     this.#legacySessions = tableExists(db, names.session);
+    const walMode = String(db.pragma('journal_mode', { simple: true })).toLowerCase() === 'wal';
+    if (walMode && db.name !== ':memory:' && db.name !== '') {
+      db.pragma('synchronous = NORMAL');
+      this.#wal = new WalSync(`${db.name}-wal`);
+    } else {
+      this.#wal = null;
+    }
+    this.#group = new GroupCommit(db, this.#wal, log, MAX_TRIES);
   }
 
   /** Table names in use (tests and tools read rows directly). */
@@ -122,6 +139,7 @@ export class SqliteEngine implements MetaEngine {
   }
 
   async close(): Promise<void> {
+    await this.#wal?.close();
     if (this.#db.open) this.#db.close();
   }
 
@@ -136,27 +154,17 @@ export class SqliteEngine implements MetaEngine {
     return st as Stmt<R>;
   }
 
-  /** One IMMEDIATE transaction, restarted while another connection holds the write lock. */
-  async #write<T>(op: string, fn: () => T): Promise<T> {
-    for (let attempt = 1; ; attempt++) {
-      try {
-        return this.#tx.immediate(fn) as T;
-      } catch (err) {
-        if (isBusy(err) && attempt < MAX_TRIES) {
-          log.debug({ op, attempt }, 'sqlite busy, restarting transaction');
-          await sleep(attempt * attempt);
-          continue;
-        }
-        throw toFsError(err, op);
-      }
-    }
+  /** One write transaction (a savepoint of a group commit), restarted while another connection holds the write lock. */
+  #write<T>(op: string, fn: () => T): Promise<T> {
+    return this.#group.run(op, fn);
   }
 
   /** A read; several statements run in one DEFERRED transaction so they see one snapshot. */
-  async #read<T>(op: string, fn: () => T): Promise<T> {
+  async #read<T>(op: string, fn: () => T, oneStatement = false): Promise<T> {
     for (let attempt = 1; ; attempt++) {
       try {
-        return this.#tx.deferred(fn) as T;
+        // one statement is its own snapshot: no BEGIN/COMMIT round of the hot lookups
+        return oneStatement ? fn() : this.#tx.deferred(fn) as T;
       } catch (err) {
         if (isBusy(err) && attempt < MAX_TRIES) {
           await sleep(attempt * attempt);
@@ -369,7 +377,7 @@ export class SqliteEngine implements MetaEngine {
   // ---- attributes and namespace ----
 
   async doGetAttr(ino: Ino): Promise<Attr> {
-    return this.#read('getattr', () => this.#mustNode(ino));
+    return this.#read('getattr', () => this.#mustNode(ino), true);
   }
 
   async doGetAttrs(inos: readonly Ino[]): Promise<(Attr | null)[]> {
@@ -387,7 +395,7 @@ export class SqliteEngine implements MetaEngine {
       }
       const attr = nodeRowToAttr(row);
       return { ino: toIno(row.inode), type: attr.type, attr };
-    });
+    }, true); // a miss reads the parent too: ENOENT or ENOTDIR from a later snapshot is still a valid answer
   }
 
   async doMknod(t: MknodTxn): Promise<MknodResult> {

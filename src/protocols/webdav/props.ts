@@ -80,6 +80,26 @@ export function rfc3339(sec: number): string {
   return new Date(sec * 1000).toISOString().replace(/\.\d{3}Z$/, 'Z');
 }
 
+/**
+ * A format of whole seconds, memoised: the entries of a listing mostly share a few seconds
+ * (files written together), so a PROPFIND formats each distinct second once. Bounded.
+ */
+function memoBySecond(format: (sec: number) => string): (sec: number) => string {
+  const cache = new Map<number, string>();
+  return (sec) => {
+    let v = cache.get(sec);
+    if (v === undefined) {
+      if (cache.size >= 4096) cache.clear();
+      v = format(sec);
+      cache.set(sec, v);
+    }
+    return v;
+  };
+}
+
+const creationDateOf = memoBySecond(rfc3339);
+const lastModifiedOf = memoBySecond((sec) => formatHttpDate(new Date(sec * 1000)));
+
 /** Strong ETag (RFC 7232 §2.3): any write changes mtime or ctime, so the tag changes with it. */
 export function etagOf(attr: DavAttr): string {
   const ns = (sec: number, nsec: number): string => (BigInt(sec) * 1_000_000_000n + BigInt(nsec)).toString(16);
@@ -135,12 +155,12 @@ const SUPPORTED_LOCK = ['exclusive', 'shared']
 
 /** Live properties in the order allprop lists them. */
 export const LIVE_PROPS: readonly LivePropDef[] = [
-  { name: 'creationdate', protected: true, inAllprop: true, value: (a) => text(rfc3339(a.ctimeSec)) },
+  { name: 'creationdate', protected: true, inAllprop: true, value: (a) => text(creationDateOf(a.ctimeSec)) },
   { name: 'displayname', protected: false, inAllprop: true, value: (a) => text(displayName(a.name)) },
   { name: 'getcontentlength', protected: true, inAllprop: true, value: (a) => (a.isCollection ? undefined : text(BigInt(a.length).toString())) },
   { name: 'getcontenttype', protected: true, inAllprop: true, value: (a) => (a.isCollection ? undefined : text(contentTypeOf(a.name))) },
   { name: 'getetag', protected: true, inAllprop: true, value: (a) => text(etagOf(a)) },
-  { name: 'getlastmodified', protected: true, inAllprop: true, value: (a) => text(formatHttpDate(new Date(a.mtimeSec * 1000))) },
+  { name: 'getlastmodified', protected: true, inAllprop: true, value: (a) => text(lastModifiedOf(a.mtimeSec)) },
   { name: 'resourcetype', protected: true, inAllprop: true, value: (a) => xml(a.isCollection ? '<D:collection/>' : '') },
   { name: 'supportedlock', protected: true, inAllprop: true, value: () => xml(SUPPORTED_LOCK) },
   { name: 'lockdiscovery', protected: true, inAllprop: true, value: (_a, c) => xml((c.locks ?? []).map(activeLockXml).join('')) },
@@ -149,6 +169,11 @@ export const LIVE_PROPS: readonly LivePropDef[] = [
 ];
 
 const LIVE_BY_NAME = new Map(LIVE_PROPS.map((d) => [d.name, d]));
+/** propKey() of each live property, computed once. */
+const LIVE_KEY = new Map(LIVE_PROPS.map((d) => [d, propKey({ ns: DAV_NS, name: d.name })]));
+/** What a plain allprop lists (no include). */
+const ALLPROP_DEFS = LIVE_PROPS.filter((d) => d.inAllprop);
+const NO_DEAD: ReadonlyMap<string, DeadProp> = new Map();
 
 /** The live property definition for a name, if it is one. */
 export function liveProp(p: PropName): LivePropDef | undefined {
@@ -167,10 +192,11 @@ export function isProtectedProp(p: PropName): boolean {
  * unprotected live one of the same name (a PROPPATCHed displayname).
  */
 export function propfindPropstats(req: PropfindRequest, attr: DavAttr, ctx: LivePropContext, dead: readonly DeadProp[]): Propstat[] {
-  const deadByKey = new Map(dead.map((d) => [propKey(d), d]));
+  // most entries have no dead properties: no map, no key strings
+  const deadByKey = dead.length === 0 ? NO_DEAD : new Map(dead.map((d) => [propKey(d), d]));
   const deadEntry = (d: DeadProp): PropEntry => ({ ns: d.ns, name: d.name, lang: d.lang, value: xml(d.innerXml) });
   const liveEntry = (def: LivePropDef): PropEntry | undefined => {
-    if (deadByKey.has(propKey({ ns: DAV_NS, name: def.name }))) return undefined;
+    if (deadByKey.size > 0 && deadByKey.has(LIVE_KEY.get(def) ?? '')) return undefined;
     const value = def.value(attr, ctx);
     return value === undefined ? undefined : { ns: DAV_NS, name: def.name, value };
   };
@@ -178,7 +204,7 @@ export function propfindPropstats(req: PropfindRequest, attr: DavAttr, ctx: Live
     const found: PropEntry[] = [];
     const missing: PropEntry[] = [];
     for (const p of req.props) {
-      const d = deadByKey.get(propKey(p));
+      const d = deadByKey.size > 0 ? deadByKey.get(propKey(p)) : undefined;
       const def = liveProp(p);
       const entry = d !== undefined ? deadEntry(d) : def !== undefined ? liveEntry(def) : undefined;
       if (entry !== undefined) found.push(entry);
@@ -189,12 +215,16 @@ export function propfindPropstats(req: PropfindRequest, attr: DavAttr, ctx: Live
     if (missing.length > 0) out.push({ status: 404, props: missing });
     return out.length > 0 ? out : [{ status: 200, props: [] }];
   }
-  const included = new Set(req.kind === 'allprop' ? req.include.map(propKey) : []);
-  const live = LIVE_PROPS
-    .filter((def) => req.kind === 'propname' || def.inAllprop || included.has(propKey({ ns: DAV_NS, name: def.name })))
-    .map(liveEntry)
-    .filter((e): e is PropEntry => e !== undefined);
-  const all = [...live, ...dead.map(deadEntry)];
+  const defs = req.kind === 'propname' ? LIVE_PROPS : req.include.length === 0 ? ALLPROP_DEFS : ((): LivePropDef[] => {
+    const included = new Set(req.include.map(propKey));
+    return LIVE_PROPS.filter((def) => def.inAllprop || included.has(LIVE_KEY.get(def) ?? ''));
+  })();
+  const all: PropEntry[] = [];
+  for (const def of defs) {
+    const e = liveEntry(def);
+    if (e !== undefined) all.push(e);
+  }
+  for (const d of dead) all.push(deadEntry(d));
   if (req.kind === 'propname') return [{ status: 200, props: all.map((e) => ({ ns: e.ns, name: e.name })) }];
   return [{ status: 200, props: all }];
 }

@@ -388,6 +388,15 @@ export function metaConformance(name: string, makeEngine: () => Promise<EngineUn
       await rejects(meta.create(BOB, ROOT_INODE, n('f'), 0o644, 0, false), Errno.EACCES);
     });
 
+    it('create non-exclusive opens an existing writable file in a directory the caller may not add to', async function () {
+      const ro = await dir(ROOT_INODE, 'ro', ROOT, 0o755);
+      const f = await file(ro.ino, 'f', ROOT, 0o666);
+      const again = await meta.create(ALICE, ro.ino, n('f'), 0o644, 0, false);
+      assert.deepEqual([again.created, again.ino], [false, f.ino]);
+      await rejects(meta.create(ALICE, ro.ino, n('g'), 0o644, 0, false), Errno.EACCES);
+      assert.deepEqual(await names(meta, ro.ino), ['f']);
+    });
+
     it('create errors: ENOENT parent, ENOTDIR parent, EACCES without write on parent, EEXIST for . and ..', async function () {
       const f = await file(ROOT_INODE, 'f');
       const ro = await dir(ROOT_INODE, 'ro', ALICE, 0o555);

@@ -42,6 +42,31 @@ describe('sqlite engine: transactions', () => {
     assert.equal((await f.engine.getCounters()).usedInodes, 1);
   });
 
+  it('concurrent writes sharing one transaction and WAL fsync each get their own result or error, and all are on disk after reopen', async () => {
+    const taken = await mk(ROOT_INODE, 'taken');
+    const names = Array.from({ length: 40 }, (_, i) => (i % 10 === 9 ? 'taken' : `c${i}`));
+    // one write whose insert fails inside SQLite (inode number in use) is rolled back alone
+    const reused = f.engine.doMknod({ parent: ROOT_INODE, name: name('reused'), ino: taken, attr: attrOf(FileType.File, ROOT_INODE), onExist: 'fail', now: NOW });
+    const settled = await Promise.allSettled(names.map((n) => mk(ROOT_INODE, n)));
+    await assert.rejects(reused, errno(Errno.EIO));
+    await assert.rejects(f.engine.doLookup(ROOT_INODE, name('reused')), errno(Errno.ENOENT));
+    settled.forEach((r, i) => {
+      if (names[i] === 'taken') assert.ok(r.status === 'rejected' && errno(Errno.EEXIST)(r.reason), `#${i} is EEXIST`);
+      else assert.equal(r.status, 'fulfilled', `#${i} created`);
+    });
+    await f.engine.close();
+    const again = openSqliteEngine(f.url);
+    try {
+      for (const [i, n] of names.entries()) {
+        const r = settled[i];
+        if (r?.status === 'fulfilled') assert.equal((await again.doLookup(ROOT_INODE, name(n))).ino, r.value);
+      }
+      assert.equal((await again.getCounters()).usedInodes, 1 + names.filter((n) => n !== 'taken').length);
+    } finally {
+      await again.close();
+    }
+  });
+
   it('mknod with an inode number that is already in use is EIO, not EEXIST, and leaves no entry', async () => {
     const a = await mk(ROOT_INODE, 'a');
     await assert.rejects(

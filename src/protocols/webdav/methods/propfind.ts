@@ -42,16 +42,33 @@ function needsDead(req: PropfindRequest): boolean {
   return req.kind !== 'prop' || req.props.some((p) => liveProp(p) === undefined || p.name === 'displayname');
 }
 
-async function responseFor(r: DavRequest, req: PropfindRequest, locksOf: LocksOf, dead: readonly DeadProp[], ino: Ino, attr: Attr, segments: readonly Buffer[]): Promise<{ href: string; propstats: ReturnType<typeof propfindPropstats> }> {
+/** Whether the quota properties are asked for (one statfs per entry then). Memoised per request. */
+const quotaWanted = new WeakMap<PropfindRequest, boolean>();
+function needsQuota(req: PropfindRequest): boolean {
+  let v = quotaWanted.get(req);
+  if (v === undefined) {
+    const quota = (p: { ns: string; name: string }): boolean => p.ns === DAV_NS && p.name.startsWith('quota-');
+    v = req.kind === 'propname' || (req.kind === 'prop' && req.props.some(quota)) || (req.kind === 'allprop' && req.include.some(quota));
+    quotaWanted.set(req, v);
+  }
+  return v;
+}
+
+type EntryResponse = { href: string; propstats: ReturnType<typeof propfindPropstats> };
+
+/** The response of one resource; synchronous unless the quota properties need a statfs. */
+function responseFor(r: DavRequest, req: PropfindRequest, locksOf: LocksOf, dead: readonly DeadProp[], ino: Ino, attr: Attr, segments: readonly Buffer[]): EntryResponse | Promise<EntryResponse> {
   const ctx: { -readonly [K in keyof LivePropContext]: LivePropContext[K] } = {};
   if (locksOf !== null) ctx.locks = locksOf([...r.rootSegments, ...segments]).map((l) => activeLock(r, l));
-  if (req.kind === 'propname' || (req.kind === 'prop' && req.props.some((p) => p.ns === DAV_NS && p.name.startsWith('quota-')))
-    || (req.kind === 'allprop' && req.include.some((p) => p.ns === DAV_NS && p.name.startsWith('quota-')))) {
-    const st = await r.server.vfs.statfs(r.cred, ino);
+  const build = (): EntryResponse => {
+    const name = segments[segments.length - 1] ?? Buffer.alloc(0);
+    return { href: encodeHref(segments, isDir(attr)), propstats: propfindPropstats(req, davAttr(ino, attr, name), ctx, dead) };
+  };
+  if (!needsQuota(req)) return build();
+  return r.server.vfs.statfs(r.cred, ino).then((st) => {
     ctx.quota = { availableBytes: st.availBytes, usedBytes: st.usedBytes };
-  }
-  const name = segments[segments.length - 1] ?? Buffer.alloc(0);
-  return { href: encodeHref(segments, isDir(attr)), propstats: propfindPropstats(req, davAttr(ino, attr, name), ctx, dead) };
+    return build();
+  });
 }
 
 export const propfind: DavMethod = {
@@ -80,7 +97,9 @@ export const propfind: DavMethod = {
         if (items.length === 0) return;
         const dead = needDead ? await readDeadPropsOf(r, items.map((it) => it.ino)) : [];
         for (const [k, it] of items.entries()) {
-          await w.write(await responseFor(r, req, locksOf, dead[k] ?? [], it.ino, it.attr, it.segments));
+          const resp = responseFor(r, req, locksOf, dead[k] ?? [], it.ino, it.attr, it.segments);
+          const flushing = w.add(resp instanceof Promise ? await resp : resp);
+          if (flushing !== undefined) await flushing;
           if (isDir(it.attr) && (depth === 'infinity' || level + 1 < 1)) await walk(it.ino, it.segments, level + 1);
         }
       };

@@ -9,7 +9,7 @@
 import { Writable } from 'node:stream';
 import { pipeline } from 'node:stream/promises';
 import { Errno, FsError, isFsError } from '../../../util/errno.js';
-import { MODE_WRITE } from '../../../vfs/types.js';
+import { type Entry, type Ino, MODE_WRITE } from '../../../vfs/types.js';
 import { evaluateConditional } from '../conditional.js';
 import { checkIfHeader, checkLocks, type DavMethod, header, type DavRequest, etagOfEntry, isDir, resolvePath } from '../context.js';
 import { parsePutContentRange } from '../range.js';
@@ -44,7 +44,7 @@ async function handlePut(r: DavRequest): Promise<void> {
   });
   if (outcome !== 'proceed') throw httpError('PRECONDITION_FAILED');
   await checkLocks(r, submitted, { path: r.fsPath, parentMembership: existing === null });
-  const made = await vfs.create(r.cred, parent.ino, name, r.server.fileMode, 0, false);
+  const made = await createOrOpen(r, parent.ino, name, existing === null);
   const { handle } = await vfs.open(r.cred, made.ino, MODE_WRITE, { truncate: !made.created && range === null, signal: r.signal });
   try {
     let offset = range?.first ?? 0;
@@ -64,6 +64,22 @@ async function handlePut(r: DavRequest): Promise<void> {
   const attr = await vfs.getattr(r.cred, made.ino);
   r.res.writeHead(made.created ? 201 : 204, { ETag: etagOfEntry({ ino: made.ino, attr }), 'Content-Length': '0' });
   r.res.end();
+}
+
+/**
+ * The file to write: created exclusively when the lookup found nothing (saves meta a second lookup),
+ * else (or when a concurrent request created it meanwhile) created-or-opened.
+ */
+async function createOrOpen(r: DavRequest, parent: Ino, name: Buffer, absent: boolean): Promise<Entry & { created: boolean }> {
+  const { vfs } = r.server;
+  if (absent) {
+    try {
+      return await vfs.create(r.cred, parent, name, r.server.fileMode, 0, true);
+    } catch (err) {
+      if (!isFsError(err, Errno.EEXIST)) throw err;
+    }
+  }
+  return vfs.create(r.cred, parent, name, r.server.fileMode, 0, false);
 }
 
 export const put: DavMethod = {

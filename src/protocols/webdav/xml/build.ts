@@ -76,10 +76,18 @@ export class MultistatusWriter {
 
   /** Appends one response; resolves once the destination accepted it or drained. */
   async write(response: DavResponse): Promise<void> {
+    await this.add(response);
+  }
+
+  /**
+   * write() without a promise per response: undefined when the response was only buffered, else
+   * the flush to await before the next add (long listings skip most awaits this way).
+   */
+  add(response: DavResponse): Promise<void> | undefined {
     if (this.#ended) throw new Error('MultistatusWriter: write after end');
     this.#start();
     this.#pending += this.#renderResponse(response);
-    if (this.#pending.length >= this.#flushBytes) await this.#flush();
+    return this.#pending.length >= this.#flushBytes ? this.#flush() : undefined;
   }
 
   /** Closes the document (with an optional responsedescription) and flushes; does not end `out`. */

@@ -1,0 +1,120 @@
+/**
+ * Group commit for the SQLite engine's write transactions. Writes requested while the previous
+ * batch commits and waits for its WAL fdatasync (or, when idle, during one turn of the event loop)
+ * run, in request order, inside ONE `BEGIN IMMEDIATE` transaction, each in its own
+ * savepoint: a write that throws is rolled back alone and gets its own error, the others keep their
+ * changes and results. One COMMIT (one set of WAL frames per page touched) and, through WalSync, one
+ * fdatasync then serve the whole batch; nobody is answered before that fdatasync has completed.
+ * If SQLite drops the whole transaction (an I/O error, disk full) every write of the batch fails.
+ * A busy database (another process holds the write lock) restarts the batch, i² ms apart.
+ * It knows nothing of the schema: the writes are closures over the engine's statements.
+ */
+import type Database from 'better-sqlite3';
+import type { Logger } from '../../observability/logger.js';
+import { Errno, FsError } from '../../util/errno.js';
+import { isBusy, toFsError } from './errors.js';
+import type { WalSync } from './wal-sync.js';
+
+/** Most writes in one transaction (bounds how long one batch holds the event loop). */
+const MAX_BATCH = 64;
+
+interface Pending {
+  readonly op: string;
+  readonly fn: () => unknown;
+  readonly resolve: (v: unknown) => void;
+  readonly reject: (err: unknown) => void;
+}
+
+type Outcome = { ok: true; value: unknown } | { ok: false; err: unknown };
+
+export class GroupCommit {
+  readonly #db: Database.Database;
+  readonly #wal: WalSync | null;
+  readonly #log: Logger;
+  readonly #maxTries: number;
+  readonly #runBatch: Database.Transaction<(batch: readonly Pending[]) => Outcome[]>;
+  readonly #one: Database.Transaction<(fn: () => unknown) => unknown>;
+  #queue: Pending[] = [];
+  #scheduled = false;
+  /** A batch is running or waiting to retry: later writes wait for the next one. */
+  #busy = false;
+
+  constructor(db: Database.Database, wal: WalSync | null, log: Logger, maxTries: number) {
+    this.#db = db;
+    this.#wal = wal;
+    this.#log = log;
+    this.#maxTries = maxTries;
+    // nested inside #runBatch, a better-sqlite3 transaction function is a SAVEPOINT
+    this.#one = db.transaction((fn: () => unknown) => fn());
+    this.#runBatch = db.transaction((batch: readonly Pending[]) => batch.map((p): Outcome => {
+      try {
+        return { ok: true, value: this.#one(p.fn) };
+      } catch (err) {
+        if (!this.#db.inTransaction) throw err; // SQLite rolled back everything: the batch fails as a whole
+        return { ok: false, err };
+      }
+    }));
+  }
+
+  /** Runs `fn` in a write transaction shared with the writes of this turn; resolves once durable. */
+  run<T>(op: string, fn: () => T): Promise<T> {
+    return new Promise<T>((resolve, reject) => {
+      this.#queue.push({ op, fn, resolve: resolve as (v: unknown) => void, reject });
+      this.#schedule();
+    });
+  }
+
+  #schedule(): void {
+    if (this.#scheduled || this.#busy || this.#queue.length === 0) return;
+    this.#scheduled = true;
+    setImmediate(() => {
+      this.#scheduled = false;
+      void this.#flush();
+    });
+  }
+
+  async #flush(): Promise<void> {
+    this.#busy = true;
+    const batch = this.#queue.splice(0, MAX_BATCH);
+    try {
+      const outcomes = await this.#commit(batch);
+      if (outcomes === null) return;
+      // Writes requested meanwhile wait for this fdatasync before committing as the next batch:
+      // they could not be durable sooner (their sync must start after their commit, and syncs run
+      // one at a time), and one larger batch writes each touched page to the WAL once.
+      try {
+        if (this.#wal !== null) await this.#wal.durable(this.#wal.noteCommit());
+      } catch (err) {
+        this.#log.error({ err, ops: batch.map((p) => p.op) }, 'fsync of the sqlite WAL failed');
+        for (const p of batch) p.reject(new FsError(Errno.EIO, `${p.op}: fsync of the WAL`, { cause: err }));
+        return;
+      }
+      batch.forEach((p, i) => {
+        const o = outcomes[i];
+        if (o === undefined) p.reject(new FsError(Errno.EIO, `${p.op}: no outcome`));
+        else if (o.ok) p.resolve(o.value);
+        else p.reject(toFsError(o.err, p.op));
+      });
+    } finally {
+      this.#busy = false;
+      this.#schedule();
+    }
+  }
+
+  /** Commits `batch`, restarting while the database is busy; null when it failed (callers rejected). */
+  async #commit(batch: readonly Pending[]): Promise<Outcome[] | null> {
+    for (let attempt = 1; ; attempt++) {
+      try {
+        return this.#runBatch.immediate(batch);
+      } catch (err) {
+        if (isBusy(err) && attempt < this.#maxTries) {
+          this.#log.debug({ ops: batch.length, attempt }, 'sqlite busy, restarting transaction');
+          await new Promise((r) => setTimeout(r, attempt * attempt));
+          continue;
+        }
+        for (const p of batch) p.reject(toFsError(err, p.op));
+        return null;
+      }
+    }
+  }
+}
