@@ -4,7 +4,8 @@
  * Shards, `<Name>/` prefix), the block cache, the ChunkStore and the Vfs, and optionally registers
  * a session. Block size is Format.BlockSize KiB. A file store on the cache disk's file system gets
  * no disk cache in front of it (the cache dirs then only stage write-back blocks), and without
- * compression no memory tier either (by default). It refuses volumes it cannot serve correctly
+ * compression no memory tier either (by default), and its readers a read-ahead window of 8 blocks
+ * instead of 32. It refuses volumes it cannot serve correctly
  * (data encryption, spec §D.4) instead of writing data other clients could not read.
  */
 import { createDecipheriv, createHash } from 'node:crypto';
@@ -57,6 +58,9 @@ export interface Volume {
   close(opts?: CloseOptions): Promise<void>;
 }
 
+/** Read-ahead window (blocks) of one reader of a file store on the cache disk's file system. */
+const NEAR_READ_AHEAD_BLOCKS = 8;
+
 export async function openVolume(source: string | { meta: Meta }, opts: OpenVolumeOptions = {}): Promise<Volume> {
   const log = opts.logger ?? rootLogger;
   let meta: Meta;
@@ -102,7 +106,8 @@ export async function openVolume(source: string | { meta: Meta }, opts: OpenVolu
       closers.push(() => meta.closeSession());
     }
     const chunks = new CachedChunkStore(cache, { blockSizeBytes, hashPrefix: setting.HashPrefix ?? false, writeBack: opts.writeBack ?? false });
-    const vfs = new Vfs(meta, chunks, opts);
+    // a local disk answers a block read in a few ms: a short read-ahead window keeps it busy
+    const vfs = new Vfs(meta, chunks, !diskCache && opts.maxReadAheadBytes === undefined ? { ...opts, maxReadAheadBytes: NEAR_READ_AHEAD_BLOCKS * blockSizeBytes } : opts);
     return {
       setting, meta, store, cache, vfs,
       async close(closeOpts?: CloseOptions): Promise<void> {
