@@ -96,16 +96,16 @@ export const DEFAULT_MEMORY_CACHE_BYTES = 64 * 1024 ** 2;
 export const DEFAULT_MAX_UPLOADS = 20;
 /**
  * Blocks waiting for or in a disk-tier write; beyond it a fetched block is not cached on disk (as
- * JuiceFS drops blocks when its cache disk lags). Twice the default read-ahead window, so that a
- * sequential reader's blocks reach the disk while the disk is slower than the store for a while;
- * the buffers are mostly the ones read-ahead and the memory tier hold anyway.
+ * JuiceFS drops blocks when its cache disk lags). About ten times the writes running: enough to ride
+ * out a slow write, while a cache disk slower than the store costs dropped blocks, not memory.
  */
-const MAX_PENDING_DISK_WRITES = 64;
+const MAX_PENDING_DISK_WRITES = 32;
 /**
- * Disk-tier writes running at once; the rest of the pending blocks wait in order, so that a burst
- * of admissions does not queue dozens of file writes in the thread pool ahead of the reads.
+ * Disk-tier writes running at once; the rest of the pending blocks wait in order. Below libuv's 4
+ * threads, so that cache writes a busy disk slows down never take the whole thread pool from
+ * the reads (of cached blocks, and of a file store).
  */
-const DISK_WRITE_CONCURRENCY = 8;
+const DISK_WRITE_CONCURRENCY = 3;
 
 export interface CacheStats {
   memoryBlocks: number;

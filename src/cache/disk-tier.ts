@@ -10,6 +10,7 @@
  * Accounting invariant per dir: usedBytes = sum of indexed file sizes; reservedBytes = sizes of
  * files being written or adopted and not yet indexed. Both are only changed on the event loop.
  */
+import { statSync } from 'node:fs';
 import { rename } from 'node:fs/promises';
 import { dirname } from 'node:path';
 import type { Logger } from '../observability/logger.js';
@@ -71,9 +72,14 @@ class CacheDir {
     // cheap next to the store GET that follows it.
     const path = tryKeyPath(this.root, key);
     if (path === undefined) return undefined;
+    const indexed = this.#index.get(key);
+    // An unindexed key is looked up with a synchronous stat (a dentry lookup, microseconds): an
+    // asynchronous open would queue in the thread pool behind slow cache writes and stall the
+    // read that is about to go to the store anyway.
+    if (indexed === undefined && statSync(path, { throwIfNoEntry: false }) === undefined) return undefined;
     try {
       // a file of another size than indexed (replaced behind our back) fails its footer check
-      const found = await readCacheFile(path, range, this.#index.get(key));
+      const found = await readCacheFile(path, range, indexed);
       if (found === undefined) {
         this.#unindex(key);
         return undefined;
