@@ -13,7 +13,8 @@ import { parseBlockKey } from '../storage/keys.js';
 import { checkKey, checkRange, sliceRange, type ByteRange, type ObjectStore } from '../storage/object-store.js';
 import { Errno, FsError } from '../util/errno.js';
 import { DiskTier } from './disk-tier.js';
-import { ensureDir, removeFile, statFsBytes, type StatFsFn } from './local-fs.js';
+import { ensureDir } from '../util/durable-fs.js';
+import { removeFile, statFsBytes, type StatFsFn } from './local-fs.js';
 import { MemoryTier } from './memory-tier.js';
 import { cacheMetrics, type CacheMetrics } from './metrics.js';
 import { SingleFlight } from './singleflight.js';
@@ -141,15 +142,16 @@ export class TieredBlockCache implements BlockCache {
     this.#metrics = cacheMetrics(registry);
     this.#log = opts.logger ?? rootLogger.child({ module: 'cache' });
     this.#memory = new MemoryTier(opts.memoryCacheBytes ?? DEFAULT_MEMORY_CACHE_BYTES, this.#metrics);
+    const diskTier = dirs.length > 0 && opts.diskCache !== false;
     // a whole block fetched in the background is only worth it when some tier keeps it
-    const keeps = (opts.memoryCacheBytes ?? DEFAULT_MEMORY_CACHE_BYTES) > 0 || (dirs.length > 0 && opts.diskCache !== false);
+    const keeps = (opts.memoryCacheBytes ?? DEFAULT_MEMORY_CACHE_BYTES) > 0 || diskTier;
     this.#prefetchLimit = keeps ? opts.prefetch ?? 1 : 0;
     this.#cacheOnPut = opts.cacheOnPut ?? false;
     setMaxListeners(0, this.#closing.signal); // one listener per prefetch in flight, bounded by `prefetch`
     const statfs = opts.statfs ?? statFsBytes;
     const freeSpaceRatio = opts.freeSpaceRatio ?? DEFAULT_FREE_SPACE_RATIO;
     if (dirs.length === 0) return;
-    const disk = opts.diskCache === false ? undefined : new DiskTier({
+    const disk = !diskTier ? undefined : new DiskTier({
       dirs,
       volumeUuid: opts.volumeUuid,
       cacheSizeBytes: opts.cacheSizeBytes ?? DEFAULT_CACHE_SIZE_BYTES,

@@ -82,18 +82,18 @@ export async function openVolume(source: string | { meta: Meta }, opts: OpenVolu
     if (!Number.isSafeInteger(blockSizeBytes) || blockSizeBytes < 64 * 1024 || blockSizeBytes > 16 * 1024 * 1024) {
       throw new FsError(Errno.EINVAL, `block size ${setting.BlockSize} KiB is outside 64..16384`);
     }
-    const store = opts.store
-      ?? createObjectStore({ ...storageSetting(setting), ...(opts.metrics === undefined ? {} : { metrics: opts.metrics }), ...opts.storage });
+    const storage = { ...storageSetting(setting), ...opts.storage };
+    const store = opts.store ?? createObjectStore({ ...(opts.metrics === undefined ? {} : { metrics: opts.metrics }), ...storage });
     closers.push(() => store.close());
-    const diskCache = opts.cache?.diskCache ?? await diskCacheHelps({ ...storageSetting(setting), ...opts.storage }, opts.cacheDirs ?? [], opts.store !== undefined);
-    // Next to a file store on the cache disk, the kernel's page cache already holds what a memory
-    // tier would (unless blocks must be decompressed).
-    const nearStore = !diskCache && (setting.Compression ?? 'none').toLowerCase() === 'none';
-    if (!diskCache) log.info({ cacheDirs: opts.cacheDirs }, 'file store on the same file system as the cache dirs: blocks are read from it directly, not copied into the disk cache');
+    // A file store on the cache dirs' file system is read directly: no disk cache (unless the
+    // caller decides), no memory tier when blocks need no decompression (the kernel's page cache
+    // holds the same bytes), and a short read-ahead window (a local disk answers in a few ms).
+    const near = opts.cache?.diskCache === undefined && opts.store === undefined && await storeIsNear(storage, opts.cacheDirs ?? []);
+    if (near) log.info({ cacheDirs: opts.cacheDirs }, 'file store on the same file system as the cache dirs: blocks are read from it directly, not copied into the disk cache');
     const cache = await TieredBlockCache.open({
-      ...(nearStore ? { memoryCacheBytes: 0 } : {}),
+      ...(near && (storage.compression ?? 'none').toLowerCase() === 'none' ? { memoryCacheBytes: 0 } : {}),
       ...opts.cache,
-      diskCache,
+      diskCache: opts.cache?.diskCache ?? !near,
       store,
       volumeUuid: setting.UUID,
       ...(opts.cacheDirs === undefined ? {} : { cacheDirs: opts.cacheDirs }),
@@ -106,8 +106,7 @@ export async function openVolume(source: string | { meta: Meta }, opts: OpenVolu
       closers.push(() => meta.closeSession());
     }
     const chunks = new CachedChunkStore(cache, { blockSizeBytes, hashPrefix: setting.HashPrefix ?? false, writeBack: opts.writeBack ?? false });
-    // a local disk answers a block read in a few ms: a short read-ahead window keeps it busy
-    const vfs = new Vfs(meta, chunks, !diskCache && opts.maxReadAheadBytes === undefined ? { ...opts, maxReadAheadBytes: NEAR_READ_AHEAD_BLOCKS * blockSizeBytes } : opts);
+    const vfs = new Vfs(meta, chunks, near && opts.maxReadAheadBytes === undefined ? { ...opts, maxReadAheadBytes: NEAR_READ_AHEAD_BLOCKS * blockSizeBytes } : opts);
     return {
       setting, meta, store, cache, vfs,
       async close(closeOpts?: CloseOptions): Promise<void> {
@@ -125,19 +124,19 @@ export async function openVolume(source: string | { meta: Meta }, opts: OpenVolu
 }
 
 /**
- * Whether a disk cache in `cacheDirs` can make reads cheaper: not for a file store whose directory
- * is on the same file system as every cache dir (a cached block would be a second copy of the
- * object on the same disk, and writing it costs more than reading the object). A store given by
- * the caller, a sharded bucket or a directory that cannot be examined keeps the cache.
+ * Whether `s` is a file store whose directory is on the same file system as every cache dir: a
+ * disk cache there would be a second copy of each object on the same disk, costing more to write
+ * than the object costs to read. A sharded bucket, no cache dirs or a directory that cannot be
+ * examined count as not near (the cache is kept).
  */
-async function diskCacheHelps(s: StorageSetting, cacheDirs: string[], givenStore: boolean): Promise<boolean> {
-  if (givenStore || s.storage.toLowerCase() !== 'file' || s.bucket.includes('%d') || cacheDirs.length === 0) return true;
+async function storeIsNear(s: StorageSetting, cacheDirs: string[]): Promise<boolean> {
+  if (s.storage.toLowerCase() !== 'file' || s.bucket.includes('%d') || cacheDirs.length === 0) return false;
   try {
     const storeDev = await deviceOf(s.bucket);
-    for (const dir of cacheDirs) if ((await deviceOf(dir)) !== storeDev) return true;
-    return false;
-  } catch {
+    for (const dir of cacheDirs) if ((await deviceOf(dir)) !== storeDev) return false;
     return true;
+  } catch {
+    return false;
   }
 }
 
