@@ -16,7 +16,8 @@ import { dirname } from 'node:path';
 import type { Logger } from '../observability/logger.js';
 import type { ByteRange } from '../storage/object-store.js';
 import { CorruptCacheFile, encodeTrailer, fileSizeFor, MAX_BLOCK_BYTES, readCacheFile } from './cache-file.js';
-import { dirIndexFor, ensureDir, keyPath, removeFile, tryKeyPath, walkFiles, writeAtomic, type FoundFile, type StatFsFn } from './local-fs.js';
+import { ensureDir } from '../util/durable-fs.js';
+import { dirIndexFor, keyPath, removeFile, tryKeyPath, walkFiles, writeAtomic, type FoundFile, type StatFsFn } from './local-fs.js';
 import type { CacheMetrics } from './metrics.js';
 
 export interface DiskTierOptions {

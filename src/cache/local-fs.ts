@@ -6,8 +6,9 @@
  */
 import { crc32c } from '@node-rs/crc32';
 import { randomBytes } from 'node:crypto';
-import { mkdir, open, readdir, rename, stat, statfs, unlink } from 'node:fs/promises';
+import { open, readdir, rename, stat, statfs, unlink } from 'node:fs/promises';
 import { dirname } from 'node:path';
+import { ensureDir, fsyncDir } from '../util/durable-fs.js';
 import { Errno, FsError } from '../util/errno.js';
 
 /** Temp files are `.ferry-tmp-<instance>-<seq>`; an instance id tells ours from a dead process's. */
@@ -42,26 +43,6 @@ export function tryKeyPath(root: string, key: string): string | undefined {
 /** Which of `count` cache dirs holds `key`: a hash of the key, stable across restarts. */
 export function dirIndexFor(key: string, count: number): number {
   return count <= 1 ? 0 : crc32c(key) % count;
-}
-
-/** fsync a directory so the names created in it survive a crash. */
-export async function fsyncDir(dir: string): Promise<void> {
-  const fh = await open(dir, 'r');
-  try {
-    await fh.sync();
-  } finally {
-    await fh.close();
-  }
-}
-
-/** mkdir -p; when `durable`, also fsyncs the parent of every directory it created. */
-export async function ensureDir(dir: string, durable: boolean): Promise<void> {
-  const first = await mkdir(dir, { recursive: true });
-  if (first === undefined || !durable) return;
-  for (let d = dir; ; d = dirname(d)) {
-    await fsyncDir(dirname(d));
-    if (d === first || d === dirname(d)) break;
-  }
 }
 
 /**

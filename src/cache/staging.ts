@@ -14,7 +14,8 @@ import type { Logger } from '../observability/logger.js';
 import type { ByteRange, ObjectStore } from '../storage/object-store.js';
 import { Errno, FsError } from '../util/errno.js';
 import { CorruptCacheFile, encodeTrailer, fileSizeFor, MAX_BLOCK_BYTES, readCacheFile } from './cache-file.js';
-import { dirIndexFor, ensureDir, keyPath, removeFile, tryKeyPath, walkFiles, writeAtomic, type StatFsFn } from './local-fs.js';
+import { ensureDir } from '../util/durable-fs.js';
+import { dirIndexFor, keyPath, removeFile, tryKeyPath, walkFiles, writeAtomic, type StatFsFn } from './local-fs.js';
 import type { CacheMetrics } from './metrics.js';
 
 /** Suffix of staged files that failed their checksum: kept for inspection, never uploaded. */

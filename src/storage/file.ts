@@ -6,9 +6,11 @@
  * `/` are refused (EINVAL): no key may reach outside the root. Symlinks are not followed in listings.
  */
 import { randomBytes } from 'node:crypto';
-import { mkdir, open, readdir, rename, stat, unlink, type FileHandle } from 'node:fs/promises';
+import { open, readdir, rename, stat, unlink, type FileHandle } from 'node:fs/promises';
 import { dirname, isAbsolute } from 'node:path';
 import { logger } from '../observability/logger.js';
+import { CoalescedSync } from '../util/coalesced-sync.js';
+import { ensureDir, fsyncDir } from '../util/durable-fs.js';
 import { Errno, FsError } from '../util/errno.js';
 import { checkKey, checkRange, compareKeys, type ByteRange, type ListOptions, type ObjectInfo, type ObjectStore } from './object-store.js';
 
@@ -102,7 +104,7 @@ export class FileObjectStore implements ObjectStore {
         fh = await open(tmp, 'wx', 0o644);
       } catch (err) {
         if ((err as NodeJS.ErrnoException).code !== 'ENOENT') throw err;
-        await ensureDir(dir);
+        await ensureDir(dir, true);
         fh = await open(tmp, 'wx', 0o644);
       }
       try {
@@ -219,57 +221,21 @@ async function readRange(fh: FileHandle, range: ByteRange): Promise<Buffer> {
   return got === want ? buf : buf.subarray(0, got);
 }
 
-/** mkdir -p, then fsync the parent of every directory it created so the new names are durable. */
-async function ensureDir(dir: string): Promise<void> {
-  const first = await mkdir(dir, { recursive: true });
-  if (first === undefined) return;
-  for (let d = dir; ; d = dirname(d)) {
-    await fsyncDir(dirname(d));
-    if (d === first || d === dirname(d)) break;
-  }
-}
-
 /**
  * fsync of directories after renames, shared: a caller needs a sync that starts after its rename,
  * so it joins the one queued behind the running sync of that directory, or queues it. Concurrent
  * puts into one directory (the blocks of a slice) then cost one or two syncs instead of one each.
  */
 class DirSyncs {
-  readonly #dirs = new Map<string, { running: Promise<void>; next: Promise<void> | undefined }>();
+  readonly #dirs = new Map<string, CoalescedSync>();
 
-  sync(dir: string): Promise<void> {
-    const state = this.#dirs.get(dir);
-    if (state === undefined) {
-      const s = { running: this.#run(dir), next: undefined };
-      this.#dirs.set(dir, s);
-      return s.running;
-    }
-    if (state.next === undefined) {
-      // started once the running sync settles: then it becomes the running one
-      state.next = state.running.catch(() => undefined).then(() => {
-        state.running = this.#run(dir);
-        state.next = undefined;
-        return state.running;
-      });
-    }
-    return state.next;
-  }
-
-  async #run(dir: string): Promise<void> {
+  async sync(dir: string): Promise<void> {
+    let group = this.#dirs.get(dir);
+    if (group === undefined) this.#dirs.set(dir, (group = new CoalescedSync(() => fsyncDir(dir))));
     try {
-      await fsyncDir(dir);
+      await group.sync();
     } finally {
-      const state = this.#dirs.get(dir);
-      if (state !== undefined && state.next === undefined) this.#dirs.delete(dir);
+      if (group.idle && this.#dirs.get(dir) === group) this.#dirs.delete(dir);
     }
-  }
-}
-
-async function fsyncDir(dir: string): Promise<void> {
-  const fh = await open(dir, 'r');
-  try {
-    await fh.sync();
-  } finally {
-    await fh.close();
   }
 }

@@ -83,7 +83,7 @@ export class GroupCommit {
       // they could not be durable sooner (their sync must start after their commit, and syncs run
       // one at a time), and one larger batch writes each touched page to the WAL once.
       try {
-        if (this.#wal !== null) await this.#wal.durable(this.#wal.noteCommit());
+        if (this.#wal !== null) await this.#wal.durable();
       } catch (err) {
         this.#log.error({ err, ops: batch.map((p) => p.op) }, 'fsync of the sqlite WAL failed');
         for (const p of batch) p.reject(new FsError(Errno.EIO, `${p.op}: fsync of the WAL`, { cause: err }));

@@ -8,45 +8,28 @@
  */
 import { open, type FileHandle } from 'node:fs/promises';
 import { dirname } from 'node:path';
+import { CoalescedSync } from '../../util/coalesced-sync.js';
+import { fsyncDir } from '../../util/durable-fs.js';
 
 export class WalSync {
   readonly #walPath: string;
+  readonly #group = new CoalescedSync(() => this.#sync());
   #fh: FileHandle | null = null;
-  /** Commits noted so far, and the highest of them known durable. */
-  #noted = 0;
-  #synced = 0;
-  #running: Promise<void> | null = null;
   #closed = false;
 
   constructor(walPath: string) {
     this.#walPath = walPath;
   }
 
-  /** Numbers a commit that just returned; pass the number to durable(). */
-  noteCommit(): number {
-    return ++this.#noted;
-  }
-
-  /** Resolves when commit `seq` is on stable storage; rejects when the fdatasync covering it failed. */
-  async durable(seq: number): Promise<void> {
-    while (this.#synced < seq) {
-      if (this.#running === null) {
-        const upTo = this.#noted;
-        this.#running = this.#sync().then(() => {
-          if (upTo > this.#synced) this.#synced = upTo;
-        }).finally(() => {
-          this.#running = null;
-        });
-      }
-      // a sync started before this commit does not cover it: wait for it, then start the next
-      await this.#running;
-    }
+  /** Call after a commit returned: resolves when an fdatasync that started after the call is done (the commit is on stable storage); rejects when it failed. */
+  durable(): Promise<void> {
+    return this.#group.sync();
   }
 
   /** Waits for the running fdatasync and closes the WAL descriptor (before the database closes). */
   async close(): Promise<void> {
     this.#closed = true;
-    await this.#running?.catch(() => undefined);
+    await this.#group.settled();
     const fh = this.#fh;
     this.#fh = null;
     await fh?.close();
@@ -57,12 +40,7 @@ export class WalSync {
     if (this.#fh === null) {
       const fh = await open(this.#walPath, 'r');
       // the WAL's directory entry must be durable too (once: SQLite keeps the file while we are connected)
-      const dir = await open(dirname(this.#walPath), 'r');
-      try {
-        await dir.sync();
-      } finally {
-        await dir.close();
-      }
+      await fsyncDir(dirname(this.#walPath));
       this.#fh = fh;
     }
     await this.#fh.datasync();
