@@ -101,13 +101,6 @@ export class SequentialReads {
     this.#limit = limit;
   }
 
-  /** Bytes held (fetching or fetched, not yet passed). */
-  get heldBytes(): number {
-    let n = 0;
-    for (const p of this.#ahead.values()) n += p.length;
-    return n;
-  }
-
   /** The fetched range holding all of [offset, end) under `generation`, if any. */
   find(offset: number, end: number, generation: number): Prefetched | undefined {
     for (const p of this.#ahead.values()) {
