@@ -39,6 +39,12 @@ export interface BlockCache {
   get(key: string, range?: ByteRange, signal?: AbortSignal): Promise<Buffer>;
   /** Stores an immutable block: uploaded before resolving, or with `writeBack` durable in local staging before resolving; `body` must not change afterwards. */
   put(key: string, body: Buffer, opts?: PutOptions): Promise<void>;
+  /**
+   * Bytes `range` of the block `key` copied into `dest` (at least range.length long) from its
+   * start; resolves to the count (short at the end of the block). When no tier keeps blocks and the
+   * store reads in place, they go from the store straight into `dest` without a buffer of their own.
+   */
+  getInto(key: string, range: ByteRange, dest: Buffer, signal?: AbortSignal): Promise<number>;
   /** Drops cached copies of `key` (memory and disk); a staged block stays until uploaded; idempotent. */
   evict(key: string): Promise<void>;
   /** Deletes the block everywhere: cancels its staged upload, drops cached copies, deletes the object; idempotent. */
@@ -130,6 +136,7 @@ export class TieredBlockCache implements BlockCache {
   readonly #rangeFlights = new SingleFlight<Buffer>();
   readonly #background = new Set<Promise<unknown>>();
   #prefetching = 0;
+  readonly #keepsBlocks: boolean; // a memory or disk tier keeps fetched blocks
   readonly #admitting = new Map<string, Buffer>(); // blocks queued for or being written to the disk tier, still served from here
   readonly #admitQueue: string[] = []; // keys of #admitting not started yet, oldest first
   #diskWrites = 0; // disk-tier writes running
@@ -145,6 +152,7 @@ export class TieredBlockCache implements BlockCache {
     const diskTier = dirs.length > 0 && opts.diskCache !== false;
     // a whole block fetched in the background is only worth it when some tier keeps it
     const keeps = (opts.memoryCacheBytes ?? DEFAULT_MEMORY_CACHE_BYTES) > 0 || diskTier;
+    this.#keepsBlocks = keeps;
     this.#prefetchLimit = keeps ? opts.prefetch ?? 1 : 0;
     this.#cacheOnPut = opts.cacheOnPut ?? false;
     setMaxListeners(0, this.#closing.signal); // one listener per prefetch in flight, bounded by `prefetch`
@@ -250,6 +258,22 @@ export class TieredBlockCache implements BlockCache {
     const data = this.#fetchRange(key, range, signal);
     this.#prefetch(key);
     return data;
+  }
+
+  async getInto(key: string, range: ByteRange, dest: Buffer, signal?: AbortSignal): Promise<number> {
+    const direct = this.#store.readInto;
+    if (this.#keepsBlocks || direct === undefined || this.#staging?.mayHold(key) === true) {
+      const data = await this.get(key, range, signal);
+      return data.copy(dest, 0, 0, Math.min(data.length, range.length));
+    }
+    signal?.throwIfAborted();
+    checkKey(key);
+    this.#checkOpen();
+    checkRange(range, key);
+    const n = await direct.call(this.#store, key, range, dest, signal);
+    this.#metrics.misses.inc();
+    this.#metrics.missBytes.inc(n);
+    return n;
   }
 
   async put(key: string, body: Buffer, opts: PutOptions = {}): Promise<void> {

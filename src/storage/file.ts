@@ -93,6 +93,24 @@ export class FileObjectStore implements ObjectStore {
     }
   }
 
+  async readInto(key: string, range: ByteRange, dest: Buffer, signal?: AbortSignal): Promise<number> {
+    signal?.throwIfAborted();
+    const path = this.#path(key);
+    checkRange(range, key);
+    if (dest.length < range.length) throw new FsError(Errno.EINVAL, `read of ${range.length} bytes into ${dest.length}`);
+    try {
+      const fh = await open(path, 'r');
+      try {
+        return await readFully(fh, dest.subarray(0, range.length), range.offset);
+      } finally {
+        await fh.close();
+      }
+    } catch (err) {
+      if (signal?.aborted === true) throw signal.reason;
+      throw fileErrno(err, 'get', key);
+    }
+  }
+
   async put(key: string, body: Buffer, signal?: AbortSignal): Promise<void> {
     signal?.throwIfAborted();
     const path = this.#path(key);
@@ -210,15 +228,20 @@ export class FileObjectStore implements ObjectStore {
 /** Reads `range` with positional reads; short when the file ends first. */
 async function readRange(fh: FileHandle, range: ByteRange): Promise<Buffer> {
   const { size } = await fh.stat();
-  const want = Math.max(0, Math.min(range.length, size - range.offset));
-  const buf = Buffer.allocUnsafe(want);
+  const buf = Buffer.allocUnsafe(Math.max(0, Math.min(range.length, size - range.offset)));
+  const got = await readFully(fh, buf, range.offset);
+  return got === buf.length ? buf : buf.subarray(0, got);
+}
+
+/** Fills `dest` from `position` on with positional reads; the count read, short when the file ends first. */
+async function readFully(fh: FileHandle, dest: Buffer, position: number): Promise<number> {
   let got = 0;
-  while (got < want) {
-    const { bytesRead } = await fh.read(buf, got, want - got, range.offset + got);
+  while (got < dest.length) {
+    const { bytesRead } = await fh.read(dest, got, dest.length - got, position + got);
     if (bytesRead === 0) break;
     got += bytesRead;
   }
-  return got === want ? buf : buf.subarray(0, got);
+  return got;
 }
 
 /**

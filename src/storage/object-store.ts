@@ -38,6 +38,12 @@ export interface ObjectStore {
   readonly description: string;
   /** Whole object, or the bytes of `range` (short at the end of the object, empty past it); ENOENT when missing; idempotent. */
   get(key: string, range?: ByteRange, signal?: AbortSignal): Promise<Buffer>;
+  /**
+   * Optional, for stores that can read in place (file): the bytes `range` of `key` read straight
+   * into `dest` (at least range.length long) from its start, without a buffer of their own.
+   * Resolves to the count read: short at the end of the object, 0 past it; ENOENT when missing.
+   */
+  readInto?(key: string, range: ByteRange, dest: Buffer, signal?: AbortSignal): Promise<number>;
   /** Stores `body` under `key`, replacing any previous object atomically (readers see old or new, never a mix); idempotent. */
   put(key: string, body: Buffer, signal?: AbortSignal): Promise<void>;
   /** Removes `key`; a missing object is success; idempotent. */
@@ -72,4 +78,14 @@ export function sliceRange(body: Buffer, range: ByteRange | undefined): Buffer {
   if (range === undefined) return body;
   const start = Math.min(range.offset, body.length);
   return body.subarray(start, Math.min(body.length, start + range.length));
+}
+
+/**
+ * `range` of `key` read into `dest` (see ObjectStore.readInto): in place when the store can, else
+ * fetched and copied. Resolves to the count read.
+ */
+export async function readIntoOf(store: ObjectStore, key: string, range: ByteRange, dest: Buffer, signal?: AbortSignal): Promise<number> {
+  if (store.readInto !== undefined) return store.readInto(key, range, dest, signal);
+  const data = await store.get(key, range, signal);
+  return data.copy(dest, 0, 0, Math.min(data.length, range.length));
 }

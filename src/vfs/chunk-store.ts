@@ -15,6 +15,8 @@ export interface ChunkStore {
   readonly blockSizeBytes: number;
   /** Bytes `range` of block `index` of slice (id, size), or the whole block; ENOENT when the object is missing. */
   readBlock(id: SliceId, size: number, index: number, range?: ByteRange, signal?: AbortSignal): Promise<Buffer>;
+  /** Bytes `range` of block `index` of slice (id, size) copied into `dest` from its start (see BlockCache.getInto); the count read. */
+  readBlockInto(id: SliceId, size: number, index: number, range: ByteRange, dest: Buffer, signal?: AbortSignal): Promise<number>;
   /** Stores block `index` of slice `id`; `data.length` is the block length (≤ block size). Durable when it resolves: in the store, or fsynced in write-back staging. Keeps no reference to `data` once settled (the writer reuses it). */
   putBlock(id: SliceId, index: number, data: Buffer, signal?: AbortSignal): Promise<void>;
   /** Deletes every block object of a slice of `size` bytes (spec §D.5); missing objects are fine; idempotent. */
@@ -56,6 +58,10 @@ export class CachedChunkStore implements ChunkStore {
 
   readBlock(id: SliceId, size: number, index: number, range?: ByteRange, signal?: AbortSignal): Promise<Buffer> {
     return this.#cache.get(this.keyOf(id, size, index), range, signal);
+  }
+
+  readBlockInto(id: SliceId, size: number, index: number, range: ByteRange, dest: Buffer, signal?: AbortSignal): Promise<number> {
+    return this.#cache.getInto(this.keyOf(id, size, index), range, dest, signal);
   }
 
   putBlock(id: SliceId, index: number, data: Buffer, signal?: AbortSignal): Promise<void> {

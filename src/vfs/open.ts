@@ -3,9 +3,10 @@
  * (spec §A), builds the ObjectStore from it (createObjectStore: Storage, Bucket, keys, Compression,
  * Shards, `<Name>/` prefix), the block cache, the ChunkStore and the Vfs, and optionally registers
  * a session. Block size is Format.BlockSize KiB. A file store on the cache disk's file system gets
- * no disk cache in front of it (the cache dirs then only stage write-back blocks), and without
- * compression no memory tier either (by default), and its readers a read-ahead window of 8 blocks
- * instead of 32. It refuses volumes it cannot serve correctly
+ * no disk cache in front of it (the cache dirs then only stage write-back blocks); without
+ * compression no memory tier and no read-ahead either (by default): reads go from the block files
+ * straight into the protocols' buffers and the kernel reads ahead; with compression a read-ahead
+ * window of 8 blocks instead of 32. It refuses volumes it cannot serve correctly
  * (data encryption, spec §D.4) instead of writing data other clients could not read.
  */
 import { createDecipheriv, createHash } from 'node:crypto';
@@ -58,7 +59,7 @@ export interface Volume {
   close(opts?: CloseOptions): Promise<void>;
 }
 
-/** Read-ahead window (blocks) of one reader of a file store on the cache disk's file system. */
+/** Read-ahead window (blocks) of one reader of a compressed file store on the cache disk's file system. */
 const NEAR_READ_AHEAD_BLOCKS = 8;
 
 export async function openVolume(source: string | { meta: Meta }, opts: OpenVolumeOptions = {}): Promise<Volume> {
@@ -86,12 +87,16 @@ export async function openVolume(source: string | { meta: Meta }, opts: OpenVolu
     const store = opts.store ?? createObjectStore({ ...(opts.metrics === undefined ? {} : { metrics: opts.metrics }), ...storage });
     closers.push(() => store.close());
     // A file store on the cache dirs' file system is read directly: no disk cache (unless the
-    // caller decides), no memory tier when blocks need no decompression (the kernel's page cache
-    // holds the same bytes), and a short read-ahead window (a local disk answers in a few ms).
+    // caller decides). When blocks need no decompression, no memory tier and no read-ahead either:
+    // the kernel's page cache holds the same bytes and reads the block files ahead, and reads go
+    // from them straight into the protocols' buffers (no block-sized buffer per block, no copy).
+    // Compressed blocks keep a memory tier and a short read-ahead window (a local disk answers in a
+    // few ms).
     const near = opts.cache?.diskCache === undefined && opts.store === undefined && await storeIsNear(storage, opts.cacheDirs ?? []);
+    const raw = near && (storage.compression ?? 'none').toLowerCase() === 'none';
     if (near) log.info({ cacheDirs: opts.cacheDirs }, 'file store on the same file system as the cache dirs: blocks are read from it directly, not copied into the disk cache');
     const cache = await TieredBlockCache.open({
-      ...(near && (storage.compression ?? 'none').toLowerCase() === 'none' ? { memoryCacheBytes: 0 } : {}),
+      ...(raw ? { memoryCacheBytes: 0 } : {}),
       ...opts.cache,
       diskCache: opts.cache?.diskCache ?? !near,
       store,
@@ -106,7 +111,8 @@ export async function openVolume(source: string | { meta: Meta }, opts: OpenVolu
       closers.push(() => meta.closeSession());
     }
     const chunks = new CachedChunkStore(cache, { blockSizeBytes, hashPrefix: setting.HashPrefix ?? false, writeBack: opts.writeBack ?? false });
-    const vfs = new Vfs(meta, chunks, near && opts.maxReadAheadBytes === undefined ? { ...opts, maxReadAheadBytes: NEAR_READ_AHEAD_BLOCKS * blockSizeBytes } : opts);
+    const nearWindow = raw && opts.cache?.memoryCacheBytes === undefined ? 0 : NEAR_READ_AHEAD_BLOCKS * blockSizeBytes;
+    const vfs = new Vfs(meta, chunks, near && opts.maxReadAheadBytes === undefined ? { ...opts, maxReadAheadBytes: nearWindow } : opts);
     return {
       setting, meta, store, cache, vfs,
       async close(closeOpts?: CloseOptions): Promise<void> {

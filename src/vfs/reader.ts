@@ -148,44 +148,28 @@ export class Reader {
   }
 
   /**
-   * Bytes [offset, offset+length) of a file of `fileLength` bytes: short at the end, empty at or
-   * past it. EIO when a block the slice list names is missing even after refreshing the list.
-   * The result may share memory with the caches: callers must not modify it.
+   * Bytes [offset, offset+dest.length) of a file of `fileLength` bytes, copied into `dest` from its
+   * start; resolves to the count: short at the end of the file, 0 at or past it. Holes are zeroed.
+   * EIO when a block the slice list names is missing even after refreshing the list.
    */
-  async read(cache: SliceCache, fileLength: number, offset: number, length: number, seq: SequentialReads | undefined, signal?: AbortSignal): Promise<Buffer> {
-    const end = Math.min(offset + length, fileLength);
-    if (offset >= end) return Buffer.alloc(0);
-    let out: Buffer | undefined;
+  async readInto(cache: SliceCache, fileLength: number, offset: number, dest: Buffer, seq: SequentialReads | undefined, signal?: AbortSignal): Promise<number> {
+    const end = Math.min(offset + dest.length, fileLength);
+    if (offset >= end) return 0;
+    const out = dest.subarray(0, end - offset);
     let stalled = true;
+    let done = false;
     const ahead = seq?.find(offset, end, cache.generation);
     if (ahead !== undefined) {
       stalled = !ahead.ready;
       const pieces = await ahead.data;
-      if (pieces !== undefined) out = cutPieces(pieces, offset - ahead.offset, end - offset);
+      if (pieces !== undefined) done = copyPieces(pieces, offset - ahead.offset, out);
     }
-    out ??= await this.#readRange(cache, offset, end, signal);
-    if (seq !== undefined) this.#readAhead(cache, seq, offset, length, fileLength, stalled);
-    return out;
-  }
-
-  /**
-   * Bytes [offset, end) (end within the file): one block read is returned as the cache gave it,
-   * several are copied into one buffer.
-   */
-  async #readRange(cache: SliceCache, offset: number, end: number, signal?: AbortSignal): Promise<Buffer> {
-    const indx = Math.floor(offset / CHUNK_SIZE);
-    if (end <= (indx + 1) * CHUNK_SIZE) {
-      const from = offset - indx * CHUNK_SIZE;
-      const single = await this.#readOneBlock(cache, toChunkIndex(indx), from, end - indx * CHUNK_SIZE, signal);
-      if (single !== undefined) return single;
+    if (!done) {
+      await Promise.all(chunkSpans(offset, end).map((c) => this.#withPlan(cache, c.indx, c.from, c.to,
+        (plan) => this.#fillInto(plan, out.subarray(c.at - offset, c.at - offset + c.to - c.from), signal))));
     }
-    const out = Buffer.alloc(end - offset);
-    const reads: Promise<void>[] = [];
-    for (const c of chunkSpans(offset, end)) {
-      reads.push(this.#withPlan(cache, c.indx, c.from, c.to, (plan) => this.#fill(plan, out, c.at - offset, signal)));
-    }
-    await Promise.all(reads);
-    return out;
+    if (seq !== undefined) this.#readAhead(cache, seq, offset, dest.length, fileLength, stalled);
+    return out.length;
   }
 
   /**
@@ -195,7 +179,7 @@ export class Reader {
    */
   async #readPieces(cache: SliceCache, offset: number, end: number): Promise<Buffer[]> {
     const parts = await Promise.all(chunkSpans(offset, end).map((c) => this.#withPlan(cache, c.indx, c.from, c.to, async (plan) => {
-      const blocks = await this.#blocksOf(plan, undefined, true);
+      const blocks = await this.#blocksOf(plan);
       const pieces: Buffer[] = [];
       let at = 0;
       plan.forEach((r, i) => {
@@ -207,21 +191,6 @@ export class Reader {
       return pieces;
     })));
     return parts.flat();
-  }
-
-  /** When [from, to) of a chunk is exactly one block read, its bytes without a copy; else undefined. */
-  async #readOneBlock(cache: SliceCache, indx: ChunkIndex, from: number, to: number, signal: AbortSignal | undefined): Promise<Buffer | undefined> {
-    const view = await cache.get(indx);
-    const plan = planChunkRead(view.pieces, from, to, this.#ctx.store.blockSizeBytes);
-    const r = plan[0];
-    if (plan.length !== 1 || r === undefined || r.dst !== 0 || r.length !== to - from) return undefined;
-    try {
-      const data = await this.#blockBytes(r, signal, false);
-      return data.length >= r.length ? data.subarray(0, r.length) : undefined;
-    } catch (err) {
-      if (isFsError(err, Errno.ENOENT)) return undefined; // the general path refreshes the list and retries
-      throw err;
-    }
   }
 
   /** Resolves when background prefetches started so far have finished. */
@@ -251,36 +220,33 @@ export class Reader {
     }
   }
 
-  /** Copies the bytes of `reads` into `out` at `base`. */
-  async #fill(reads: BlockRead[], out: Buffer, base: number, signal: AbortSignal | undefined): Promise<void> {
-    const blocks = await this.#blocksOf(reads, signal, false);
-    reads.forEach((r, i) => blocks[i]?.copy(out, base + r.dst, 0, r.length));
+  /**
+   * Reads the block reads of a chunk range into `out` (each at its r.dst), READ_CONCURRENCY at a
+   * time, and zeroes what no read covers (holes); EIO when a block is short.
+   */
+  async #fillInto(reads: BlockRead[], out: Buffer, signal: AbortSignal | undefined): Promise<void> {
+    let at = 0;
+    for (const r of reads) { // in dst order, not overlapping
+      if (r.dst > at) out.fill(0, at, r.dst);
+      at = r.dst + r.length;
+    }
+    if (at < out.length) out.fill(0, at);
+    await eachConcurrently(reads, async (r) => {
+      const n = await this.#ctx.store.readBlockInto(r.id, r.size, r.index, { offset: r.offset, length: r.length }, out.subarray(r.dst, r.dst + r.length), signal);
+      if (n < r.length) throw shortBlock(r, n);
+    });
   }
 
-  /** The bytes of each read (exactly r.length each), READ_CONCURRENCY at a time; EIO when a block is short. */
-  async #blocksOf(reads: BlockRead[], signal: AbortSignal | undefined, wholeBlocks: boolean): Promise<Buffer[]> {
+  /** The bytes of each read (exactly r.length each), cut from whole blocks, READ_CONCURRENCY at a time; EIO when a block is short. */
+  async #blocksOf(reads: BlockRead[]): Promise<Buffer[]> {
     const out: Buffer[] = new Array<Buffer>(reads.length);
-    let next = 0;
-    const worker = async (): Promise<void> => {
-      for (let i = next++; i < reads.length; i = next++) {
-        const r = reads[i];
-        if (r === undefined) continue;
-        const data = await this.#blockBytes(r, signal, wholeBlocks);
-        if (data.length < r.length) {
-          throw new FsError(Errno.EIO, `block ${r.index} of slice ${r.id} returned ${data.length} of ${r.length} bytes at ${r.offset}`);
-        }
-        out[i] = data.length === r.length ? data : data.subarray(0, r.length);
-      }
-    };
-    await Promise.all(Array.from({ length: Math.min(READ_CONCURRENCY, reads.length) }, worker));
+    await eachConcurrently(reads, async (r, i) => {
+      const block = await this.#ctx.store.readBlock(r.id, r.size, r.index);
+      const data = block.subarray(Math.min(r.offset, block.length), Math.min(block.length, r.offset + r.length));
+      if (data.length < r.length) throw shortBlock(r, data.length);
+      out[i] = data;
+    });
     return out;
-  }
-
-  /** The bytes of one block read: a ranged read, or the whole block cut to the range (short at the end of an object). */
-  async #blockBytes(r: BlockRead, signal: AbortSignal | undefined, wholeBlocks: boolean): Promise<Buffer> {
-    if (!wholeBlocks) return this.#ctx.store.readBlock(r.id, r.size, r.index, { offset: r.offset, length: r.length }, signal);
-    const block = await this.#ctx.store.readBlock(r.id, r.size, r.index, undefined, signal);
-    return block.subarray(Math.min(r.offset, block.length), Math.min(block.length, r.offset + r.length));
   }
 
   /**
@@ -320,27 +286,33 @@ function chunkSpans(offset: number, end: number): { indx: ChunkIndex; from: numb
 }
 
 /**
- * Bytes [from, from+length) of the concatenation of `pieces`: a subarray when one piece holds
- * them, else a copy; undefined when the pieces are shorter.
+ * Copies bytes [from, from+out.length) of the concatenation of `pieces` into `out`; false when the
+ * pieces are shorter.
  */
-function cutPieces(pieces: Buffer[], from: number, length: number): Buffer | undefined {
+function copyPieces(pieces: Buffer[], from: number, out: Buffer): boolean {
+  let got = 0;
   let start = 0;
-  let i = 0;
-  for (; i < pieces.length; i++) {
-    const p = pieces[i];
-    if (p === undefined) return undefined;
-    if (from < start + p.length) break;
+  for (const p of pieces) {
+    if (got === out.length) break;
+    const at = from + got - start;
+    if (at < p.length) got += p.copy(out, got, at, Math.min(p.length, at + out.length - got));
     start += p.length;
   }
-  const first = pieces[i];
-  if (first === undefined) return length === 0 ? Buffer.alloc(0) : undefined;
-  if (from + length <= start + first.length) return first.subarray(from - start, from - start + length);
-  const out = Buffer.allocUnsafe(length);
-  let got = 0;
-  for (let at = from - start; got < length && i < pieces.length; i++, at = 0) {
-    const p = pieces[i];
-    if (p === undefined) break;
-    got += p.copy(out, got, at, Math.min(p.length, at + length - got));
-  }
-  return got === length ? out : undefined;
+  return got === out.length;
+}
+
+/** Runs `fn` on every item, READ_CONCURRENCY at a time. */
+async function eachConcurrently<T>(items: T[], fn: (item: T, i: number) => Promise<void>): Promise<void> {
+  let next = 0;
+  const worker = async (): Promise<void> => {
+    for (let i = next++; i < items.length; i = next++) {
+      const item = items[i];
+      if (item !== undefined) await fn(item, i);
+    }
+  };
+  await Promise.all(Array.from({ length: Math.min(READ_CONCURRENCY, items.length) }, worker));
+}
+
+function shortBlock(r: BlockRead, got: number): FsError {
+  return new FsError(Errno.EIO, `block ${r.index} of slice ${r.id} returned ${got} of ${r.length} bytes at ${r.offset}`);
 }

@@ -468,7 +468,22 @@ export class Vfs {
    * is an open handle (opened with MODE_READ), or an inode, then checked with meta.access(MODE_READ).
    * A read sees every write issued before it: uncommitted writes are laid over the committed slices.
    */
-  read(ctx: Credentials, target: FileHandle | Ino, offset: number, length: number, signal?: AbortSignal): Promise<Buffer> {
+  async read(ctx: Credentials, target: FileHandle | Ino, offset: number, length: number, signal?: AbortSignal): Promise<Buffer> {
+    let buf: Buffer | undefined;
+    const n = await this.#read(ctx, target, offset, length, (fileEnd) => (buf = Buffer.allocUnsafe(Math.max(0, Math.min(length, fileEnd - offset)))), signal);
+    return buf === undefined ? Buffer.alloc(0) : buf.subarray(0, n);
+  }
+
+  /**
+   * As read(), into `dest` (bytes [offset, offset+dest.length) copied to its start, holes zeroed)
+   * instead of a new buffer, so protocols can reuse their buffers; resolves to the count read.
+   */
+  readInto(ctx: Credentials, target: FileHandle | Ino, offset: number, dest: Buffer, signal?: AbortSignal): Promise<number> {
+    return this.#read(ctx, target, offset, dest.length, () => dest, signal);
+  }
+
+  /** read() and readInto(): `buffer` gets the file's current end (pending writes included) and gives the destination. */
+  #read(ctx: Credentials, target: FileHandle | Ino, offset: number, length: number, buffer: (fileEnd: number) => Buffer, signal?: AbortSignal): Promise<number> {
     const ino = typeof target === 'bigint' ? target : target.ino;
     return this.#op('read', ctx, { ino, offset, length }, async () => {
       this.#checkOpen();
@@ -506,13 +521,14 @@ export class Vfs {
       if (typeof target === 'bigint') await this.#meta.access(ctx, ino, MODE_READ, attr);
       if (attr.type === FileType.Directory) throw new FsError(Errno.EISDIR, `inode ${ino}`);
       if (attr.type !== FileType.File) throw new FsError(Errno.EINVAL, `inode ${ino} is not a regular file`);
-      if (length === 0) return Buffer.alloc(0);
-      const committed = await this.#reader.read(cache, Math.max(attr.length, pendingEnd), offset, length, readAhead, signal);
-      if (pending.length === 0) return committed;
-      const out = Buffer.from(committed); // the reader's buffer may be shared with the caches
+      if (length === 0) return 0;
+      const fileEnd = Math.max(attr.length, pendingEnd);
+      const out = buffer(fileEnd);
+      const n = await this.#reader.readInto(cache, fileEnd, offset, out.subarray(0, length), readAhead, signal);
+      if (pending.length === 0) return n;
       const datas = await settled;
       pending.forEach((p, i) => datas[i]?.copy(out, p.offset - offset));
-      return out;
+      return n;
     }, signal);
   }
 

@@ -46,6 +46,12 @@ describe('TieredBlockCache (read path)', function () {
     return keys;
   }
 
+  /** Puts block 1 (LEN bytes) into `target`; returns its key. */
+  async function seedOne(target: FileObjectStore): Promise<string> {
+    await target.put(keyOf(1, LEN), blockBytes(1, LEN));
+    return keyOf(1, LEN);
+  }
+
   const rawPath = (dir: string, key: string): string => `${dir}/${UUID}/raw/${key}`;
 
   it('keeps a fetched block at <dir>/<uuid>/raw/<object key> and serves it without the store', async function () {
@@ -343,6 +349,53 @@ describe('TieredBlockCache (read path)', function () {
     assert.match(text, /^ferry_cache_hits_total\{tier="memory"\} 1$/m);
     assert.match(text, /^ferry_cache_hits_total\{tier="disk"\} 1$/m);
     assert.match(text, /^ferry_cache_blocks\{tier="disk"\} 2$/m);
+  });
+
+  it('reads a range straight into the caller buffer from a store that reads in place when no tier keeps blocks', async function () {
+    const files = new FileObjectStore(`${tmpDir('ferry-files-')}/`);
+    const direct = new CountingStore(files);
+    const key = await seedOne(files);
+    const cache = await openCache({ store: direct, diskCache: false, memoryCacheBytes: 0 });
+    await cache.whenScanned();
+    const dest = Buffer.alloc(LEN, 0xee);
+    assert.equal(await cache.getInto(key, { offset: 100, length: 5000 }, dest), 5000);
+    assert.deepEqual(dest.subarray(0, 5000), blockBytes(1, LEN).subarray(100, 5100));
+    assert.equal(await cache.getInto(key, { offset: LEN - 10, length: 100 }, dest), 10, 'short at the end of the block');
+    assert.deepEqual(dest.subarray(0, 10), blockBytes(1, LEN).subarray(LEN - 10));
+    assert.equal(direct.intoCalls.length, 2);
+    assert.equal(direct.getCalls.length, 0, 'no get: no buffer of its own');
+    await assert.rejects(cache.getInto(keyOf(9, LEN), { offset: 0, length: 10 }, dest), (err: unknown) => isFsError(err, Errno.ENOENT));
+  });
+
+  it('copies a range out of the tier that keeps the block when one does, fetching the block once', async function () {
+    const files = new FileObjectStore(`${tmpDir('ferry-files-')}/`);
+    const counted = new CountingStore(files);
+    const key = await seedOne(files);
+    const cache = await openCache({ store: counted, memoryCacheBytes: 4 * LEN });
+    const dest = Buffer.alloc(LEN);
+    for (let i = 0; i < 3; i++) {
+      dest.fill(0xee);
+      assert.equal(await cache.getInto(key, { offset: 0, length: LEN }, dest), LEN);
+      assert.deepEqual(dest, blockBytes(1, LEN));
+    }
+    assert.equal(counted.gets(key), 1);
+    assert.equal(counted.intoCalls.length, 0);
+  });
+
+  it('reads a staged block not yet uploaded from staging, not from the store', async function () {
+    const files = new FileObjectStore(`${tmpDir('ferry-files-')}/`);
+    const direct = new CountingStore(files);
+    const cache = await openCache({ store: direct, diskCache: false, memoryCacheBytes: 0 });
+    await cache.whenScanned();
+    direct.putGate.close();
+    const key = keyOf(7, LEN);
+    await cache.put(key, blockBytes(7, LEN), { writeBack: true });
+    const dest = Buffer.alloc(LEN);
+    assert.equal(await cache.getInto(key, { offset: 0, length: LEN }, dest), LEN);
+    assert.deepEqual(dest, blockBytes(7, LEN));
+    assert.equal(direct.intoCalls.length + direct.getCalls.length, 0);
+    direct.putGate.open();
+    await cache.drain();
   });
 
   it('works with memory only when no cache dir is given', async function () {

@@ -50,9 +50,22 @@ export class CountingStore implements ObjectStore {
   readonly #inner: ObjectStore;
   #callWaiters: { pred: () => boolean; resolve: () => void }[] = [];
 
+  /** In-place reads (only when the inner store has them), recorded like gets and held at the get gate. */
+  readonly readInto?: (key: string, range: ByteRange, dest: Buffer, signal?: AbortSignal) => Promise<number>;
+  readonly intoCalls: { key: string; range: ByteRange }[] = [];
+
   constructor(inner: ObjectStore) {
     this.#inner = inner;
     this.description = `counting(${inner.description})`;
+    const into = inner.readInto?.bind(inner);
+    if (into !== undefined) {
+      this.readInto = async (key, range, dest, signal) => {
+        this.intoCalls.push({ key, range });
+        this.#recorded();
+        await this.getGate.pass(signal);
+        return into(key, range, dest, signal);
+      };
+    }
   }
 
   gets(key: string): number {

@@ -5,6 +5,7 @@
 import assert from 'node:assert/strict';
 import { createCipheriv, createHash, randomBytes } from 'node:crypto';
 import { join } from 'node:path';
+import { Registry } from 'prom-client';
 import { BaseMeta } from '../../src/meta/base.js';
 import { MemoryEngine } from '../../src/meta/memory/engine.js';
 import { openSqliteEngine } from '../../src/meta/sqlite/engine.js';
@@ -81,6 +82,39 @@ describe('openVolume', () => {
     assert.equal(await cached(tmpDirOnOtherFs('ferry-open-cache-')), 3, 'another file system: every block read is cached on disk');
   });
 
+  it('reads an uncompressed file store on the cache dirs\' file system in place: only the bytes asked for, no blocks ahead', async () => {
+    const KiB = 1024;
+    const fetched = async (cacheDir: string, compression: string): Promise<number> => {
+      const meta = new BaseMeta(new MemoryEngine());
+      await meta.format(base({ Storage: 'file', Bucket: `${tmpDir('ferry-open-store-')}/`, BlockSize: 1024, Compression: compression }));
+      const registry = new Registry();
+      const v = await openVolume({ meta }, { releaseIntervalMs: 0, cacheDirs: [cacheDir], metrics: registry });
+      try {
+        const cred = { uid: 0, gid: 0, gids: [] };
+        const data = randomBytes(3 * 1024 * KiB);
+        const { ino } = await v.vfs.create(cred, ROOT_INODE, Buffer.from('f'), 0o644, 0o022);
+        const w = await v.vfs.open(cred, ino, MODE_WRITE);
+        await v.vfs.write(cred, w.handle, 0, data);
+        await v.vfs.release(cred, w.handle);
+        const before = await getBytes(registry);
+        const r = await v.vfs.open(cred, ino, MODE_READ);
+        const dest = Buffer.alloc(4 * KiB);
+        for (let off = 0; off < 64 * KiB; off += 4 * KiB) {
+          assert.equal(await v.vfs.readInto(cred, r.handle, off, dest), dest.length);
+          assert.ok(dest.equals(data.subarray(off, off + dest.length)));
+        }
+        await v.vfs.release(cred, r.handle);
+        await v.cache.settle();
+        return (await getBytes(registry)) - before;
+      } finally {
+        await v.close();
+      }
+    };
+    assert.equal(await fetched(join(tmpDir('ferry-open-cache-'), 'c'), 'none'), 64 * KiB, 'same file system, raw blocks: the 16 reads of 4 KiB and nothing more');
+    assert.ok(await fetched(join(tmpDir('ferry-open-cache-'), 'c'), 'lz4') >= 1024 * KiB, 'compressed blocks are fetched whole and read ahead');
+    assert.ok(await fetched(tmpDirOnOtherFs('ferry-open-cache-'), 'none') >= 1024 * KiB, 'another file system: whole blocks, read ahead and cached');
+  });
+
   it('refuses unknown URL schemes and volumes with encrypted data', async () => {
     await rejectsWith(openVolume('tikv://h:1/x'), Errno.EINVAL);
     const meta = new BaseMeta(new MemoryEngine());
@@ -88,3 +122,10 @@ describe('openVolume', () => {
     await rejectsWith(openVolume({ meta }), Errno.ENOTSUP);
   });
 });
+
+/** Object bytes fetched so far (ferry_object_transfer_bytes_total{op="get"}). */
+async function getBytes(registry: Registry): Promise<number> {
+  const metric = registry.getSingleMetric('ferry_object_transfer_bytes_total');
+  if (metric === undefined) return 0;
+  return (await metric.get()).values.find((v) => v.labels['op'] === 'get')?.value ?? 0;
+}

@@ -47,6 +47,21 @@ describe(`Vfs read path I/O (${row?.name ?? 'no row'})`, function () {
     assert.deepEqual(store.getCalls, []);
   });
 
+  it('readInto fills a dirty caller buffer: zeros for holes, unflushed writes laid over, the count short at the end', async function () {
+    const ino = await file('into', [[BLOCK, bytes(1000, 5)]]);
+    const { handle } = await rig.vfs.open(ROOT, ino, MODE_READ | MODE_WRITE);
+    await rig.vfs.write(ROOT, handle, BLOCK + 500, Buffer.from('pending')); // not flushed
+    const dest = Buffer.alloc(2 * BLOCK, 0xee);
+    const n = await rig.vfs.readInto(ROOT, handle, BLOCK - 100, dest);
+    assert.equal(n, 1100, 'the file ends at BLOCK + 1000');
+    const want = Buffer.concat([Buffer.alloc(100), bytes(1000, 5)]);
+    want.write('pending', 600);
+    assert.ok(dest.subarray(0, n).equals(want));
+    assert.ok(dest.subarray(n).every((b) => b === 0xee), 'bytes past the count are untouched');
+    assert.equal(await rig.vfs.readInto(ROOT, handle, BLOCK + 1000, dest), 0, 'nothing at the end of the file');
+    await rig.vfs.release(ROOT, handle);
+  });
+
   it('a small read is one ranged GET, then the block cache loads the whole block in the background when a tier keeps it', async function () {
     const smallRead = async (): Promise<string> => {
       const ino = await file('pieces', [[0, bytes(BLOCK, 2)]]);

@@ -11,11 +11,14 @@ export class WriteAbortedError extends Error {
   readonly code = 'WEBDAV_WRITE_ABORTED';
 }
 
-/** Writes `chunk`; resolves at once if the stream has room, else when it drains. */
-export function writeWithBackpressure(out: Writable, chunk: string | Uint8Array, signal?: AbortSignal): Promise<void> {
+/**
+ * Writes `chunk`; resolves at once if the stream has room, else when it drains. `written`, when
+ * given, runs once the stream is done with `chunk` (written or failed; never when it is not written).
+ */
+export function writeWithBackpressure(out: Writable, chunk: string | Uint8Array, signal?: AbortSignal, written?: () => void): Promise<void> {
   if (signal?.aborted === true) return Promise.reject(new WriteAbortedError('aborted', { cause: signal.reason }));
   if (out.destroyed || out.writableEnded) return Promise.reject(new WriteAbortedError('destination closed'));
-  if (out.write(chunk)) return Promise.resolve();
+  if (written === undefined ? out.write(chunk) : out.write(chunk, () => written())) return Promise.resolve();
   return new Promise((resolve, reject) => {
     const cleanup = (): void => {
       out.off('drain', onDrain);

@@ -4,6 +4,7 @@
  * header check and the lock-token check. Handlers throw FsError or HttpError; the server maps.
  * Nothing here writes a response.
  */
+import type { BufferPool } from '../../util/buffer-pool.js';
 import type { IncomingMessage, ServerResponse } from 'node:http';
 import type { Logger } from '../../observability/logger.js';
 import { Errno, isFsError } from '../../util/errno.js';
@@ -38,8 +39,8 @@ export interface DavServerState {
   /** Mode bits of new files and collections (before umask 0). */
   readonly fileMode: number;
   readonly dirMode: number;
-  /** Bytes per vfs read while streaming a GET. */
-  readonly readChunkBytes: number;
+  /** Buffers GET bodies are read into (one vfs read each) and sent from, reused once written. */
+  readonly readBuffers: BufferPool;
 }
 
 /** One request as a handler sees it. */

@@ -5,6 +5,7 @@
  * a response (status.ts). A handler error never escapes: it is a 4xx/5xx, or, once the response
  * has started, a reset connection. No file-system logic lives here.
  */
+import { BufferPool } from '../../util/buffer-pool.js';
 import { createServer as createHttpServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
 import { createServer as createHttpsServer, type Server as HttpsServer } from 'node:https';
 import type { AddressInfo } from 'node:net';
@@ -19,6 +20,9 @@ import { LockManager, type LockStore, VfsLockStore } from './locks.js';
 import { METHODS } from './methods/index.js';
 import { httpError, renderErrorBody, toHttpError } from './status.js';
 import { readBody } from './xml/parse.js';
+
+/** Idle GET buffers (4 MiB each) kept for reuse: a couple per concurrent download. */
+const GET_BUFFERS_KEPT = 8;
 
 /** Options of startWebdavServer. */
 /** How long an idle keep-alive connection stays open. */
@@ -96,7 +100,7 @@ export async function startWebdavServer(opts: WebdavServerOptions): Promise<Webd
     lockTimeout: opts.lockTimeout ?? { defaultSec: 3600, maxSec: 86400 },
     fileMode: 0o644,
     dirMode: 0o755,
-    readChunkBytes: 4 << 20,
+    readBuffers: new BufferPool(4 << 20, GET_BUFFERS_KEPT),
   };
   const cred = opts.credentials ?? ROOT_CREDENTIALS;
   const maxXml = opts.maxXmlBodyBytes ?? 1 << 20;

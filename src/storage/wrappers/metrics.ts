@@ -59,9 +59,12 @@ export function withMetrics(store: ObjectStore, registry: Registry): ObjectStore
     }
   }
 
+  const readInto = store.readInto?.bind(store);
   return {
     description: store.description,
     get: (key: string, range?: ByteRange, signal?: AbortSignal) => measure('get', () => store.get(key, range, signal), (b) => b.length),
+    // an in-place read is a get as far as the counters go
+    ...(readInto === undefined ? {} : { readInto: (key: string, range: ByteRange, dest: Buffer, signal?: AbortSignal) => measure('get', () => readInto(key, range, dest, signal), (n) => n) }),
     put: (key: string, body: Buffer, signal?: AbortSignal) => measure('put', () => store.put(key, body, signal), () => body.length),
     delete: (key: string, signal?: AbortSignal) => measure('delete', () => store.delete(key, signal)),
     head: (key: string, signal?: AbortSignal) => measure('head', () => store.head(key, signal)),

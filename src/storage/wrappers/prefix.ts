@@ -7,9 +7,11 @@ import type { ByteRange, ListOptions, ObjectInfo, ObjectStore } from '../object-
 
 export function withPrefix(store: ObjectStore, prefix: string): ObjectStore {
   if (prefix === '') return store;
+  const readInto = store.readInto?.bind(store);
   return {
     description: `${store.description}+prefix(${prefix})`,
     get: (key: string, range?: ByteRange, signal?: AbortSignal) => store.get(prefix + key, range, signal),
+    ...(readInto === undefined ? {} : { readInto: (key: string, range: ByteRange, dest: Buffer, signal?: AbortSignal) => readInto(prefix + key, range, dest, signal) }),
     put: (key: string, body: Buffer, signal?: AbortSignal) => store.put(prefix + key, body, signal),
     delete: (key: string, signal?: AbortSignal) => store.delete(prefix + key, signal),
     head: (key: string, signal?: AbortSignal) => store.head(prefix + key, signal),

@@ -4,7 +4,7 @@
  * inside withPrefix. Listing merges the N sorted listings into one sorted stream.
  */
 import { Errno, FsError } from '../../util/errno.js';
-import { compareKeys, type ByteRange, type ListOptions, type ObjectInfo, type ObjectStore } from '../object-store.js';
+import { compareKeys, readIntoOf, type ByteRange, type ListOptions, type ObjectInfo, type ObjectStore } from '../object-store.js';
 
 /** JuiceFS allows at most this many shards. */
 export const MAX_SHARDS = 256;
@@ -34,7 +34,9 @@ export function withShards(stores: readonly ObjectStore[]): ObjectStore {
     if (store === undefined) throw new FsError(Errno.EIO, `no shard for ${key}`);
     return store;
   };
+  const inPlace = stores.every((s) => s.readInto !== undefined);
   return {
+    ...(inPlace ? { readInto: (key: string, range: ByteRange, dest: Buffer, signal?: AbortSignal) => readIntoOf(pick(key), key, range, dest, signal) } : {}),
     description: `shards(${stores.length})[${stores.map((s) => s.description).join(', ')}]`,
     get: (key: string, range?: ByteRange, signal?: AbortSignal) => pick(key).get(key, range, signal),
     put: (key: string, body: Buffer, signal?: AbortSignal) => pick(key).put(key, body, signal),

@@ -80,7 +80,7 @@ describe('duplicate request cache behind the RPC server', () => {
       try {
         return await connect(localPort);
       } catch (err) {
-        if (attempt >= 40 || (err as NodeJS.ErrnoException).code !== 'EADDRINUSE') throw err;
+        if (attempt >= 200 || (err as NodeJS.ErrnoException).code !== 'EADDRINUSE') throw err;
         await new Promise((r) => setTimeout(r, 50));
       }
     }

@@ -5,7 +5,7 @@ import { RpcServer, type RpcServerOptions } from '../../../src/protocols/nfs/rpc
 import { XdrWriter } from '../../../src/protocols/nfs/xdr/writer.js';
 import { waitFor } from '../../helpers/deferred.js';
 import { encodeTestCall, RpcTestClient, successBody, sysCred } from '../../helpers/rpc-client.js';
-import { PROC_BIG, PROC_ECHO, PROC_GATED, PROC_NULL, PROC_THROW, PROC_WHOAMI, TEST_PROG, TestProgramState, testProgram } from './test-program.js';
+import { POOLED_SIZE, PROC_BIG, PROC_ECHO, PROC_GATED, PROC_NULL, PROC_POOLED, PROC_THROW, PROC_WHOAMI, TEST_PROG, TestProgramState, testProgram } from './test-program.js';
 
 const NLM_PROG = 100021;
 
@@ -210,6 +210,35 @@ describe('RPC server over TCP', () => {
     state.open(7);
     assert.equal(successBody(await call.reply).u32(), 7);
     await busy.serverEnded;
+  });
+
+  it('tells a procedure when its reply has been written, so pooled reply buffers are reused only after the socket took them', async () => {
+    await start({ maxInFlightPerConnection: 8 });
+    const c = await client();
+    c.socket.pause(); // replies back up in the socket: their buffers must stay untouched until written
+    const n = 40;
+    const calls = Array.from({ length: n }, (_, i) => ({ len: POOLED_SIZE - i, ...c.send({ prog: TEST_PROG, vers: 1, proc: PROC_POOLED, args: new XdrWriter().u32(POOLED_SIZE - i) }) }));
+    await waitFor(() => server.stats().drainWaitingConnections === 1, 'the server to wait for drain');
+    assert.ok(state.pooledSent < n, 'replies still queued are not reported sent');
+    c.socket.resume();
+    for (const call of calls) {
+      const data = successBody(await call.reply).opaque(POOLED_SIZE); // length, bytes, padding: an XDR opaque
+      assert.equal(data.length, call.len);
+      assert.ok(data.every((b) => b === (call.len & 0xff)), `reply ${call.len} is intact`);
+    }
+    await waitFor(() => state.pooledSent === n, 'every reply to be reported sent');
+    assert.ok(state.pool.idle > 0 && state.pool.idle <= 4, 'buffers went back to the pool');
+  });
+
+  it('reports a reply that will not be sent (connection reset) as done, so its buffer is not held', async () => {
+    const c = await client();
+    const id = 7;
+    void c.send({ prog: TEST_PROG, vers: 1, proc: PROC_GATED, args: new XdrWriter().u32(id) }).reply.catch(() => undefined);
+    void c.send({ prog: TEST_PROG, vers: 1, proc: PROC_POOLED, args: new XdrWriter().u32(100) }).reply.catch(() => undefined);
+    await waitFor(() => state.entered.includes(id), 'the gated call to run');
+    c.socket.destroy();
+    await waitFor(() => state.pooledSent === 1, 'the pooled reply to be reported done');
+    state.open(id);
   });
 
   it('waits for drain when the client does not read replies, and delivers them all once it does', async () => {

@@ -4,6 +4,8 @@
  * the call context, count executions (non-idempotent). Real procedures, not mocks of the server.
  */
 import { defineProcedure, type RpcCallContext, type RpcProgram } from '../../../src/protocols/nfs/rpc/dispatcher.js';
+import { BufferPool } from '../../../src/util/buffer-pool.js';
+import { XdrWriter } from '../../../src/protocols/nfs/xdr/writer.js';
 import { Deferred } from '../../helpers/deferred.js';
 
 export const TEST_PROG = 0x20000101;
@@ -15,6 +17,10 @@ export const PROC_THROW = 3;
 export const PROC_BIG = 4;
 export const PROC_WHOAMI = 5;
 export const PROC_COUNT = 6;
+/** Answers N bytes of value N & 0xff out of a pooled buffer it takes back once the reply is sent. */
+export const PROC_POOLED = 7;
+/** Size of PROC_POOLED's buffers. */
+export const POOLED_SIZE = 256 * 1024;
 
 /** State shared between the test and the procedures. */
 export class TestProgramState {
@@ -25,6 +31,9 @@ export class TestProgramState {
   running = 0;
   maxRunning = 0;
   counted = 0;
+  /** PROC_POOLED's buffers, and how many of its replies the transport has reported sent. */
+  readonly pool = new BufferPool(POOLED_SIZE, 4);
+  pooledSent = 0;
   /** Signals of GATED calls by id, to observe aborts. */
   readonly signals = new Map<number, AbortSignal>();
 
@@ -73,6 +82,20 @@ export function testProgram(state: TestProgramState, vers = 1): RpcProgram {
         name: 'WHOAMI', decodeArgs: () => undefined, handle: (_a, ctx) => ctx,
         encodeResult: (w, ctx) => w.u32(ctx.cred.uid).u32(ctx.cred.gid).array(ctx.cred.gids, (x, g) => x.u32(g)).u32(ctx.auth.flavor).u32(ctx.peer.port).string(ctx.peer.address).string(ctx.transport),
       })],
+      [PROC_POOLED, {
+        name: 'POOLED', nonIdempotent: false,
+        async call(r, ctx) {
+          const n = Math.min(r.u32(), POOLED_SIZE);
+          const buf = state.pool.take();
+          buf.fill(n & 0xff, 0, n);
+          ctx.afterSent?.(() => {
+            state.pooledSent++;
+            state.pool.give(buf);
+          });
+          await new Promise((resolve) => setImmediate(resolve)); // other calls take buffers meanwhile
+          return [new XdrWriter().u32(n).view(), buf.subarray(0, n), Buffer.alloc((4 - (n % 4)) % 4)];
+        },
+      }],
       [PROC_COUNT, defineProcedure<number, number>({
         name: 'COUNT', nonIdempotent: true, decodeArgs: (r) => r.u32(),
         handle: async (id) => {

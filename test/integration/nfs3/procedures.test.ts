@@ -1,4 +1,5 @@
 import assert from 'node:assert/strict';
+import { randomBytes } from 'node:crypto';
 import { exportIdOf, volumeIdOf } from '../../../src/protocols/nfs/nfs3/filehandle.js';
 import {
   ACCESS3_DELETE, ACCESS3_EXECUTE, ACCESS3_EXTEND, ACCESS3_LOOKUP, ACCESS3_MODIFY, ACCESS3_READ, EXCLUSIVE, FILE_SYNC, GUARDED,
@@ -70,6 +71,25 @@ describe('NFSv3 procedures over a real vfs (RFC 1813 §3.3)', function () {
     assert.ok(mid.data?.equals(data.subarray(1000, 1010)));
     const past = await h.client.read(fh, 400_000, 10);
     assert.deepEqual([past.status, past.eof, past.data?.length], [NFS3_OK, true, 0]);
+  });
+
+  it('many 1 MiB READs of different files in flight on one connection each carry their own bytes while reply buffers are reused', async () => {
+    const MiB = 1024 * 1024;
+    const files: { fh: Buffer; data: Buffer }[] = [];
+    for (let i = 0; i < 3; i++) {
+      const fh = await mkfile(`pooled${i}.bin`);
+      const data = randomBytes(4 * MiB);
+      for (let off = 0; off < data.length; off += MiB) assert.equal((await h.client.write(fh, off, data.subarray(off, off + MiB), FILE_SYNC)).status, NFS3_OK);
+      files.push({ fh, data });
+    }
+    for (let round = 0; round < 3; round++) {
+      const reads = files.flatMap((f) => [0, 1, 2, 3].map((i) => ({ f, off: i * MiB, reply: h.client.read(f.fh, i * MiB, MiB) })));
+      for (const r of reads) {
+        const got = await r.reply;
+        assert.equal(got.status, NFS3_OK);
+        assert.ok(got.data?.equals(r.f.data.subarray(r.off, r.off + MiB)), `round ${round}: bytes at ${r.off}`);
+      }
+    }
   });
 
   it('FILE_SYNC and DATA_SYNC writes answer FILE_SYNC', async () => {

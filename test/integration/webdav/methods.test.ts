@@ -244,6 +244,15 @@ describe('WebDAV methods (in-process server, SQLite volume)', function () {
     assert.ok(part.body.equals(data.subarray(from, to + 1)));
   });
 
+  it('concurrent GETs of different multi-chunk files each get their own bytes while read buffers are reused', async () => {
+    const files = Array.from({ length: 4 }, (_, i) => ({ path: `/c${i}.bin`, data: randomBytes(9 * 1024 * 1024 + 1000 * i) }));
+    for (const f of files) assert.equal((await h.req('PUT', f.path, {}, f.data)).status, 201);
+    for (let round = 0; round < 2; round++) {
+      const got = await Promise.all(files.map((f) => h.req('GET', f.path)));
+      got.forEach((g, i) => assert.ok(g.body.equals(files[i]?.data ?? Buffer.alloc(0)), `round ${round}: ${files[i]?.path} intact`));
+    }
+  });
+
   it('PROPPATCH sets and removes dead properties (207), refuses protected ones with 403 and 424', async () => {
     await h.req('PUT', '/pp.txt', {}, 'x');
     const set = await h.req('PROPPATCH', '/pp.txt', {},

@@ -2,6 +2,7 @@
  * The conformance suite over decorator stacks: every decorator must keep the ObjectStore contract,
  * alone and composed the way createObjectStore() composes them.
  */
+import assert from 'node:assert/strict';
 import { Registry } from 'prom-client';
 import { MemoryObjectStore } from '../../../src/storage/memory.js';
 import { createObjectStore } from '../../../src/storage/open.js';
@@ -23,6 +24,12 @@ storageConformance('withRetry(withMetrics(memory))', () => withRetry(withMetrics
 
 storageConformance('createObjectStore(file, lz4)', () =>
   createObjectStore({ storage: 'file', bucket: `${tmpDir('ferry-open-')}/`, name: 'vol', compression: 'lz4' }));
+
+storageConformance('createObjectStore(file, 2 shards, metrics): reads in place through prefix, metrics and shards', () => {
+  const store = createObjectStore({ storage: 'file', bucket: `${tmpDir('ferry-open-')}/b%d/`, name: 'vol', shards: 2, metrics: new Registry() });
+  assert.equal(typeof store.readInto, 'function', 'the stack keeps the file store\'s in-place read');
+  return store;
+});
 
 storageConformance('createObjectStore(minio on s3rver, zstd, metrics)', async () => {
   const srv = await sharedS3rver();

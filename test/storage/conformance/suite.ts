@@ -6,7 +6,7 @@
  */
 import assert from 'node:assert/strict';
 import { randomBytes } from 'node:crypto';
-import type { ObjectInfo, ObjectStore } from '../../../src/storage/object-store.js';
+import { readIntoOf, type ObjectInfo, type ObjectStore } from '../../../src/storage/object-store.js';
 import { Errno, isFsError } from '../../../src/util/errno.js';
 
 export interface ConformanceOptions {
@@ -105,6 +105,20 @@ export function storageConformance(name: string, makeStore: () => Promise<Object
     it('get of a missing object is ENOENT, whole or ranged', async function () {
       await rejectsWith(store.get('missing/1_0_10'), Errno.ENOENT);
       await rejectsWith(store.get('missing/1_0_10', { offset: 0, length: 5 }), Errno.ENOENT);
+    });
+
+    it('a read into a caller buffer fills its start with the window, short at the end, 0 past it; ENOENT when missing', async function () {
+      const body = randomBytes(10_000);
+      const key = keyFor('into', body);
+      await store.put(key, body);
+      const dest = Buffer.alloc(6000, 0xee);
+      assert.equal(await readIntoOf(store, key, { offset: 1234, length: 4321 }, dest), 4321);
+      assert.deepEqual(dest.subarray(0, 4321), body.subarray(1234, 5555));
+      assert.ok(dest.subarray(4321).every((b) => b === 0xee), 'bytes past the window are untouched');
+      assert.equal(await readIntoOf(store, key, { offset: 9000, length: 5000 }, dest), 1000);
+      assert.deepEqual(dest.subarray(0, 1000), body.subarray(9000));
+      assert.equal(await readIntoOf(store, key, { offset: 10_000, length: 10 }, dest), 0);
+      await rejectsWith(readIntoOf(store, 'missing/1_0_10', { offset: 0, length: 5 }, dest), Errno.ENOENT);
     });
 
     it('head reports the size and a modification time; ENOENT when missing', async function () {

@@ -20,6 +20,7 @@ import {
   type Fattr3, type PostOpAttr, type PreOpAttr, type WccData,
 } from './types.js';
 import type { WriteVerifier } from './write-verifier.js';
+import { BufferPool } from '../../../util/buffer-pool.js';
 
 /** Sizes the server advertises in FSINFO and enforces. */
 export interface Nfs3Limits {
@@ -40,6 +41,11 @@ export const DEFAULT_NFS3_LIMITS: Nfs3Limits = {
   // Offsets stay exact JS numbers in vfs; 2^53 - 1 is far beyond any real file.
   maxFileBytes: BigInt(Number.MAX_SAFE_INTEGER),
 };
+
+/** READs above this size get a pooled reply buffer; smaller ones a fresh buffer (cheap at that size). */
+export const POOLED_READ_BYTES = 64 * 1024;
+/** Idle READ reply buffers kept (of maxReadBytes each): about the READs a busy server has in flight. */
+const READ_BUFFERS_KEPT = 32;
 
 /** How long a resolved export root inode is trusted. */
 const ROOT_TTL_MS = 10_000;
@@ -66,6 +72,8 @@ export class Nfs3Context {
   readonly verifier: WriteVerifier;
   readonly limits: Nfs3Limits;
   readonly log: Logger;
+  /** Reply buffers of READs larger than POOLED_READ_BYTES, reused once their reply is written. */
+  readonly readBuffers: BufferPool;
   /** Export root inodes, resolved on first use and again after ROOT_TTL_MS; failures are not kept. */
   readonly #roots = new Map<number, { ino: Promise<Ino>; at: number }>();
 
@@ -76,6 +84,7 @@ export class Nfs3Context {
     this.verifier = o.verifier;
     this.limits = { ...DEFAULT_NFS3_LIMITS, ...o.limits };
     this.log = o.log;
+    this.readBuffers = new BufferPool(this.limits.maxReadBytes, READ_BUFFERS_KEPT);
   }
 
   /**

@@ -35,10 +35,11 @@ export interface NfsFileSystem {
   /** Target of a symlink; EINVAL for other types. */
   readlink(cred: Credentials, ino: Ino): Promise<Buffer>;
   /**
-   * Up to `length` bytes at `offset` (fewer only at end of file), including unflushed writes.
-   * read and write check no permissions: NFS checks them per call, with knfsd's owner override.
+   * Up to `dest.length` bytes at `offset` (fewer only at end of file), including unflushed writes,
+   * copied to the start of `dest`; resolves to the count. readInto and write check no
+   * permissions: NFS checks them per call, with knfsd's owner override.
    */
-  read(cred: Credentials, ino: Ino, offset: number, length: number): Promise<Buffer>;
+  readInto(cred: Credentials, ino: Ino, offset: number, dest: Buffer): Promise<number>;
   /** Buffers `data` at `offset` (not yet durable), keeping no view of `data` once settled (its record is reused); EISDIR, EACCES, EFBIG. */
   write(cred: Credentials, ino: Ino, offset: number, data: Buffer): Promise<void>;
   /** Makes every write to `ino` acknowledged so far durable (data in the object store, slices in meta). */

@@ -37,7 +37,7 @@ export interface VfsApi {
   statfs(ctx: Credentials, ino: Ino): Promise<StatFs>;
   open(ctx: Credentials, ino: Ino, mask: number): Promise<OpenedFile>;
   release(ctx: Credentials, handle: FileHandle): Promise<void>;
-  read(ctx: Credentials, target: FileHandle | Ino, offset: number, length: number): Promise<Buffer>;
+  readInto(ctx: Credentials, target: FileHandle | Ino, offset: number, dest: Buffer): Promise<number>;
   write(ctx: Credentials, handle: FileHandle, offset: number, data: Buffer): Promise<void>;
   fsync(ctx: Credentials, target: FileHandle | Ino): Promise<void>;
 }
@@ -103,8 +103,8 @@ export class VfsNfsFileSystem implements NfsFileSystem {
     return this.#vfs.readlink(cred, ino);
   }
 
-  read(_cred: Credentials, ino: Ino, offset: number, length: number): Promise<Buffer> {
-    return this.#withHandle(ino, MODE_READ, (h) => this.#vfs.read(ROOT_CREDENTIALS, h, offset, length));
+  readInto(_cred: Credentials, ino: Ino, offset: number, dest: Buffer): Promise<number> {
+    return this.#withHandle(ino, MODE_READ, (h) => this.#vfs.readInto(ROOT_CREDENTIALS, h, offset, dest));
   }
 
   write(_cred: Credentials, ino: Ino, offset: number, data: Buffer): Promise<void> {

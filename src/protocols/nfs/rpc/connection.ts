@@ -66,7 +66,7 @@ export class RpcConnection {
   /** Records waiting for a slot; at most one socket chunk's worth, since reading pauses. */
   readonly #queue: Buffer[] = [];
   /** Framed replies waiting for 'drain'; each still counts as in flight. */
-  readonly #out: Buffer[][] = [];
+  readonly #out: { frames: Buffer[]; sent: (() => void)[] | undefined }[] = [];
   #waitingForDrain = false;
   #paused = false;
   #readEnded = false;
@@ -173,8 +173,8 @@ export class RpcConnection {
   readonly #onDrain = (): void => {
     this.#waitingForDrain = false;
     while (this.#out.length > 0 && !this.#waitingForDrain) {
-      const frames = this.#out.shift();
-      if (frames !== undefined) this.#write(frames);
+      const next = this.#out.shift();
+      if (next !== undefined) this.#write(next.frames, next.sent);
     }
     this.#pump();
   };
@@ -209,43 +209,62 @@ export class RpcConnection {
   /** Runs one call holding a server-wide slot, which it returns once the reply is ready. */
   #start(record: Buffer): void {
     this.#inFlight++;
-    const transport = { peer: this.peer, transport: 'tcp' as const, signal: this.#abort.signal, log: this.#log, recordDone: () => recordPool.give(record) };
+    let sent: (() => void)[] | undefined; // run once the reply has been written
+    const transport = {
+      peer: this.peer, transport: 'tcp' as const, signal: this.#abort.signal, log: this.#log,
+      recordDone: () => recordPool.give(record),
+      afterSent: (fn: () => void) => { (sent ??= []).push(fn); },
+    };
     this.#dispatcher.dispatch(record, transport).then(
       (reply) => {
         this.#opts.slots.give();
-        this.#reply(reply);
+        this.#reply(reply, sent);
       },
       (err: unknown) => {
         this.#opts.slots.give();
         this.#log.error({ err }, 'rpc dispatch failed');
-        this.#reply(null);
+        this.#reply(null, sent);
       },
     );
   }
 
-  #reply(reply: Buffer[] | null): void {
+  #reply(reply: Buffer[] | null, sent: (() => void)[] | undefined): void {
     if (this.#closed || reply === null) {
+      runAll(sent);
       this.#inFlight--;
       this.#pump();
       return;
     }
     const frames = encodeRecord(reply);
     if (this.#waitingForDrain) {
-      this.#out.push(frames);
+      this.#out.push({ frames, sent });
       return;
     }
-    this.#write(frames);
+    this.#write(frames, sent);
     this.#pump();
   }
 
-  /** Writes one framed reply in a single writev; it leaves the in-flight count on return. */
-  #write(frames: Buffer[]): void {
+  /**
+   * Writes one framed reply in a single writev, then runs `sent` once the socket has taken it (or
+   * at once when it will not be written); it leaves the in-flight count on return.
+   */
+  #write(frames: Buffer[], sent: (() => void)[] | undefined): void {
     this.#inFlight--;
-    if (this.#socket.destroyed || !this.#socket.writable) return;
+    if (this.#socket.destroyed || !this.#socket.writable) {
+      runAll(sent);
+      return;
+    }
     this.#socket.cork();
     let ok = true;
-    for (const f of frames) ok = this.#socket.write(f);
+    const last = frames.length - 1;
+    frames.forEach((f, i) => {
+      ok = i === last && sent !== undefined ? this.#socket.write(f, () => runAll(sent)) : this.#socket.write(f);
+    });
     this.#socket.uncork();
     if (!ok) this.#waitingForDrain = true;
   }
+}
+
+function runAll(fns: (() => void)[] | undefined): void {
+  if (fns !== undefined) for (const fn of fns) fn();
 }

@@ -43,6 +43,12 @@ export interface RpcCallContext {
   signal: AbortSignal;
   /** Logger bound to the connection; add { xid, proc } for per-call lines. */
   log: Logger;
+  /**
+   * Present when the transport can say when a reply has left the process: registers `fn` to run
+   * once this call's reply has been written to the socket (or will not be sent). A procedure may
+   * put pooled buffers in its reply only with it, and gives them back from `fn`.
+   */
+  afterSent?: (fn: () => void) => void;
   /** Set by a procedure that answers with a failure status (e.g. NFS3ERR_NOENT): the error name metrics record. */
   failure?: string;
 }
@@ -109,6 +115,8 @@ export interface TransportInfo {
   log: Logger;
   /** Called once a call of a `releasesArgs` procedure (outside the DRC) has settled: nothing refers to the record any more. */
   recordDone?: () => void;
+  /** See RpcCallContext.afterSent. */
+  afterSent?: (fn: () => void) => void;
 }
 
 /** Signals a DRC execution abandoned because its connection closed (not a reply). */
@@ -179,6 +187,7 @@ export class RpcDispatcher {
       xid: h.xid, prog: h.prog, vers: h.vers, proc: h.proc, cred: auth.cred, auth,
       peer: t.peer, transport: t.transport, signal: t.signal, log: t.log,
     };
+    if (t.afterSent !== undefined) ctx.afterSent = t.afterSent;
     if (this.#observer === undefined) return this.#run(program, procedure, h, parsed.args, ctx, t);
     const started = process.hrtime.bigint();
     const reply = await this.#run(program, procedure, h, parsed.args, ctx, t);

@@ -80,31 +80,46 @@ export async function serveResource(r: DavRequest, headOnly: boolean): Promise<v
  */
 const READS_IN_FLIGHT = 2;
 
-/** Streams `length` bytes from `offset`; a file that shrank meanwhile is an error (the length was promised). */
+/**
+ * Streams `length` bytes from `offset`; a file that shrank meanwhile is an error (the length was
+ * promised). Each read goes into a pooled buffer that returns to the pool once the socket has sent it.
+ */
 async function streamBytes(r: DavRequest, e: Entry, offset: number, length: number): Promise<void> {
-  const { vfs } = r.server;
+  const { vfs, readBuffers: pool } = r.server;
   const { handle } = await vfs.open(r.cred, e.ino, MODE_READ, { signal: r.signal });
-  const reads: { want: number; data: Promise<Buffer> }[] = [];
+  const reads: { want: number; buf: Buffer; n: Promise<number> }[] = [];
   try {
     let issued = 0;
     const issue = (): void => {
       while (reads.length < READS_IN_FLIGHT && issued < length) {
-        const want = Math.min(r.server.readChunkBytes, length - issued);
-        const data = vfs.read(r.cred, handle, offset + issued, want, r.signal);
-        data.catch(() => undefined); // awaited in order below; a failure must not count as unhandled meanwhile
-        reads.push({ want, data });
+        const want = Math.min(pool.size, length - issued);
+        const buf = pool.take();
+        const n = vfs.readInto(r.cred, handle, offset + issued, buf.subarray(0, want), r.signal);
+        n.catch(() => undefined); // awaited in order below; a failure must not count as unhandled meanwhile
+        reads.push({ want, buf, n });
         issued += want;
       }
     };
     issue();
     for (let next = reads.shift(); next !== undefined; next = reads.shift()) {
-      const buf = await next.data;
-      if (buf.length < next.want) throw new Error('file shrank while being sent');
+      const { buf } = next;
+      let n: number;
+      try {
+        n = await next.n;
+      } catch (err) {
+        pool.give(buf);
+        throw err;
+      }
+      if (n < next.want) {
+        pool.give(buf);
+        throw new Error('file shrank while being sent');
+      }
       issue();
-      await writeWithBackpressure(r.res, buf, r.signal);
+      await writeWithBackpressure(r.res, buf.subarray(0, n), r.signal, () => pool.give(buf));
     }
   } finally {
-    await Promise.allSettled(reads.map((x) => x.data));
+    // reads not sent: their buffers are free once the read has settled
+    await Promise.allSettled(reads.map((x) => x.n.finally(() => pool.give(x.buf))));
     await vfs.release(r.cred, handle).catch((err: unknown) => r.log.warn({ err }, 'release after GET failed'));
   }
 }

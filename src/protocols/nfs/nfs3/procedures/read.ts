@@ -1,11 +1,12 @@
 /**
  * NFSPROC3_READ (RFC 1813 §3.3.6): up to `count` bytes (capped at rtmax) at an offset, with eof.
- * The data buffer is sent as is after the header (no copy). Data reads use knfsd's owner override.
+ * The data is read into the reply buffer (pooled for large READs) and sent as is after the header.
+ * Data reads use knfsd's owner override.
  */
 import { Errno, FsError } from '../../../../util/errno.js';
 import { FileType } from '../../../../vfs/types.js';
 import { xdrPad } from '../../xdr/reader.js';
-import type { Nfs3Context } from '../context.js';
+import { POOLED_READ_BYTES, type Nfs3Context } from '../context.js';
 import { R_OK } from '../fs.js';
 import { defineNfs3Procedure } from '../procedure.js';
 import { decodeNfsFh3, encodePostOpAttr, type Fattr3 } from '../types.js';
@@ -37,8 +38,19 @@ export const readProc = (ctx: Nfs3Context) => defineNfs3Procedure<ReadArgs, Read
       return { attr, eof: args.offset >= BigInt(file.attr.length), data: Buffer.alloc(0) };
     }
     const offset = Number(args.offset);
-    const data = await call.fs.read(call.cred, file.ino, offset, count);
-    return { attr, eof: offset + data.length >= file.attr.length, data };
+    // a large reply goes out of a pooled buffer, taken back once the socket has written it
+    const pooled = count > POOLED_READ_BYTES && call.rpc.afterSent !== undefined;
+    const dest = pooled ? ctx.readBuffers.take() : Buffer.allocUnsafe(count);
+    let n: number;
+    try {
+      n = await call.fs.readInto(call.cred, file.ino, offset, dest.subarray(0, count));
+    } catch (err) {
+      if (pooled) ctx.readBuffers.give(dest);
+      throw err;
+    }
+    if (pooled) call.rpc.afterSent?.(() => ctx.readBuffers.give(dest));
+    const data = dest.subarray(0, n);
+    return { attr, eof: offset + n >= file.attr.length, data };
   },
   encodeOk(w, res) {
     encodePostOpAttr(w, res.attr);
