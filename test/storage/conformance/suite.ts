@@ -121,6 +121,21 @@ export function storageConformance(name: string, makeStore: () => Promise<Object
       await rejectsWith(readIntoOf(store, 'missing/1_0_10', { offset: 0, length: 5 }, dest), Errno.ENOENT);
     });
 
+    it('a read into a caller buffer sees an object replaced or deleted since an earlier read', async function () {
+      const first = randomBytes(5000);
+      const second = randomBytes(5000);
+      const key = keyFor('into-replaced', first);
+      const dest = Buffer.alloc(5000);
+      await store.put(key, first);
+      assert.equal(await readIntoOf(store, key, { offset: 0, length: 5000 }, dest), 5000);
+      assert.deepEqual(dest, first);
+      await store.put(key, second);
+      assert.equal(await readIntoOf(store, key, { offset: 0, length: 5000 }, dest), 5000);
+      assert.deepEqual(dest, second);
+      await store.delete(key);
+      await rejectsWith(readIntoOf(store, key, { offset: 0, length: 10 }, dest), Errno.ENOENT);
+    });
+
     it('head reports the size and a modification time; ENOENT when missing', async function () {
       const before = Date.now();
       const body = randomBytes(777);
