@@ -76,9 +76,11 @@ export async function serveResource(r: DavRequest, headOnly: boolean): Promise<v
 
 /**
  * Reads kept in flight by one GET: the next chunks are being read while the socket takes the
- * current one, so neither side waits for the other (memory: this many read chunks per GET).
+ * current one, so neither side waits for the other (memory: this many read chunks per GET, 16 MiB).
+ * With a file store read in place each read is a 4 MiB pread: 4 at once took a 1 GiB GET here
+ * from 0.55 to 0.31-0.39 s (2 at once), 8 were no faster.
  */
-const READS_IN_FLIGHT = 2;
+const READS_IN_FLIGHT = 4;
 
 /**
  * Streams `length` bytes from `offset`; a file that shrank meanwhile is an error (the length was
