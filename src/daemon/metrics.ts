@@ -50,13 +50,18 @@ export function instrumentEngine(engine: MetaEngine, reg: Registry): MetaEngine 
   });
 }
 
-/** The Vfs with ferry_vfs_read_bytes_total and ferry_vfs_written_bytes_total counted on read() and write(). */
+/** The Vfs with ferry_vfs_read_bytes_total and ferry_vfs_written_bytes_total counted on read(), readInto() and write(). */
 export function countDataBytes(vfs: Vfs, reg: Registry): Vfs {
   const m = dataBytesMetrics(reg);
   const read: Vfs['read'] = async (...args) => {
     const data = await vfs.read(...args);
     m.read.inc(data.length);
     return data;
+  };
+  const readInto: Vfs['readInto'] = async (...args) => {
+    const n = await vfs.readInto(...args);
+    m.read.inc(n);
+    return n;
   };
   const write: Vfs['write'] = async (...args) => {
     await vfs.write(...args);
@@ -66,6 +71,7 @@ export function countDataBytes(vfs: Vfs, reg: Registry): Vfs {
   return new Proxy(vfs, {
     get(target, prop) {
       if (prop === 'read') return read;
+      if (prop === 'readInto') return readInto;
       if (prop === 'write') return write;
       const value: unknown = Reflect.get(target, prop, target);
       if (typeof value !== 'function') return value;
