@@ -135,6 +135,8 @@ export interface Resolved {
 interface Slot {
   ino: Ino;
   before: PreOpAttr;
+  /** The attributes resolve() read, when the slot's object came from it. */
+  resolved: Attr | null;
 }
 
 export class Nfs3Call {
@@ -185,13 +187,13 @@ export class Nfs3Call {
       if (isFsError(err, Errno.ENOENT)) throw new Nfs3Error(NFS3ERR_STALE, `inode ${ino} is gone`);
       throw err;
     }
-    if (slot !== undefined) this.#slots[slot] = { ino, before: wccAttrOfAttr(attr) };
+    if (slot !== undefined) this.#slots[slot] = { ino, before: wccAttrOfAttr(attr), resolved: attr };
     return { ino, attr };
   }
 
   /** Sets a failure-body slot by hand (an object known only after a lookup). */
   track(slot: number, ino: Ino, before: Attr | null): void {
-    this.#slots[slot] = { ino, before: before === null ? null : wccAttrOfAttr(before) };
+    this.#slots[slot] = { ino, before: before === null ? null : wccAttrOfAttr(before), resolved: null };
   }
 
   /** NFS3ERR_ROFS on a read-only export. Call after resolve(). */
@@ -244,9 +246,14 @@ export class Nfs3Call {
     return { before: s.before, after: this.fattr(after, s.ino) };
   }
 
-  /** post_op_attr of a slot's object (failure bodies). */
+  /**
+   * post_op_attr of a slot's object in the failure body of a procedure that changes nothing
+   * (LOOKUP, ACCESS, READ...): the attributes resolve() read moments ago, without another read
+   * (a failed LOOKUP, before every create, would otherwise cost one).
+   */
   async slotAttr(slot: number): Promise<PostOpAttr> {
     const s = this.#slots[slot];
-    return s === undefined ? null : this.postOp(s.ino);
+    if (s === undefined) return null;
+    return s.resolved !== null ? this.fattr(s.resolved, s.ino) : this.postOp(s.ino);
   }
 }
