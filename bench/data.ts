@@ -164,12 +164,14 @@ async function vfsRun(setting: StoreSetting): Promise<VfsFigures> {
   let peakReadRss = process.memoryUsage().rss;
   const readSampler = setInterval(() => { peakReadRss = Math.max(peakReadRss, process.memoryUsage().rss); }, 100);
   try {
+    // one reused buffer, as the protocols read (vfs.readInto into their pooled reply buffers)
+    const got = Buffer.allocUnsafe(WRITE_BYTES);
     const readOnce = async (): Promise<number> => {
       const { handle } = await reader.vfs.open(CTX, ino, MODE_READ);
       const start = process.hrtime.bigint();
       for (let off = 0; off < BYTES; off += WRITE_BYTES) {
-        const got = await reader.vfs.read(CTX, handle, off, WRITE_BYTES);
-        if (got.length !== WRITE_BYTES || got.readUInt32LE(0) !== off / WRITE_BYTES || got[WRITE_BYTES - 1] !== template[WRITE_BYTES - 1]) {
+        const n = await reader.vfs.readInto(CTX, handle, off, got);
+        if (n !== WRITE_BYTES || got.readUInt32LE(0) !== off / WRITE_BYTES || got[WRITE_BYTES - 1] !== template[WRITE_BYTES - 1]) {
           throw new Error(`read back wrong bytes at offset ${off}`);
         }
       }
