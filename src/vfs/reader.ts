@@ -1,12 +1,13 @@
 /**
  * The read path (spec §E.2, DESIGN.md "Read path"): a byte range of a file becomes, per chunk,
- * newest-wins pieces of its slice list, then ranged block reads through the ChunkStore (holes are
- * zeros without I/O, everything is clipped at the file length). Slice lists are cached per open
+ * newest-wins pieces of its slice list, then ranged block reads through the ChunkStore into the
+ * caller's buffer (holes are zeroed without I/O, everything is clipped at the file length; a store
+ * that reads in place fills the buffer directly). Slice lists are cached per open
  * inode and dropped whenever this process changes the chunk or a fresh attr shows another writer
  * did (close-to-open, spec §F). Sequential readers get read-ahead: the policy of cache/read-ahead.ts
  * picks block-sized file ranges ahead of the reader, SequentialReads fetches them and holds the
  * bytes (counted in the shared read-ahead limit) until the reader has passed them, so one reader
- * keeps many GETs in flight and later reads are served from those buffers without a copy. A small
+ * keeps many GETs in flight and later reads are copied out of those buffers. A small
  * random read makes the block cache fetch the whole block in the background.
  * It never writes, and sees committed slices only (Vfs overlays pending writes).
  */
