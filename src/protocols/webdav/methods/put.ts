@@ -1,13 +1,12 @@
 /**
- * PUT (RFC 7231 §4.3.4, RFC 4918 §9.7): the body is streamed with pipeline() into vfs writes (no
- * Content-Length needed), 201 when the file was created, 204 when replaced, 409 without a parent
- * collection, 405 onto a collection, RFC 7232 preconditions and lock tokens honoured. The response
- * is sent only after vfs.fsync: a 2xx means the bytes are durable. With Content-Range (a partial
- * PUT, RFC 9110 §14.5, as Apache mod_dav and sabre/dav accept) the body, whose Content-Length must
- * match the range, overwrites those bytes of the file in place; the rest of the file is kept.
+ * PUT (RFC 7231 §4.3.4, RFC 4918 §9.7): the body is read through the request's async iterator into
+ * vfs writes (no Content-Length needed), 201 when the file was created, 204 when replaced, 409
+ * without a parent collection, 405 onto a collection, RFC 7232 preconditions and lock tokens
+ * honoured. The response is sent only after vfs.fsync: a 2xx means the bytes are durable. With
+ * Content-Range (a partial PUT, RFC 9110 §14.5, as Apache mod_dav and sabre/dav accept) the body,
+ * whose Content-Length must match the range, overwrites those bytes of the file in place; the rest
+ * of the file is kept.
  */
-import { Writable } from 'node:stream';
-import { pipeline } from 'node:stream/promises';
 import { Errno, FsError, isFsError } from '../../../util/errno.js';
 import { type Entry, type Ino, MODE_WRITE } from '../../../vfs/types.js';
 import { evaluateConditional } from '../conditional.js';
@@ -47,16 +46,14 @@ async function handlePut(r: DavRequest): Promise<void> {
   const made = await createOrOpen(r, parent.ino, name, existing === null);
   const { handle } = await vfs.open(r.cred, made.ino, MODE_WRITE, { truncate: !made.created && range === null, signal: r.signal });
   try {
+    // The request's own iterator, not pipeline(): no AbortController, abort listener and
+    // DOMException per PUT. A client that goes away fails the iteration (premature close); a
+    // failed write ends it early, which destroys the request, as pipeline() would.
     let offset = range?.first ?? 0;
-    const sink = new Writable({
-      write(chunk: Buffer, _enc, cb) {
-        vfs.write(r.cred, handle, offset, chunk, r.signal).then(() => {
-          offset += chunk.length;
-          cb();
-        }, (err: unknown) => cb(err instanceof Error ? err : new Error(String(err))));
-      },
-    });
-    await pipeline(r.req, sink, { signal: r.signal });
+    for await (const chunk of r.req as AsyncIterable<Buffer>) {
+      await vfs.write(r.cred, handle, offset, chunk, r.signal);
+      offset += chunk.length;
+    }
     await vfs.fsync(r.cred, handle, r.signal);
   } finally {
     await vfs.release(r.cred, handle).catch((err: unknown) => r.log.warn({ err }, 'release after PUT failed'));
