@@ -6,7 +6,7 @@
  * `/` are refused (EINVAL): no key may reach outside the root. Symlinks are not followed in listings.
  */
 import { randomBytes } from 'node:crypto';
-import { closeSync, fsync, openSync, renameSync, write, writeSync } from 'node:fs';
+import { closeSync, fsync, open as openCb, renameSync, write, writeSync } from 'node:fs';
 import { open, readdir, stat, unlink, type FileHandle } from 'node:fs/promises';
 import { promisify } from 'node:util';
 import { dirname, isAbsolute } from 'node:path';
@@ -28,6 +28,7 @@ type Op = 'get' | 'put' | 'delete' | 'head' | 'list';
 const SYNC_WRITE_MAX = 256 * 1024;
 const WRITE_STEP = 1024 * 1024;
 const fsyncFd = promisify(fsync);
+const openFd = promisify(openCb);
 const writeFd = promisify(write);
 
 /** The one place where Node fs errors become errnos (STYLE.md §4). */
@@ -103,10 +104,10 @@ export class FileObjectStore implements ObjectStore {
   }
 
   /**
-   * Only the fsync of the data and of the directory go to the thread pool. The temp file's open,
-   * a write of up to SYNC_WRITE_MAX bytes (a copy into the page cache), the close and the rename
-   * are synchronous: each thread-pool trip costs a wake-up and a context switch on the loop,
-   * more than these calls cost (small PUTs are dominated by them otherwise).
+   * Three thread-pool trips: the open of the temp file (creating an inode can take the kernel
+   * long), its fsync and the directory's. A write of up to SYNC_WRITE_MAX bytes (a copy into the
+   * page cache), the close and the rename are synchronous: a trip costs the loop a wake-up and a
+   * context switch, more than these calls cost.
    */
   async put(key: string, body: Buffer, signal?: AbortSignal): Promise<void> {
     signal?.throwIfAborted();
@@ -116,11 +117,11 @@ export class FileObjectStore implements ObjectStore {
     try {
       let fd: number;
       try {
-        fd = openSync(tmp, 'wx', 0o644);
+        fd = await openFd(tmp, 'wx', 0o644);
       } catch (err) {
         if ((err as NodeJS.ErrnoException).code !== 'ENOENT') throw err;
         await ensureDir(dir, true);
-        fd = openSync(tmp, 'wx', 0o644);
+        fd = await openFd(tmp, 'wx', 0o644);
       }
       try {
         if (body.length <= SYNC_WRITE_MAX) writeAllSync(fd, body);
