@@ -8,7 +8,7 @@
  * of the file is kept.
  */
 import { Errno, FsError, isFsError } from '../../../util/errno.js';
-import { type Entry, type Ino, MODE_WRITE } from '../../../vfs/types.js';
+import { type Attr, type Entry, type Ino, MODE_WRITE } from '../../../vfs/types.js';
 import { evaluateConditional } from '../conditional.js';
 import { checkIfHeader, checkLocks, type DavMethod, header, type DavRequest, etagOfEntry, isDir, resolvePath } from '../context.js';
 import { parsePutContentRange } from '../range.js';
@@ -29,7 +29,10 @@ async function handlePut(r: DavRequest): Promise<void> {
   const made = await mayCreateBlindly(r, submitted)
     ? await vfs.create(r.cred, parent.ino, name, r.server.fileMode, 0, false)
     : await checkedCreate(r, parent.ino, name, submitted);
-  const { handle } = await vfs.open(r.cred, made.ino, MODE_WRITE, { truncate: !made.created && range === null, signal: r.signal });
+  const { handle } = await vfs.open(r.cred, made.ino, MODE_WRITE, {
+    truncate: !made.created && range === null, signal: r.signal, ...(made.created ? { known: made.attr } : {}),
+  });
+  let attr: Attr;
   try {
     // The request's own iterator, not pipeline(): no AbortController, abort listener and
     // DOMException per PUT. A client that goes away fails the iteration (premature close); a
@@ -39,11 +42,10 @@ async function handlePut(r: DavRequest): Promise<void> {
       await vfs.write(r.cred, handle, offset, chunk, r.signal);
       offset += chunk.length;
     }
-    await vfs.fsync(r.cred, handle, r.signal);
+    attr = await vfs.fsync(r.cred, handle, r.signal);
   } finally {
     await vfs.release(r.cred, handle).catch((err: unknown) => r.log.warn({ err }, 'release after PUT failed'));
   }
-  const attr = await vfs.getattr(r.cred, made.ino);
   r.res.writeHead(made.created ? 201 : 204, { ETag: etagOfEntry({ ino: made.ino, attr }), 'Content-Length': '0' });
   r.res.end();
 }
