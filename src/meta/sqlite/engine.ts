@@ -47,7 +47,7 @@ import {
   type Ino, ROOT_INODE, type SessionInfo, type SliceId, type SliceRecord, type Timespec, TRASH_INODE, toChunkIndex, toIno,
   toSliceId,
 } from '../types.js';
-import { Errno, FsError } from '../../util/errno.js';
+import { Errno, expectedFsError, FsError } from '../../util/errno.js';
 import { logger, redactUrl } from '../../observability/logger.js';
 import { decodeNamedPerms } from './acl-row.js';
 import { openDatabase } from './database.js';
@@ -391,7 +391,7 @@ export class SqliteEngine implements MetaEngine {
       ).get(parent, name);
       if (row === undefined) {
         this.#mustDir(parent);
-        throw new FsError(Errno.ENOENT, `lookup ${parent}/${name.toString()}`);
+        throw expectedFsError(Errno.ENOENT, `lookup ${parent}/${name.toString()}`);
       }
       const attr = nodeRowToAttr(row);
       return { ino: toIno(row.inode), type: attr.type, attr };
@@ -769,10 +769,12 @@ export class SqliteEngine implements MetaEngine {
 
   async doListXattr(ino: Ino): Promise<Buffer[]> {
     return this.#read('listxattr', () => {
-      this.#mustNode(ino);
-      return this.#s<{ name: Buffer }>(`SELECT CAST(name AS BLOB) AS name FROM ${this.#t.xattr} WHERE inode=? ORDER BY id`)
+      const names = this.#s<{ name: Buffer }>(`SELECT CAST(name AS BLOB) AS name FROM ${this.#t.xattr} WHERE inode=? ORDER BY id`)
         .all(ino).map((r) => r.name);
-    });
+      // names exist only for a live inode (they go with it); none: is it there at all (ENOENT)?
+      if (names.length === 0) this.#mustNode(ino);
+      return names;
+    }, true); // statements in their own snapshots, as doLookup: each answer held at some moment
   }
 
   async doRemoveXattr(ino: Ino, name: Buffer): Promise<void> {
