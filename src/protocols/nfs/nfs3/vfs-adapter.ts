@@ -39,7 +39,7 @@ export interface VfsApi {
   release(ctx: Credentials, handle: FileHandle): Promise<void>;
   read(ctx: Credentials, target: FileHandle | Ino, offset: number, length: number): Promise<Buffer>;
   write(ctx: Credentials, handle: FileHandle, offset: number, data: Buffer): Promise<void>;
-  fsync(ctx: Credentials, target: FileHandle | Ino): Promise<unknown>;
+  fsync(ctx: Credentials, target: FileHandle | Ino): Promise<Attr>;
 }
 
 export interface VfsAdapterOptions {
@@ -156,8 +156,8 @@ export class VfsNfsFileSystem implements NfsFileSystem {
     this.#releasing.add(done);
   }
 
-  async fsync(ino: Ino): Promise<void> {
-    await this.#vfs.fsync(ROOT_CREDENTIALS, ino);
+  fsync(ino: Ino): Promise<Attr> {
+    return this.#vfs.fsync(ROOT_CREDENTIALS, ino);
   }
 
   create(cred: Credentials, parent: Ino, name: Buffer, mode: number, exclusive: boolean): Promise<{ ino: Ino; attr: Attr; created: boolean }> {
