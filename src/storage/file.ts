@@ -24,9 +24,10 @@ const isTmpName = (name: string): boolean => name.startsWith('.') && /\.ferry-tm
 
 type Op = 'get' | 'put' | 'delete' | 'head' | 'list';
 
-/** Bodies up to this size are written to the temp file synchronously; larger ones in 1 MiB thread-pool writes. */
+/** Bodies up to this size are written to the temp file synchronously; larger ones in thread-pool writes of WRITE_STEP. */
 const SYNC_WRITE_MAX = 256 * 1024;
-const WRITE_STEP = 1024 * 1024;
+/** 512 KiB, writeFile's step (one 4 MiB positional write measured slower here). */
+const WRITE_STEP = 512 * 1024;
 const fsyncFd = promisify(fsync);
 const openFd = promisify(openCb);
 const writeFd = promisify(write);
