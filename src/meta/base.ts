@@ -811,9 +811,9 @@ export class BaseMeta implements Meta {
 
   // ---------------------------------------------------------------- open files
 
-  async open(ctx: Credentials, ino: Ino, mask: number): Promise<OpenResult> {
+  async open(ctx: Credentials, ino: Ino, mask: number, known?: Attr): Promise<OpenResult> {
     return this.#op('open', { ino, mask }, async () => {
-      const attr = await this.#engine.doGetAttr(ino);
+      const attr = known ?? await this.#engine.doGetAttr(ino);
       if ((mask & MODE_WRITE) !== 0) {
         if (attr.type === FileType.Directory) throw new FsError(Errno.EISDIR, `inode ${ino}`);
         this.#checkWritable();

@@ -81,8 +81,12 @@ export interface Meta {
   /** Pull-based listing with stable resumable cookies; fetches the next page only when read. */
   readdir(ctx: Credentials, ino: Ino, opts?: ReaddirOptions): AsyncIterable<DirEntry>;
 
-  /** Marks `ino` open in this process (unlink keeps it alive until the last close). */
-  open(ctx: Credentials, ino: Ino, mask: number): Promise<OpenResult>;
+  /**
+   * Marks `ino` open in this process (unlink keeps it alive until the last close). `attr`: the
+   * inode's attributes as the caller just read them from meta (a create's result): checked
+   * instead of read again.
+   */
+  open(ctx: Credentials, ino: Ino, mask: number, attr?: Attr): Promise<OpenResult>;
   /** Drops one open reference; deletes a sustained inode on the last close. */
   release(ino: Ino): Promise<void>;
   isOpen(ino: Ino): boolean;

@@ -54,3 +54,18 @@ export function isFsError(err: unknown, errno?: Errno): err is FsError {
 export function fsError(errno: Errno, message?: string, cause?: unknown): FsError {
   return new FsError(errno, message, cause === undefined ? undefined : { cause });
 }
+
+/**
+ * An FsError for an outcome callers expect and branch on (a lookup that finds no entry), built
+ * without a stack trace: capturing one costs about ten times the rest of the error, and a
+ * miss happens on every create (NFS clients look a name up before they create it).
+ */
+export function expectedFsError(errno: Errno, message?: string): FsError {
+  const limit = Error.stackTraceLimit;
+  Error.stackTraceLimit = 0;
+  try {
+    return new FsError(errno, message);
+  } finally {
+    Error.stackTraceLimit = limit;
+  }
+}

@@ -47,6 +47,11 @@ export interface OpenOptions {
   truncate?: boolean;
   /** Aborts waiting for meta. */
   signal?: AbortSignal;
+  /**
+   * The file's attributes as meta returned them to the caller just now (create() of a new file):
+   * open checks them instead of reading them again. Not for attributes that include pending writes.
+   */
+  known?: Attr;
 }
 
 /** Largest file size: JuiceFS allows 2^31 chunks of 64 MiB, but offsets here are JS numbers (exact to 2^53). */

@@ -401,7 +401,7 @@ export class Vfs {
     return this.#op('open', ctx, { ino, mask, truncate: opts.truncate ?? false }, async () => {
       this.#checkOpen();
       if ((mask & (MODE_READ | MODE_WRITE)) === 0 || (mask & ~(MODE_READ | MODE_WRITE)) !== 0) throw new FsError(Errno.EINVAL, `open mask ${mask}`);
-      const { attr } = await this.#meta.open(ctx, ino, mask);
+      const { attr } = await this.#meta.open(ctx, ino, mask, opts.known);
       if (attr.type !== FileType.File) {
         await this.#meta.release(ino);
         throw new FsError(attr.type === FileType.Directory ? Errno.EISDIR : Errno.EINVAL, `inode ${ino} is not a regular file`);
@@ -561,13 +561,20 @@ export class Vfs {
    * The durability point (fsync, NFS COMMIT, end of a WebDAV PUT): resolves only when every write
    * of the file issued before it has its blocks in the object store (or fsynced in write-back
    * staging) AND its slice record committed in meta. Rejects with a failure not reported before.
-   * `target` may be a handle or just the inode (NFS COMMIT carries no open state).
+   * `target` may be a handle or just the inode (NFS COMMIT carries no open state). Resolves with
+   * the file's attributes after that commit: as our own commits left them while the file is open
+   * here (no meta read), else fresh from meta; lengths include writes issued since.
    */
-  fsync(ctx: Credentials, target: FileHandle | Ino, signal?: AbortSignal): Promise<void> {
+  fsync(ctx: Credentials, target: FileHandle | Ino, signal?: AbortSignal): Promise<Attr> {
     const ino = typeof target === 'bigint' ? target : target.ino;
     return this.#op('fsync', ctx, { ino }, async () => {
       if (typeof target !== 'bigint') this.#handle(target);
       await this.#durable(ino, signal);
+      const st = this.#files.get(ino);
+      if (st !== undefined) return this.#visible(ino, st.attr);
+      const attr = await this.#meta.getattr(ino);
+      this.#seen(ino, attr);
+      return this.#visible(ino, attr);
     }, signal);
   }
 

@@ -333,6 +333,26 @@ export function vfsSuite(row: Row): void {
       await rejectsWith(rig.vfs.read(ROOT, dir.ino, 0, 1), Errno.EISDIR);
     });
 
+    it('fsync resolves with the attributes its commit left: through a handle, and by inode for a file not open here', async function () {
+      const e = await rig.vfs.create(ROOT, ROOT_INODE, n('fa'), 0o644, 0);
+      const { handle } = await rig.vfs.open(ROOT, e.ino, MODE_WRITE, { known: e.attr });
+      await rig.vfs.write(ROOT, handle, 0, bytes(5000, 23));
+      const synced = await rig.vfs.fsync(ROOT, handle);
+      await rig.vfs.release(ROOT, handle);
+      const fresh = await rig.vfs.getattr(ROOT, e.ino);
+      assert.equal(synced.length, 5000);
+      assert.deepEqual({ ...synced }, { ...fresh });
+      assert.deepEqual({ ...(await rig.vfs.fsync(ROOT, e.ino)) }, { ...fresh });
+    });
+
+    it('open with the attributes a create just returned checks those: a directory is still EISDIR', async function () {
+      const dir = await rig.vfs.mkdir(ROOT, ROOT_INODE, n('kd'), 0o755, 0);
+      await rejectsWith(rig.vfs.open(ROOT, dir.ino, MODE_WRITE, { known: dir.attr }), Errno.EISDIR);
+      const e = await rig.vfs.create(ROOT, ROOT_INODE, n('kf'), 0o600, 0);
+      await rejectsWith(rig.vfs.open(ALICE, e.ino, MODE_READ, { known: e.attr }), Errno.EACCES);
+      assert.equal(rig.vfs.openHandles, 0);
+    });
+
     it('namespace operations pass through: mkdir, symlink, link, rename, readdir, xattrs, statfs', async function () {
       const dir = await rig.vfs.mkdir(ROOT, ROOT_INODE, n('d'), 0o755, 0);
       const f = await rig.vfs.create(ROOT, dir.ino, n('f'), 0o644, 0);

@@ -13,7 +13,7 @@
  *   sessions, leases, dirStats, quotas, acls, counters (nextInode/nextChunk as next unused id).
  * It must not be used across processes: nothing here is persisted.
  */
-import { Errno, FsError } from '../../util/errno.js';
+import { Errno, expectedFsError, FsError } from '../../util/errno.js';
 import type {
   AclRule, CloneRangeTxn, CompactChunkResult, CompactChunkTxn, Counters, DelFile, DirStats, IdKind, LinkTxn, MetaEngine, MknodResult, MknodTxn,
   Quota, ReaddirPage, RenameResult, RenameTxn, SetAttrTxn, SliceScanItem, TruncateTxn, UnlinkResult, UnlinkTxn, VolumeLoader,
@@ -258,7 +258,7 @@ export class MemoryEngine implements MetaEngine {
   async doLookup(parent: Ino, name: Buffer): Promise<{ ino: Ino; type: FileType; attr: Attr }> {
     const { dir } = this.#dir(parent);
     const e = dir.byName.get(key(name));
-    if (e === undefined) throw new FsError(Errno.ENOENT, `${parent}/${name.toString()}`);
+    if (e === undefined) throw expectedFsError(Errno.ENOENT, `${parent}/${name.toString()}`);
     return { ino: e.ino, type: e.type, attr: copy(this.#attr(e.ino)) };
   }
 

@@ -47,7 +47,7 @@ import {
   type Ino, ROOT_INODE, type SessionInfo, type SliceId, type SliceRecord, type Timespec, TRASH_INODE, toChunkIndex, toIno,
   toSliceId,
 } from '../types.js';
-import { Errno, FsError } from '../../util/errno.js';
+import { Errno, expectedFsError, FsError } from '../../util/errno.js';
 import { logger, redactUrl } from '../../observability/logger.js';
 import { decodeNamedPerms } from './acl-row.js';
 import { openDatabase } from './database.js';
@@ -55,7 +55,7 @@ import { isBusy, isUniqueViolation, toFsError } from './errors.js';
 import { SqliteLoader } from './loader.js';
 import { GroupCommit } from './group-commit.js';
 import { WalSync } from './wal-sync.js';
-import { attrToNodeParams, NODE_COLUMNS, type NodeRow, nodeRowToAttr } from './node-row.js';
+import { attrToNodeValues, NODE_COLUMNS, type NodeRow, nodeRowToAttr } from './node-row.js';
 import { readdirIndexSql, readdirSql, type TableNames, tableExists, tableNames } from './schema.js';
 import { parseSqliteUrl } from './url.js';
 
@@ -118,9 +118,9 @@ export class SqliteEngine implements MetaEngine {
     this.#db = db;
     this.#t = names;
     this.#path = path;
-    this.#insertNodeSql = `INSERT INTO ${names.node} (${NODE_COLUMNS.join(',')}) VALUES (${NODE_COLUMNS.map((c) => `@${c}`).join(',')})`;
-    const cols = NODE_COLUMNS.filter((c) => c !== 'inode');
-    this.#updateNodeSql = `UPDATE ${names.node} SET ${cols.map((c) => `${c}=@${c}`).join(',')} WHERE inode=@inode`;
+    // positional parameters (attrToNodeValues order; inode is the first column, the last for UPDATE)
+    this.#insertNodeSql = `INSERT INTO ${names.node} (${NODE_COLUMNS.join(',')}) VALUES (${NODE_COLUMNS.map(() => '?').join(',')})`;
+    this.#updateNodeSql = `UPDATE ${names.node} SET ${NODE_COLUMNS.slice(1).map((c) => `${c}=?`).join(',')} WHERE inode=?`;
     this.#tx = db.transaction((fn: () => unknown) => fn());
     this.#legacySessions = tableExists(db, names.session);
     const walMode = String(db.pragma('journal_mode', { simple: true })).toLowerCase() === 'wal';
@@ -194,11 +194,12 @@ export class SqliteEngine implements MetaEngine {
   }
 
   #insertNode(ino: Ino, a: Attr): void {
-    this.#s(this.#insertNodeSql).run(attrToNodeParams(ino, a));
+    this.#s(this.#insertNodeSql).run(attrToNodeValues(ino, a));
   }
 
   #updateNode(ino: Ino, a: Attr): void {
-    this.#s(this.#updateNodeSql).run(attrToNodeParams(ino, a));
+    const [inode, ...rest] = attrToNodeValues(ino, a);
+    this.#s(this.#updateNodeSql).run(...rest, inode);
   }
 
   #deleteNode(ino: Ino): void {
@@ -391,7 +392,7 @@ export class SqliteEngine implements MetaEngine {
       ).get(parent, name);
       if (row === undefined) {
         this.#mustDir(parent);
-        throw new FsError(Errno.ENOENT, `lookup ${parent}/${name.toString()}`);
+        throw expectedFsError(Errno.ENOENT, `lookup ${parent}/${name.toString()}`);
       }
       const attr = nodeRowToAttr(row);
       return { ino: toIno(row.inode), type: attr.type, attr };
@@ -769,10 +770,12 @@ export class SqliteEngine implements MetaEngine {
 
   async doListXattr(ino: Ino): Promise<Buffer[]> {
     return this.#read('listxattr', () => {
-      this.#mustNode(ino);
-      return this.#s<{ name: Buffer }>(`SELECT CAST(name AS BLOB) AS name FROM ${this.#t.xattr} WHERE inode=? ORDER BY id`)
+      const names = this.#s<{ name: Buffer }>(`SELECT CAST(name AS BLOB) AS name FROM ${this.#t.xattr} WHERE inode=? ORDER BY id`)
         .all(ino).map((r) => r.name);
-    });
+      // names exist only for a live inode (they go with it); none: is it there at all (ENOENT)?
+      if (names.length === 0) this.#mustNode(ino);
+      return names;
+    }, true); // statements in their own snapshots, as doLookup: each answer held at some moment
   }
 
   async doRemoveXattr(ino: Ino, name: Buffer): Promise<void> {

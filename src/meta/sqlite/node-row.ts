@@ -76,6 +76,12 @@ export function nodeRowToAttr(r: NodeRow): Attr {
   };
 }
 
+/** The row's values in NODE_COLUMNS order: positional parameters bind faster than named ones. */
+export function attrToNodeValues(ino: Ino, a: Attr): (bigint | number)[] {
+  const p = attrToNodeParams(ino, a);
+  return NODE_COLUMNS.map((c) => p[c]);
+}
+
 export function attrToNodeParams(ino: Ino, a: Attr): NodeParams {
   const at = toSqlTime(a.atime, a.atimeNs);
   const mt = toSqlTime(a.mtime, a.mtimeNs);

@@ -214,8 +214,21 @@ export class LockManager {
    * root by any one of their tokens.
    */
   async assertCanModify(scope: ModifyScope, submitted: readonly string[], hrefOf: (root: readonly Buffer[]) => string): Promise<void> {
+    const missing = (await this.#unsatisfied(scope, submitted)).map((l) => hrefOf(l.root));
+    if (missing.length > 0) {
+      throw httpError('LOCKED', 'no lock token submitted', { condition: { name: 'lock-token-submitted', hrefs: missing } });
+    }
+  }
+
+  /** True when assertCanModify would pass (no 423), without building the error. */
+  async permits(scope: ModifyScope, submitted: readonly string[]): Promise<boolean> {
+    return (await this.#unsatisfied(scope, submitted)).length === 0;
+  }
+
+  /** One lock per lock root on `scope` whose token(s) were not submitted. */
+  async #unsatisfied(scope: ModifyScope, submitted: readonly string[]): Promise<LockRecord[]> {
     const live = await this.#live();
-    if (live.length === 0) return;
+    if (live.length === 0) return [];
     const relevant = new Map<string, LockRecord>();
     for (const l of coveringOf(live, scope.path)) relevant.set(l.token, l);
     if (scope.subtree === true) for (const l of belowOf(live, scope.path)) relevant.set(l.token, l);
@@ -227,16 +240,12 @@ export class LockManager {
       const k = l.root.map((s) => s.toString('hex')).join('/');
       byRoot.set(k, [...(byRoot.get(k) ?? []), l]);
     }
-    const missing: string[] = [];
+    const out: LockRecord[] = [];
     for (const locks of byRoot.values()) {
-      if (!locks.some((l) => submitted.includes(l.token))) {
-        const first = locks[0];
-        if (first !== undefined) missing.push(hrefOf(first.root));
-      }
+      const first = locks[0];
+      if (first !== undefined && !locks.some((l) => submitted.includes(l.token))) out.push(first);
     }
-    if (missing.length > 0) {
-      throw httpError('LOCKED', 'no lock token submitted', { condition: { name: 'lock-token-submitted', hrefs: missing } });
-    }
+    return out;
   }
 
   /** Creates a lock; 423 no-conflicting-lock when it conflicts with an existing one. */

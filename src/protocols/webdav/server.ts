@@ -117,7 +117,10 @@ export async function startWebdavServer(opts: WebdavServerOptions): Promise<Webd
 
   const handle = async (req: IncomingMessage, res: ServerResponse): Promise<void> => {
     const started = process.hrtime.bigint();
-    const reqLog = log.child({ reqId: ++nextReq, method: req.method });
+    const reqId = ++nextReq;
+    // the child logger is made when something logs (a pino child per request costs more than the request's own work)
+    let reqLog: Logger | undefined;
+    const requestLog = (): Logger => (reqLog ??= log.child({ reqId, method: req.method }));
     const abort = new AbortController();
     res.on('close', () => { if (!res.writableFinished) abort.abort(new Error('client went away')); });
     let userName: string | undefined;
@@ -137,14 +140,15 @@ export async function startWebdavServer(opts: WebdavServerOptions): Promise<Webd
       if (method.body === 'buffered' && hasBody(req)) body = await readBody(req, maxXml, req.headers['content-length']);
       const r: DavRequest = {
         req, res, method: method.name, path, fsPath: [...rootSegments, ...path.segments], rootSegments,
-        user, cred: user?.credentials ?? cred, body, log: reqLog, signal: abort.signal, server: state,
+        user, cred: user?.credentials ?? cred, body, signal: abort.signal, server: state,
+        get log() { return requestLog(); },
       };
       await method.handle(r);
     } catch (err) {
-      sendError(req, res, err, reqLog);
+      sendError(req, res, err, log, requestLog);
     } finally {
       const seconds = secondsSince(started);
-      reqLog.info({ url: req.url, status: res.statusCode, user: userName, ms: seconds * 1e3 }, 'request');
+      if (log.isLevelEnabled('info')) requestLog().info({ url: req.url, status: res.statusCode, user: userName, ms: seconds * 1e3 }, 'request');
       opts.observer?.record(METHODS.has(req.method ?? '') ? req.method ?? '' : 'OTHER', seconds, res.statusCode >= 400 ? String(res.statusCode) : undefined);
     }
   };
@@ -192,11 +196,14 @@ export async function startWebdavServer(opts: WebdavServerOptions): Promise<Webd
   };
 }
 
-/** Renders a failure; a response already under way is cut off instead (its length is a lie now). */
-function sendError(req: IncomingMessage, res: ServerResponse, err: unknown, log: Logger): void {
+/**
+ * Renders a failure; a response already under way is cut off instead (its length is a lie now).
+ * `log` makes the request's logger; `base` (its parent) answers whether debug lines are wanted.
+ */
+function sendError(req: IncomingMessage, res: ServerResponse, err: unknown, base: Logger, log: () => Logger): void {
   const e = toHttpError(err);
-  if (e.status >= 500) log.error({ err }, 'request failed');
-  else log.debug({ err: e.message, code: e.code }, 'request refused');
+  if (e.status >= 500) log().error({ err }, 'request failed');
+  else if (base.isLevelEnabled('debug')) log().debug({ err: e.message, code: e.code }, 'request refused');
   if (res.headersSent) {
     res.destroy();
     return;

@@ -62,6 +62,9 @@ describe('NFSv3 procedures over a real vfs (RFC 1813 §3.3)', function () {
     const c = await h.client.commit(fh);
     assert.equal(c.status, NFS3_OK);
     assert.deepEqual(c.verf, w1.verf);
+    // post-op attributes of the sync: the committed length, as a GETATTR now sees them
+    assert.equal(c.wcc.after?.size, 300_000n);
+    assert.deepEqual(c.wcc.after, (await h.client.getattr(fh)).attr);
     const r = await h.client.read(fh, 0, 1024 * 1024);
     assert.equal(r.status, NFS3_OK);
     assert.equal(r.eof, true);
@@ -92,10 +95,15 @@ describe('NFSv3 procedures over a real vfs (RFC 1813 §3.3)', function () {
     }
   });
 
-  it('FILE_SYNC and DATA_SYNC writes answer FILE_SYNC', async () => {
+  it('FILE_SYNC and DATA_SYNC writes answer FILE_SYNC, with the attributes after the sync', async () => {
     const fh = await mkfile('sync.txt');
-    assert.equal((await h.client.write(fh, 0, Buffer.from('abc'), FILE_SYNC)).committed, FILE_SYNC);
-    assert.equal((await h.client.write(fh, 3, Buffer.from('def'), DATA_SYNC)).committed, FILE_SYNC);
+    const w1 = await h.client.write(fh, 0, Buffer.from('abc'), FILE_SYNC);
+    assert.equal(w1.committed, FILE_SYNC);
+    assert.equal(w1.wcc.after?.size, 3n);
+    const w2 = await h.client.write(fh, 3, Buffer.from('def'), DATA_SYNC);
+    assert.equal(w2.committed, FILE_SYNC);
+    assert.deepEqual([w2.wcc.before?.size, w2.wcc.after?.size], [3n, 6n]);
+    assert.deepEqual(w2.wcc.after, (await h.client.getattr(fh)).attr);
     assert.equal((await h.client.read(fh, 0, 100)).data?.toString(), 'abcdef');
   });
 

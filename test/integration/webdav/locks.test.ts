@@ -76,6 +76,19 @@ describe('WebDAV locks (in-process server, memory volume)', function () {
     assert.match(pf.text, new RegExp(token));
   });
 
+  it('a depth-0 lock on a collection guards its membership: a new member needs the token, replacing one does not', async () => {
+    await h.req('MKCOL', '/d0');
+    assert.equal((await h.req('PUT', '/d0/old', {}, 'a')).status, 201);
+    const token = await lock('/d0/', 'exclusive', { Depth: '0' });
+    const refused = await h.req('PUT', '/d0/new', {}, 'x');
+    assert.equal(refused.status, 423);
+    assert.match(refused.text, /lock-token-submitted/);
+    assert.equal((await h.req('GET', '/d0/new')).status, 404);
+    assert.equal((await h.req('PUT', '/d0/old', {}, 'b')).status, 204);
+    assert.equal((await h.req('GET', '/d0/old')).text, 'b');
+    assert.equal((await h.req('PUT', '/d0/new', { If: `</d0/> (<${token}>)` }, 'y')).status, 201);
+  });
+
   it('LOCK on an unmapped URL creates an empty file (201); LOCK without a parent is 409', async () => {
     await lock('/fresh');
     const g = await h.req('GET', '/fresh');

@@ -30,17 +30,21 @@ describe('WebDAV methods (in-process server, SQLite volume)', function () {
 
   it('PUT creates (201), replaces (204), and GET returns the bytes with a strong ETag that changes with the content', async () => {
     const data = randomBytes(100_000);
-    assert.equal((await h.req('PUT', '/f.bin', {}, data)).status, 201);
+    const p1 = await h.req('PUT', '/f.bin', {}, data);
+    assert.equal(p1.status, 201);
     const g1 = await h.req('GET', '/f.bin');
     assert.equal(g1.status, 200);
     assert.ok(g1.body.equals(data));
     const etag1 = String(g1.headers['etag']);
     assert.match(etag1, /^"[^"]+"$/);
+    assert.equal(p1.headers['etag'], etag1, 'the PUT answers the ETag a GET then sees');
     assert.ok(g1.headers['last-modified'] !== undefined);
-    assert.equal((await h.req('PUT', '/f.bin', {}, 'other')).status, 204);
+    const p2 = await h.req('PUT', '/f.bin', {}, 'other');
+    assert.equal(p2.status, 204);
     const g2 = await h.req('GET', '/f.bin');
     assert.equal(g2.text, 'other');
     assert.notEqual(g2.headers['etag'], etag1);
+    assert.equal(p2.headers['etag'], g2.headers['etag']);
     const head = await h.req('HEAD', '/f.bin');
     assert.equal(head.status, 200);
     assert.equal(head.headers['content-length'], '5');

@@ -206,7 +206,7 @@ describe('sqlite engine: transactions', () => {
     await assert.rejects(f.engine.doTruncate({ ino: ROOT_INODE, length: 0, now: NOW }), errno(Errno.EISDIR));
   });
 
-  it('xattr flags: CREATE on an existing name is EEXIST, REPLACE or remove of a missing one ENODATA', async () => {
+  it('xattr flags: CREATE on an existing name is EEXIST, REPLACE or remove of a missing one ENODATA; a list is empty for a live inode without xattrs, ENOENT for a missing one', async () => {
     const a = await mk(ROOT_INODE, 'a');
     await f.engine.doSetXattr(a, name('user.a'), name('1'), 1);
     await assert.rejects(f.engine.doSetXattr(a, name('user.a'), name('2'), 1), errno(Errno.EEXIST));
@@ -216,6 +216,9 @@ describe('sqlite engine: transactions', () => {
     await f.engine.doRemoveXattr(a, name('user.a'));
     await assert.rejects(f.engine.doRemoveXattr(a, name('user.a')), errno(Errno.ENODATA));
     await assert.rejects(f.engine.doGetXattr(a, name('user.a')), errno(Errno.ENODATA));
+    assert.deepEqual(await f.engine.doListXattr(a), []);
+    await f.engine.doSetXattr(a, name('user.b'), name('2'), 0);
+    assert.deepEqual(await f.engine.doListXattr(a), [name('user.b')]);
     await assert.rejects(f.engine.doListXattr(toIno(999_999)), errno(Errno.ENOENT));
   });
 

@@ -42,8 +42,11 @@ export interface NfsFileSystem {
   readInto(cred: Credentials, ino: Ino, offset: number, dest: Buffer): Promise<number>;
   /** Buffers `data` at `offset` (not yet durable), keeping no view of `data` once settled (its record is reused); EISDIR, EACCES, EFBIG. */
   write(cred: Credentials, ino: Ino, offset: number, data: Buffer): Promise<void>;
-  /** Makes every write to `ino` acknowledged so far durable (data in the object store, slices in meta). */
-  fsync(ino: Ino): Promise<void>;
+  /**
+   * Makes every write to `ino` acknowledged so far durable (data in the object store, slices in
+   * meta); resolves with the file's attributes after that commit (post-operation attributes).
+   */
+  fsync(ino: Ino): Promise<Attr>;
   /** A regular file; `exclusive` = EEXIST if the name exists, else the existing file is returned. */
   create(cred: Credentials, parent: Ino, name: Buffer, mode: number, exclusive: boolean): Promise<{ ino: Ino; attr: Attr; created: boolean }>;
   /** A directory with `mode`; EEXIST when the name exists. */

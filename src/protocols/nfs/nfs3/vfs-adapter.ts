@@ -39,7 +39,7 @@ export interface VfsApi {
   release(ctx: Credentials, handle: FileHandle): Promise<void>;
   readInto(ctx: Credentials, target: FileHandle | Ino, offset: number, dest: Buffer): Promise<number>;
   write(ctx: Credentials, handle: FileHandle, offset: number, data: Buffer): Promise<void>;
-  fsync(ctx: Credentials, target: FileHandle | Ino): Promise<void>;
+  fsync(ctx: Credentials, target: FileHandle | Ino): Promise<Attr>;
 }
 
 export interface VfsAdapterOptions {
@@ -156,7 +156,7 @@ export class VfsNfsFileSystem implements NfsFileSystem {
     this.#releasing.add(done);
   }
 
-  fsync(ino: Ino): Promise<void> {
+  fsync(ino: Ino): Promise<Attr> {
     return this.#vfs.fsync(ROOT_CREDENTIALS, ino);
   }
 

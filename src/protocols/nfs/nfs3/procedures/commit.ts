@@ -3,9 +3,10 @@
  * in the object store and slices in the metadata engine) before answering; the whole file is
  * synced whatever the range. Returns the verifier as it is after the sync: if buffered data was
  * lost since the client's WRITEs the value differs from theirs and the client resends. A failed
- * sync changes the verifier and answers the error.
+ * sync changes the verifier and answers the error. The post-operation attributes are those the
+ * sync resolves with (no second getattr).
  */
-import { FileType } from '../../../../vfs/types.js';
+import { type Attr, FileType } from '../../../../vfs/types.js';
 import type { Nfs3Context } from '../context.js';
 import { defineNfs3Procedure } from '../procedure.js';
 import { syncFailure } from '../status.js';
@@ -29,13 +30,15 @@ export const commitProc = (ctx: Nfs3Context) => defineNfs3Procedure<CommitArgs, 
   async handle(args, call) {
     const file = await call.resolve(args.file, 0);
     if (file.attr.type === FileType.File) {
+      let after: Attr;
       try {
-        await call.fs.fsync(file.ino);
+        after = await call.fs.fsync(file.ino);
       } catch (err) {
         ctx.verifier.change();
         call.rpc.log.warn({ ino: file.ino, err }, 'commit failed; write verifier changed');
         throw syncFailure(err);
       }
+      return { wcc: call.wccWith(0, after), verf: ctx.verifier.value };
     }
     return { wcc: await call.wcc(0), verf: ctx.verifier.value };
   },

@@ -1,12 +1,13 @@
 /**
  * NFSPROC3_WRITE (RFC 1813 §3.3.7): UNSTABLE writes go into vfs write buffers and are answered
  * at once, with post-operation attributes derived from the pre-operation ones (no second
- * getattr); DATA_SYNC and FILE_SYNC writes call fsync before the reply and answer FILE_SYNC. The
+ * getattr); DATA_SYNC and FILE_SYNC writes call fsync before the reply and answer FILE_SYNC with
+ * the attributes the sync resolves with. The
  * verifier is read before the data is handed to vfs, so a loss noticed later (verifier changed)
  * makes the client's COMMIT see a different value and resend. A failed sync changes it too.
  */
 import { Errno, FsError } from '../../../../util/errno.js';
-import { FileType } from '../../../../vfs/types.js';
+import { type Attr, FileType } from '../../../../vfs/types.js';
 import type { Nfs3Context } from '../context.js';
 import { W_OK } from '../fs.js';
 import { defineNfs3Procedure } from '../procedure.js';
@@ -50,15 +51,16 @@ export const writeProc = (ctx: Nfs3Context) => defineNfs3Procedure<WriteArgs, Wr
     const verf = ctx.verifier.value;
     if (args.count > 0) await call.fs.write(call.cred, file.ino, Number(args.offset), args.data.subarray(0, args.count));
     if (args.stable !== UNSTABLE) {
+      let synced: Attr;
       try {
-        await call.fs.fsync(file.ino);
+        synced = await call.fs.fsync(file.ino);
       } catch (err) {
         ctx.verifier.change();
         call.rpc.log.warn({ ino: file.ino, err }, 'sync write failed; write verifier changed');
         throw syncFailure(err);
       }
+      return { wcc: call.wccWith(0, synced), count: args.count, committed: FILE_SYNC, verf };
     }
-    if (args.stable !== UNSTABLE) return { wcc: await call.wcc(0), count: args.count, committed: FILE_SYNC, verf };
     // buffered: meta still has the pre-operation attributes, and vfs shows the length grown by
     // what is buffered, so the post-operation attributes are known without another getattr
     const end = Number(args.offset) + args.count;
