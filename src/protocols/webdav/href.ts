@@ -15,7 +15,7 @@ export interface DavPath {
 }
 
 // RFC 3986 unreserved (ALPHA DIGIT - . _ ~) and sub-delims (! $ & ' ( ) * + , ; =) stay literal.
-const LITERAL = new Uint8Array(128);
+const LITERAL = new Uint8Array(256);
 for (const c of 'ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789-._~!$&\'()*+,;=') {
   LITERAL[c.charCodeAt(0)] = 1;
 }
@@ -23,9 +23,14 @@ const HEX = '0123456789ABCDEF';
 
 /** Percent-encodes one name: every byte outside unreserved/sub-delims becomes %XX. */
 export function encodeSegment(name: Uint8Array): string {
-  let out = '';
-  for (const b of name) {
-    if (b < 128 && LITERAL[b] === 1) out += String.fromCharCode(b);
+  let plain = 0;
+  while (plain < name.length && LITERAL[name[plain] ?? 0x80] === 1) plain++;
+  // most names need no escape: one latin1 copy instead of a string per byte
+  const head = Buffer.from(name.buffer, name.byteOffset, plain).toString('latin1');
+  if (plain === name.length) return head;
+  let out = head;
+  for (const b of name.subarray(plain)) {
+    if (LITERAL[b] === 1) out += String.fromCharCode(b);
     else out += `%${HEX[b >> 4]}${HEX[b & 15]}`;
   }
   return out;

@@ -185,6 +185,17 @@ export function isProtectedProp(p: PropName): boolean {
   return liveProp(p)?.protected === true;
 }
 
+/** The requested names of a PROPFIND prop request with their live definitions, resolved once per request. */
+const resolvedNames = new WeakMap<readonly PropName[], readonly { p: PropName; def: LivePropDef | undefined }[]>();
+function namedProps(props: readonly PropName[]): readonly { p: PropName; def: LivePropDef | undefined }[] {
+  let v = resolvedNames.get(props);
+  if (v === undefined) {
+    v = props.map((p) => ({ p, def: liveProp(p) }));
+    resolvedNames.set(props, v);
+  }
+  return v;
+}
+
 /**
  * The propstats of one resource for a PROPFIND (RFC 4918 §9.1): allprop gives every defined live
  * property listed for allprop, every dead property, and the `include`d ones; propname the names
@@ -203,9 +214,8 @@ export function propfindPropstats(req: PropfindRequest, attr: DavAttr, ctx: Live
   if (req.kind === 'prop') {
     const found: PropEntry[] = [];
     const missing: PropEntry[] = [];
-    for (const p of req.props) {
+    for (const { p, def } of namedProps(req.props)) {
       const d = deadByKey.size > 0 ? deadByKey.get(propKey(p)) : undefined;
-      const def = liveProp(p);
       const entry = d !== undefined ? deadEntry(d) : def !== undefined ? liveEntry(def) : undefined;
       if (entry !== undefined) found.push(entry);
       else missing.push({ ns: p.ns, name: p.name });
