@@ -220,7 +220,7 @@ export class DirSnapshot {
     const entries: ListedEntry[] = [];
     let groupHi = -1, groupLo = -1, rank = 0;
     for (;;) {
-      while (i < this.baseSize && this.#removed.has(this.#baseName(i).toString('latin1'))) i++;
+      while (i < this.baseSize && this.#removed.size > 0 && this.#removed.has(this.#baseName(i).toString('latin1'))) i++;
       const x = this.#added[j];
       let hi: number, lo: number, name: Buffer, ino: Ino, type: FileType;
       const baseLeft = i < this.baseSize;

@@ -23,13 +23,8 @@ const HEX = '0123456789ABCDEF';
 
 /** Percent-encodes one name: every byte outside unreserved/sub-delims becomes %XX. */
 export function encodeSegment(name: Uint8Array): string {
-  let plain = 0;
-  while (plain < name.length && LITERAL[name[plain] ?? 0x80] === 1) plain++;
-  // most names need no escape: one latin1 copy instead of a string per byte
-  const head = Buffer.from(name.buffer, name.byteOffset, plain).toString('latin1');
-  if (plain === name.length) return head;
-  let out = head;
-  for (const b of name.subarray(plain)) {
+  let out = '';
+  for (const b of name) {
     if (LITERAL[b] === 1) out += String.fromCharCode(b);
     else out += `%${HEX[b >> 4]}${HEX[b & 15]}`;
   }
