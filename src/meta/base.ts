@@ -10,7 +10,7 @@ import { randomUUID } from 'node:crypto';
 import { Errno, FsError, isFsError } from '../util/errno.js';
 import { logger as rootLogger, type Logger } from '../observability/logger.js';
 import type {
-  AclRule, Counters, DelFile, DirStats, MetaEngine, Quota, SliceScanItem, TrashTarget, UnlinkResult,
+  AclRule, Counters, DelFile, DirStats, MetaEngine, Quota, ReaddirPage, SliceScanItem, TrashTarget, UnlinkResult,
 } from './engine.js';
 import { RENAME_EXCHANGE, RENAME_NOREPLACE } from './engine.js';
 import { SYNC_COMPACTION_RECORDS, type CompactionDue, type FormatOptions, type Meta, type OpenResult, type ReaddirOptions, type SliceDeleter } from './meta.js';
@@ -714,35 +714,57 @@ export class BaseMeta implements Meta {
   // ---------------------------------------------------------------- readdir
 
   readdir(ctx: Credentials, ino: Ino, opts: ReaddirOptions = {}): AsyncIterable<DirEntry> {
+    const pages = this.#pages(ctx, ino, opts, false);
+    return {
+      async *[Symbol.asyncIterator]() {
+        for await (const page of pages) yield* page;
+      },
+    };
+  }
+
+  readdirPages(ctx: Credentials, ino: Ino, opts: ReaddirOptions = {}): AsyncIterable<readonly DirEntry[]> {
+    return this.#pages(ctx, ino, opts, true);
+  }
+
+  #pages(ctx: Credentials, ino: Ino, opts: ReaddirOptions, prefetch: boolean): AsyncIterable<DirEntry[]> {
     const batch = Math.max(1, opts.batchSize ?? READDIR_BATCH);
-    return { [Symbol.asyncIterator]: () => this.#listDir(ctx, ino, opts.after ?? 0n, opts.plus ?? false, batch) };
+    return { [Symbol.asyncIterator]: () => this.#listDir(ctx, ino, opts.after ?? 0n, opts.plus ?? false, batch, prefetch) };
   }
 
   /**
-   * `.` (cookie 1), `..` (cookie 2), then engine pages with cookie = engine position + 2, fetched on
-   * demand. The root's `.trash` is not an entry (spec §E.6): lookup finds it, readdir does not list it.
+   * Pages of entries, none empty: `.` (cookie 1) and `..` (cookie 2) lead the first engine page,
+   * then engine pages with cookie = engine position + 2, fetched on demand; with `prefetch`, the
+   * next page is requested before the current one is handed out. The root's `.trash` is not an
+   * entry (spec §E.6): lookup finds it, readdir does not list it.
    */
-  async *#listDir(ctx: Credentials, ino: Ino, after: bigint, plus: boolean, batch: number): AsyncGenerator<DirEntry> {
+  async *#listDir(ctx: Credentials, ino: Ino, after: bigint, plus: boolean, batch: number, prefetch: boolean): AsyncGenerator<DirEntry[]> {
     const attr = await this.#op('readdir', { ino, after, plus }, async () => {
       const a = await this.#dirAttr(ino);
       checkAccess(ctx, a, MODE_READ);
       return a;
     });
-    if (after < 1n) yield withAttr({ name: Buffer.from('.'), ino, type: FileType.Directory, cookie: 1n }, plus ? attr : undefined);
+    const dots: DirEntry[] = [];
+    if (after < 1n) dots.push(withAttr({ name: Buffer.from('.'), ino, type: FileType.Directory, cookie: 1n }, plus ? attr : undefined));
     if (after < 2n) {
       const up = parentOf(ino, attr);
       const upAttr = plus ? (up === ino ? attr : await this.#engine.doGetAttr(up)) : undefined;
-      yield withAttr({ name: Buffer.from('..'), ino: up, type: FileType.Directory, cookie: 2n }, upAttr);
+      dots.push(withAttr({ name: Buffer.from('..'), ino: up, type: FileType.Directory, cookie: 2n }, upAttr));
     }
-    let pos = after > 2n ? after - 2n : 0n;
-    for (;;) {
-      const page = await this.#engine.doReaddir(ino, pos, batch, plus);
-      for (const e of page.entries) {
-        pos = e.cookie;
-        e.cookie += 2n; // engines answer fresh entry objects: no copy per entry
-        yield e;
+    const fetch = (pos: bigint): Promise<ReaddirPage> => this.#engine.doReaddir(ino, pos, batch, plus);
+    let next: Promise<ReaddirPage> | undefined = fetch(after > 2n ? after - 2n : 0n);
+    while (next !== undefined) {
+      const page: ReaddirPage = await next;
+      next = undefined;
+      const last = page.entries[page.entries.length - 1];
+      if (page.more && last !== undefined && prefetch) {
+        next = fetch(last.cookie);
+        // handled when awaited; until then a failure must not count as an unhandled rejection
+        next.catch(() => undefined);
       }
-      if (!page.more || page.entries.length === 0) return;
+      for (const e of page.entries) e.cookie += 2n; // engines answer fresh entry objects: no copy per entry
+      const out = dots.length > 0 ? [...dots.splice(0), ...page.entries] : page.entries;
+      if (out.length > 0) yield out;
+      if (page.more && last !== undefined && !prefetch) next = fetch(last.cookie - 2n);
     }
   }
 

@@ -39,6 +39,13 @@ export function encodeAttr(a: Attr): Buffer {
   return b;
 }
 
+/**
+ * A big-endian 64-bit integer as a number, rounded like Number(bigint) beyond 2^53 (one rounding
+ * of the exact sum); no BigInt is allocated, which matters when a listing decodes thousands.
+ */
+const int64At = (b: Buffer, off: number): number => b.readInt32BE(off) * 2 ** 32 + b.readUInt32BE(off + 4);
+const uint64At = (b: Buffer, off: number): number => b.readUInt32BE(off) * 2 ** 32 + b.readUInt32BE(off + 4);
+
 /** Decodes an attr value with JuiceFS's rules for optional trailing fields. */
 export function decodeAttr(b: Buffer): Attr {
   if (b.length < ATTR_FIXED) throw new FsError(Errno.EIO, `corrupt attr: ${b.length} bytes`);
@@ -49,14 +56,14 @@ export function decodeAttr(b: Buffer): Attr {
     mode: typeMode & 0o7777,
     uid: b.readUInt32BE(3),
     gid: b.readUInt32BE(7),
-    atime: Number(b.readBigInt64BE(11)),
+    atime: int64At(b, 11),
     atimeNs: b.readUInt32BE(19),
-    mtime: Number(b.readBigInt64BE(23)),
+    mtime: int64At(b, 23),
     mtimeNs: b.readUInt32BE(31),
-    ctime: Number(b.readBigInt64BE(35)),
+    ctime: int64At(b, 35),
     ctimeNs: b.readUInt32BE(43),
     nlink: b.readUInt32BE(47),
-    length: Number(b.readBigUInt64BE(51)),
+    length: uint64At(b, 51),
     rdev: b.readUInt32BE(59),
     parent: toIno(0n),
     accessAclId: 0,

@@ -80,6 +80,8 @@ export interface Meta {
   rename(ctx: Credentials, srcParent: Ino, srcName: Buffer, dstParent: Ino, dstName: Buffer, flags?: number): Promise<{ ino: Ino; attr: Attr }>;
   /** Pull-based listing with stable resumable cookies; fetches the next page only when read. */
   readdir(ctx: Credentials, ino: Ino, opts?: ReaddirOptions): AsyncIterable<DirEntry>;
+  /** readdir by engine page (none empty; `.` and `..` lead the first); the next page is fetched while the caller handles one. */
+  readdirPages(ctx: Credentials, ino: Ino, opts?: ReaddirOptions): AsyncIterable<readonly DirEntry[]>;
 
   /**
    * Marks `ino` open in this process (unlink keeps it alive until the last close). `attr`: the

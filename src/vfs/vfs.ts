@@ -343,25 +343,47 @@ export class Vfs {
    * The access-log line is written when the caller stops reading.
    */
   readdir(ctx: Credentials, ino: Ino, opts: ReaddirOptions = {}): AsyncIterable<DirEntry> {
-    return { [Symbol.asyncIterator]: () => this.#listDir(ctx, ino, opts) };
+    const visible = (e: DirEntry): DirEntry => (e.attr === undefined ? e : { ...e, attr: this.#visible(e.ino, e.attr) });
+    return this.#listDir(ctx, ino, opts, this.#meta.readdir(ctx, ino, opts), () => 1, visible);
   }
 
-  async *#listDir(ctx: Credentials, ino: Ino, opts: ReaddirOptions): AsyncGenerator<DirEntry> {
-    const start = process.hrtime.bigint();
-    const args: Record<string, unknown> = { ino, after: opts.after ?? 0n, plus: opts.plus ?? false, entries: 0 };
-    let failure: unknown;
-    try {
-      let n = 0;
-      for await (const e of this.#meta.readdir(ctx, ino, opts)) {
-        args['entries'] = ++n;
-        yield e.attr === undefined ? e : { ...e, attr: this.#visible(e.ino, e.attr) };
-      }
-    } catch (err) {
-      failure = this.#fsError(err, 'readdir', undefined);
-      throw failure;
-    } finally {
-      this.#logOp('readdir', ctx, args, start, failure);
-    }
+  /**
+   * readdir by page (never empty) for long listings: no promise per entry, and the next page is
+   * fetched from meta while the caller handles the current one (two pages in memory at most).
+   */
+  readdirPages(ctx: Credentials, ino: Ino, opts: ReaddirOptions = {}): AsyncIterable<readonly DirEntry[]> {
+    const visible = (page: readonly DirEntry[]): readonly DirEntry[] => {
+      // meta answers fresh entries: the visible length is set in place
+      for (const e of page) if (e.attr !== undefined) e.attr = this.#visible(e.ino, e.attr);
+      return page;
+    };
+    return this.#listDir(ctx, ino, opts, this.#meta.readdirPages(ctx, ino, opts), (page) => page.length, visible);
+  }
+
+  /** The items of a meta listing (entries or pages of them) with visible lengths; logged once, when the caller stops. */
+  #listDir<T>(ctx: Credentials, ino: Ino, opts: ReaddirOptions, source: AsyncIterable<T>, entries: (item: T) => number, visible: (item: T) => T): AsyncIterable<T> {
+    const log = (n: number, start: bigint, failure: unknown): void => {
+      this.#logOp('readdir', ctx, { ino, after: opts.after ?? 0n, plus: opts.plus ?? false, entries: n }, start, failure);
+    };
+    const fsError = (err: unknown): unknown => this.#fsError(err, 'readdir', undefined);
+    return {
+      async *[Symbol.asyncIterator]() {
+        const start = process.hrtime.bigint();
+        let failure: unknown;
+        let n = 0;
+        try {
+          for await (const item of source) {
+            n += entries(item);
+            yield visible(item);
+          }
+        } catch (err) {
+          failure = fsError(err);
+          throw failure;
+        } finally {
+          log(n, start, failure);
+        }
+      },
+    };
   }
 
   statfs(ctx: Credentials, ino: Ino): Promise<StatFs> {

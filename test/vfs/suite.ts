@@ -87,6 +87,9 @@ export function vfsSuite(row: Row): void {
       const listed = [];
       for await (const d of rig.vfs.readdir(ROOT, ROOT_INODE, { plus: true })) if (d.name.equals(n('p'))) listed.push(d);
       assert.equal(listed[0]?.attr?.length, 1000);
+      const paged = [];
+      for await (const page of rig.vfs.readdirPages(ROOT, ROOT_INODE, { plus: true })) paged.push(...page.filter((d) => d.name.equals(n('p'))));
+      assert.equal(paged[0]?.attr?.length, 1000);
       assert.ok((await rig.vfs.read(ROOT, handle, 0, 2000)).equals(bytes(1000, 2)));
       await rig.vfs.release(ROOT, handle);
     });

@@ -52,8 +52,11 @@ export function nameHash58(name: Uint8Array): [number, number] {
   return [hi, lo];
 }
 
+const LOW_BITS_SPAN = 1n << (32n + RANK_BITS);
+
 function position(hi: number, lo: number, rank: number): bigint {
-  return (((BigInt(hi) << 32n) | BigInt(lo)) << RANK_BITS) | BigInt(rank);
+  // (hi << 36) | (lo << 4) | rank; the low 36 bits are exact as a number: two BigInts, not six
+  return BigInt(hi) * LOW_BITS_SPAN + BigInt(lo * 16 + rank);
 }
 
 export interface ListedEntry {
@@ -220,7 +223,7 @@ export class DirSnapshot {
     const entries: ListedEntry[] = [];
     let groupHi = -1, groupLo = -1, rank = 0;
     for (;;) {
-      while (i < this.baseSize && this.#removed.has(this.#baseName(i).toString('latin1'))) i++;
+      while (i < this.baseSize && this.#removed.size > 0 && this.#removed.has(this.#baseName(i).toString('latin1'))) i++;
       const x = this.#added[j];
       let hi: number, lo: number, name: Buffer, ino: Ino, type: FileType;
       const baseLeft = i < this.baseSize;

@@ -15,7 +15,7 @@ export interface DavPath {
 }
 
 // RFC 3986 unreserved (ALPHA DIGIT - . _ ~) and sub-delims (! $ & ' ( ) * + , ; =) stay literal.
-const LITERAL = new Uint8Array(128);
+const LITERAL = new Uint8Array(256);
 for (const c of 'ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789-._~!$&\'()*+,;=') {
   LITERAL[c.charCodeAt(0)] = 1;
 }
@@ -25,7 +25,7 @@ const HEX = '0123456789ABCDEF';
 export function encodeSegment(name: Uint8Array): string {
   let out = '';
   for (const b of name) {
-    if (b < 128 && LITERAL[b] === 1) out += String.fromCharCode(b);
+    if (LITERAL[b] === 1) out += String.fromCharCode(b);
     else out += `%${HEX[b >> 4]}${HEX[b & 15]}`;
   }
   return out;

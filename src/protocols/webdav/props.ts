@@ -73,6 +73,8 @@ export interface LivePropDef {
 }
 
 const text = (t: string): PropValue => ({ kind: 'text', text: t });
+/** Exact decimal digits (a number above 2^53 is printed as the integer it holds, not rounded). */
+const decimal = (v: bigint | number): string => (typeof v === 'number' && Number.isSafeInteger(v) ? String(v) : BigInt(v).toString());
 const xml = (x: string): PropValue => ({ kind: 'xml', xml: x });
 
 /** RFC 3339 date-time without fractional seconds (RFC 4918 §15.1). */
@@ -157,15 +159,15 @@ const SUPPORTED_LOCK = ['exclusive', 'shared']
 export const LIVE_PROPS: readonly LivePropDef[] = [
   { name: 'creationdate', protected: true, inAllprop: true, value: (a) => text(creationDateOf(a.ctimeSec)) },
   { name: 'displayname', protected: false, inAllprop: true, value: (a) => text(displayName(a.name)) },
-  { name: 'getcontentlength', protected: true, inAllprop: true, value: (a) => (a.isCollection ? undefined : text(BigInt(a.length).toString())) },
+  { name: 'getcontentlength', protected: true, inAllprop: true, value: (a) => (a.isCollection ? undefined : text(decimal(a.length))) },
   { name: 'getcontenttype', protected: true, inAllprop: true, value: (a) => (a.isCollection ? undefined : text(contentTypeOf(a.name))) },
   { name: 'getetag', protected: true, inAllprop: true, value: (a) => text(etagOf(a)) },
   { name: 'getlastmodified', protected: true, inAllprop: true, value: (a) => text(lastModifiedOf(a.mtimeSec)) },
   { name: 'resourcetype', protected: true, inAllprop: true, value: (a) => xml(a.isCollection ? '<D:collection/>' : '') },
   { name: 'supportedlock', protected: true, inAllprop: true, value: () => xml(SUPPORTED_LOCK) },
   { name: 'lockdiscovery', protected: true, inAllprop: true, value: (_a, c) => xml((c.locks ?? []).map(activeLockXml).join('')) },
-  { name: 'quota-available-bytes', protected: true, inAllprop: false, value: (_a, c) => (c.quota === undefined ? undefined : text(BigInt(c.quota.availableBytes).toString())) },
-  { name: 'quota-used-bytes', protected: true, inAllprop: false, value: (_a, c) => (c.quota === undefined ? undefined : text(BigInt(c.quota.usedBytes).toString())) },
+  { name: 'quota-available-bytes', protected: true, inAllprop: false, value: (_a, c) => (c.quota === undefined ? undefined : text(decimal(c.quota.availableBytes))) },
+  { name: 'quota-used-bytes', protected: true, inAllprop: false, value: (_a, c) => (c.quota === undefined ? undefined : text(decimal(c.quota.usedBytes))) },
 ];
 
 const LIVE_BY_NAME = new Map(LIVE_PROPS.map((d) => [d.name, d]));
@@ -185,6 +187,17 @@ export function isProtectedProp(p: PropName): boolean {
   return liveProp(p)?.protected === true;
 }
 
+/** The requested names of a PROPFIND prop request with their live definitions, resolved once per request. */
+const resolvedNames = new WeakMap<readonly PropName[], readonly { p: PropName; def: LivePropDef | undefined }[]>();
+function namedProps(props: readonly PropName[]): readonly { p: PropName; def: LivePropDef | undefined }[] {
+  let v = resolvedNames.get(props);
+  if (v === undefined) {
+    v = props.map((p) => ({ p, def: liveProp(p) }));
+    resolvedNames.set(props, v);
+  }
+  return v;
+}
+
 /**
  * The propstats of one resource for a PROPFIND (RFC 4918 §9.1): allprop gives every defined live
  * property listed for allprop, every dead property, and the `include`d ones; propname the names
@@ -194,26 +207,17 @@ export function isProtectedProp(p: PropName): boolean {
 export function propfindPropstats(req: PropfindRequest, attr: DavAttr, ctx: LivePropContext, dead: readonly DeadProp[]): Propstat[] {
   // most entries have no dead properties: no map, no key strings
   const deadByKey = dead.length === 0 ? NO_DEAD : new Map(dead.map((d) => [propKey(d), d]));
-  const deadEntry = (d: DeadProp): PropEntry => ({ ns: d.ns, name: d.name, lang: d.lang, value: xml(d.innerXml) });
-  const liveEntry = (def: LivePropDef): PropEntry | undefined => {
-    if (deadByKey.size > 0 && deadByKey.has(LIVE_KEY.get(def) ?? '')) return undefined;
-    const value = def.value(attr, ctx);
-    return value === undefined ? undefined : { ns: DAV_NS, name: def.name, value };
-  };
   if (req.kind === 'prop') {
     const found: PropEntry[] = [];
-    const missing: PropEntry[] = [];
-    for (const p of req.props) {
+    let missing: PropEntry[] | undefined;
+    for (const { p, def } of namedProps(req.props)) {
       const d = deadByKey.size > 0 ? deadByKey.get(propKey(p)) : undefined;
-      const def = liveProp(p);
-      const entry = d !== undefined ? deadEntry(d) : def !== undefined ? liveEntry(def) : undefined;
+      const entry = d !== undefined ? deadEntry(d) : def !== undefined ? liveEntry(def, attr, ctx, deadByKey) : undefined;
       if (entry !== undefined) found.push(entry);
-      else missing.push({ ns: p.ns, name: p.name });
+      else (missing ??= []).push({ ns: p.ns, name: p.name });
     }
-    const out: Propstat[] = [];
-    if (found.length > 0) out.push({ status: 200, props: found });
-    if (missing.length > 0) out.push({ status: 404, props: missing });
-    return out.length > 0 ? out : [{ status: 200, props: [] }];
+    if (missing === undefined) return [{ status: 200, props: found }];
+    return found.length > 0 ? [{ status: 200, props: found }, { status: 404, props: missing }] : [{ status: 404, props: missing }];
   }
   const defs = req.kind === 'propname' ? LIVE_PROPS : req.include.length === 0 ? ALLPROP_DEFS : ((): LivePropDef[] => {
     const included = new Set(req.include.map(propKey));
@@ -221,10 +225,21 @@ export function propfindPropstats(req: PropfindRequest, attr: DavAttr, ctx: Live
   })();
   const all: PropEntry[] = [];
   for (const def of defs) {
-    const e = liveEntry(def);
+    const e = liveEntry(def, attr, ctx, deadByKey);
     if (e !== undefined) all.push(e);
   }
   for (const d of dead) all.push(deadEntry(d));
   if (req.kind === 'propname') return [{ status: 200, props: all.map((e) => ({ ns: e.ns, name: e.name })) }];
   return [{ status: 200, props: all }];
+}
+
+function deadEntry(d: DeadProp): PropEntry {
+  return { ns: d.ns, name: d.name, lang: d.lang, value: xml(d.innerXml) };
+}
+
+/** A live property's entry; undefined when it does not exist here or a dead property of its name shadows it. */
+function liveEntry(def: LivePropDef, attr: DavAttr, ctx: LivePropContext, deadByKey: ReadonlyMap<string, DeadProp>): PropEntry | undefined {
+  if (deadByKey.size > 0 && deadByKey.has(LIVE_KEY.get(def) ?? '')) return undefined;
+  const value = def.value(attr, ctx);
+  return value === undefined ? undefined : { ns: DAV_NS, name: def.name, value };
 }

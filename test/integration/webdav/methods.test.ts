@@ -210,19 +210,20 @@ describe('WebDAV methods (in-process server, SQLite volume)', function () {
     assert.equal(r.text.match(/<D:response>/g)?.length, 601);
   });
 
-  it('PROPFIND Depth 1 over more entries than one batch pairs every entry with its own dead properties', async () => {
+  it('PROPFIND Depth 1 over more entries than one readdir page pairs every entry with its own dead properties', async () => {
     await h.req('MKCOL', '/dead');
     const vfs = h.volume.vfs;
     const dir = await vfs.lookup(ROOT_CREDENTIALS, ROOT_INODE, Buffer.from('dead'));
-    for (let i = 0; i < 300; i++) await vfs.create(ROOT_CREDENTIALS, dir.ino, Buffer.from(`f${i}`), 0o644, 0);
-    for (let i = 0; i < 300; i += 7) {
+    // more than one readdir page (1000 entries): the dead properties are read per page
+    for (let i = 0; i < 1100; i++) await vfs.create(ROOT_CREDENTIALS, dir.ino, Buffer.from(`f${i}`), 0o644, 0);
+    for (let i = 0; i < 1100; i += 7) {
       const set = await h.req('PROPPATCH', `/dead/f${i}`, {},
         `<D:propertyupdate xmlns:D="DAV:" xmlns:Z="urn:z"><D:set><D:prop><Z:color>c${i}</Z:color></D:prop></D:set></D:propertyupdate>`);
       assert.equal(set.status, 207);
     }
     const r = await h.req('PROPFIND', '/dead/', { Depth: '1' }, PROPFIND_ALL);
     const responses = r.text.split('<D:response>').slice(1);
-    assert.equal(responses.length, 301);
+    assert.equal(responses.length, 1101);
     const seen = new Set<string>();
     for (const resp of responses) {
       const href = /<D:href>\/dead\/([^<]*)<\/D:href>/.exec(resp)?.[1];
@@ -232,7 +233,7 @@ describe('WebDAV methods (in-process server, SQLite volume)', function () {
       const color = /<[A-Za-z0-9]+:color[^>]*>([^<]*)</.exec(resp)?.[1];
       assert.equal(color, i !== undefined && Number(i) % 7 === 0 ? `c${i}` : undefined, `${href}: ${resp}`);
     }
-    assert.equal(seen.size, 301);
+    assert.equal(seen.size, 1101);
   });
 
   it('GET of a file spanning several read chunks returns every byte, in full and as a range across chunks', async () => {

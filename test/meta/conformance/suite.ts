@@ -804,6 +804,26 @@ export function metaConformance(name: string, makeEngine: () => Promise<EngineUn
       assert.deepEqual(rest.map((e) => e.name.toString()), all.slice(11).map((e) => e.name.toString()));
     });
 
+    it('readdirPages hands out the readdir listing in non-empty pages of batchSize, . and .. leading the first', async function () {
+      const d = await dir(ROOT_INODE, 'd');
+      for (let i = 0; i < 11; i++) await file(d.ino, `f${i}`);
+      for (const plus of [false, true]) {
+        const pages: DirEntry[][] = [];
+        for await (const page of meta.readdirPages(ROOT, d.ino, { plus, batchSize: 4 })) pages.push([...page]);
+        assert.deepEqual(pages.map((p) => p.length), [6, 4, 3]);
+        assert.deepEqual(pages.flat(), await collect(meta.readdir(ROOT, d.ino, { plus, batchSize: 4 })));
+      }
+      const all = await collect(meta.readdir(ROOT, d.ino));
+      const third = all[2];
+      assert.ok(third !== undefined);
+      const rest: DirEntry[] = [];
+      for await (const page of meta.readdirPages(ROOT, d.ino, { after: third.cookie, batchSize: 5 })) rest.push(...page);
+      assert.deepEqual(rest.map((e) => e.name.toString()), all.slice(3).map((e) => e.name.toString()));
+      await rejects((async () => {
+        for await (const page of meta.readdirPages(BOB, toIno(999_999))) assert.fail(`listed ${page.length} entries`);
+      })(), Errno.ENOENT);
+    });
+
     it('readdir-plus fills each entry attr as getattr returns it (including . and ..)', async function () {
       const d = await dir(ROOT_INODE, 'd');
       const f = await file(d.ino, 'f');

@@ -35,6 +35,19 @@ describe('meta encodings (spec §B.5)', () => {
     assert.deepEqual(decodeAttr(b), both);
   });
 
+  it('attr times before 1970, above 2^32 and lengths beyond 2^53 decode as Number(bigint) of the stored field', () => {
+    const wide = { ...base, atime: -1, atimeNs: 5, mtime: -(2 ** 40) - 7, ctime: 2 ** 33 + 9, length: 2 ** 48 + 3 };
+    assert.deepEqual(decodeAttr(encodeAttr(wide)), wide);
+    const b = encodeAttr(base);
+    for (const v of [2n ** 63n - 1n, 2n ** 53n + 1n, 2n ** 53n + 3n, 2n ** 60n + 2n ** 7n + 1n]) {
+      b.writeBigUInt64BE(v, 51);
+      b.writeBigInt64BE(-v, 23);
+      const a = decodeAttr(b);
+      assert.equal(a.length, Number(v), `length ${v}`);
+      assert.equal(a.mtime, Number(-v), `mtime -${v}`);
+    }
+  });
+
   it('a 71-byte attr from an old client decodes with tier 0', () => {
     const b = encodeAttr(base).subarray(0, 71);
     assert.deepEqual(decodeAttr(b), base);

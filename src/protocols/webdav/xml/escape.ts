@@ -7,6 +7,8 @@
 const INVALID_XML_CHAR = /[^\t\n\r\u0020-\uD7FF\uE000-\uFFFD\u{10000}-\u{10FFFF}]/u;
 const INVALID_XML_CHARS = /[^\t\n\r\u0020-\uD7FF\uE000-\uFFFD\u{10000}-\u{10FFFF}]/gu;
 const TEXT_SPECIAL = /[&<>\r]/;
+/** A character other than tab, LF and printable ASCII minus & < >: only then may text need escaping. */
+const NOT_PLAIN_TEXT = /[^\t\n\x20-\x25\x27-\x3b\x3d\x3f-\x7e]/;
 const ATTR_SPECIAL = /[&<>"\t\n\r]/;
 
 /** True when every character of `s` may appear in an XML 1.0 document. */
@@ -20,6 +22,7 @@ function replaceInvalid(s: string): string {
 
 /** Escapes character data; CR is written as a reference so parsers do not fold it into LF. */
 export function escapeText(s: string): string {
+  if (!NOT_PLAIN_TEXT.test(s)) return s; // one cheap test for the usual names, numbers and dates
   const v = replaceInvalid(s);
   if (!TEXT_SPECIAL.test(v)) return v;
   return v.replace(/[&<>\r]/g, (c) => (c === '&' ? '&amp;' : c === '<' ? '&lt;' : c === '>' ? '&gt;' : '&#13;'));
