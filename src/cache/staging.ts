@@ -110,12 +110,12 @@ export class Staging {
     return true;
   }
 
-  /** The staged bytes of `key` (range or whole block); undefined when `key` is not staged. EIO when the staged file is corrupt. */
   /** False when `key` is certainly not staged (not pending, and the start-up scan has finished). */
   mayHold(key: string): boolean {
     return this.#pending.has(key) || !this.#scanDone;
   }
 
+  /** The staged bytes of `key` (range or whole block); undefined when `key` is not staged. EIO when the staged file is corrupt. */
   async read(key: string, range: ByteRange | undefined): Promise<Buffer | undefined> {
     if (!this.mayHold(key)) return undefined;
     const path = tryKeyPath(this.#rootFor(key).root, key);

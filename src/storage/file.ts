@@ -6,13 +6,13 @@
  * `/` are refused (EINVAL): no key may reach outside the root. Symlinks are not followed in listings.
  */
 import { randomBytes } from 'node:crypto';
-import { closeSync, fsync, open as openCb, read, renameSync, write, writeSync } from 'node:fs';
+import { closeSync, open as openCb, read, renameSync, write, writeSync } from 'node:fs';
 import { open, readdir, stat, unlink, type FileHandle } from 'node:fs/promises';
 import { promisify } from 'node:util';
 import { dirname, isAbsolute } from 'node:path';
 import { logger } from '../observability/logger.js';
 import { CoalescedSync } from '../util/coalesced-sync.js';
-import { ensureDir, fsyncDir } from '../util/durable-fs.js';
+import { ensureDir, fsyncDir, fsyncFd } from '../util/durable-fs.js';
 import { ReadFds } from './read-fds.js';
 import { Errno, FsError } from '../util/errno.js';
 import { checkKey, checkRange, compareKeys, type ByteRange, type ListOptions, type ObjectInfo, type ObjectStore } from './object-store.js';
@@ -33,8 +33,8 @@ type Op = 'get' | 'put' | 'delete' | 'head' | 'list';
 const SYNC_WRITE_MAX = 256 * 1024;
 /** 512 KiB, writeFile's step (one 4 MiB positional write measured slower here). */
 const WRITE_STEP = 512 * 1024;
-const fsyncFd = promisify(fsync);
 const openFd = promisify(openCb);
+const readFd = promisify(read);
 const writeFd = promisify(write);
 
 /** The one place where Node fs errors become errnos (STYLE.md §4). */
@@ -273,30 +273,20 @@ class TmpNames {
 async function readRange(fh: FileHandle, range: ByteRange): Promise<Buffer> {
   const { size } = await fh.stat();
   const buf = Buffer.allocUnsafe(Math.max(0, Math.min(range.length, size - range.offset)));
-  const got = await readFully(fh, buf, range.offset);
+  const got = await preadFully(fh.fd, buf, range.offset);
   return got === buf.length ? buf : buf.subarray(0, got);
 }
 
-/** Fills `dest` from `position` on with positional reads; the count read, short when the file ends first. */
-async function readFully(fh: FileHandle, dest: Buffer, position: number): Promise<number> {
-  let got = 0;
-  while (got < dest.length) {
-    const { bytesRead } = await fh.read(dest, got, dest.length - got, position + got);
-    if (bytesRead === 0) break;
-    got += bytesRead;
-  }
-  return got;
-}
-
-/** readFully on a raw descriptor (node:fs callbacks: lighter than a FileHandle per read). */
+/**
+ * Fills `dest` from `position` on with positional reads of a raw descriptor (node:fs callbacks:
+ * lighter than FileHandle reads); the count read, short when the file ends first.
+ */
 async function preadFully(fd: number, dest: Buffer, position: number): Promise<number> {
   let got = 0;
   while (got < dest.length) {
-    const n = await new Promise<number>((resolve, reject) => {
-      read(fd, dest, got, dest.length - got, position + got, (err, bytesRead) => (err === null ? resolve(bytesRead) : reject(err)));
-    });
-    if (n === 0) break;
-    got += n;
+    const { bytesRead } = await readFd(fd, dest, got, dest.length - got, position + got);
+    if (bytesRead === 0) break;
+    got += bytesRead;
   }
   return got;
 }

@@ -1,14 +1,15 @@
 /**
- * Directory durability on a local file system, shared by the file object store and the cache's
- * local files: fsync of a directory (so names created in it survive a crash) and mkdir -p that
- * can make the directories it created durable. No knowledge of keys, objects or blocks.
+ * Durability on a local file system, shared by the file object store and the cache's local
+ * files: fsync of a descriptor, fsync of a directory (so names created in it survive a crash) and
+ * mkdir -p that can make the directories it created durable. No knowledge of keys, objects or blocks.
  */
 import { closeSync, fsync, openSync } from 'node:fs';
 import { mkdir } from 'node:fs/promises';
 import { dirname } from 'node:path';
 import { promisify } from 'node:util';
 
-const fsyncFd = promisify(fsync);
+/** fsync of an open descriptor, in the thread pool. */
+export const fsyncFd = promisify(fsync);
 
 /**
  * fsync a directory so the names created in it survive a crash. Only the fsync goes to the

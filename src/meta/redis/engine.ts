@@ -33,7 +33,7 @@
  * one pipeline of HGETs.
  */
 import { Redis, Cluster, type RedisOptions } from 'ioredis';
-import { Errno, FsError } from '../../util/errno.js';
+import { Errno, expectedFsError, FsError } from '../../util/errno.js';
 import { logger, redactUrl } from '../../observability/logger.js';
 import {
   type Attr, type ChunkIndex, type DirEntry, type Ino, type SessionInfo, type SliceId, type SliceRecord,
@@ -400,6 +400,8 @@ export class RedisEngine implements MetaEngine {
 
   async doLookup(parent: Ino, name: Buffer): Promise<{ ino: Ino; type: FileType; attr: Attr }> {
     const r = await this.#io('lookup', () => this.#lookupBatch.add({ parent, name }));
+    // a miss is expected (every create looks its name up first): no stack trace, as the other engines
+    if (r[0] === Errno.ENOENT) throw expectedFsError(Errno.ENOENT, `lookup ${parent}/${name.toString()}`);
     if (r[0] !== 0) throw toFsError(typeof r[0] === 'number' ? r[0] : new Error('malformed lookup reply'), 'lookup');
     const e = buf(r[1]);
     const a = buf(r[2]);
