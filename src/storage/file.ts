@@ -7,7 +7,7 @@
  * `/` are refused (EINVAL): no key may reach outside the root. Symlinks are not followed in listings.
  */
 import { randomBytes } from 'node:crypto';
-import { closeSync, open as openCb, read, renameSync, write, writeSync } from 'node:fs';
+import { closeSync, fstat as fstatCb, open as openCb, read, renameSync, write, writeSync } from 'node:fs';
 import { open, readdir, stat, unlink, type FileHandle } from 'node:fs/promises';
 import { promisify } from 'node:util';
 import { dirname, isAbsolute } from 'node:path';
@@ -37,6 +37,7 @@ const WRITE_STEP = 512 * 1024;
 const openFd = promisify(openCb);
 const readFd = promisify(read);
 const writeFd = promisify(write);
+const fstat = promisify(fstatCb);
 
 /** The one place where Node fs errors become errnos (STYLE.md §4). */
 function fileErrno(err: unknown, op: Op, key: string): FsError {
@@ -146,20 +147,21 @@ export class FileObjectStore implements ObjectStore {
       throw fileErrno(err, 'put', key);
     }
     try {
-      try {
-        await writeBody(fd, body);
-        await Promise.all([fsyncFd(fd), this.#dirSyncs.sync(dir)]);
-      } finally {
-        closeSync(fd);
-      }
+      await writeBody(fd, body);
+      // both settle before the descriptor may close (a pending fsync must not outlive it)
+      const synced = await Promise.allSettled([fsyncFd(fd), this.#dirSyncs.sync(dir)]);
+      for (const r of synced) if (r.status === 'rejected') throw r.reason;
       signal?.throwIfAborted();
-      this.#fds.drop(path); // a descriptor of an object another process deleted under this key
     } catch (err) {
-      // nothing can reference a key before its put resolved: what this put created goes
-      await unlink(path).catch(() => undefined);
+      // nothing can reference a key before its put resolved: what this put created goes (unless
+      // a concurrent put of the key has replaced it meanwhile)
+      await unlinkIfSame(path, fd);
       if (signal?.aborted === true) throw signal.reason;
       throw fileErrno(err, 'put', key);
+    } finally {
+      closeSync(fd);
     }
+    this.#fds.drop(path); // a descriptor of an object another process deleted under this key
   }
 
   /** Replaces an existing object: temp file, fsync, rename over the key, fsync of the directory. */
@@ -276,6 +278,16 @@ export class FileObjectStore implements ObjectStore {
 
   async close(): Promise<void> {
     this.#fds.clear();
+  }
+}
+
+/** Unlinks `path` if it still names the file open as `fd`; errors are ignored (cleanup after a failure). */
+async function unlinkIfSame(path: string, fd: number): Promise<void> {
+  try {
+    const [mine, named] = await Promise.all([fstat(fd), stat(path)]);
+    if (mine.ino === named.ino && mine.dev === named.dev) await unlink(path);
+  } catch {
+    // gone already, or not ours to judge: leave it
   }
 }
 
