@@ -1080,7 +1080,9 @@ export async function openRedisEngine(url: string, opts: RedisEngineOptions = {}
   };
   if (a.kind === 'unix') return ready(new RedisEngine(await connect(new Redis({ ...base, path: a.path, db: target.db })), '', engineOpts));
   if (a.kind === 'sentinel') {
-    const o: RedisOptions = { ...base, sentinels: a.sentinels, name: a.masterName, db: target.db };
+    // failoverDetector: on the sentinels' +switch-master the connection drops and asks them again,
+    // instead of writing to the old master until it is demoted
+    const o: RedisOptions = { ...base, sentinels: a.sentinels, name: a.masterName, db: target.db, failoverDetector: true };
     if (target.sentinelPassword !== undefined) o.sentinelPassword = target.sentinelPassword;
     if (base.tls !== undefined) {
       // the sentinels speak TLS too (as in JuiceFS); servername stays unset: each has its own host
