@@ -78,7 +78,8 @@ Store.prototype.putObject = async function (object) {
 };
 `;
 
-export async function startS3rver(opts: { bucket?: string; timeoutMs?: number } = {}): Promise<S3rverServer> {
+/** `tls`: serve HTTPS with this PEM key and certificate (the endpoint is then https://). */
+export async function startS3rver(opts: { bucket?: string; timeoutMs?: number; tls?: { key: string; cert: string } } = {}): Promise<S3rverServer> {
   const bucket = opts.bucket ?? 'ferry-test';
   const dir = tmpDir('ferry-s3rver-');
   const bin = require.resolve('s3rver/bin/s3rver.js');
@@ -86,6 +87,7 @@ export async function startS3rver(opts: { bucket?: string; timeoutMs?: number } 
   writeFileSync(patch, STORE_PATCH(require.resolve('s3rver/lib/stores/filesystem.js')));
   const child = spawn(process.execPath, [
     '--openssl-legacy-provider', '--require', patch, bin, '-d', dir, '-a', '127.0.0.1', '-p', '0', '--silent', '--configure-bucket', bucket,
+    ...(opts.tls === undefined ? [] : ['--key', opts.tls.key, '--cert', opts.tls.cert]),
   ], { stdio: ['ignore', 'pipe', 'inherit'] });
   if (child.pid === undefined) throw new Error('s3rver did not start');
   const pid = child.pid;
@@ -107,7 +109,7 @@ export async function startS3rver(opts: { bucket?: string; timeoutMs?: number } 
     });
   });
   child.stdout?.resume();
-  const endpoint = `http://127.0.0.1:${port}`;
+  const endpoint = `${opts.tls === undefined ? 'http' : 'https'}://127.0.0.1:${port}`;
   return {
     port,
     pid,

@@ -10,6 +10,7 @@
  */
 import { readFileSync } from 'node:fs';
 import { Errno, FsError } from '../../util/errno.js';
+import { urlFlag } from '../../util/url-flag.js';
 
 export interface HostPort {
   host: string;
@@ -51,12 +52,11 @@ export interface RedisTarget {
 /** Query options of JuiceFS's Redis URLs that Ferry reads. */
 const TLS_OPTIONS = ['tls-cert-file', 'tls-key-file', 'tls-ca-cert-file', 'insecure-skip-verify', 'tls-server-name'] as const;
 
-/** JuiceFS's reading of a flag: set when present with any value but an explicit false. */
+/** A boolean option; EINVAL when its value is neither true nor false. */
 function flag(url: string, name: string, value: string | null): boolean {
-  if (value === null) return false;
-  if (/^(|1|t|true|yes|on)$/i.test(value)) return true;
-  if (/^(0|f|false|no|off)$/i.test(value)) return false;
-  throw bad(url, `${name}=${value}: expected true or false`);
+  const on = urlFlag(value);
+  if (on === undefined) throw bad(url, `${name}=${value ?? ''}: expected true or false`);
+  return on;
 }
 
 function tlsOf(url: string, params: URLSearchParams): RedisTls {
