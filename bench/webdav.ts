@@ -3,15 +3,19 @@
  * metadata + file store for PROPFIND) next to Debian's Apache httpd with mod_dav_fs serving a
  * directory on the same disk, in one run. Apache runs as our child with a private config in a temp
  * dir on a free loopback port (the system apache2 service is never touched). Measures GET and PUT of
- * a large file with curl, 1,000 PUTs of 4 KiB over 16 keep-alive connections, PROPFIND Depth 1 of a
- * 10,000-file directory, and Ferry's peak RSS (VmHWM) over the large transfers. Figures and ratios
- * only; asserts nothing beyond status codes and the PROPFIND entry count.
+ * a large file with curl, 1,000 PUTs of 4 KiB over 16 keep-alive connections (after 300 untimed
+ * warm-up PUTs on every server), PROPFIND Depth 1 of a 10,000-file directory, and Ferry's peak RSS
+ * (VmHWM) over the large transfers. The small PUTs are
+ * also measured against durable-put-peer (fsync of each file and its directory, nothing else): Apache
+ * answers without fsync, Ferry only once the bytes are durable. Figures and ratios only; asserts
+ * nothing beyond status codes and the PROPFIND entry count.
  */
 import { spawnSync } from 'node:child_process';
 import { chmodSync, chownSync, mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { Agent, request } from 'node:http';
 import { tmpdir } from 'node:os';
-import { join } from 'node:path';
+import { dirname, join } from 'node:path';
+import { fileURLToPath } from 'node:url';
 import { freePort } from '../test/helpers/free-port.js';
 import { startRedis, type RedisServer } from '../test/helpers/redis-server.js';
 import {
@@ -29,6 +33,8 @@ const ONLY = ((): 'small' | 'propfind' | undefined => {
 })();
 const BIG_BYTES = (QUICK ? 128 : 1024) * MiB;
 const SMALL_PUTS = 1000;
+/** PUTs into another collection before the timed ones, on every server: a server that has run a while is what clients meet (JIT, caches). */
+const WARMUP_PUTS = 300;
 const SMALL_BYTES = 4096;
 const CONNECTIONS = 16;
 const LISTING = QUICK ? 1000 : 10_000;
@@ -114,7 +120,8 @@ async function measure(name: string, port: number, src: string, pid: number | un
       if (pid !== undefined) f.rss = peakRss(pid);
     }
     if (parts.small) {
-      note(`${name}: ${SMALL_PUTS} small PUTs`);
+      note(`${name}: ${WARMUP_PUTS} warm-up PUTs, then ${SMALL_PUTS} small PUTs`);
+      await smallPuts(agent, port, 'warmup', WARMUP_PUTS);
       f.smallPerSec = await smallPuts(agent, port, 'small', SMALL_PUTS);
     }
     if (!parts.propfind) return f;
@@ -150,12 +157,31 @@ async function startApache(dir: string, root: string, port: number): Promise<Chi
   return startChild('apache2', ['-f', conf, '-DFOREGROUND'], port, { timeoutMs: 20_000 });
 }
 
-function print(apache: Figures, ferry: Figures, redis: Figures): void {
+/** Small PUTs against durable-put-peer on a fresh directory; files/s. */
+async function durableFloor(work: string): Promise<number> {
+  const port = await freePort();
+  const root = join(work, 'durable-peer');
+  mkdirSync(root);
+  note('durable-put-peer: small PUTs');
+  const peer = await startChild(process.execPath, [join(dirname(fileURLToPath(import.meta.url)), 'durable-put-peer.js'), String(port), root], port);
+  const agent = new Agent({ keepAlive: true, maxSockets: CONNECTIONS });
+  try {
+    await smallPuts(agent, port, 'warmup', WARMUP_PUTS);
+    return await smallPuts(agent, port, 'small', SMALL_PUTS);
+  } finally {
+    agent.destroy();
+    await peer.stop();
+    rmSync(root, { recursive: true, force: true });
+  }
+}
+
+function print(apache: Figures, ferry: Figures, redis: Figures, durablePerSec: number | undefined): void {
   table(`WebDAV: ${BIG_BYTES / MiB} MiB PUT/GET with curl; ${SMALL_PUTS} PUTs of 4 KiB and PROPFIND (median of ${PROPFIND_RUNS}) with a Node http client, ${CONNECTIONS} keep-alive connections. ratio > 1: Ferry better`, [
     ['figure', 'apache', 'ferry', 'ratio', 'ferry+redis', 'ratio'],
     ['PUT 1 file, MB/s', num(apache.putMBs), num(ferry.putMBs), times(ferry.putMBs, apache.putMBs), '', ''],
     ['GET 1 file, MB/s', num(apache.getMBs), num(ferry.getMBs), times(ferry.getMBs, apache.getMBs), '', ''],
     ['small PUTs, files/s', num(apache.smallPerSec, 0), num(ferry.smallPerSec, 0), times(ferry.smallPerSec, apache.smallPerSec), '', ''],
+    ['small PUTs, files/s, vs durable-put-peer (fsync file + dir)', num(durablePerSec, 0), num(ferry.smallPerSec, 0), times(ferry.smallPerSec, durablePerSec), '', ''],
     [`PROPFIND Depth 1 of ${LISTING} files, allprop, s`, num(apache.propfindSec, 3), num(ferry.propfindSec, 3), times(apache.propfindSec, ferry.propfindSec),
       num(redis.propfindSec, 3), times(apache.propfindSec, redis.propfindSec)],
     [`PROPFIND Depth 1 of ${LISTING} files, 4 live props, s`, num(apache.propfindLiveSec, 3), num(ferry.propfindLiveSec, 3), times(apache.propfindLiveSec, ferry.propfindLiveSec),
@@ -201,6 +227,7 @@ async function main(): Promise<void> {
       await apache.stop();
     }
     rmSync(davRoot, { recursive: true, force: true });
+    const durablePerSec = ONLY === 'propfind' ? undefined : await durableFloor(work);
 
     const ferryFigures = await withFerry('ferry', join(work, 'embedded'), undefined, (port, pid) => measure('ferry', port, src, pid, { big: true, small: true }));
     rmSync(join(work, 'embedded'), { recursive: true, force: true });
@@ -214,7 +241,7 @@ async function main(): Promise<void> {
       redisFigures = await withFerry('ferry+redis', redisDir, url, (port, pid) => measure('ferry+redis', port, src, pid, { big: false, small: false }));
     }
 
-    print(apacheFigures, ferryFigures, redisFigures);
+    print(apacheFigures, ferryFigures, redisFigures, durablePerSec);
   } finally {
     await redis?.stop();
     rmSync(shm, { recursive: true, force: true });

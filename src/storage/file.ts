@@ -1,12 +1,13 @@
 /**
  * `file` ObjectStore: objects are files under a local directory, the embedded default (spec §D.2,
- * §I: the object path is the bucket path concatenated with the key, no path join). A put writes a
- * temp file in the target directory, fsyncs it, renames it over the key and fsyncs the directory,
- * so a crash leaves the old object or the new one. Keys with `..`/`.`/empty segments or a leading
+ * §I: the object path is the bucket path concatenated with the key, no path join). A put of a new
+ * key creates the file in place and fsyncs it and its directory; a put over an existing key writes
+ * a temp file, fsyncs it, renames it over the key and fsyncs the directory, so a crash leaves the
+ * old object or the new one (or, for a new key, a partial object nothing references). Keys with `..`/`.`/empty segments or a leading
  * `/` are refused (EINVAL): no key may reach outside the root. Symlinks are not followed in listings.
  */
 import { randomBytes } from 'node:crypto';
-import { closeSync, open as openCb, read, renameSync, write, writeSync } from 'node:fs';
+import { closeSync, fstat as fstatCb, open as openCb, read, renameSync, write, writeSync } from 'node:fs';
 import { open, readdir, stat, unlink, type FileHandle } from 'node:fs/promises';
 import { promisify } from 'node:util';
 import { dirname, isAbsolute } from 'node:path';
@@ -36,6 +37,7 @@ const WRITE_STEP = 512 * 1024;
 const openFd = promisify(openCb);
 const readFd = promisify(read);
 const writeFd = promisify(write);
+const fstat = promisify(fstatCb);
 
 /** The one place where Node fs errors become errnos (STYLE.md §4). */
 function fileErrno(err: unknown, op: Op, key: string): FsError {
@@ -125,28 +127,50 @@ export class FileObjectStore implements ObjectStore {
   }
 
   /**
-   * Three thread-pool trips: the open of the temp file (creating an inode can take the kernel
-   * long), its fsync and the directory's. A write of up to SYNC_WRITE_MAX bytes (a copy into the
-   * page cache), the close and the rename are synchronous: a trip costs the loop a wake-up and a
-   * context switch, more than these calls cost.
+   * A new key is created in place, exclusively ('wx'), and its fsync and the directory's run side
+   * by side: one journal commit serves both, and no rename is needed. Until put resolves the
+   * object may be seen partly written, which the ObjectStore contract allows for a key that did
+   * not exist; a put that fails removes what it created. A key that exists (EEXIST) is replaced
+   * through a temp file instead (#replace), so readers see the old object or the new one.
+   * Writes of up to SYNC_WRITE_MAX bytes (a copy into the page cache) and the close are
+   * synchronous: a thread-pool trip costs the loop a wake-up and a context switch, more than they.
    */
   async put(key: string, body: Buffer, signal?: AbortSignal): Promise<void> {
     signal?.throwIfAborted();
     const path = this.#path(key);
     const dir = dirname(path);
+    let fd: number;
+    try {
+      fd = await this.#create(path, dir);
+    } catch (err) {
+      if ((err as NodeJS.ErrnoException).code === 'EEXIST') return this.#replace(key, path, dir, body, signal);
+      throw fileErrno(err, 'put', key);
+    }
+    try {
+      await writeBody(fd, body);
+      // both settle before the descriptor may close (a pending fsync must not outlive it)
+      const synced = await Promise.allSettled([fsyncFd(fd), this.#dirSyncs.sync(dir)]);
+      for (const r of synced) if (r.status === 'rejected') throw r.reason;
+      signal?.throwIfAborted();
+    } catch (err) {
+      // nothing can reference a key before its put resolved: what this put created goes (unless
+      // a concurrent put of the key has replaced it meanwhile)
+      await unlinkIfSame(path, fd);
+      if (signal?.aborted === true) throw signal.reason;
+      throw fileErrno(err, 'put', key);
+    } finally {
+      closeSync(fd);
+    }
+    this.#fds.drop(path); // a descriptor of an object another process deleted under this key
+  }
+
+  /** Replaces an existing object: temp file, fsync, rename over the key, fsync of the directory. */
+  async #replace(key: string, path: string, dir: string, body: Buffer, signal?: AbortSignal): Promise<void> {
     const tmp = `${dir}/.${path.slice(dir.length + 1)}${TMP_MARK}${this.#tmpNames.next()}`;
     try {
-      let fd: number;
+      const fd = await this.#create(tmp, dir);
       try {
-        fd = await openFd(tmp, 'wx', 0o644);
-      } catch (err) {
-        if ((err as NodeJS.ErrnoException).code !== 'ENOENT') throw err;
-        await ensureDir(dir, true);
-        fd = await openFd(tmp, 'wx', 0o644);
-      }
-      try {
-        if (body.length <= SYNC_WRITE_MAX) writeAllSync(fd, body);
-        else await writeAll(fd, body);
+        await writeBody(fd, body);
         await fsyncFd(fd);
       } finally {
         closeSync(fd);
@@ -159,6 +183,17 @@ export class FileObjectStore implements ObjectStore {
       await unlink(tmp).catch(() => undefined);
       if (signal?.aborted === true) throw signal.reason;
       throw fileErrno(err, 'put', key);
+    }
+  }
+
+  /** Opens a new file at `path` exclusively, creating its directories (durably) when missing. */
+  async #create(path: string, dir: string): Promise<number> {
+    try {
+      return await openFd(path, 'wx', 0o644);
+    } catch (err) {
+      if ((err as NodeJS.ErrnoException).code !== 'ENOENT') throw err;
+      await ensureDir(dir, true);
+      return await openFd(path, 'wx', 0o644);
     }
   }
 
@@ -246,11 +281,22 @@ export class FileObjectStore implements ObjectStore {
   }
 }
 
-function writeAllSync(fd: number, body: Buffer): void {
-  for (let done = 0; done < body.length;) done += writeSync(fd, body, done, body.length - done, done);
+/** Unlinks `path` if it still names the file open as `fd`; errors are ignored (cleanup after a failure). */
+async function unlinkIfSame(path: string, fd: number): Promise<void> {
+  try {
+    const [mine, named] = await Promise.all([fstat(fd), stat(path)]);
+    if (mine.ino === named.ino && mine.dev === named.dev) await unlink(path);
+  } catch {
+    // gone already, or not ours to judge: leave it
+  }
 }
 
-async function writeAll(fd: number, body: Buffer): Promise<void> {
+/** Writes `body` from offset 0: synchronously up to SYNC_WRITE_MAX bytes, else in thread-pool steps of WRITE_STEP. */
+async function writeBody(fd: number, body: Buffer): Promise<void> {
+  if (body.length <= SYNC_WRITE_MAX) {
+    for (let done = 0; done < body.length;) done += writeSync(fd, body, done, body.length - done, done);
+    return;
+  }
   for (let done = 0; done < body.length;) done += (await writeFd(fd, body, done, Math.min(WRITE_STEP, body.length - done), done)).bytesWritten;
 }
 

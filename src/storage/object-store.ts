@@ -44,7 +44,12 @@ export interface ObjectStore {
    * Resolves to the count read: short at the end of the object, 0 past it; ENOENT when missing.
    */
   readInto?(key: string, range: ByteRange, dest: Buffer, signal?: AbortSignal): Promise<number>;
-  /** Stores `body` under `key`, replacing any previous object atomically (readers see old or new, never a mix); idempotent. */
+  /**
+   * Stores `body` under `key`, replacing any previous object atomically (readers see old or new,
+   * never a mix); idempotent. A key that did not exist may be seen partly written until put
+   * resolves (the file store creates new objects in place): block objects are read only after
+   * the slice naming them is committed, which waits for put.
+   */
   put(key: string, body: Buffer, signal?: AbortSignal): Promise<void>;
   /** Removes `key`; a missing object is success; idempotent. */
   delete(key: string, signal?: AbortSignal): Promise<void>;

@@ -5,6 +5,7 @@
  * SDK.
  */
 import { Errno, FsError } from '../util/errno.js';
+import { urlFlag } from '../util/url-flag.js';
 
 /** Where a bucket lives, as parseBucketUrl() derives it from a JuiceFS `Bucket` value. */
 export interface BucketLocation {
@@ -15,6 +16,8 @@ export interface BucketLocation {
   endpoint?: string;
   /** true: `endpoint/bucket/key` (MinIO); false: `bucket.endpoint/key` (AWS, OSS). */
   forcePathStyle: boolean;
+  /** `?tls-insecure-skip-verify=true`: accept any HTTPS certificate of the endpoint (testing only). */
+  insecureSkipVerify?: boolean;
 }
 
 export interface S3StoreConfig extends BucketLocation {
@@ -36,8 +39,9 @@ const DEFAULT_REGION = 'us-east-1';
  * Turns a JuiceFS-style bucket URL into a BucketLocation:
  * `http://host:9000/bucket` (path style), `https://bucket.s3.<region>.amazonaws.com` (AWS,
  * virtual host), `https://bucket.oss-<region>.aliyuncs.com` (OSS), `https://bucket.host` (other
- * virtual host). `?region=` overrides the region. `storage` 'minio' forces path style. EINVAL when
- * no bucket can be found.
+ * virtual host). `?region=` overrides the region and `?tls-insecure-skip-verify=true` turns off the
+ * certificate check, as in JuiceFS. `storage` 'minio' forces path style. EINVAL when no bucket can
+ * be found.
  */
 export function parseBucketUrl(raw: string, storage = 's3'): BucketLocation {
   const text = raw.includes('://') ? raw : `https://${raw}`;
@@ -54,6 +58,8 @@ export function parseBucketUrl(raw: string, storage = 's3'): BucketLocation {
   if (segments.length > 1) throw new FsError(Errno.EINVAL, `bucket URL ${JSON.stringify(raw)} has a path below the bucket`);
   const pathBucket = segments[0] !== undefined ? decodeURIComponent(segments[0]) : undefined;
   const queryRegion = url.searchParams.get('region') ?? undefined;
+  const skipVerify = urlFlag(url.searchParams.get('tls-insecure-skip-verify'));
+  if (skipVerify === undefined) throw new FsError(Errno.EINVAL, `bucket URL ${JSON.stringify(raw)}: tls-insecure-skip-verify expects true or false`);
   const host = url.hostname.toLowerCase();
   const labels = host.split('.');
   const origin = (h: string): string => `${url.protocol}//${h}${url.port === '' ? '' : `:${url.port}`}`;
@@ -61,6 +67,7 @@ export function parseBucketUrl(raw: string, storage = 's3'): BucketLocation {
     if (loc.bucket === undefined || loc.bucket === '') throw new FsError(Errno.EINVAL, `no bucket name in ${JSON.stringify(raw)}`);
     const out: BucketLocation = { bucket: loc.bucket, region: queryRegion ?? loc.region ?? DEFAULT_REGION, forcePathStyle: loc.forcePathStyle };
     if (loc.endpoint !== undefined) out.endpoint = loc.endpoint;
+    if (skipVerify) out.insecureSkipVerify = true;
     return out;
   };
 

@@ -80,7 +80,9 @@ export class S3ObjectStore implements ObjectStore {
     this.description = s3StoreDescription(cfg);
     const maxSockets = cfg.maxSockets ?? 64;
     const httpAgent = new HttpAgent({ keepAlive: true, maxSockets, maxFreeSockets: maxSockets });
-    const httpsAgent = new HttpsAgent({ keepAlive: true, maxSockets, maxFreeSockets: maxSockets });
+    const httpsAgent = new HttpsAgent({
+      keepAlive: true, maxSockets, maxFreeSockets: maxSockets, ...(cfg.insecureSkipVerify === true ? { rejectUnauthorized: false } : {}),
+    });
     this.#agents = [httpAgent, httpsAgent];
     const config: S3ClientConfig = {
       region: cfg.region,

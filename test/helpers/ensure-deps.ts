@@ -7,6 +7,8 @@ import { execFileSync, spawnSync } from 'node:child_process';
 
 const needed: { bin: string; pkg: string }[] = [
   { bin: 'redis-server', pkg: 'redis-server' },
+  // certificates for the TLS tests (Redis mutual TLS, WebDAV over HTTPS)
+  { bin: 'openssl', pkg: 'openssl' },
   // reference codecs for the compression compatibility tests (spec §D.3)
   { bin: 'lz4', pkg: 'lz4' },
   { bin: 'zstd', pkg: 'zstd' },

@@ -5,7 +5,11 @@
  * Known gaps we must not rely on: no signature or checksum checks, wrong suffix ranges, no If-Match.
  * Its DELETE removes directories it leaves empty, racing a concurrent PUT into the same directory
  * (ENOENT on an unhandled stream error kills the server; block keys share `chunks/0/0/`): a
- * preloaded patch (NO_RMDIR_PATCH) keeps the empty directories instead.
+ * preloaded patch (STORE_PATCH) keeps the empty directories instead. Its PUT also answers before the
+ * object file is written (a Buffer body is handed to a write stream that truncated the old file,
+ * and the reply does not wait for it): a GET right after a PUT, or during a concurrent PUT of the
+ * key, read empty or partial objects. The patch writes the object and its metadata to temp files
+ * and renames them into place before the PUT is answered, as a real S3 store behaves.
  */
 import { CreateBucketCommand, S3Client } from '@aws-sdk/client-s3';
 import { spawn } from 'node:child_process';
@@ -30,24 +34,60 @@ export interface S3rverServer {
 
 const require = createRequire(import.meta.url);
 
-/** CommonJS preload for s3rver: deleteObject without the empty-directory cleanup (see above). */
-const NO_RMDIR_PATCH = (storeModule: string): string => `
+/** CommonJS preload for s3rver: deleteObject without the empty-directory cleanup, atomic putObject (see above). */
+const STORE_PATCH = (storeModule: string): string => `
 const Store = require(${JSON.stringify(storeModule)});
 const fs = require('fs/promises');
+const { createWriteStream } = require('fs');
+const { createHash } = require('crypto');
+const { dirname } = require('path');
+const { pipeline } = require('stream/promises');
+const { Readable, Transform } = require('stream');
+let seq = 0;
+const tmpOf = (p) => p + '.ferry-tmp-' + process.pid + '-' + (++seq);
 Store.prototype.deleteObject = async function (bucket, key) {
   await Promise.all(['object', 'object.md5', 'metadata.json'].map((t) =>
     fs.unlink(this.getResourcePath(bucket, key, t)).catch((err) => { if (err.code !== 'ENOENT') throw err; })));
 };
+const putMetadata = Store.prototype.putMetadata;
+Store.prototype.putMetadata = async function (bucket, key, metadata, md5) {
+  // the original writes metadata.json and object.md5 in place; write them beside and rename
+  const store = Object.create(this);
+  const renames = [];
+  store.getResourcePath = (b, k, t) => { const p = this.getResourcePath(b, k, t); const tmp = tmpOf(p); renames.push([tmp, p]); return tmp; };
+  await putMetadata.call(store, bucket, key, metadata, md5);
+  for (const [tmp, p] of renames) await fs.rename(tmp, p).catch((err) => { if (err.code !== 'ENOENT') throw err; });
+};
+Store.prototype.putObject = async function (object) {
+  const objectPath = this.getResourcePath(object.bucket, object.key, 'object');
+  await fs.mkdir(dirname(objectPath), { recursive: true });
+  const tmp = tmpOf(objectPath);
+  const md5 = createHash('md5');
+  let size = 0;
+  const body = Buffer.isBuffer(object.content) ? Readable.from([object.content]) : object.content;
+  try {
+    await pipeline(body, new Transform({ transform(chunk, enc, cb) { md5.update(chunk); size += chunk.length; cb(null, chunk); } }), createWriteStream(tmp));
+    const digest = md5.digest('hex');
+    await this.putMetadata(object.bucket, object.key, object.metadata, digest);
+    await fs.rename(tmp, objectPath);
+    return { size, md5: digest };
+  } catch (err) {
+    await fs.unlink(tmp).catch(() => undefined);
+    throw err;
+  }
+};
 `;
 
-export async function startS3rver(opts: { bucket?: string; timeoutMs?: number } = {}): Promise<S3rverServer> {
+/** `tls`: serve HTTPS with this PEM key and certificate (the endpoint is then https://). */
+export async function startS3rver(opts: { bucket?: string; timeoutMs?: number; tls?: { key: string; cert: string } } = {}): Promise<S3rverServer> {
   const bucket = opts.bucket ?? 'ferry-test';
   const dir = tmpDir('ferry-s3rver-');
   const bin = require.resolve('s3rver/bin/s3rver.js');
-  const patch = join(tmpDir('ferry-s3rver-patch-'), 'no-rmdir-patch.cjs');
-  writeFileSync(patch, NO_RMDIR_PATCH(require.resolve('s3rver/lib/stores/filesystem.js')));
+  const patch = join(tmpDir('ferry-s3rver-patch-'), 'store-patch.cjs');
+  writeFileSync(patch, STORE_PATCH(require.resolve('s3rver/lib/stores/filesystem.js')));
   const child = spawn(process.execPath, [
     '--openssl-legacy-provider', '--require', patch, bin, '-d', dir, '-a', '127.0.0.1', '-p', '0', '--silent', '--configure-bucket', bucket,
+    ...(opts.tls === undefined ? [] : ['--key', opts.tls.key, '--cert', opts.tls.cert]),
   ], { stdio: ['ignore', 'pipe', 'inherit'] });
   if (child.pid === undefined) throw new Error('s3rver did not start');
   const pid = child.pid;
@@ -69,7 +109,7 @@ export async function startS3rver(opts: { bucket?: string; timeoutMs?: number } 
     });
   });
   child.stdout?.resume();
-  const endpoint = `http://127.0.0.1:${port}`;
+  const endpoint = `${opts.tls === undefined ? 'http' : 'https'}://127.0.0.1:${port}`;
   return {
     port,
     pid,

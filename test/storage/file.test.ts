@@ -3,7 +3,7 @@
  * concatenated with the key, spec §I), no way out of the root, atomic puts that leave no temp files.
  */
 import assert from 'node:assert/strict';
-import { existsSync, mkdirSync, readdirSync, readFileSync, writeFileSync } from 'node:fs';
+import { closeSync, existsSync, mkdirSync, openSync, readdirSync, readFileSync, readSync, writeFileSync } from 'node:fs';
 import { FileObjectStore } from '../../src/storage/file.js';
 import { Errno } from '../../src/util/errno.js';
 import { tmpDir } from '../helpers/tmp.js';
@@ -40,6 +40,36 @@ describe('file object store', function () {
     assert.deepEqual(readdirSync(`${dir}/d`), ['1_0_1']);
     writeFileSync(`${dir}/d/.2_0_1.ferry-tmp-0123456789abcdef`, 'partial');
     assert.deepEqual((await collect(store.list('d/'))).map((o) => o.key), ['d/1_0_1']);
+  });
+
+  it('a put over an existing object replaces it with a new file, never rewriting the old one in place', async function () {
+    const dir = tmpDir('ferry-file-');
+    const store = new FileObjectStore(`${dir}/`);
+    await store.put('d/1_0_3', Buffer.from('old'));
+    const fd = openSync(`${dir}/d/1_0_3`, 'r'); // a reader that opened the old object
+    try {
+      await store.put('d/1_0_3', Buffer.from('new'));
+      const seen = Buffer.alloc(3);
+      readSync(fd, seen, 0, 3, 0);
+      assert.equal(seen.toString(), 'old');
+    } finally {
+      closeSync(fd);
+    }
+    assert.equal(readFileSync(`${dir}/d/1_0_3`, 'utf8'), 'new');
+  });
+
+  it('a put aborted while it runs leaves no object and no temp file behind, new key or replaced one', async function () {
+    const dir = tmpDir('ferry-file-');
+    const store = new FileObjectStore(`${dir}/`);
+    await store.put('d/keep', Buffer.from('kept'));
+    for (const key of ['d/new', 'd/keep']) {
+      const ac = new AbortController();
+      const put = store.put(key, Buffer.alloc(1000, 7), ac.signal);
+      ac.abort(new Error('client went away')); // after put started: it has created its file by now or soon
+      await assert.rejects(put, /client went away/);
+    }
+    assert.deepEqual(readdirSync(`${dir}/d`), ['keep']);
+    assert.equal(readFileSync(`${dir}/d/keep`, 'utf8'), 'kept');
   });
 
   it('concurrent puts into one directory all land whole (they share directory syncs)', async function () {

@@ -48,6 +48,7 @@ import type {
 } from '../engine.js';
 import { RedisKeys } from './keys.js';
 import { parseRedisUrl, type RedisTarget } from './url.js';
+import { redisTlsOptions } from './tls.js';
 import {
   type LuaScript, ALL_SCRIPTS, CLEANUP_ZERO_REF, CLONE, COMPACT_CHUNK, DELETE_SUSTAINED, DROP_CHUNK, LINK, LOOKUP, MKNOD, RELEASE_DELAYED, REMOVE_SESSION, RENAME, SETATTR,
   SETATTR_ATIME, SETATTR_FLAGS, SETATTR_GID, SETATTR_MODE, SETATTR_MTIME, SETATTR_UID, SET_IF_SMALL, SET_XATTR,
@@ -1040,13 +1041,15 @@ function baseOptions(target: RedisTarget, opts: RedisEngineOptions): RedisOption
   };
   if (target.username !== undefined) o.username = target.username;
   if (target.password !== undefined) o.password = target.password;
-  if (target.tls) o.tls = target.address.kind === 'tcp' ? { servername: target.address.host } : {};
+  const tls = redisTlsOptions(target);
+  if (tls !== undefined) o.tls = tls;
   return o;
 }
 
 /** Opens the engine for a metadata URL (spec §B.1), detecting Redis Cluster on tcp URLs. */
 export async function openRedisEngine(url: string, opts: RedisEngineOptions = {}): Promise<RedisEngine> {
   const target = parseRedisUrl(url, opts.env ?? process.env);
+  if (target.ignored.length > 0) log.warn({ url: redactUrl(url), options: target.ignored }, 'redis url options that Ferry does not use are ignored');
   const base = baseOptions(target, opts);
   const a = target.address;
   const engineOpts = { ...opts, url };
@@ -1077,9 +1080,16 @@ export async function openRedisEngine(url: string, opts: RedisEngineOptions = {}
   };
   if (a.kind === 'unix') return ready(new RedisEngine(await connect(new Redis({ ...base, path: a.path, db: target.db })), '', engineOpts));
   if (a.kind === 'sentinel') {
-    const o: RedisOptions = { ...base, sentinels: a.sentinels, name: a.masterName, db: target.db };
+    // failoverDetector: on the sentinels' +switch-master the connection drops and asks them again,
+    // instead of writing to the old master until it is demoted
+    const o: RedisOptions = { ...base, sentinels: a.sentinels, name: a.masterName, db: target.db, failoverDetector: true };
     if (target.sentinelPassword !== undefined) o.sentinelPassword = target.sentinelPassword;
-    if (target.tls) o.enableTLSForSentinelMode = true;
+    if (base.tls !== undefined) {
+      // the sentinels speak TLS too (as in JuiceFS); servername stays unset: each has its own host
+      const { servername: _name, ...sentinelTls } = base.tls;
+      o.enableTLSForSentinelMode = true;
+      o.sentinelTLS = sentinelTls;
+    }
     return ready(new RedisEngine(await connect(new Redis(o)), '', engineOpts));
   }
   let cluster = opts.cluster;

@@ -2,11 +2,15 @@
  * Parses a Redis metadata URL (spec §B.1) into connection settings: `redis://[user:pass@]host:port[/db]`,
  * `rediss://` (TLS), `unix://[user:pass@]/path/to.sock[?db=N]`, and Sentinel
  * `redis://[user:pass@]master,s1[:port],s2:26379[/db]`. A password absent from the URL comes from
- * REDIS_PASSWORD, META_PASSWORD or the file named by META_PASSWORD_FILE. Pure: no I/O except
- * reading that file; it never logs (callers log `redactUrl(url)`).
+ * REDIS_PASSWORD, META_PASSWORD or the file named by META_PASSWORD_FILE. Query options as JuiceFS
+ * reads them: `tls-cert-file`, `tls-key-file`, `tls-ca-cert-file`, `insecure-skip-verify`,
+ * `tls-server-name` (TLS of rediss://), `db` (unix://); any other option is reported in
+ * `ignored` so the caller can warn. Pure: no I/O except reading the password file; it never logs
+ * (callers log `redactUrl(url)`).
  */
 import { readFileSync } from 'node:fs';
 import { Errno, FsError } from '../../util/errno.js';
+import { urlFlag } from '../../util/url-flag.js';
 
 export interface HostPort {
   host: string;
@@ -18,15 +22,57 @@ export type RedisAddress =
   | { kind: 'unix'; path: string }
   | { kind: 'sentinel'; masterName: string; sentinels: HostPort[] };
 
+/** TLS settings of a rediss:// URL (paths as given; the engine reads the files). */
+export interface RedisTls {
+  /** Client certificate (mutual TLS), PEM; needs keyFile. */
+  certFile?: string;
+  keyFile?: string;
+  /** CA certificates to trust instead of the system's, PEM. */
+  caFile?: string;
+  /** Accept any server certificate (testing only). */
+  skipVerify: boolean;
+  /** Name checked against the server certificate (and sent as SNI) instead of the host. */
+  serverName?: string;
+}
+
 export interface RedisTarget {
   address: RedisAddress;
-  tls: boolean;
+  /** TLS on (rediss://) and its settings; undefined for plain connections. */
+  tls: RedisTls | undefined;
   /** Logical database; on Redis Cluster it becomes the `{db}` key prefix instead. */
   db: number;
   username?: string;
   password?: string;
   /** Sentinel's own password (env SENTINEL_PASSWORD), when it differs from the data nodes'. */
   sentinelPassword?: string;
+  /** Query options Ferry does not use (JuiceFS client tuning such as read-timeout): the caller warns. */
+  ignored: string[];
+}
+
+/** Query options of JuiceFS's Redis URLs that Ferry reads. */
+const TLS_OPTIONS = ['tls-cert-file', 'tls-key-file', 'tls-ca-cert-file', 'insecure-skip-verify', 'tls-server-name'] as const;
+
+/** A boolean option; EINVAL when its value is neither true nor false. */
+function flag(url: string, name: string, value: string | null): boolean {
+  const on = urlFlag(value);
+  if (on === undefined) throw bad(url, `${name}=${value ?? ''}: expected true or false`);
+  return on;
+}
+
+function tlsOf(url: string, params: URLSearchParams): RedisTls {
+  const tls: RedisTls = { skipVerify: flag(url, 'insecure-skip-verify', params.get('insecure-skip-verify')) };
+  const certFile = params.get('tls-cert-file');
+  const keyFile = params.get('tls-key-file');
+  if ((certFile === null) !== (keyFile === null)) throw bad(url, 'tls-cert-file and tls-key-file go together');
+  if (certFile !== null && keyFile !== null) {
+    tls.certFile = certFile;
+    tls.keyFile = keyFile;
+  }
+  const caFile = params.get('tls-ca-cert-file');
+  if (caFile !== null) tls.caFile = caFile;
+  const serverName = params.get('tls-server-name');
+  if (serverName !== null && serverName !== '') tls.serverName = serverName;
+  return tls;
 }
 
 export const DEFAULT_REDIS_PORT = 6379;
@@ -129,7 +175,10 @@ export function parseRedisUrl(url: string, env: Env = process.env): RedisTarget 
     }
   }
 
-  const target: RedisTarget = { address, tls: scheme === 'rediss', db };
+  const used = new Set<string>(scheme === 'unix' ? ['db'] : []);
+  if (scheme === 'rediss') for (const o of TLS_OPTIONS) used.add(o);
+  const ignored = [...new Set(params.keys())].filter((k) => !used.has(k));
+  const target: RedisTarget = { address, tls: scheme === 'rediss' ? tlsOf(url, params) : undefined, db, ignored };
   if (username !== undefined) target.username = username;
   if (password !== undefined) target.password = password;
   if (address.kind === 'sentinel') {

@@ -106,6 +106,7 @@ export class SqliteEngine implements MetaEngine {
   readonly #t: TableNames;
   readonly #path: string;
   readonly #stmts = new Map<string, Stmt<unknown>>();
+  readonly #byTemplate = new Map<TemplateStringsArray, Stmt<unknown>>();
   readonly #tx: Database.Transaction<(fn: () => unknown) => unknown>;
   readonly #legacySessions: boolean;
   readonly #insertNodeSql: string;
@@ -145,6 +146,19 @@ export class SqliteEngine implements MetaEngine {
 
   // ---- plumbing ----
 
+  /**
+   * The statement of a tagged SQL template whose values are this engine's table names (constant
+   * per instance), cached by the template's identity: no SQL string is built and hashed per call.
+   */
+  #q<R>(strings: TemplateStringsArray, ...tables: string[]): Stmt<R> {
+    let st = this.#byTemplate.get(strings);
+    if (st === undefined) {
+      st = this.#s(strings.reduce((sql, part, i) => sql + (tables[i - 1] ?? '') + part));
+      this.#byTemplate.set(strings, st);
+    }
+    return st as Stmt<R>;
+  }
+
   #s<R>(sql: string): Stmt<R> {
     let st = this.#stmts.get(sql);
     if (st === undefined) {
@@ -176,7 +190,7 @@ export class SqliteEngine implements MetaEngine {
   }
 
   #getNode(ino: Ino): Attr | null {
-    const row = this.#s<NodeRow>(`SELECT * FROM ${this.#t.node} WHERE inode=?`).get(ino);
+    const row = this.#q<NodeRow>`SELECT * FROM ${this.#t.node} WHERE inode=?`.get(ino);
     return row === undefined ? null : nodeRowToAttr(row);
   }
 
@@ -203,36 +217,36 @@ export class SqliteEngine implements MetaEngine {
   }
 
   #deleteNode(ino: Ino): void {
-    this.#s(`DELETE FROM ${this.#t.node} WHERE inode=?`).run(ino);
+    this.#q`DELETE FROM ${this.#t.node} WHERE inode=?`.run(ino);
   }
 
   #getEdge(parent: Ino, name: Buffer): { id: bigint; ino: Ino; type: FileType } | null {
-    const row = this.#s<EdgeRow>(`SELECT id, inode, type FROM ${this.#t.edge} WHERE parent=? AND name=?`).get(parent, name);
+    const row = this.#q<EdgeRow>`SELECT id, inode, type FROM ${this.#t.edge} WHERE parent=? AND name=?`.get(parent, name);
     return row === undefined ? null : { id: row.id, ino: toIno(row.inode), type: Number(row.type) as FileType };
   }
 
   #insertEdge(parent: Ino, name: Buffer, ino: Ino, type: FileType): void {
-    this.#s(`INSERT INTO ${this.#t.edge} (parent, name, inode, type) VALUES (?,?,?,?)`).run(parent, name, ino, type);
+    this.#q`INSERT INTO ${this.#t.edge} (parent, name, inode, type) VALUES (?,?,?,?)`.run(parent, name, ino, type);
   }
 
   #deleteEdge(parent: Ino, name: Buffer): void {
-    this.#s(`DELETE FROM ${this.#t.edge} WHERE parent=? AND name=?`).run(parent, name);
+    this.#q`DELETE FROM ${this.#t.edge} WHERE parent=? AND name=?`.run(parent, name);
   }
 
   #hasChildren(ino: Ino): boolean {
-    return this.#s(`SELECT 1 AS x FROM ${this.#t.edge} WHERE parent=? LIMIT 1`).get(ino) !== undefined;
+    return this.#q`SELECT 1 AS x FROM ${this.#t.edge} WHERE parent=? LIMIT 1`.get(ino) !== undefined;
   }
 
   /** Adds to a directory's dir_stats row; a missing row is recomputed when read (spec §C.3). */
   #dirStat(dir: Ino, length: number, space: number, inodes: number): void {
     if (length === 0 && space === 0 && inodes === 0) return;
-    this.#s(`UPDATE ${this.#t.dirStats} SET data_length=data_length+?, used_space=used_space+?, used_inodes=used_inodes+? WHERE inode=?`)
+    this.#q`UPDATE ${this.#t.dirStats} SET data_length=data_length+?, used_space=used_space+?, used_inodes=used_inodes+? WHERE inode=?`
       .run(length, space, inodes, dir);
   }
 
   /** Volume counters usedSpace / totalInodes. */
   #usage(space: number, inodes: number): void {
-    const add = this.#s(`INSERT INTO ${this.#t.counter} (name, value) VALUES (?, ?) ON CONFLICT(name) DO UPDATE SET value=value+excluded.value`);
+    const add = this.#q`INSERT INTO ${this.#t.counter} (name, value) VALUES (?, ?) ON CONFLICT(name) DO UPDATE SET value=value+excluded.value`;
     if (space !== 0) add.run('usedSpace', space);
     if (inodes !== 0) add.run('totalInodes', inodes);
   }
@@ -240,7 +254,7 @@ export class SqliteEngine implements MetaEngine {
   /** Distinct parents of an inode: attr.parent, or the edges pointing at it when that is 0. */
   #parentsOf(ino: Ino, a: Attr): Ino[] {
     if (a.parent !== 0n) return [a.parent];
-    return this.#s<{ parent: bigint }>(`SELECT DISTINCT parent FROM ${this.#t.edge} WHERE inode=?`).all(ino).map((r) => toIno(r.parent));
+    return this.#q<{ parent: bigint }>`SELECT DISTINCT parent FROM ${this.#t.edge} WHERE inode=?`.all(ino).map((r) => toIno(r.parent));
   }
 
   /**
@@ -258,45 +272,43 @@ export class SqliteEngine implements MetaEngine {
   }
 
   #counter(name: string): bigint | null {
-    const row = this.#s<{ value: bigint }>(`SELECT value FROM ${this.#t.counter} WHERE name=?`).get(name);
+    const row = this.#q<{ value: bigint }>`SELECT value FROM ${this.#t.counter} WHERE name=?`.get(name);
     return row === undefined ? null : row.value;
   }
 
   /** Adds `delta` to a counter (a missing row counts from `initial`) and returns the new value. */
   #incr(name: string, delta: number, initial: bigint): bigint {
-    const row = this.#s<{ value: bigint }>(
-      `INSERT INTO ${this.#t.counter} (name, value) VALUES (?, ?) ON CONFLICT(name) DO UPDATE SET value=value+? RETURNING value`,
-    ).get(name, initial + BigInt(delta), delta);
+    const row = this.#q<{ value: bigint }>`INSERT INTO ${this.#t.counter} (name, value) VALUES (?, ?) ON CONFLICT(name) DO UPDATE SET value=value+? RETURNING value`.get(name, initial + BigInt(delta), delta);
     if (row === undefined) throw new FsError(Errno.EIO, `counter ${name}`);
     return row.value;
   }
 
   /** Appends one record to a chunk's list, creating the row when absent (the `slices || ?` form). */
   #appendSlice(ino: Ino, indx: number, rec: Buffer, create: boolean): void {
-    const r = this.#s(`UPDATE ${this.#t.chunk} SET slices=slices || ? WHERE inode=? AND indx=?`).run(rec, ino, indx);
-    if (r.changes === 0 && create) this.#s(`INSERT INTO ${this.#t.chunk} (inode, indx, slices) VALUES (?,?,?)`).run(ino, indx, rec);
+    const r = this.#q`UPDATE ${this.#t.chunk} SET slices=slices || ? WHERE inode=? AND indx=?`.run(rec, ino, indx);
+    if (r.changes === 0 && create) this.#q`INSERT INTO ${this.#t.chunk} (inode, indx, slices) VALUES (?,?,?)`.run(ino, indx, rec);
   }
 
   #readChunk(ino: Ino, indx: number): SliceRecord[] {
-    const row = this.#s<ChunkRow>(`SELECT CAST(slices AS BLOB) AS slices FROM ${this.#t.chunk} WHERE inode=? AND indx=?`).get(ino, indx);
+    const row = this.#q<ChunkRow>`SELECT CAST(slices AS BLOB) AS slices FROM ${this.#t.chunk} WHERE inode=? AND indx=?`.get(ino, indx);
     return row === undefined ? [] : decodeSlices(row.slices);
   }
 
   /** Last link of an inode went away (no trash): delete it or keep it sustained. */
   #dropInode(ino: Ino, a: Attr, keepOpen: boolean, sid: number, nowSec: number): { deleted: boolean; sustained: boolean } {
-    this.#s(`DELETE FROM ${this.#t.xattr} WHERE inode=?`).run(ino);
+    this.#q`DELETE FROM ${this.#t.xattr} WHERE inode=?`.run(ino);
     if (a.type === FileType.File && keepOpen) {
-      this.#s(`INSERT OR IGNORE INTO ${this.#t.sustained} (sid, inode) VALUES (?,?)`).run(sid, ino);
+      this.#q`INSERT OR IGNORE INTO ${this.#t.sustained} (sid, inode) VALUES (?,?)`.run(sid, ino);
       this.#updateNode(ino, a);
       return { deleted: false, sustained: true };
     }
     if (a.type === FileType.File) {
-      this.#s(`INSERT OR REPLACE INTO ${this.#t.delfile} (inode, length, expire) VALUES (?,?,?)`).run(ino, a.length, nowSec);
+      this.#q`INSERT OR REPLACE INTO ${this.#t.delfile} (inode, length, expire) VALUES (?,?,?)`.run(ino, a.length, nowSec);
     } else if (a.type === FileType.Symlink) {
-      this.#s(`DELETE FROM ${this.#t.symlink} WHERE inode=?`).run(ino);
+      this.#q`DELETE FROM ${this.#t.symlink} WHERE inode=?`.run(ino);
     } else if (a.type === FileType.Directory) {
-      this.#s(`DELETE FROM ${this.#t.dirStats} WHERE inode=?`).run(ino);
-      this.#s(`DELETE FROM ${this.#t.dirQuota} WHERE inode=?`).run(ino);
+      this.#q`DELETE FROM ${this.#t.dirStats} WHERE inode=?`.run(ino);
+      this.#q`DELETE FROM ${this.#t.dirQuota} WHERE inode=?`.run(ino);
     }
     this.#deleteNode(ino);
     this.#usage(-spaceOf(a.type, a.length), -1);
@@ -318,18 +330,18 @@ export class SqliteEngine implements MetaEngine {
 
   async getSetting(): Promise<string | null> {
     return this.#read('getSetting', () => {
-      const row = this.#s<{ value: string }>(`SELECT value FROM ${this.#t.setting} WHERE name='format'`).get();
+      const row = this.#q<{ value: string }>`SELECT value FROM ${this.#t.setting} WHERE name='format'`.get();
       return row === undefined ? null : row.value;
     });
   }
 
   async doFormat(settingJson: string, root: Attr | null, trashRoot: Attr | null): Promise<void> {
     await this.#write('format', () => {
-      this.#s(`INSERT INTO ${this.#t.setting} (name, value) VALUES ('format', ?) ON CONFLICT(name) DO UPDATE SET value=excluded.value`)
+      this.#q`INSERT INTO ${this.#t.setting} (name, value) VALUES ('format', ?) ON CONFLICT(name) DO UPDATE SET value=excluded.value`
         .run(settingJson);
       if (root !== null) {
         if (this.#getNode(ROOT_INODE) === null) this.#insertNode(ROOT_INODE, root);
-        const init = this.#s(`INSERT OR IGNORE INTO ${this.#t.counter} (name, value) VALUES (?, ?)`);
+        const init = this.#q`INSERT OR IGNORE INTO ${this.#t.counter} (name, value) VALUES (?, ?)`;
         for (const [name, value] of [['nextInode', 2], ['nextChunk', 1], ['nextSession', 0], ['usedSpace', 0], ['totalInodes', 0], ['nextCleanupSlices', 0]] as const) {
           init.run(name, value);
         }
@@ -350,7 +362,7 @@ export class SqliteEngine implements MetaEngine {
 
   async isEmpty(): Promise<boolean> {
     return this.#read('isEmpty', () =>
-      this.#s(`SELECT 1 AS x FROM ${this.#t.node} WHERE inode NOT IN (?, ?) LIMIT 1`).get(ROOT_INODE, TRASH_INODE) === undefined);
+      this.#q`SELECT 1 AS x FROM ${this.#t.node} WHERE inode NOT IN (?, ?) LIMIT 1`.get(ROOT_INODE, TRASH_INODE) === undefined);
   }
 
   async allocateIds(kind: IdKind, count: number): Promise<bigint> {
@@ -387,9 +399,7 @@ export class SqliteEngine implements MetaEngine {
 
   async doLookup(parent: Ino, name: Buffer): Promise<{ ino: Ino; type: FileType; attr: Attr }> {
     return this.#read('lookup', () => {
-      const row = this.#s<NodeRow>(
-        `SELECT n.* FROM ${this.#t.edge} e JOIN ${this.#t.node} n ON n.inode=e.inode WHERE e.parent=? AND e.name=?`,
-      ).get(parent, name);
+      const row = this.#q<NodeRow>`SELECT n.* FROM ${this.#t.edge} e JOIN ${this.#t.node} n ON n.inode=e.inode WHERE e.parent=? AND e.name=?`.get(parent, name);
       if (row === undefined) {
         this.#mustDir(parent);
         throw expectedFsError(Errno.ENOENT, `lookup ${parent}/${name.toString()}`);
@@ -421,10 +431,10 @@ export class SqliteEngine implements MetaEngine {
         throw err;
       }
       if (type === FileType.Symlink && t.symlinkTarget !== undefined) {
-        this.#s(`INSERT INTO ${this.#t.symlink} (inode, target) VALUES (?,?)`).run(t.ino, t.symlinkTarget);
+        this.#q`INSERT INTO ${this.#t.symlink} (inode, target) VALUES (?,?)`.run(t.ino, t.symlinkTarget);
       }
       if (type === FileType.Directory) {
-        this.#s(`INSERT OR REPLACE INTO ${this.#t.dirStats} (inode, data_length, used_space, used_inodes) VALUES (?,0,0,0)`).run(t.ino);
+        this.#q`INSERT OR REPLACE INTO ${this.#t.dirStats} (inode, data_length, used_space, used_inodes) VALUES (?,0,0,0)`.run(t.ino);
       }
       this.#touchDir(t.parent, p, type === FileType.Directory ? 1 : 0, t.now, t.skipDirMtimeMs);
       const space = spaceOf(type, t.attr.length);
@@ -450,8 +460,8 @@ export class SqliteEngine implements MetaEngine {
       this.#deleteEdge(t.parent, t.name);
       if (t.rmdir) {
         // a removed directory is empty: its stats and quota rows go, whether it dies or goes to trash
-        this.#s(`DELETE FROM ${this.#t.dirStats} WHERE inode=?`).run(e.ino);
-        this.#s(`DELETE FROM ${this.#t.dirQuota} WHERE inode=?`).run(e.ino);
+        this.#q`DELETE FROM ${this.#t.dirStats} WHERE inode=?`.run(e.ino);
+        this.#q`DELETE FROM ${this.#t.dirQuota} WHERE inode=?`.run(e.ino);
       }
       this.#touchDir(t.parent, p, t.rmdir ? -1 : 0, t.now, t.skipDirMtimeMs);
       const result: UnlinkResult = { ino: e.ino, attr: null, deleted: false, sustained: false, length: 0, type: e.type };
@@ -538,8 +548,8 @@ export class SqliteEngine implements MetaEngine {
       let replaced: UnlinkResult | null = null;
 
       if (exchange && de !== null) {
-        this.#s(`UPDATE ${this.#t.edge} SET inode=?, type=? WHERE parent=? AND name=?`).run(de.ino, de.type, t.srcParent, t.srcName);
-        this.#s(`UPDATE ${this.#t.edge} SET inode=?, type=? WHERE parent=? AND name=?`).run(se.ino, se.type, t.dstParent, t.dstName);
+        this.#q`UPDATE ${this.#t.edge} SET inode=?, type=? WHERE parent=? AND name=?`.run(de.ino, de.type, t.srcParent, t.srcName);
+        this.#q`UPDATE ${this.#t.edge} SET inode=?, type=? WHERE parent=? AND name=?`.run(se.ino, se.type, t.dstParent, t.dstName);
         if (dn !== null) {
           setCtime(dn, t.now);
           if (!samePar) {
@@ -601,7 +611,7 @@ export class SqliteEngine implements MetaEngine {
       const before = dn.parent;
       if (dn.parent !== 0n) dn.parent = t.trash.dir;
       if (this.#moveToTrash(de.ino, de.type, dn, t.trash.dir, t.trash.name)) {
-        if (de.type === FileType.Directory) this.#s(`DELETE FROM ${this.#t.dirQuota} WHERE inode=?`).run(de.ino);
+        if (de.type === FileType.Directory) this.#q`DELETE FROM ${this.#t.dirQuota} WHERE inode=?`.run(de.ino);
         result.attr = dn;
         return result;
       }
@@ -682,7 +692,7 @@ export class SqliteEngine implements MetaEngine {
 
   async doReadlink(ino: Ino): Promise<Buffer> {
     return this.#read('readlink', () => {
-      const row = this.#s<{ target: Buffer }>(`SELECT CAST(target AS BLOB) AS target FROM ${this.#t.symlink} WHERE inode=?`).get(ino);
+      const row = this.#q<{ target: Buffer }>`SELECT CAST(target AS BLOB) AS target FROM ${this.#t.symlink} WHERE inode=?`.get(ino);
       if (row !== undefined) return row.target;
       const n = this.#mustNode(ino);
       if (n.type !== FileType.Symlink) throw new FsError(Errno.EINVAL, `readlink of non-symlink ${ino}`);
@@ -735,9 +745,7 @@ export class SqliteEngine implements MetaEngine {
       const found = new Map<bigint, Buffer>();
       for (let k = 0; k < inos.length; k += XATTRS_PER_QUERY) {
         const part = inos.slice(k, k + XATTRS_PER_QUERY);
-        const rows = this.#s<{ inode: bigint | number; value: Buffer | null }>(
-          `SELECT inode, CAST(value AS BLOB) AS value FROM ${this.#t.xattr} WHERE name=CAST(? AS TEXT) AND inode IN (${part.map(() => '?').join(',')})`,
-        ).all(name, ...part);
+        const rows = this.#q<{ inode: bigint | number; value: Buffer | null }>`SELECT inode, CAST(value AS BLOB) AS value FROM ${this.#t.xattr} WHERE name=CAST(? AS TEXT) AND inode IN (${part.map(() => '?').join(',')})`.all(name, ...part);
         for (const row of rows) found.set(BigInt(row.inode), row.value ?? Buffer.alloc(0));
       }
       return inos.map((ino) => found.get(ino) ?? null);
@@ -746,9 +754,7 @@ export class SqliteEngine implements MetaEngine {
 
   async doGetXattr(ino: Ino, name: Buffer): Promise<Buffer> {
     return this.#read('getxattr', () => {
-      const row = this.#s<{ value: Buffer }>(
-        `SELECT CAST(value AS BLOB) AS value FROM ${this.#t.xattr} WHERE inode=? AND name=CAST(? AS TEXT)`,
-      ).get(ino, name);
+      const row = this.#q<{ value: Buffer }>`SELECT CAST(value AS BLOB) AS value FROM ${this.#t.xattr} WHERE inode=? AND name=CAST(? AS TEXT)`.get(ino, name);
       if (row !== undefined) return row.value ?? Buffer.alloc(0);
       this.#mustNode(ino);
       throw new FsError(Errno.ENODATA, `xattr ${name.toString()} of ${ino}`);
@@ -758,19 +764,17 @@ export class SqliteEngine implements MetaEngine {
   async doSetXattr(ino: Ino, name: Buffer, value: Buffer, flags: number): Promise<void> {
     await this.#write('setxattr', () => {
       this.#mustNode(ino);
-      const exists = this.#s(`SELECT 1 AS x FROM ${this.#t.xattr} WHERE inode=? AND name=CAST(? AS TEXT)`).get(ino, name) !== undefined;
+      const exists = this.#q`SELECT 1 AS x FROM ${this.#t.xattr} WHERE inode=? AND name=CAST(? AS TEXT)`.get(ino, name) !== undefined;
       if (flags === 1 && exists) throw new FsError(Errno.EEXIST, `xattr ${name.toString()} of ${ino}`);
       if (flags === 2 && !exists) throw new FsError(Errno.ENODATA, `xattr ${name.toString()} of ${ino}`);
-      this.#s(
-        `INSERT INTO ${this.#t.xattr} (inode, name, value) VALUES (?, CAST(? AS TEXT), ?) ` +
-        `ON CONFLICT(inode, name) DO UPDATE SET value=excluded.value`,
-      ).run(ino, name, value);
+      this.#q`INSERT INTO ${this.#t.xattr} (inode, name, value) VALUES (?, CAST(? AS TEXT), ?)
+        ON CONFLICT(inode, name) DO UPDATE SET value=excluded.value`.run(ino, name, value);
     });
   }
 
   async doListXattr(ino: Ino): Promise<Buffer[]> {
     return this.#read('listxattr', () => {
-      const names = this.#s<{ name: Buffer }>(`SELECT CAST(name AS BLOB) AS name FROM ${this.#t.xattr} WHERE inode=? ORDER BY id`)
+      const names = this.#q<{ name: Buffer }>`SELECT CAST(name AS BLOB) AS name FROM ${this.#t.xattr} WHERE inode=? ORDER BY id`
         .all(ino).map((r) => r.name);
       // names exist only for a live inode (they go with it); none: is it there at all (ENOENT)?
       if (names.length === 0) this.#mustNode(ino);
@@ -780,7 +784,7 @@ export class SqliteEngine implements MetaEngine {
 
   async doRemoveXattr(ino: Ino, name: Buffer): Promise<void> {
     await this.#write('removexattr', () => {
-      const r = this.#s(`DELETE FROM ${this.#t.xattr} WHERE inode=? AND name=CAST(? AS TEXT)`).run(ino, name);
+      const r = this.#q`DELETE FROM ${this.#t.xattr} WHERE inode=? AND name=CAST(? AS TEXT)`.run(ino, name);
       if (r.changes > 0) return;
       this.#mustNode(ino);
       throw new FsError(Errno.ENODATA, `xattr ${name.toString()} of ${ino}`);
@@ -804,13 +808,11 @@ export class SqliteEngine implements MetaEngine {
       if (end > n.length) n.length = end;
       setMtime(n, t.mtime);
       setCtime(n, t.now);
-      const row = this.#s<{ bytes: bigint }>(
-        `INSERT INTO ${this.#t.chunk} (inode, indx, slices) VALUES (?,?,?) ` +
-        `ON CONFLICT(inode, indx) DO UPDATE SET slices=${this.#t.chunk}.slices || excluded.slices ` +
-        `RETURNING length(CAST(slices AS BLOB)) AS bytes`,
-      ).get(t.ino, t.indx, encodeSlice(s));
+      const row = this.#q<{ bytes: bigint }>`INSERT INTO ${this.#t.chunk} (inode, indx, slices) VALUES (?,?,?)
+        ON CONFLICT(inode, indx) DO UPDATE SET slices=${this.#t.chunk}.slices || excluded.slices
+        RETURNING length(CAST(slices AS BLOB)) AS bytes`.get(t.ino, t.indx, encodeSlice(s));
       if (s.id !== 0n) {
-        this.#s(`INSERT INTO ${this.#t.chunkRef} (chunkid, size, refs) VALUES (?,?,1) ON CONFLICT(chunkid) DO UPDATE SET refs=refs+1`)
+        this.#q`INSERT INTO ${this.#t.chunkRef} (chunkid, size, refs) VALUES (?,?,1) ON CONFLICT(chunkid) DO UPDATE SET refs=refs+1`
           .run(s.id, s.size);
       }
       this.#updateNode(t.ino, n);
@@ -842,7 +844,7 @@ export class SqliteEngine implements MetaEngine {
         return l;
       };
       const plan = planClone(chunkOf, t.srcOff, t.dstOff, length);
-      const ref = this.#s(`INSERT INTO ${this.#t.chunkRef} (chunkid, size, refs) VALUES (?,?,2) ON CONFLICT(chunkid) DO UPDATE SET refs=refs+1`);
+      const ref = this.#q`INSERT INTO ${this.#t.chunkRef} (chunkid, size, refs) VALUES (?,?,2) ON CONFLICT(chunkid) DO UPDATE SET refs=refs+1`;
       for (const { indx, record } of plan) {
         this.#appendSlice(t.dst, indx, encodeSlice(record), true);
         if (record.id !== 0n) ref.run(record.id, record.size);
@@ -866,20 +868,20 @@ export class SqliteEngine implements MetaEngine {
     if (t.skipped < 0 || t.skipped > t.old.length) throw new FsError(Errno.EINVAL, `compaction skips ${t.skipped} of ${t.old.length} records`);
     const expected = encodeSlices(t.old);
     return this.#write('compactChunk', () => {
-      const row = this.#s<ChunkRow>(`SELECT CAST(slices AS BLOB) AS slices FROM ${this.#t.chunk} WHERE inode=? AND indx=?`).get(t.ino, t.indx);
+      const row = this.#q<ChunkRow>`SELECT CAST(slices AS BLOB) AS slices FROM ${this.#t.chunk} WHERE inode=? AND indx=?`.get(t.ino, t.indx);
       if (row === undefined || row.slices.length < expected.length || !row.slices.subarray(0, expected.length).equals(expected)) {
         return { applied: false, freed: [] };
       }
       const kept = row.slices.subarray(0, t.skipped * SLICE_RECORD_SIZE);
       const rest = row.slices.subarray(expected.length);
-      this.#s(`UPDATE ${this.#t.chunk} SET slices=? WHERE inode=? AND indx=?`)
+      this.#q`UPDATE ${this.#t.chunk} SET slices=? WHERE inode=? AND indx=?`
         .run(Buffer.concat([kept, encodeSlice(t.slice), rest]), t.ino, t.indx);
-      this.#s(`INSERT INTO ${this.#t.chunkRef} (chunkid, size, refs) VALUES (?,?,1) ON CONFLICT(chunkid) DO UPDATE SET refs=refs+1`)
+      this.#q`INSERT INTO ${this.#t.chunkRef} (chunkid, size, refs) VALUES (?,?,1) ON CONFLICT(chunkid) DO UPDATE SET refs=refs+1`
         .run(t.slice.id, t.slice.size);
       const released = t.old.slice(t.skipped).filter((r) => r.id !== 0n).map((r) => ({ id: r.id, size: r.size }));
       if (t.delayed) {
         if (released.length > 0) {
-          this.#s(`INSERT OR REPLACE INTO ${this.#t.delslices} (chunkid, deleted, slices) VALUES (?,?,?)`)
+          this.#q`INSERT OR REPLACE INTO ${this.#t.delslices} (chunkid, deleted, slices) VALUES (?,?,?)`
             .run(t.slice.id, t.now.sec, encodeDelayedSlices(released));
         }
         return { applied: true, freed: [] };
@@ -891,7 +893,7 @@ export class SqliteEngine implements MetaEngine {
         else c.n++;
       }
       const freed: { id: SliceId; size: number }[] = [];
-      const dec = this.#s<{ refs: bigint; size: bigint }>(`UPDATE ${this.#t.chunkRef} SET refs=refs-? WHERE chunkid=? RETURNING refs, size`);
+      const dec = this.#q<{ refs: bigint; size: bigint }>`UPDATE ${this.#t.chunkRef} SET refs=refs-? WHERE chunkid=? RETURNING refs, size`;
       for (const [id, c] of counts) {
         const r = dec.get(c.n, id);
         // a missing refcount row leaks the slice rather than risk deleting live data (as doDropChunk)
@@ -903,13 +905,13 @@ export class SqliteEngine implements MetaEngine {
 
   async doListChunks(ino: Ino): Promise<ChunkIndex[]> {
     return this.#read('listChunks', () =>
-      this.#s<{ indx: bigint }>(`SELECT indx FROM ${this.#t.chunk} WHERE inode=? ORDER BY indx`).all(ino).map((r) => toChunkIndex(Number(r.indx))));
+      this.#q<{ indx: bigint }>`SELECT indx FROM ${this.#t.chunk} WHERE inode=? ORDER BY indx`.all(ino).map((r) => toChunkIndex(Number(r.indx))));
   }
 
   async doDropChunk(ino: Ino, indx: ChunkIndex): Promise<{ id: SliceId; size: number }[]> {
     return this.#write('dropChunk', () => {
       const list = this.#readChunk(ino, indx);
-      this.#s(`DELETE FROM ${this.#t.chunk} WHERE inode=? AND indx=?`).run(ino, indx);
+      this.#q`DELETE FROM ${this.#t.chunk} WHERE inode=? AND indx=?`.run(ino, indx);
       const counts = new Map<bigint, { size: number; n: number }>();
       for (const s of list) {
         if (s.id === 0n) continue;
@@ -918,7 +920,7 @@ export class SqliteEngine implements MetaEngine {
         else c.n++;
       }
       const released: { id: SliceId; size: number }[] = [];
-      const dec = this.#s<{ refs: bigint; size: bigint }>(`UPDATE ${this.#t.chunkRef} SET refs=refs-? WHERE chunkid=? RETURNING refs, size`);
+      const dec = this.#q<{ refs: bigint; size: bigint }>`UPDATE ${this.#t.chunkRef} SET refs=refs-? WHERE chunkid=? RETURNING refs, size`;
       for (const [id, c] of counts) {
         const row = dec.get(c.n, id);
         // A missing refcount row leaks the slice rather than risk deleting live data (as JuiceFS).
@@ -930,7 +932,7 @@ export class SqliteEngine implements MetaEngine {
 
   async doForgetSlice(id: SliceId, _size: number): Promise<void> {
     await this.#write('forgetSlice', () => {
-      this.#s(`DELETE FROM ${this.#t.chunkRef} WHERE chunkid=?`).run(id);
+      this.#q`DELETE FROM ${this.#t.chunkRef} WHERE chunkid=?`.run(id);
     });
   }
 
@@ -940,21 +942,21 @@ export class SqliteEngine implements MetaEngine {
 
   async doCleanupSliceRefs(limit: number): Promise<{ id: SliceId; size: number }[]> {
     return this.#read('cleanupSliceRefs', () =>
-      this.#s<{ chunkid: bigint; size: bigint }>(`SELECT chunkid, size FROM ${this.#t.chunkRef} WHERE refs <= 0 LIMIT ?`).all(limit)
+      this.#q<{ chunkid: bigint; size: bigint }>`SELECT chunkid, size FROM ${this.#t.chunkRef} WHERE refs <= 0 LIMIT ?`.all(limit)
         .map((r) => ({ id: toSliceId(r.chunkid), size: Number(r.size) })));
   }
 
   async doReleaseDelayedSlices(edgeSec: number): Promise<{ id: SliceId; size: number }[]> {
     return this.#write('releaseDelayedSlices', () => {
-      const rows = this.#s<{ chunkid: bigint; slices: Buffer }>(`SELECT chunkid, slices FROM ${this.#t.delslices} WHERE deleted < ?`).all(edgeSec);
-      const dec = this.#s<{ refs: bigint; size: bigint }>(`UPDATE ${this.#t.chunkRef} SET refs=refs-1 WHERE chunkid=? RETURNING refs, size`);
+      const rows = this.#q<{ chunkid: bigint; slices: Buffer }>`SELECT chunkid, slices FROM ${this.#t.delslices} WHERE deleted < ?`.all(edgeSec);
+      const dec = this.#q<{ refs: bigint; size: bigint }>`UPDATE ${this.#t.chunkRef} SET refs=refs-1 WHERE chunkid=? RETURNING refs, size`;
       const freed = new Map<bigint, { id: SliceId; size: number }>();
       for (const row of rows) {
         for (const s of decodeDelayedSlices(row.slices)) {
           const r = dec.get(s.id);
           if (r !== undefined && r.refs <= 0n) freed.set(s.id, { id: s.id, size: Number(r.size) });
         }
-        this.#s(`DELETE FROM ${this.#t.delslices} WHERE chunkid=?`).run(row.chunkid);
+        this.#q`DELETE FROM ${this.#t.delslices} WHERE chunkid=?`.run(row.chunkid);
       }
       return [...freed.values()];
     });
@@ -962,7 +964,7 @@ export class SqliteEngine implements MetaEngine {
 
   async doSliceRefs(id: SliceId, _size: number): Promise<number> {
     return this.#read('sliceRefs', () => {
-      const row = this.#s<{ refs: bigint }>(`SELECT refs FROM ${this.#t.chunkRef} WHERE chunkid=?`).get(id);
+      const row = this.#q<{ refs: bigint }>`SELECT refs FROM ${this.#t.chunkRef} WHERE chunkid=?`.get(id);
       return row === undefined ? 1 : Number(row.refs);
     });
   }
@@ -971,9 +973,7 @@ export class SqliteEngine implements MetaEngine {
     // keyset pages, each its own read transaction, so a large volume never holds one snapshot open
     let after = { inode: -1n, indx: -1n };
     for (;;) {
-      const rows = await this.#read('scanSlices', () => this.#s<{ inode: bigint; indx: bigint; slices: Buffer }>(
-        `SELECT inode, indx, CAST(slices AS BLOB) AS slices FROM ${this.#t.chunk} WHERE (inode, indx) > (?, ?) ORDER BY inode, indx LIMIT 1000`,
-      ).all(after.inode, after.indx));
+      const rows = await this.#read('scanSlices', () => this.#q<{ inode: bigint; indx: bigint; slices: Buffer }>`SELECT inode, indx, CAST(slices AS BLOB) AS slices FROM ${this.#t.chunk} WHERE (inode, indx) > (?, ?) ORDER BY inode, indx LIMIT 1000`.all(after.inode, after.indx));
       for (const r of rows) {
         const slices = decodeSlices(r.slices);
         if (slices.length > 0) yield { kind: 'chunk', ino: toIno(r.inode), indx: toChunkIndex(Number(r.indx)), slices };
@@ -982,33 +982,31 @@ export class SqliteEngine implements MetaEngine {
       if (last === undefined) break;
       after = { inode: last.inode, indx: last.indx };
     }
-    const delayed = await this.#read('scanSlices', () => this.#s<{ slices: Buffer }>(`SELECT slices FROM ${this.#t.delslices}`).all());
+    const delayed = await this.#read('scanSlices', () => this.#q<{ slices: Buffer }>`SELECT slices FROM ${this.#t.delslices}`.all());
     for (const r of delayed) yield { kind: 'delayed', slices: decodeDelayedSlices(r.slices) };
     const unreferenced = await this.#read('scanSlices', () =>
-      this.#s<{ chunkid: bigint; size: bigint }>(`SELECT chunkid, size FROM ${this.#t.chunkRef} WHERE refs <= 0`).all());
+      this.#q<{ chunkid: bigint; size: bigint }>`SELECT chunkid, size FROM ${this.#t.chunkRef} WHERE refs <= 0`.all());
     for (const r of unreferenced) yield { kind: 'unreferenced', id: toSliceId(r.chunkid), size: Number(r.size) };
   }
 
   async doGetParents(ino: Ino): Promise<Map<Ino, number>> {
     return this.#read('getParents', () => {
-      const node = this.#s<{ parent: bigint }>(`SELECT parent FROM ${this.#t.node} WHERE inode=?`).get(ino);
+      const node = this.#q<{ parent: bigint }>`SELECT parent FROM ${this.#t.node} WHERE inode=?`.get(ino);
       if (node === undefined) throw new FsError(Errno.ENOENT, `parents ${ino}`);
       if (node.parent !== 0n) return new Map([[toIno(node.parent), 1]]);
-      const rows = this.#s<{ parent: bigint; n: bigint }>(`SELECT parent, COUNT(*) AS n FROM ${this.#t.edge} WHERE inode=? GROUP BY parent`).all(ino);
+      const rows = this.#q<{ parent: bigint; n: bigint }>`SELECT parent, COUNT(*) AS n FROM ${this.#t.edge} WHERE inode=? GROUP BY parent`.all(ino);
       return new Map(rows.map((r) => [toIno(r.parent), Number(r.n)]));
     });
   }
 
   async doListDelFiles(limit: number): Promise<DelFile[]> {
     return this.#read('listDelFiles', () =>
-      this.#s<{ inode: bigint; length: bigint; expire: bigint }>(
-        `SELECT inode, length, expire FROM ${this.#t.delfile} ORDER BY expire, inode LIMIT ?`,
-      ).all(limit).map((r) => ({ ino: toIno(r.inode), length: Number(r.length), expire: Number(r.expire) })));
+      this.#q<{ inode: bigint; length: bigint; expire: bigint }>`SELECT inode, length, expire FROM ${this.#t.delfile} ORDER BY expire, inode LIMIT ?`.all(limit).map((r) => ({ ino: toIno(r.inode), length: Number(r.length), expire: Number(r.expire) })));
   }
 
   async doRemoveDelFile(ino: Ino): Promise<void> {
     await this.#write('removeDelFile', () => {
-      this.#s(`DELETE FROM ${this.#t.delfile} WHERE inode=?`).run(ino);
+      this.#q`DELETE FROM ${this.#t.delfile} WHERE inode=?`.run(ino);
     });
   }
 
@@ -1016,10 +1014,10 @@ export class SqliteEngine implements MetaEngine {
     const nowSec = Math.floor(Date.now() / 1000);
     return this.#write('deleteSustained', () => {
       // only the session that holds it deletes it, once; a node that got a link back is kept
-      const held = this.#s(`DELETE FROM ${this.#t.sustained} WHERE sid=? AND inode=?`).run(sid, ino).changes > 0;
+      const held = this.#q`DELETE FROM ${this.#t.sustained} WHERE sid=? AND inode=?`.run(sid, ino).changes > 0;
       const n = this.#getNode(ino);
       if (!held || n === null || n.nlink > 0) return null;
-      this.#s(`INSERT OR REPLACE INTO ${this.#t.delfile} (inode, length, expire) VALUES (?,?,?)`).run(ino, n.length, nowSec);
+      this.#q`INSERT OR REPLACE INTO ${this.#t.delfile} (inode, length, expire) VALUES (?,?,?)`.run(ino, n.length, nowSec);
       this.#deleteNode(ino);
       this.#usage(-spaceOf(n.type, n.length), -1);
       return { ino, length: n.length, expire: nowSec };
@@ -1033,7 +1031,7 @@ export class SqliteEngine implements MetaEngine {
     return this.#write('newSession', () => {
       for (;;) {
         const sid = this.#incr('nextSession', 1, 0n);
-        const r = this.#s(`INSERT OR IGNORE INTO ${this.#t.session2} (sid, expire, info) VALUES (?,?,?)`).run(sid, expire, blob);
+        const r = this.#q`INSERT OR IGNORE INTO ${this.#t.session2} (sid, expire, info) VALUES (?,?,?)`.run(sid, expire, blob);
         if (r.changes === 1) return Number(sid);
         log.warn({ sid: Number(sid) }, 'session id already used, taking the next one');
       }
@@ -1042,20 +1040,18 @@ export class SqliteEngine implements MetaEngine {
 
   async doRefreshSession(sid: number, info: SessionInfo, expire: number): Promise<void> {
     await this.#write('refreshSession', () => {
-      const r = this.#s(`UPDATE ${this.#t.session2} SET expire=? WHERE sid=?`).run(expire, sid);
+      const r = this.#q`UPDATE ${this.#t.session2} SET expire=? WHERE sid=?`.run(expire, sid);
       if (r.changes === 0) {
         log.warn({ sid }, 'session was cleaned up as stale and comes back');
-        this.#s(`INSERT INTO ${this.#t.session2} (sid, expire, info) VALUES (?,?,?)`).run(sid, expire, Buffer.from(JSON.stringify(info)));
+        this.#q`INSERT INTO ${this.#t.session2} (sid, expire, info) VALUES (?,?,?)`.run(sid, expire, Buffer.from(JSON.stringify(info)));
       }
     });
   }
 
   async doListSessions(): Promise<{ sid: number; expire: number; info: SessionInfo | null; sustained: Ino[] }[]> {
     return this.#read('listSessions', () => {
-      const rows = this.#s<{ sid: bigint; expire: bigint; info: Buffer | null }>(
-        `SELECT sid, expire, CAST(info AS BLOB) AS info FROM ${this.#t.session2} ORDER BY sid`,
-      ).all();
-      const sus = this.#s<{ inode: bigint }>(`SELECT inode FROM ${this.#t.sustained} WHERE sid=? ORDER BY inode`);
+      const rows = this.#q<{ sid: bigint; expire: bigint; info: Buffer | null }>`SELECT sid, expire, CAST(info AS BLOB) AS info FROM ${this.#t.session2} ORDER BY sid`.all();
+      const sus = this.#q<{ inode: bigint }>`SELECT inode FROM ${this.#t.sustained} WHERE sid=? ORDER BY inode`;
       return rows.map((r) => ({
         sid: Number(r.sid),
         expire: Number(r.expire),
@@ -1067,16 +1063,16 @@ export class SqliteEngine implements MetaEngine {
 
   async doFindStaleSessions(now: number, limit: number): Promise<number[]> {
     return this.#read('findStaleSessions', () =>
-      this.#s<{ sid: bigint }>(`SELECT sid FROM ${this.#t.session2} WHERE expire < ? ORDER BY expire LIMIT ?`)
+      this.#q<{ sid: bigint }>`SELECT sid FROM ${this.#t.session2} WHERE expire < ? ORDER BY expire LIMIT ?`
         .all(now, limit).map((r) => Number(r.sid)));
   }
 
   async doRemoveSession(sid: number): Promise<void> {
     await this.#write('removeSession', () => {
-      this.#s(`DELETE FROM ${this.#t.flock} WHERE sid=?`).run(sid);
-      this.#s(`DELETE FROM ${this.#t.plock} WHERE sid=?`).run(sid);
-      this.#s(`DELETE FROM ${this.#t.session2} WHERE sid=?`).run(sid);
-      if (this.#legacySessions) this.#s(`DELETE FROM ${this.#t.session} WHERE sid=?`).run(sid);
+      this.#q`DELETE FROM ${this.#t.flock} WHERE sid=?`.run(sid);
+      this.#q`DELETE FROM ${this.#t.plock} WHERE sid=?`.run(sid);
+      this.#q`DELETE FROM ${this.#t.session2} WHERE sid=?`.run(sid);
+      if (this.#legacySessions) this.#q`DELETE FROM ${this.#t.session} WHERE sid=?`.run(sid);
     });
   }
 
@@ -1084,7 +1080,7 @@ export class SqliteEngine implements MetaEngine {
     return this.#write('setIfSmall', () => {
       const cur = this.#counter(name) ?? 0n;
       if (cur > BigInt(now - diff)) return false;
-      this.#s(`INSERT INTO ${this.#t.counter} (name, value) VALUES (?, ?) ON CONFLICT(name) DO UPDATE SET value=excluded.value`).run(name, now);
+      this.#q`INSERT INTO ${this.#t.counter} (name, value) VALUES (?, ?) ON CONFLICT(name) DO UPDATE SET value=excluded.value`.run(name, now);
       return true;
     });
   }
@@ -1093,9 +1089,7 @@ export class SqliteEngine implements MetaEngine {
 
   async doGetDirStats(ino: Ino): Promise<DirStats | null> {
     const row = await this.#read('dirStats', () =>
-      this.#s<{ data_length: bigint; used_space: bigint; used_inodes: bigint }>(
-        `SELECT data_length, used_space, used_inodes FROM ${this.#t.dirStats} WHERE inode=?`,
-      ).get(ino));
+      this.#q<{ data_length: bigint; used_space: bigint; used_inodes: bigint }>`SELECT data_length, used_space, used_inodes FROM ${this.#t.dirStats} WHERE inode=?`.get(ino));
     if (row !== undefined) {
       return { dataLength: Number(row.data_length), usedSpace: Number(row.used_space), usedInodes: Number(row.used_inodes) };
     }
@@ -1104,9 +1098,7 @@ export class SqliteEngine implements MetaEngine {
       const n = this.#getNode(ino);
       if (n === null || n.type !== FileType.Directory) return null;
       const stats: DirStats = { dataLength: 0, usedSpace: 0, usedInodes: 0 };
-      const children = this.#s<{ type: bigint | null; length: bigint | null }>(
-        `SELECT n.type AS type, n.length AS length FROM ${this.#t.edge} e LEFT JOIN ${this.#t.node} n ON n.inode=e.inode WHERE e.parent=?`,
-      );
+      const children = this.#q<{ type: bigint | null; length: bigint | null }>`SELECT n.type AS type, n.length AS length FROM ${this.#t.edge} e LEFT JOIN ${this.#t.node} n ON n.inode=e.inode WHERE e.parent=?`;
       for (const c of children.iterate(ino)) {
         const type = Number(c.type ?? 0) as FileType;
         const length = Number(c.length ?? 0);
@@ -1114,7 +1106,7 @@ export class SqliteEngine implements MetaEngine {
         stats.usedSpace += spaceOf(type, length);
         stats.usedInodes++;
       }
-      this.#s(`INSERT OR REPLACE INTO ${this.#t.dirStats} (inode, data_length, used_space, used_inodes) VALUES (?,?,?,?)`)
+      this.#q`INSERT OR REPLACE INTO ${this.#t.dirStats} (inode, data_length, used_space, used_inodes) VALUES (?,?,?,?)`
         .run(ino, stats.dataLength, stats.usedSpace, stats.usedInodes);
       return stats;
     });
@@ -1123,7 +1115,7 @@ export class SqliteEngine implements MetaEngine {
   async doGetDirQuotas(): Promise<Map<Ino, Quota>> {
     return this.#read('dirQuotas', () => {
       const out = new Map<Ino, Quota>();
-      for (const r of this.#s<QuotaRow & { inode: bigint }>(`SELECT * FROM ${this.#t.dirQuota}`).iterate()) out.set(toIno(r.inode), quotaOf(r));
+      for (const r of this.#q<QuotaRow & { inode: bigint }>`SELECT * FROM ${this.#t.dirQuota}`.iterate()) out.set(toIno(r.inode), quotaOf(r));
       return out;
     });
   }
@@ -1131,7 +1123,7 @@ export class SqliteEngine implements MetaEngine {
   async doGetUserGroupQuotas(kind: 'user' | 'group'): Promise<Map<number, Quota>> {
     return this.#read('userGroupQuotas', () => {
       const out = new Map<number, Quota>();
-      const rows = this.#s<QuotaRow & { qkey: bigint }>(`SELECT * FROM ${this.#t.userGroupQuota} WHERE qtype=?`).iterate(kind === 'user' ? 1 : 2);
+      const rows = this.#q<QuotaRow & { qkey: bigint }>`SELECT * FROM ${this.#t.userGroupQuota} WHERE qtype=?`.iterate(kind === 'user' ? 1 : 2);
       for (const r of rows) out.set(Number(r.qkey), quotaOf(r));
       return out;
     });
@@ -1139,10 +1131,8 @@ export class SqliteEngine implements MetaEngine {
 
   async doGetAcl(id: number): Promise<AclRule | null> {
     return this.#read('acl', () => {
-      const r = this.#s<AclRow>(
-        `SELECT owner, "group" AS grp, mask, other, CAST(named_users AS BLOB) AS users, CAST(named_groups AS BLOB) AS groups ` +
-        `FROM ${this.#t.acl} WHERE id=?`,
-      ).get(id);
+      const r = this.#q<AclRow>`SELECT owner, "group" AS grp, mask, other, CAST(named_users AS BLOB) AS users,
+        CAST(named_groups AS BLOB) AS groups FROM ${this.#t.acl} WHERE id=?`.get(id);
       if (r === undefined) return null;
       return {
         owner: Number(r.owner ?? 0xffff), group: Number(r.grp ?? 0xffff), mask: Number(r.mask ?? 0xffff), other: Number(r.other ?? 0xffff),

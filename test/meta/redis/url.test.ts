@@ -11,12 +11,12 @@ const noEnv = {};
 describe('redis url parsing (spec §B.1)', () => {
   it('redis://host:port/db with user and password', () => {
     assert.deepEqual(parseRedisUrl('redis://alice:s3cret@10.0.0.5:6380/3', noEnv), {
-      address: { kind: 'tcp', host: '10.0.0.5', port: 6380 }, tls: false, db: 3, username: 'alice', password: 's3cret',
+      address: { kind: 'tcp', host: '10.0.0.5', port: 6380 }, tls: undefined, db: 3, username: 'alice', password: 's3cret', ignored: [],
     });
   });
 
   it('defaults: port 6379, db 0, no credentials', () => {
-    assert.deepEqual(parseRedisUrl('redis://localhost', noEnv), { address: { kind: 'tcp', host: 'localhost', port: 6379 }, tls: false, db: 0 });
+    assert.deepEqual(parseRedisUrl('redis://localhost', noEnv), { address: { kind: 'tcp', host: 'localhost', port: 6379 }, tls: undefined, db: 0, ignored: [] });
     assert.deepEqual(parseRedisUrl('redis://localhost/', noEnv).db, 0);
   });
 
@@ -26,8 +26,24 @@ describe('redis url parsing (spec §B.1)', () => {
     assert.equal(t.password, 'p@ss/w');
   });
 
-  it('rediss:// turns TLS on', () => {
-    assert.equal(parseRedisUrl('rediss://h:6379/1', noEnv).tls, true);
+  it('rediss:// turns TLS on, verifying the server against the system CAs by default', () => {
+    assert.deepEqual(parseRedisUrl('rediss://h:6379/1', noEnv).tls, { skipVerify: false });
+  });
+
+  it('rediss:// takes the JuiceFS TLS options: client certificate and key, CA, server name, skip-verify', () => {
+    const t = parseRedisUrl('rediss://h:6379/1?tls-cert-file=/etc/c%20c.crt&tls-key-file=/etc/c.key&tls-ca-cert-file=ca.pem&tls-server-name=redis.lan', noEnv);
+    assert.deepEqual(t.tls, { certFile: '/etc/c c.crt', keyFile: '/etc/c.key', caFile: 'ca.pem', serverName: 'redis.lan', skipVerify: false });
+    assert.deepEqual(t.ignored, []);
+    for (const [v, skip] of [['true', true], ['1', true], ['', true], ['false', false], ['0', false]] as const) {
+      assert.equal(parseRedisUrl(`rediss://h/1?insecure-skip-verify=${v}`, noEnv).tls?.skipVerify, skip, v);
+    }
+    assert.throws(() => parseRedisUrl('rediss://h/1?insecure-skip-verify=maybe', noEnv), { errno: Errno.EINVAL });
+    assert.throws(() => parseRedisUrl('rediss://h/1?tls-cert-file=/c.crt', noEnv), { errno: Errno.EINVAL }, 'a certificate without its key');
+  });
+
+  it('query options Ferry does not use are reported in ignored (TLS options too when TLS is off)', () => {
+    assert.deepEqual(parseRedisUrl('redis://h/1?read-timeout=10s&tls-ca-cert-file=ca.pem&read-timeout=5s', noEnv).ignored, ['read-timeout', 'tls-ca-cert-file']);
+    assert.deepEqual(parseRedisUrl('rediss://h/1?route-read=replica&tls-ca-cert-file=ca.pem', noEnv).ignored, ['route-read']);
   });
 
   it('IPv6 literal hosts in brackets', () => {
@@ -36,7 +52,7 @@ describe('redis url parsing (spec §B.1)', () => {
 
   it('unix:// socket path with ?db=', () => {
     assert.deepEqual(parseRedisUrl('unix://:pw@/var/run/redis.sock?db=5', noEnv), {
-      address: { kind: 'unix', path: '/var/run/redis.sock' }, tls: false, db: 5, password: 'pw',
+      address: { kind: 'unix', path: '/var/run/redis.sock' }, tls: undefined, db: 5, password: 'pw', ignored: [],
     });
   });
 

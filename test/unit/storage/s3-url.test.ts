@@ -12,6 +12,13 @@ describe('parseBucketUrl (JuiceFS bucket URLs, spec §D.2)', function () {
     assert.equal(parseBucketUrl('http://127.0.0.1:9000/b?region=eu-west-3').region, 'eu-west-3');
   });
 
+  it('?tls-insecure-skip-verify=true turns the certificate check off; other values are EINVAL', function () {
+    assert.equal(parseBucketUrl('https://minio.lan:9000/b?tls-insecure-skip-verify=true').insecureSkipVerify, true);
+    assert.equal(parseBucketUrl('https://minio.lan:9000/b?tls-insecure-skip-verify=false').insecureSkipVerify, undefined);
+    assert.equal(parseBucketUrl('https://minio.lan:9000/b').insecureSkipVerify, undefined);
+    assert.throws(() => parseBucketUrl('https://minio.lan:9000/b?tls-insecure-skip-verify=perhaps'), (e: unknown) => isFsError(e, Errno.EINVAL));
+  });
+
   it('AWS virtual host: bucket and region from the host name, SDK picks the endpoint', function () {
     assert.deepEqual(parseBucketUrl('https://mybucket.s3.eu-central-1.amazonaws.com'), { bucket: 'mybucket', region: 'eu-central-1', forcePathStyle: false });
     assert.deepEqual(parseBucketUrl('https://my.dotted.bucket.s3.us-west-2.amazonaws.com'), { bucket: 'my.dotted.bucket', region: 'us-west-2', forcePathStyle: false });
