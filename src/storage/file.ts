@@ -3,8 +3,9 @@
  * §I: the object path is the bucket path concatenated with the key, no path join). A put of a new
  * key creates the file in place and fsyncs it and its directory; a put over an existing key writes
  * a temp file, fsyncs it, renames it over the key and fsyncs the directory, so a crash leaves the
- * old object or the new one (or, for a new key, a partial object nothing references). Keys with `..`/`.`/empty segments or a leading
- * `/` are refused (EINVAL): no key may reach outside the root. Symlinks are not followed in listings.
+ * old object or the new one (or, for a new key, a partial object nothing references). Keys with
+ * `..`/`.`/empty segments or a leading `/` are refused (EINVAL): no key may reach outside the
+ * root. Symlinks are not followed in listings.
  */
 import { randomBytes } from 'node:crypto';
 import { closeSync, fstat as fstatCb, open as openCb, read, renameSync, write, writeSync } from 'node:fs';
