@@ -106,7 +106,7 @@ export class SqliteEngine implements MetaEngine {
   readonly #t: TableNames;
   readonly #path: string;
   readonly #stmts = new Map<string, Stmt<unknown>>();
-  readonly #byTemplate = new Map<TemplateStringsArray, Stmt<unknown>>();
+  readonly #byTemplate = new Map<TemplateStringsArray, { values: string[]; st: Stmt<unknown> }>();
   readonly #tx: Database.Transaction<(fn: () => unknown) => unknown>;
   readonly #legacySessions: boolean;
   readonly #insertNodeSql: string;
@@ -147,16 +147,16 @@ export class SqliteEngine implements MetaEngine {
   // ---- plumbing ----
 
   /**
-   * The statement of a tagged SQL template whose values are this engine's table names (constant
-   * per instance), cached by the template's identity: no SQL string is built and hashed per call.
+   * The statement of a tagged SQL template, cached by the template's identity and the values it
+   * was first given (this engine's table names, constant per instance): no SQL string is built and
+   * hashed per call. A call with other values (a placeholder list) falls back to the SQL cache.
    */
-  #q<R>(strings: TemplateStringsArray, ...tables: string[]): Stmt<R> {
-    let st = this.#byTemplate.get(strings);
-    if (st === undefined) {
-      st = this.#s(strings.reduce((sql, part, i) => sql + (tables[i - 1] ?? '') + part));
-      this.#byTemplate.set(strings, st);
-    }
-    return st as Stmt<R>;
+  #q<R>(strings: TemplateStringsArray, ...values: string[]): Stmt<R> {
+    const hit = this.#byTemplate.get(strings);
+    if (hit !== undefined && hit.values.length === values.length && hit.values.every((v, i) => v === values[i])) return hit.st as Stmt<R>;
+    const st = this.#s<R>(strings.reduce((sql, part, i) => sql + (values[i - 1] ?? '') + part));
+    if (hit === undefined) this.#byTemplate.set(strings, { values, st });
+    return st;
   }
 
   #s<R>(sql: string): Stmt<R> {
