@@ -527,7 +527,9 @@ export class Vfs {
    * read into its start. When the store reads in place (the handle has no block read-ahead) and
    * the handle is read in order one request at a time, the same-sized range after this one is read
    * into another buffer of `pool` once this call's continuation has run (its reply written), so the
-   * next call finds its bytes there (next-read.ts); they are used only if the file is unchanged.
+   * next call finds its bytes there (next-read.ts). They are used only while the file is unchanged
+   * as far as this Vfs knows, the rule of its cached slice lists: no write through it since, no
+   * commit, truncate or compaction, and no change by another writer shown by getattr or open.
    */
   readPooled(ctx: Credentials, handle: FileHandle, offset: number, length: number, pool: BufferPool, signal?: AbortSignal): Promise<PooledRead> {
     return this.#op('read', ctx, { ino: handle.ino, offset, length }, async () => {
