@@ -50,7 +50,7 @@ export function instrumentEngine(engine: MetaEngine, reg: Registry): MetaEngine 
   });
 }
 
-/** The Vfs with ferry_vfs_read_bytes_total and ferry_vfs_written_bytes_total counted on read(), readInto() and write(). */
+/** The Vfs with ferry_vfs_read_bytes_total and ferry_vfs_written_bytes_total counted on read(), readInto(), readPooled() and write(). */
 export function countDataBytes(vfs: Vfs, reg: Registry): Vfs {
   const m = dataBytesMetrics(reg);
   const read: Vfs['read'] = async (...args) => {
@@ -63,6 +63,11 @@ export function countDataBytes(vfs: Vfs, reg: Registry): Vfs {
     m.read.inc(n);
     return n;
   };
+  const readPooled: Vfs['readPooled'] = async (...args) => {
+    const r = await vfs.readPooled(...args);
+    m.read.inc(r.count);
+    return r;
+  };
   const write: Vfs['write'] = async (...args) => {
     await vfs.write(...args);
     m.written.inc(args[3].length);
@@ -72,6 +77,7 @@ export function countDataBytes(vfs: Vfs, reg: Registry): Vfs {
     get(target, prop) {
       if (prop === 'read') return read;
       if (prop === 'readInto') return readInto;
+      if (prop === 'readPooled') return readPooled;
       if (prop === 'write') return write;
       const value: unknown = Reflect.get(target, prop, target);
       if (typeof value !== 'function') return value;

@@ -28,6 +28,8 @@ import { InodeLocks } from './locks.js';
 import { Reader, SequentialReads, SliceCache } from './reader.js';
 import type { Entry, FileHandle, OpenedFile, OpenOptions } from './types.js';
 import { MAX_FILE_SIZE } from './types.js';
+import { NextReads, sameVersion, type FileVersion } from './next-read.js';
+import type { BufferPool } from '../util/buffer-pool.js';
 import { WriterPool, type PendingPiece } from './writer.js';
 
 export interface VfsOptions {
@@ -67,11 +69,23 @@ interface FileState {
   /** Attributes as last seen from meta (open, getattr, our own commits). */
   attr: Attr;
   handles: number;
+  /** Writes issued to the file through this Vfs (see FileVersion). */
+  writes: number;
 }
 
 interface HandleState {
   handle: FileHandle;
   readAhead: SequentialReads | undefined;
+  /** The range read ahead for readPooled; only on handles without block read-ahead. */
+  next: NextReads | undefined;
+}
+
+/** What readPooled resolves to. */
+export interface PooledRead {
+  /** Taken from the pool; the caller gives it back once nothing refers to it. */
+  buffer: Buffer;
+  /** Bytes read into the start of `buffer` (short only at the end of the file). */
+  count: number;
 }
 
 export class Vfs {
@@ -87,6 +101,8 @@ export class Vfs {
   readonly #maxReadAheadBytes: number;
   readonly #files = new Map<Ino, FileState>();
   readonly #handles = new Map<number, HandleState>();
+  /** Reads ahead for readPooled under way (settle, close). */
+  readonly #readingNext = new Set<Promise<void>>();
   #nextFh = 1;
   #releaseTimer: NodeJS.Timeout | undefined;
   #releasing: Promise<void> | undefined;
@@ -430,7 +446,7 @@ export class Vfs {
       }
       let st = this.#files.get(ino);
       if (st === undefined) {
-        st = { cache: new SliceCache(this.#meta, ino), attr, handles: 0 };
+        st = { cache: new SliceCache(this.#meta, ino), attr, handles: 0, writes: 0 };
         this.#files.set(ino, st);
       } else {
         this.#seen(ino, attr);
@@ -440,7 +456,7 @@ export class Vfs {
       const readAhead = this.#maxReadAheadBytes >= this.blockSizeBytes
         ? new SequentialReads(this.blockSizeBytes, this.#maxReadAheadBytes, this.#readAheadLimit)
         : undefined;
-      this.#handles.set(handle.fh, { handle, readAhead });
+      this.#handles.set(handle.fh, { handle, readAhead, next: readAhead === undefined ? new NextReads(this.#readAheadLimit) : undefined });
       let current = attr;
       if (opts.truncate === true && (mask & MODE_WRITE) !== 0) {
         try {
@@ -480,6 +496,7 @@ export class Vfs {
     if (hs === undefined) return;
     this.#handles.delete(handle.fh);
     hs.readAhead?.clear();
+    hs.next?.clear();
     const st = this.#files.get(handle.ino);
     if (st !== undefined && --st.handles <= 0) this.#files.delete(handle.ino);
     await this.#meta.release(handle.ino);
@@ -504,54 +521,115 @@ export class Vfs {
     return this.#read(ctx, target, offset, dest.length, () => dest, signal);
   }
 
+  /**
+   * As readInto on an open handle, into a buffer taken from `pool` (`length` at most its size), which
+   * the caller gives back once done with it (its reply sent): resolves to that buffer and the count
+   * read into its start. When the store reads in place (the handle has no block read-ahead) and
+   * the handle is read in order one request at a time, the same-sized range after this one is read
+   * into another buffer of `pool` once this call's continuation has run (its reply written), so the
+   * next call finds its bytes there (next-read.ts). They are used only while the file is unchanged
+   * as far as this Vfs knows, the rule of its cached slice lists: no write through it since, no
+   * commit, truncate or compaction, and no change by another writer shown by getattr or open.
+   */
+  readPooled(ctx: Credentials, handle: FileHandle, offset: number, length: number, pool: BufferPool, signal?: AbortSignal): Promise<PooledRead> {
+    return this.#op('read', ctx, { ino: handle.ino, offset, length }, async () => {
+      if (length > pool.size) throw new FsError(Errno.EINVAL, `read of ${length} bytes into pool buffers of ${pool.size}`);
+      const next = this.#handle(handle).next;
+      next?.begin();
+      const ahead = next?.take(offset, length, this.#version(handle.ino));
+      const buffer = ahead?.buffer ?? pool.take();
+      let count: number;
+      try {
+        const got = await ahead?.done;
+        count = got !== undefined && ahead !== undefined && sameVersion(ahead.version, this.#version(handle.ino))
+          ? got
+          : await this.#readNow(ctx, handle, offset, length, () => buffer, signal);
+      } catch (err) {
+        next?.end(offset, length, 0);
+        pool.give(buffer);
+        throw err;
+      }
+      if (next?.end(offset, length, count) === true) this.#readNext(ctx, handle, next, offset + count, length, pool);
+      return { buffer, count };
+    }, signal);
+  }
+
+  /** Starts reading [offset, offset+length) of a handle ahead into a pool buffer (see readPooled). */
+  #readNext(ctx: Credentials, handle: FileHandle, next: NextReads, offset: number, length: number, pool: BufferPool): void {
+    const st = this.#files.get(handle.ino);
+    if (st === undefined || offset >= this.#visible(handle.ino, st.attr).length || !next.reserve(length)) return;
+    const buffer = pool.take();
+    const version = this.#version(handle.ino);
+    // after the caller's continuation (the reply's socket write), not before it
+    const done = new Promise((resolve) => setImmediate(resolve))
+      .then(() => this.#readNow(ctx, handle, offset, length, () => buffer))
+      .catch((err: unknown) => {
+        this.#log.debug({ err, ino: String(handle.ino), offset, length }, 'read of the next range failed');
+        return undefined;
+      });
+    next.hold({ offset, length, version, pool, buffer, done });
+    const tracked = done.then(() => { this.#readingNext.delete(tracked); });
+    this.#readingNext.add(tracked);
+  }
+
+  /** What a read ahead of `ino` must still match when used: slice lists and writes as they are now. */
+  #version(ino: Ino): FileVersion {
+    const st = this.#files.get(ino);
+    return { generation: st?.cache.generation ?? -1, writes: st?.writes ?? -1 };
+  }
+
   /** read() and readInto(): `buffer` gets the file's current end (pending writes included) and gives the destination. */
   #read(ctx: Credentials, target: FileHandle | Ino, offset: number, length: number, buffer: (fileEnd: number) => Buffer, signal?: AbortSignal): Promise<number> {
     const ino = typeof target === 'bigint' ? target : target.ino;
-    return this.#op('read', ctx, { ino, offset, length }, async () => {
-      this.#checkOpen();
-      if (!Number.isSafeInteger(offset) || !Number.isSafeInteger(length) || offset < 0 || length < 0) {
-        throw new FsError(Errno.EINVAL, `read ${offset}+${length}`);
-      }
-      let readAhead: SequentialReads | undefined;
-      if (typeof target !== 'bigint') {
-        const hs = this.#handle(target);
-        if ((target.mask & MODE_READ) === 0) throw new FsError(Errno.EBADF, `handle ${target.fh} is not open for reading`);
-        readAhead = hs.readAhead;
-      }
-      // writes issued before this read are placed once the inode lock is ours (writes hold it)
-      let pending: PendingPiece[] = [];
-      let pendingEnd = 0;
-      if (this.#writers.get(ino) !== undefined) {
-        await this.#locks.with(ino, async () => {
-          const w = this.#writers.get(ino);
-          pending = w?.pending(offset, offset + length) ?? [];
-          pendingEnd = w?.pendingEnd() ?? 0;
-        });
-      }
-      const settled = Promise.all(pending.map((p) => p.data));
-      settled.catch(() => undefined); // awaited below, unless the committed read fails first
-      const st = this.#files.get(ino);
-      let cache: SliceCache;
-      let attr: Attr;
-      if (st !== undefined) {
-        cache = st.cache;
-        attr = st.attr;
-      } else {
-        cache = new SliceCache(this.#meta, ino);
-        attr = await this.#meta.getattr(ino);
-      }
-      if (typeof target === 'bigint') await this.#meta.access(ctx, ino, MODE_READ, attr);
-      if (attr.type === FileType.Directory) throw new FsError(Errno.EISDIR, `inode ${ino}`);
-      if (attr.type !== FileType.File) throw new FsError(Errno.EINVAL, `inode ${ino} is not a regular file`);
-      if (length === 0) return 0;
-      const fileEnd = Math.max(attr.length, pendingEnd);
-      const out = buffer(fileEnd);
-      const n = await this.#reader.readInto(cache, fileEnd, offset, out.subarray(0, length), readAhead, signal);
-      if (pending.length === 0) return n;
-      const datas = await settled;
-      pending.forEach((p, i) => datas[i]?.copy(out, p.offset - offset));
-      return n;
-    }, signal);
+    return this.#op('read', ctx, { ino, offset, length }, () => this.#readNow(ctx, target, offset, length, buffer, signal), signal);
+  }
+
+  /** #read without the access-log line. */
+  async #readNow(ctx: Credentials, target: FileHandle | Ino, offset: number, length: number, buffer: (fileEnd: number) => Buffer, signal?: AbortSignal): Promise<number> {
+    const ino = typeof target === 'bigint' ? target : target.ino;
+    this.#checkOpen();
+    if (!Number.isSafeInteger(offset) || !Number.isSafeInteger(length) || offset < 0 || length < 0) {
+      throw new FsError(Errno.EINVAL, `read ${offset}+${length}`);
+    }
+    let readAhead: SequentialReads | undefined;
+    if (typeof target !== 'bigint') {
+      const hs = this.#handle(target);
+      if ((target.mask & MODE_READ) === 0) throw new FsError(Errno.EBADF, `handle ${target.fh} is not open for reading`);
+      readAhead = hs.readAhead;
+    }
+    // writes issued before this read are placed once the inode lock is ours (writes hold it)
+    let pending: PendingPiece[] = [];
+    let pendingEnd = 0;
+    if (this.#writers.get(ino) !== undefined) {
+      await this.#locks.with(ino, async () => {
+        const w = this.#writers.get(ino);
+        pending = w?.pending(offset, offset + length) ?? [];
+        pendingEnd = w?.pendingEnd() ?? 0;
+      });
+    }
+    const settled = Promise.all(pending.map((p) => p.data));
+    settled.catch(() => undefined); // awaited below, unless the committed read fails first
+    const st = this.#files.get(ino);
+    let cache: SliceCache;
+    let attr: Attr;
+    if (st !== undefined) {
+      cache = st.cache;
+      attr = st.attr;
+    } else {
+      cache = new SliceCache(this.#meta, ino);
+      attr = await this.#meta.getattr(ino);
+    }
+    if (typeof target === 'bigint') await this.#meta.access(ctx, ino, MODE_READ, attr);
+    if (attr.type === FileType.Directory) throw new FsError(Errno.EISDIR, `inode ${ino}`);
+    if (attr.type !== FileType.File) throw new FsError(Errno.EINVAL, `inode ${ino} is not a regular file`);
+    if (length === 0) return 0;
+    const fileEnd = Math.max(attr.length, pendingEnd);
+    const out = buffer(fileEnd);
+    const n = await this.#reader.readInto(cache, fileEnd, offset, out.subarray(0, length), readAhead, signal);
+    if (pending.length === 0) return n;
+    const datas = await settled;
+    pending.forEach((p, i) => datas[i]?.copy(out, p.offset - offset));
+    return n;
   }
 
   /**
@@ -567,7 +645,13 @@ export class Vfs {
       if (!Number.isSafeInteger(offset) || offset < 0) throw new FsError(Errno.EINVAL, `write at ${offset}`);
       if (offset + data.length > MAX_FILE_SIZE) throw new FsError(Errno.EFBIG, `write up to ${offset + data.length}`);
       if (data.length === 0) return;
-      await this.#locks.with(handle.ino, () => this.#writers.write(handle.ino, offset, data, signal));
+      try {
+        await this.#locks.with(handle.ino, () => this.#writers.write(handle.ino, offset, data, signal));
+      } finally {
+        // once placed, so that a read ahead started before this write is known stale (next-read.ts)
+        const st = this.#files.get(handle.ino);
+        if (st !== undefined) st.writes++;
+      }
     }, signal);
   }
 
@@ -647,6 +731,7 @@ export class Vfs {
   async settle(): Promise<void> {
     await this.#compactor?.idle();
     await this.#reader.settle();
+    while (this.#readingNext.size > 0) await Promise.all([...this.#readingNext]);
   }
 
   /**
@@ -669,6 +754,7 @@ export class Vfs {
       }
       await this.#compactor?.close();
       await this.#reader.settle();
+      while (this.#readingNext.size > 0) await Promise.all([...this.#readingNext]);
       await this.#releasing;
       await this.#releaseDeleted(true);
       if (opts.drain === true) await this.#store.drain(opts.signal);

@@ -40,6 +40,8 @@ export interface HarnessOptions extends Partial<Omit<NfsServerOptions, 'vfs' | '
   setting?: Partial<Format>;
   /** Metadata engine of the volume; default memory. */
   engine?: 'memory' | 'sqlite';
+  /** Cache dirs on the file store's file system, as `ferry serve` sets up the embedded volume: blocks read in place, no block read-ahead. */
+  inPlace?: boolean;
 }
 
 export async function startHarness(o: HarnessOptions = {}): Promise<Harness> {
@@ -49,7 +51,7 @@ export async function startHarness(o: HarnessOptions = {}): Promise<Harness> {
   await meta.format({
     Name: 'nfstest', UUID: randomUUID(), Storage: 'file', Bucket: `${dir}/objects/`, BlockSize: 4096, Compression: 'none', TrashDays: 0, EnableACL: false, ...o.setting,
   });
-  const volume = await openVolume({ meta }, { session: false, logger: logger.child({ test: 'nfs3' }) });
+  const volume = await openVolume({ meta }, { session: false, logger: logger.child({ test: 'nfs3' }), ...(o.inPlace === true ? { cacheDirs: [`${dir}/cache`] } : {}) });
   for (const d of o.dirs ?? []) {
     let ino = ROOT_INODE;
     for (const part of d.split('/').filter((x) => x !== '')) {

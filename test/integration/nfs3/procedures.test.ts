@@ -95,6 +95,30 @@ describe('NFSv3 procedures over a real vfs (RFC 1813 §3.3)', function () {
     }
   });
 
+  it('a client reading in order one 1 MiB READ at a time (nfs-cp) gets every byte on the embedded volume, also bytes written between two READs', async () => {
+    await h.close();
+    h = await startHarness({ exports: [{ path: '/', squash: 'no_root_squash' }], dirs: [], engine: 'sqlite', inPlace: true });
+    const MiB = 1024 * 1024;
+    const fh = await mkfile('inorder.bin');
+    const data = randomBytes(6 * MiB + 1000);
+    for (let off = 0; off < data.length; off += MiB) assert.equal((await h.client.write(fh, off, data.subarray(off, off + MiB), UNSTABLE)).status, NFS3_OK);
+    assert.equal((await h.client.commit(fh)).status, NFS3_OK);
+    const readAt = async (off: number): Promise<Buffer> => {
+      const r = await h.client.read(fh, off, MiB);
+      assert.equal(r.status, NFS3_OK);
+      assert.equal(r.eof, off + MiB >= data.length);
+      return r.data ?? Buffer.alloc(0);
+    };
+    for (const off of [0, MiB]) assert.ok((await readAt(off)).equals(data.subarray(off, off + MiB)), `bytes at ${off}`);
+    // the range at 2 MiB has been read ahead by now: write into it, then read it
+    assert.equal((await h.client.write(fh, 2 * MiB + 5, Buffer.from('fresh'), UNSTABLE)).status, NFS3_OK);
+    data.write('fresh', 2 * MiB + 5);
+    assert.ok((await readAt(2 * MiB)).equals(data.subarray(2 * MiB, 3 * MiB)), 'the unstable write is read back');
+    assert.equal((await h.client.write(fh, 3 * MiB + 7, Buffer.from('synced'), FILE_SYNC)).status, NFS3_OK);
+    data.write('synced', 3 * MiB + 7);
+    for (let off = 3 * MiB; off < data.length; off += MiB) assert.ok((await readAt(off)).equals(data.subarray(off, off + MiB)), `bytes at ${off}`);
+  });
+
   it('FILE_SYNC and DATA_SYNC writes answer FILE_SYNC, with the attributes after the sync', async () => {
     const fh = await mkfile('sync.txt');
     const w1 = await h.client.write(fh, 0, Buffer.from('abc'), FILE_SYNC);

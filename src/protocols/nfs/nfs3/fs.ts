@@ -4,7 +4,9 @@
  * handles cross this seam. Errors are FsError with an errno; status.ts maps them.
  * Names are raw bytes. Modes arrive with the client's umask already applied.
  */
+import type { BufferPool } from '../../../util/buffer-pool.js';
 import type { Attr, Credentials, DirEntry, FileType, Ino, SetAttrRequest, StatFs } from '../../../vfs/types.js';
+import type { PooledRead } from '../../../vfs/vfs.js';
 
 /** Longest name a directory entry can have (JuiceFS and POSIX NAME_MAX). */
 export const MAX_NAME_LENGTH_BYTES = 255;
@@ -40,6 +42,12 @@ export interface NfsFileSystem {
    * permissions: NFS checks them per call, with knfsd's owner override.
    */
   readInto(cred: Credentials, ino: Ino, offset: number, dest: Buffer): Promise<number>;
+  /**
+   * As readInto, into a buffer of `pool` that the caller gives back once its reply is sent; a
+   * client reading a file in order, one READ at a time, gets each next range read ahead while the
+   * previous reply is sent (Vfs.readPooled).
+   */
+  readPooled(cred: Credentials, ino: Ino, offset: number, length: number, pool: BufferPool): Promise<PooledRead>;
   /** Buffers `data` at `offset` (not yet durable), keeping no view of `data` once settled (its record is reused); EISDIR, EACCES, EFBIG. */
   write(cred: Credentials, ino: Ino, offset: number, data: Buffer): Promise<void>;
   /**

@@ -13,6 +13,8 @@ import {
   type SetAttrRequest, type StatFs,
 } from '../../../vfs/types.js';
 import type { FileHandle, OpenedFile } from '../../../vfs/types.js';
+import type { PooledRead } from '../../../vfs/vfs.js';
+import type { BufferPool } from '../../../util/buffer-pool.js';
 import type { NfsFileSystem, ReaddirRequest } from './fs.js';
 
 /**
@@ -38,6 +40,7 @@ export interface VfsApi {
   open(ctx: Credentials, ino: Ino, mask: number): Promise<OpenedFile>;
   release(ctx: Credentials, handle: FileHandle): Promise<void>;
   readInto(ctx: Credentials, target: FileHandle | Ino, offset: number, dest: Buffer): Promise<number>;
+  readPooled(ctx: Credentials, handle: FileHandle, offset: number, length: number, pool: BufferPool): Promise<PooledRead>;
   write(ctx: Credentials, handle: FileHandle, offset: number, data: Buffer): Promise<void>;
   fsync(ctx: Credentials, target: FileHandle | Ino): Promise<Attr>;
 }
@@ -105,6 +108,10 @@ export class VfsNfsFileSystem implements NfsFileSystem {
 
   readInto(_cred: Credentials, ino: Ino, offset: number, dest: Buffer): Promise<number> {
     return this.#withHandle(ino, MODE_READ, (h) => this.#vfs.readInto(ROOT_CREDENTIALS, h, offset, dest));
+  }
+
+  readPooled(_cred: Credentials, ino: Ino, offset: number, length: number, pool: BufferPool): Promise<PooledRead> {
+    return this.#withHandle(ino, MODE_READ, (h) => this.#vfs.readPooled(ROOT_CREDENTIALS, h, offset, length, pool));
   }
 
   write(_cred: Credentials, ino: Ino, offset: number, data: Buffer): Promise<void> {

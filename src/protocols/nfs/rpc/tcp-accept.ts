@@ -10,8 +10,8 @@
  */
 import { Socket, type Server, type SocketConstructorOpts } from 'node:net';
 
-/** Large enough that a 1 MiB WRITE arrives in a few reads. */
-const READ_BUFFER_BYTES = 256 * 1024;
+/** Large enough that a whole 1 MiB WRITE (header included) can arrive in one read. */
+const READ_BUFFER_BYTES = 1024 * 1024 + 64 * 1024;
 let shared: Buffer | undefined;
 
 /** What a handle-built socket delivers: the socket, then each chunk read (valid only during the call). */

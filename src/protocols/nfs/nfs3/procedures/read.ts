@@ -39,16 +39,15 @@ export const readProc = (ctx: Nfs3Context) => defineNfs3Procedure<ReadArgs, Read
     }
     const offset = Number(args.offset);
     // a large reply goes out of a pooled buffer, taken back once the socket has written it
-    const pooled = count > POOLED_READ_BYTES && call.rpc.afterSent !== undefined;
-    const dest = pooled ? ctx.readBuffers.take() : Buffer.allocUnsafe(count);
+    let dest: Buffer;
     let n: number;
-    try {
-      n = await call.fs.readInto(call.cred, file.ino, offset, dest.subarray(0, count));
-    } catch (err) {
-      if (pooled) ctx.readBuffers.give(dest);
-      throw err;
+    if (count > POOLED_READ_BYTES && call.rpc.afterSent !== undefined) {
+      ({ buffer: dest, count: n } = await call.fs.readPooled(call.cred, file.ino, offset, count, ctx.readBuffers));
+      call.rpc.afterSent(() => ctx.readBuffers.give(dest));
+    } else {
+      dest = Buffer.allocUnsafe(count);
+      n = await call.fs.readInto(call.cred, file.ino, offset, dest);
     }
-    if (pooled) call.rpc.afterSent?.(() => ctx.readBuffers.give(dest));
     const data = dest.subarray(0, n);
     return { attr, eof: offset + n >= file.attr.length, data };
   },
