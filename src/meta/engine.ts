@@ -42,6 +42,11 @@ export interface MknodResult {
   attr: Attr;
   /** True when onExist was 'return' and an existing entry was returned untouched. */
   existing: boolean;
+  /**
+   * The parent directory's attributes as the transaction left them (NFS post-operation
+   * attributes without another read); absent when the engine does not report them or `existing`.
+   */
+  parentAttr?: Attr;
 }
 
 /** Where a removed entry goes when trash is on (spec §E.6). */
@@ -80,6 +85,8 @@ export interface UnlinkResult {
   /** File length at deletion, for data release. */
   length: number;
   type: FileType;
+  /** The parent directory's attributes as the transaction left them; absent when the engine does not report them. */
+  parentAttr?: Attr;
 }
 
 export const RENAME_NOREPLACE = 1;

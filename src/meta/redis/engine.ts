@@ -163,7 +163,7 @@ export class RedisEngine implements MetaEngine {
   /** getattr, lookup and mknod requests of one tick share one command (batcher.ts). */
   readonly #attrBatch: TickBatcher<Ino, Buffer | null>;
   readonly #lookupBatch: TickBatcher<{ parent: Ino; name: Buffer }, unknown[]>;
-  readonly #mknodBatch: TickBatcher<{ keys: string[]; args: ArgValue[] }, number>;
+  readonly #mknodBatch: TickBatcher<{ keys: string[]; args: ArgValue[] }, unknown[]>;
   readonly #xattrBatch: TickBatcher<{ ino: Ino; name: Buffer }, Buffer | null>;
   #closed = false;
 
@@ -208,7 +208,7 @@ export class RedisEngine implements MetaEngine {
         args.push(...it.args);
       }
       const reply = await this.#runRaw(MKNOD, keys, args);
-      return reply.map((code) => (typeof code === 'number' ? code : new Error('malformed mknod reply')));
+      return reply.map((r) => (Array.isArray(r) && typeof r[0] === 'number' ? r : new Error('malformed mknod reply')));
     }, batchMax);
   }
 
@@ -415,20 +415,22 @@ export class RedisEngine implements MetaEngine {
   async doMknod(t: MknodTxn): Promise<MknodResult> {
     const k = this.keys;
     if (t.attr.type === FileType.Symlink && t.symlinkTarget === undefined) throw new FsError(Errno.EINVAL, 'mknod: symlink without target');
+    let parent: Buffer | null;
     try {
       const item = {
         keys: [k.inode(t.parent), k.entries(t.parent), k.inode(t.ino), k.symlink(t.ino)],
         args: [t.name, encodeAttr(t.attr), encodeEntry(t.attr.type, t.ino), t.symlinkTarget ?? '', t.parent.toString(), time12(t.now),
           (t.parent === TRASH_INODE ? '0' : '1') + threshold(t.skipDirMtimeMs)],
       };
-      const code = await this.#io('mknod', () => this.#mknodBatch.add(item));
+      const [code, parentRaw] = await this.#io('mknod', () => this.#mknodBatch.add(item));
       if (code !== 0) throw toFsError(code, code === Errno.EIO ? `mknod: inode ${t.ino} is already in use` : 'mknod');
+      parent = buf(parentRaw);
     } catch (err) {
       if (t.onExist === 'return' && err instanceof FsError && err.errno === Errno.EEXIST) return this.#existing(t);
       throw err;
     }
     this.#dirs.noteAdd(t.parent, t.name, t.attr.type, t.ino);
-    return { ino: t.ino, attr: t.attr, existing: false };
+    return { ino: t.ino, attr: t.attr, existing: false, ...(parent !== null ? { parentAttr: decodeAttr(parent) } : {}) };
   }
 
   /** create without O_EXCL found the name taken: answer what is there now. */
@@ -475,6 +477,8 @@ export class RedisEngine implements MetaEngine {
     });
     const outcome = str(r[0]);
     const res = this.#unlinkResult(t.expectIno, t.rmdir ? FileType.Directory : FileType.File, outcome, buf(r[1]));
+    const parent = buf(r[2]);
+    if (parent !== null) res.parentAttr = decodeAttr(parent);
     this.#dirs.noteRemove(t.parent, t.name);
     if (outcome === 'trashed' && t.trash !== null) this.#dirs.noteAdd(t.trash.dir, t.trash.name, res.type, t.expectIno);
     return res;
