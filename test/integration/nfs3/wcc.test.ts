@@ -7,7 +7,7 @@
  */
 import assert from 'node:assert/strict';
 import {
-  EXCLUSIVE, GUARDED, NF3FIFO, NFS3_OK, NFS3ERR_EXIST, NFS3ERR_NOENT, NFS3ERR_ROFS, NFS3ERR_STALE, UNSTABLE,
+  EXCLUSIVE, GUARDED, NF3FIFO, NFS3_OK, NFS3ERR_EXIST, NFS3ERR_INVAL, NFS3ERR_ISDIR, NFS3ERR_NOENT, NFS3ERR_ROFS, NFS3ERR_STALE, UNSTABLE,
   type Fattr3, type PostOpAttr,
 } from '../../../src/protocols/nfs/nfs3/types.js';
 import { sysCred } from '../../helpers/rpc-client.js';
@@ -98,7 +98,7 @@ for (const engine of ['memory', 'sqlite', 'redis'] as const) {
       });
     }
 
-    it('SETATTR and COMMIT: the file\'s wcc_data is GETATTR before and after', async () => {
+    it('SETATTR, WRITE and COMMIT: the file\'s wcc_data is GETATTR before and after', async () => {
       await start(0);
       const made = await h.client.create(h.root, 'f');
       const fh = made.fh ?? Buffer.alloc(0);
@@ -108,7 +108,11 @@ for (const engine of ['memory', 'sqlite', 'redis'] as const) {
       assert.deepEqual(s.wcc.before, pre(before));
       assert.deepEqual(s.wcc.after, (await h.client.getattr(fh)).attr);
       assert.equal(s.wcc.after?.mode, 0o640);
-      assert.equal((await h.client.write(fh, 0, Buffer.alloc(4096, 7), UNSTABLE)).status, NFS3_OK);
+      before = (await h.client.getattr(fh)).attr;
+      const w = await h.client.write(fh, 0, Buffer.alloc(4096, 7), UNSTABLE);
+      assert.equal(w.status, NFS3_OK);
+      assert.deepEqual(w.wcc.before, pre(before));
+      assert.deepEqual(w.wcc.after, (await h.client.getattr(fh)).attr);
       before = (await h.client.getattr(fh)).attr;
       const c = await h.client.commit(fh);
       assert.equal(c.status, NFS3_OK);
@@ -119,7 +123,7 @@ for (const engine of ['memory', 'sqlite', 'redis'] as const) {
       assert.deepEqual(dir.wcc.after, await dirAttr());
     });
 
-    it('a handle of a removed directory is STALE for LOOKUP, CREATE, MKDIR, REMOVE and SETATTR', async () => {
+    it('a handle of a removed directory or file is STALE for LOOKUP, CREATE, MKDIR, REMOVE, SETATTR, WRITE and COMMIT', async () => {
       await start(0);
       const d = await h.client.mkdir(h.root, 'gone');
       const fh = d.fh ?? Buffer.alloc(0);
@@ -129,9 +133,23 @@ for (const engine of ['memory', 'sqlite', 'redis'] as const) {
       assert.equal((await h.client.mkdir(fh, 'x')).status, NFS3ERR_STALE);
       assert.equal((await h.client.remove(fh, 'x')).status, NFS3ERR_STALE);
       assert.equal((await h.client.setattr(fh, { mode: 0o700 })).status, NFS3ERR_STALE);
+      const f = await h.client.create(h.root, 'file');
+      const ffh = f.fh ?? Buffer.alloc(0);
+      assert.equal((await h.client.remove(h.root, 'file')).status, NFS3_OK);
+      assert.equal((await h.client.write(ffh, 0, Buffer.from('x'), UNSTABLE)).status, NFS3ERR_STALE);
+      assert.equal((await h.client.commit(ffh)).status, NFS3ERR_STALE);
     });
 
-    it('on a read-only export CREATE, REMOVE and SETATTR answer ROFS and change nothing', async () => {
+    it('WRITE to a directory is ISDIR, to a fifo INVAL, and writes nothing', async () => {
+      await start(0);
+      const d = await h.client.mkdir(h.root, 'd');
+      const p = await h.client.mknod(h.root, 'p', NF3FIFO);
+      assert.equal((await h.client.write(d.fh ?? Buffer.alloc(0), 0, Buffer.from('x'), UNSTABLE)).status, NFS3ERR_ISDIR);
+      assert.equal((await h.client.write(p.fh ?? Buffer.alloc(0), 0, Buffer.from('x'), UNSTABLE)).status, NFS3ERR_INVAL);
+      assert.equal((await h.client.getattr(p.fh ?? Buffer.alloc(0))).attr?.size, 0n);
+    });
+
+    it('on a read-only export CREATE, REMOVE, SETATTR and WRITE answer ROFS and change nothing', async () => {
       await start(1, true);
       assert.equal((await h.client.create(h.root, 'keep', { attrs: { mode: 0o644 } })).status, NFS3_OK);
       const ro = await h.connect(sysCred(0, 0));
@@ -143,6 +161,8 @@ for (const engine of ['memory', 'sqlite', 'redis'] as const) {
       assert.equal((await ro.remove(root, 'keep')).status, NFS3ERR_ROFS);
       assert.equal((await ro.create(root, 'new')).status, NFS3ERR_ROFS);
       assert.equal((await ro.setattr(keep.fh ?? Buffer.alloc(0), { mode: 0o600 })).status, NFS3ERR_ROFS);
+      assert.equal((await ro.write(keep.fh ?? Buffer.alloc(0), 0, Buffer.from('x'), UNSTABLE)).status, NFS3ERR_ROFS);
+      assert.equal((await h.client.getattr(keep.fh ?? Buffer.alloc(0))).attr?.size, 0n);
       assert.deepEqual(await dirAttr(), before);
       assert.equal((await h.client.lookup(h.root, 'keep')).attr?.mode, 0o644);
       assert.equal((await h.client.lookup(h.root, 'new')).status, NFS3ERR_NOENT);

@@ -48,6 +48,12 @@ export interface NfsFileSystem {
    */
   fsync(ino: Ino): Promise<Attr>;
   /**
+   * Opens, unless it is open already, what readInto/write of `ino` with `mask` (R_OK, W_OK) will
+   * use, so that its attribute read can go out with another (the handle check of a WRITE);
+   * checks no permissions. EISDIR for directories, EINVAL for other non-files.
+   */
+  warm(ino: Ino, mask: number): Promise<void>;
+  /**
    * A regular file; `exclusive` = EEXIST if the name exists, else the existing file is returned.
    * Like mkdir/symlink/mknod/unlink/rmdir, answers the directory's attributes after the change
    * (`parentAttr`) when the metadata engine reports them.

@@ -13,7 +13,7 @@ import {
   type Removed, type SetAttrRequest, type StatFs,
 } from '../../../vfs/types.js';
 import type { FileHandle, OpenedFile } from '../../../vfs/types.js';
-import type { NfsFileSystem, ReaddirRequest } from './fs.js';
+import { W_OK, type NfsFileSystem, type ReaddirRequest } from './fs.js';
 
 /**
  * The vfs calls this adapter makes; the Vfs class provides them, with the contracts documented
@@ -158,6 +158,10 @@ export class VfsNfsFileSystem implements NfsFileSystem {
 
   fsync(ino: Ino): Promise<Attr> {
     return this.#vfs.fsync(ROOT_CREDENTIALS, ino);
+  }
+
+  async warm(ino: Ino, mask: number): Promise<void> {
+    await this.#withHandle(ino, (mask & W_OK) !== 0 ? MODE_WRITE : MODE_READ, async () => undefined);
   }
 
   create(cred: Credentials, parent: Ino, name: Buffer, mode: number, exclusive: boolean): Promise<NewEntry & { created: boolean }> {
