@@ -350,7 +350,7 @@ export class BaseMeta implements Meta {
       }
       if (this.#deleter !== null && await this.#engine.doSetIfSmall('lastCleanupFiles', t, HOURLY_LEASE_SEC)) {
         const old = (await this.#engine.doListDelFiles(10_000)).filter((f) => f.expire < t - DELFILE_GRACE_SEC);
-        for (const f of old) await this.#releaseFile(f.ino);
+        for (const f of old) await this.#releaseFile(f.ino, f.length);
       }
       if (this.#deleter !== null && await this.#engine.doSetIfSmall('nextCleanupSlices', t, HOURLY_LEASE_SEC)) {
         await this.releaseUnreferencedSlices(CLEANUP_SLICES_BATCH);
@@ -380,7 +380,7 @@ export class BaseMeta implements Meta {
 
   async #deleteSustained(sid: number, ino: Ino): Promise<void> {
     const df = await this.#engine.doDeleteSustained(sid, ino);
-    if (df !== null && this.#deleter !== null) this.#spawn(`release ${ino}`, () => this.#releaseFile(ino));
+    if (df !== null && this.#deleter !== null) this.#spawn(`release ${ino}`, () => this.#releaseFile(ino, df.length));
   }
 
   async closeSession(): Promise<void> {
@@ -639,7 +639,7 @@ export class BaseMeta implements Meta {
     if (r.sustained) {
       this.#sustained.add(r.ino);
     } else if (r.deleted && r.type === FileType.File && this.#deleter !== null) {
-      this.#spawn(`release ${r.ino}`, () => this.#releaseFile(r.ino));
+      this.#spawn(`release ${r.ino}`, () => this.#releaseFile(r.ino, r.length));
     }
   }
 
@@ -1052,7 +1052,7 @@ export class BaseMeta implements Meta {
       this.#checkWritable();
       if (this.#deleter === null) throw new FsError(Errno.EINVAL, 'no slice deleter registered (onDeleteSlice)');
       const files = await this.#engine.doListDelFiles(limit);
-      for (const f of files) await this.#releaseFile(f.ino);
+      for (const f of files) await this.#releaseFile(f.ino, f.length);
       return files.length;
     });
   }
@@ -1141,16 +1141,16 @@ export class BaseMeta implements Meta {
   }
 
   /** Drops every chunk of a deleted file, deletes unreferenced slices, then forgets the delfiles entry (spec §E.5). */
-  async #releaseFile(ino: Ino): Promise<void> {
+  async #releaseFile(ino: Ino, queuedLength?: number): Promise<void> {
     const deleter = this.#deleter;
     if (deleter === null) return;
-    for (const indx of await this.#engine.doListChunks(ino)) {
+    for (const indx of await this.#engine.doListChunks(ino, queuedLength)) {
       for (const s of await this.#engine.doDropChunk(ino, indx)) {
         await deleter(s.id, s.size);
         await this.#engine.doForgetSlice(s.id, s.size);
       }
     }
-    await this.#engine.doRemoveDelFile(ino);
+    await this.#engine.doRemoveDelFile(ino, queuedLength);
   }
 
   // ---------------------------------------------------------------- read-only views

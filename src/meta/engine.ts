@@ -331,8 +331,12 @@ export interface MetaEngine {
    * every engine has it: BaseMeta.compactChunk answers ENOSYS for engines without it.
    */
   doCompactChunk?(t: CompactChunkTxn): Promise<CompactChunkResult>;
-  /** Number of chunk indexes that have a slice list (for dump/info), ascending. */
-  doListChunks(ino: Ino): Promise<ChunkIndex[]>;
+  /**
+   * Number of chunk indexes that have a slice list (for dump/info), ascending. `queuedLength`: the
+   * length the file's delfiles entry holds, when the caller has it (releasing a deleted file), so
+   * the engine need not look the entry up.
+   */
+  doListChunks(ino: Ino, queuedLength?: number): Promise<ChunkIndex[]>;
   /** Drops a chunk's list, decrementing refcounts; returns the slices no longer referenced. */
   doDropChunk(ino: Ino, indx: ChunkIndex): Promise<{ id: SliceId; size: number }[]>;
   /** Forgets the refcount entry of a slice whose objects were deleted. */
@@ -350,7 +354,8 @@ export interface MetaEngine {
   doScanSlices?(): AsyncIterable<SliceScanItem>;
   /** Parent directories of `ino` with how many entries in each point at it (Redis `p<ino>` or attr parent; SQL edges). */
   doGetParents?(ino: Ino): Promise<Map<Ino, number>>;
-  doRemoveDelFile(ino: Ino): Promise<void>;
+  /** Forgets the delfiles entry of `ino`; `length`: the length it holds, when the caller has it (no lookup of the entry). */
+  doRemoveDelFile(ino: Ino, length?: number): Promise<void>;
   /** Deletes a sustained inode: queue delfiles, drop attr, counters, SREM (spec §B.9). */
   doDeleteSustained(sid: number, ino: Ino): Promise<DelFile | null>;
 

@@ -720,18 +720,23 @@ export class RedisEngine implements MetaEngine {
     return decodeAttr(a);
   }
 
-  async doListChunks(ino: Ino): Promise<ChunkIndex[]> {
+  async doListChunks(ino: Ino, queuedLength?: number): Promise<ChunkIndex[]> {
     return this.#io('listChunks', async () => {
       // like JuiceFS, a file's chunks are those below its length (from the attr, or from its
       // delfiles entry once the attr is gone); a key SCAN is the last resort
+      const lists = (length: number): Promise<number[]> =>
+        Promise.all(Array.from({ length: Math.ceil(length / CHUNK_SIZE) }, (_, i) => this.#client.llen(this.keys.chunk(ino, i))));
+      // a released file's attr is normally gone: its list lengths go out with the attr read
+      const guessed = queuedLength !== undefined ? lists(queuedLength) : null;
+      guessed?.catch(() => undefined);
       const attr = await this.#client.getBuffer(this.keys.inode(ino));
-      let length = attr === null ? null : decodeAttr(attr).length;
-      length ??= await this.#queuedLength(ino);
-      if (length !== null) {
-        const n = Math.ceil(length / CHUNK_SIZE);
-        const sizes = await Promise.all(Array.from({ length: n }, (_, i) => this.#client.llen(this.keys.chunk(ino, i))));
-        return sizes.flatMap((len, i) => (len > 0 ? [toChunkIndex(i)] : []));
+      let sizes: number[] | null = null;
+      if (attr === null && guessed !== null) sizes = await guessed;
+      else {
+        const length = attr === null ? await this.#queuedLength(ino) : decodeAttr(attr).length;
+        if (length !== null) sizes = await lists(length);
       }
+      if (sizes !== null) return sizes.flatMap((len, i) => (len > 0 ? [toChunkIndex(i)] : []));
       const prefix = this.keys.chunkPrefix(ino);
       const found = new Set<number>();
       for (const node of this.#nodes()) {
@@ -898,8 +903,10 @@ export class RedisEngine implements MetaEngine {
     return out;
   }
 
-  async doRemoveDelFile(ino: Ino): Promise<void> {
+  async doRemoveDelFile(ino: Ino, length?: number): Promise<void> {
     await this.#io('removeDelFile', async () => {
+      // the member is "<ino>:<length>": with the length known, no scan of the whole set
+      if (length !== undefined && await this.#client.zrem(this.keys.delfiles, `${ino}:${length}`) > 0) return;
       const members = await this.#delFileMembers(ino);
       if (members.length > 0) await this.#client.zrem(this.keys.delfiles, ...members);
     });

@@ -1134,6 +1134,23 @@ export function metaConformance(name: string, makeEngine: () => Promise<EngineUn
       assert.deepEqual(await meta.listChunks(f.ino), []);
     });
 
+    it('a deleted file\'s chunks are listed from the queued length it gives; its delfiles entry goes with or without the length', async function () {
+      const f = await file(ROOT_INODE, 'f');
+      await write(meta, f.ino, 0, 1000);
+      await write(meta, f.ino, 2 * CHUNK_SIZE, 1000);
+      const g = await file(ROOT_INODE, 'g');
+      await write(meta, g.ino, 0, 10);
+      await meta.unlink(ROOT, ROOT_INODE, n('f'));
+      await meta.unlink(ROOT, ROOT_INODE, n('g'));
+      const length = 2 * CHUNK_SIZE + 1000;
+      assert.deepEqual((await meta.delFiles()).map((d) => [d.ino, d.length]).sort(), [[f.ino, length], [g.ino, 10]].sort());
+      assert.deepEqual(await engine.doListChunks(f.ino, length), [0, 2]);
+      assert.deepEqual(await engine.doListChunks(f.ino), [0, 2]);
+      await engine.doRemoveDelFile(f.ino, length);
+      await engine.doRemoveDelFile(g.ino, 999);
+      assert.deepEqual(await meta.delFiles(), []);
+    });
+
     // ------------------------------------------------------------ trash
 
     it('trash on: unlink moves the file to .trash/<hour>/<parent>-<ino>-<name>; counters unchanged', async function () {
