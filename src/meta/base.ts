@@ -1144,13 +1144,18 @@ export class BaseMeta implements Meta {
   async #releaseFile(ino: Ino, queuedLength?: number): Promise<void> {
     const deleter = this.#deleter;
     if (deleter === null) return;
-    for (const indx of await this.#engine.doListChunks(ino, queuedLength)) {
-      for (const s of await this.#engine.doDropChunk(ino, indx)) {
-        await deleter(s.id, s.size);
-        await this.#engine.doForgetSlice(s.id, s.size);
-      }
+    const engine = this.#engine;
+    const freed: { id: SliceId; size: number }[] = [];
+    if (queuedLength !== undefined && engine.doDropChunks !== undefined) {
+      freed.push(...await engine.doDropChunks(ino, queuedLength));
+    } else {
+      for (const indx of await engine.doListChunks(ino, queuedLength)) freed.push(...await engine.doDropChunk(ino, indx));
     }
-    await this.#engine.doRemoveDelFile(ino, queuedLength);
+    for (const s of freed) {
+      await deleter(s.id, s.size);
+      await engine.doForgetSlice(s.id, s.size);
+    }
+    await engine.doRemoveDelFile(ino, queuedLength);
   }
 
   // ---------------------------------------------------------------- read-only views

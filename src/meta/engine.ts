@@ -339,6 +339,12 @@ export interface MetaEngine {
   doListChunks(ino: Ino, queuedLength?: number): Promise<ChunkIndex[]>;
   /** Drops a chunk's list, decrementing refcounts; returns the slices no longer referenced. */
   doDropChunk(ino: Ino, indx: ChunkIndex): Promise<{ id: SliceId; size: number }[]>;
+  /**
+   * Optional: doDropChunk of every chunk below `length` of a deleted file, in one step (releasing
+   * a file costs one round trip instead of a listing plus one per chunk); the slices no longer
+   * referenced, each once. Without it, BaseMeta lists the chunks and drops them one by one.
+   */
+  doDropChunks?(ino: Ino, length: number): Promise<{ id: SliceId; size: number }[]>;
   /** Forgets the refcount entry of a slice whose objects were deleted. */
   doForgetSlice(id: SliceId, size: number): Promise<void>;
   /** Reference count of a slice (1 when no entry). */

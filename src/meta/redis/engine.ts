@@ -49,7 +49,7 @@ import type {
 import { RedisKeys } from './keys.js';
 import { parseRedisUrl, type RedisTarget } from './url.js';
 import {
-  type LuaScript, ALL_SCRIPTS, CLEANUP_ZERO_REF, CLONE, COMPACT_CHUNK, DELETE_SUSTAINED, DROP_CHUNK, LINK, LOOKUP, MKNOD, RELEASE_DELAYED, REMOVE_SESSION, RENAME, SETATTR,
+  type LuaScript, ALL_SCRIPTS, CLEANUP_ZERO_REF, CLONE, COMPACT_CHUNK, DELETE_SUSTAINED, DROP_CHUNKS, LINK, LOOKUP, MKNOD, RELEASE_DELAYED, REMOVE_SESSION, RENAME, SETATTR,
   SETATTR_ATIME, SETATTR_FLAGS, SETATTR_GID, SETATTR_MODE, SETATTR_MTIME, SETATTR_UID, SET_IF_SMALL, SET_XATTR,
   TRUNCATE, UNLINK, WRITE,
 } from './scripts.js';
@@ -780,7 +780,14 @@ export class RedisEngine implements MetaEngine {
   }
 
   async doDropChunk(ino: Ino, indx: ChunkIndex): Promise<{ id: SliceId; size: number }[]> {
-    const r = await this.#run('dropChunk', DROP_CHUNK, { chunk: this.keys.chunk(ino, indx), sliceRef: this.keys.sliceRef }, {});
+    const r = await this.#run('dropChunk', DROP_CHUNKS, { sliceRef: this.keys.sliceRef }, {}, [this.keys.chunk(ino, indx)]);
+    return decodeUnreferenced(buf(r[0]));
+  }
+
+  async doDropChunks(ino: Ino, length: number): Promise<{ id: SliceId; size: number }[]> {
+    const lists = Array.from({ length: Math.ceil(length / CHUNK_SIZE) }, (_, i) => this.keys.chunk(ino, i));
+    if (lists.length === 0) return [];
+    const r = await this.#run('dropChunks', DROP_CHUNKS, { sliceRef: this.keys.sliceRef }, {}, lists);
     return decodeUnreferenced(buf(r[0]));
   }
 

@@ -694,18 +694,23 @@ redis.call('SET', K.dstAttr, da)
 return {0, da}
 `);
 
-/** Drops a chunk's list and decrements sliceRef per data record (spec §B.9 deleteChunk). Answers {0, unreferenced (u64 id, u32 size)*}. */
-export const DROP_CHUNK = defineScript('dropChunk', ['chunk', 'sliceRef'], [], `
-local recs = redis.call('LRANGE', K.chunk, '0', '-1')
-redis.call('DEL', K.chunk)
+/**
+ * Drops chunk lists of one file (extra KEYS: the lists) and decrements sliceRef per data record
+ * (spec §B.9 deleteChunk), in one atomic step. Answers {0, unreferenced (u64 id, u32 size)*}.
+ */
+export const DROP_CHUNKS = defineScript('dropChunks', ['sliceRef'], [], `
 local out = {}
-for _, r in ipairs(recs) do
-  if #r == 24 then
-    local id8 = string.sub(r, 5, 12)
-    if id8 ~= ZERO8 then
-      local size = u32(r, 13)
-      local v = redis.call('HINCRBY', K.sliceRef, 'k' .. u64str(id8, 1) .. '_' .. istr(size), '-1')
-      if v < 0 then out[#out + 1] = id8 .. p32(size) end
+for j = NK + 1, #KEYS do
+  local recs = redis.call('LRANGE', KEYS[j], '0', '-1')
+  if #recs > 0 then redis.call('DEL', KEYS[j]) end
+  for _, r in ipairs(recs) do
+    if #r == 24 then
+      local id8 = string.sub(r, 5, 12)
+      if id8 ~= ZERO8 then
+        local size = u32(r, 13)
+        local v = redis.call('HINCRBY', K.sliceRef, 'k' .. u64str(id8, 1) .. '_' .. istr(size), '-1')
+        if v < 0 then out[#out + 1] = id8 .. p32(size) end
+      end
     end
   end
 end
@@ -823,6 +828,6 @@ return {0, 1}
 
 /** Every script, for SCRIPT LOAD at open. */
 export const ALL_SCRIPTS: readonly LuaScript<string, string>[] = [
-  LOOKUP, MKNOD, UNLINK, RENAME, LINK, SETATTR, TRUNCATE, WRITE, CLONE, DROP_CHUNK, COMPACT_CHUNK, DELETE_SUSTAINED, SET_XATTR, REMOVE_SESSION,
+  LOOKUP, MKNOD, UNLINK, RENAME, LINK, SETATTR, TRUNCATE, WRITE, CLONE, DROP_CHUNKS, COMPACT_CHUNK, DELETE_SUSTAINED, SET_XATTR, REMOVE_SESSION,
   SET_IF_SMALL, CLEANUP_ZERO_REF, RELEASE_DELAYED,
 ];
