@@ -13,7 +13,10 @@ import type {
   AclRule, Counters, DelFile, DirStats, MetaEngine, Quota, ReaddirPage, SliceScanItem, TrashTarget, UnlinkResult,
 } from './engine.js';
 import { RENAME_EXCHANGE, RENAME_NOREPLACE } from './engine.js';
-import { SYNC_COMPACTION_RECORDS, type CompactionDue, type FormatOptions, type Meta, type OpenResult, type ReaddirOptions, type SliceDeleter } from './meta.js';
+import {
+  SYNC_COMPACTION_RECORDS, type CompactionDue, type FormatOptions, type Meta, type NewEntry, type OpenResult, type ReaddirOptions, type Removed,
+  type SliceDeleter,
+} from './meta.js';
 import {
   type Attr, type ChunkIndex, type Credentials, type DirEntry, FileType, type Format, type Ino,
   type SessionInfo, type SetAttrRequest, type SliceId, type SliceRecord, type StatFs, type Timespec,
@@ -64,6 +67,18 @@ const VOLUME_NAME = /^[a-z0-9][a-z0-9-]{1,61}[a-z0-9]$/;
 const OWNER_ONLY_CHANGE = FLAG_IMMUTABLE | FLAG_APPEND;
 
 const sleep = (ms: number): Promise<void> => new Promise((r) => setTimeout(r, ms));
+
+/**
+ * `p`, marked handled: a read issued early, alongside others (one engine round trip for all), whose
+ * failure only matters if it is awaited later; the caller awaits it after the reads that come first.
+ */
+function early<T>(p: Promise<T>): Promise<T> {
+  p.catch(() => undefined);
+  return p;
+}
+
+/** `NewEntry.parentAttr` when the engine reported it (exactOptionalPropertyTypes: no undefined member). */
+const withParent = (parentAttr: Attr | undefined): { parentAttr?: Attr } => (parentAttr !== undefined ? { parentAttr } : {});
 
 export class BaseMeta implements Meta {
   readonly #engine: MetaEngine;
@@ -335,7 +350,7 @@ export class BaseMeta implements Meta {
       }
       if (this.#deleter !== null && await this.#engine.doSetIfSmall('lastCleanupFiles', t, HOURLY_LEASE_SEC)) {
         const old = (await this.#engine.doListDelFiles(10_000)).filter((f) => f.expire < t - DELFILE_GRACE_SEC);
-        for (const f of old) await this.#releaseFile(f.ino);
+        for (const f of old) await this.#releaseFile(f.ino, f.length);
       }
       if (this.#deleter !== null && await this.#engine.doSetIfSmall('nextCleanupSlices', t, HOURLY_LEASE_SEC)) {
         await this.releaseUnreferencedSlices(CLEANUP_SLICES_BATCH);
@@ -365,7 +380,7 @@ export class BaseMeta implements Meta {
 
   async #deleteSustained(sid: number, ino: Ino): Promise<void> {
     const df = await this.#engine.doDeleteSustained(sid, ino);
-    if (df !== null && this.#deleter !== null) this.#spawn(`release ${ino}`, () => this.#releaseFile(ino));
+    if (df !== null && this.#deleter !== null) this.#spawn(`release ${ino}`, () => this.#releaseFile(ino, df.length));
   }
 
   async closeSession(): Promise<void> {
@@ -397,6 +412,9 @@ export class BaseMeta implements Meta {
     return this.#op('lookup', { parent, name }, async () => {
       checkName(name);
       const needParent = ctx.uid !== 0 || isDotOrDotDot(name);
+      // the entry is read alongside the parent (one round trip); it is answered only after the search permission check
+      const entry = needParent && !isDotOrDotDot(name) && !(parent === ROOT_INODE && name.equals(TRASH_NAME))
+        ? early(this.#engine.doLookup(parent, name)) : null;
       const pattr = needParent ? await this.#dirAttr(parent) : null;
       if (pattr !== null) checkAccess(ctx, pattr, MODE_EXEC);
       if (pattr !== null && isDot(name)) return { ino: parent, attr: pattr };
@@ -411,7 +429,7 @@ export class BaseMeta implements Meta {
           if (!isFsError(err, Errno.ENOENT)) throw err;
         }
       }
-      const e = await this.#engine.doLookup(parent, name);
+      const e = await (entry ?? this.#engine.doLookup(parent, name));
       return { ino: e.ino, attr: e.attr };
     });
   }
@@ -440,7 +458,7 @@ export class BaseMeta implements Meta {
   async #create(
     ctx: Credentials, parent: Ino, name: Buffer, type: FileType, mode: number, umask: number,
     extra: { rdev?: number; target?: Buffer; onExist: 'fail' | 'return'; parentAttr?: Attr },
-  ): Promise<{ ino: Ino; attr: Attr; existing: boolean }> {
+  ): Promise<NewEntry & { existing: boolean }> {
     this.#checkWritable();
     checkName(name);
     if (isDotOrDotDot(name)) throw new FsError(Errno.EEXIST, printableName(name));
@@ -462,11 +480,11 @@ export class BaseMeta implements Meta {
         parent, name, ino, attr, onExist: extra.onExist, now: t, skipDirMtimeMs: this.#skipDirMtimeMs,
         ...(extra.target !== undefined ? { symlinkTarget: extra.target } : {}),
       });
-      return { ino: r.ino, attr: r.attr, existing: r.existing };
+      return { ino: r.ino, attr: r.attr, existing: r.existing, ...withParent(r.parentAttr) };
     });
   }
 
-  async mknod(ctx: Credentials, parent: Ino, name: Buffer, type: FileType, mode: number, umask: number, rdev = 0): Promise<{ ino: Ino; attr: Attr }> {
+  async mknod(ctx: Credentials, parent: Ino, name: Buffer, type: FileType, mode: number, umask: number, rdev = 0): Promise<NewEntry> {
     return this.#op('mknod', { parent, name, type, mode }, async () => {
       if (type === FileType.Directory || type === FileType.Symlink || !(type in FileType)) {
         throw new FsError(Errno.EINVAL, `mknod of type ${type}`);
@@ -475,11 +493,11 @@ export class BaseMeta implements Meta {
         throw new FsError(Errno.EPERM, 'only root creates devices');
       }
       const r = await this.#create(ctx, parent, name, type, mode, umask, { rdev, onExist: 'fail' });
-      return { ino: r.ino, attr: r.attr };
+      return { ino: r.ino, attr: r.attr, ...withParent(r.parentAttr) };
     });
   }
 
-  async create(ctx: Credentials, parent: Ino, name: Buffer, mode: number, umask: number, exclusive: boolean): Promise<{ ino: Ino; attr: Attr; created: boolean }> {
+  async create(ctx: Credentials, parent: Ino, name: Buffer, mode: number, umask: number, exclusive: boolean): Promise<NewEntry & { created: boolean }> {
     return this.#op('create', { parent, name, mode, exclusive }, async () => {
       this.#checkWritable();
       checkName(name);
@@ -496,7 +514,7 @@ export class BaseMeta implements Meta {
           if (found !== null) return this.#openExisting(ctx, found);
         }
       }
-      let r: { ino: Ino; attr: Attr; existing: boolean };
+      let r: NewEntry & { existing: boolean };
       try {
         r = await this.#create(ctx, parent, name, FileType.File, mode, umask, {
           onExist: exclusive ? 'fail' : 'return', ...(parentAttr !== undefined ? { parentAttr } : {}),
@@ -509,7 +527,7 @@ export class BaseMeta implements Meta {
         return this.#openExisting(ctx, found);
       }
       if (r.existing) return this.#openExisting(ctx, r);
-      return { ino: r.ino, attr: r.attr, created: true };
+      return { ino: r.ino, attr: r.attr, created: true, ...withParent(r.parentAttr) };
     });
   }
 
@@ -529,20 +547,20 @@ export class BaseMeta implements Meta {
     return { ino: e.ino, attr: e.attr, created: false };
   }
 
-  async mkdir(ctx: Credentials, parent: Ino, name: Buffer, mode: number, umask: number): Promise<{ ino: Ino; attr: Attr }> {
+  async mkdir(ctx: Credentials, parent: Ino, name: Buffer, mode: number, umask: number): Promise<NewEntry> {
     return this.#op('mkdir', { parent, name, mode }, async () => {
       const r = await this.#create(ctx, parent, name, FileType.Directory, mode, umask, { onExist: 'fail' });
-      return { ino: r.ino, attr: r.attr };
+      return { ino: r.ino, attr: r.attr, ...withParent(r.parentAttr) };
     });
   }
 
-  async symlink(ctx: Credentials, parent: Ino, name: Buffer, target: Buffer): Promise<{ ino: Ino; attr: Attr }> {
+  async symlink(ctx: Credentials, parent: Ino, name: Buffer, target: Buffer): Promise<NewEntry> {
     return this.#op('symlink', { parent, name, target }, async () => {
       if (target.length === 0) throw new FsError(Errno.ENOENT, 'empty symlink target');
       if (target.length > MAX_SYMLINK_LENGTH) throw new FsError(Errno.ENAMETOOLONG, `target of ${target.length} bytes`);
       if (target.includes(0)) throw new FsError(Errno.EINVAL, 'NUL in symlink target');
       const r = await this.#create(ctx, parent, name, FileType.Symlink, 0o777, 0, { target, onExist: 'fail' });
-      return { ino: r.ino, attr: r.attr };
+      return { ino: r.ino, attr: r.attr, ...withParent(r.parentAttr) };
     });
   }
 
@@ -566,67 +584,85 @@ export class BaseMeta implements Meta {
 
   // ---------------------------------------------------------------- removal
 
-  async unlink(ctx: Credentials, parent: Ino, name: Buffer): Promise<void> {
+  async unlink(ctx: Credentials, parent: Ino, name: Buffer): Promise<Removed> {
     return this.#op('unlink', { parent, name }, async () => {
       this.#checkWritable();
       checkName(name);
       if (isDotOrDotDot(name)) throw new FsError(Errno.EISDIR, printableName(name));
       if (parent === ROOT_INODE && name.equals(TRASH_NAME)) throw new FsError(Errno.EPERM, '.trash is reserved');
-      await this.#remove(ctx, parent, name, false);
+      return this.#remove(ctx, parent, name, false);
     });
   }
 
-  async rmdir(ctx: Credentials, parent: Ino, name: Buffer): Promise<void> {
+  async rmdir(ctx: Credentials, parent: Ino, name: Buffer): Promise<Removed> {
     return this.#op('rmdir', { parent, name }, async () => {
       this.#checkWritable();
       checkName(name);
       if (isDot(name)) throw new FsError(Errno.EINVAL, 'rmdir .');
       if (isDotDot(name)) throw new FsError(Errno.ENOTEMPTY, 'rmdir ..');
       if (parent === ROOT_INODE && name.equals(TRASH_NAME)) throw new FsError(Errno.EPERM, '.trash is reserved');
-      await this.#remove(ctx, parent, name, true);
+      return this.#remove(ctx, parent, name, true);
     });
   }
 
-  async #remove(ctx: Credentials, parent: Ino, name: Buffer, rmdir: boolean): Promise<void> {
+  /**
+   * The parent's attributes, the entry and (trash on) the current hour's trash directory are read
+   * together, in one engine round trip; they are checked in that order.
+   */
+  async #remove(ctx: Credentials, parent: Ino, name: Buffer, rmdir: boolean): Promise<Removed> {
     const r = await this.#retry(rmdir ? 'rmdir' : 'unlink', async () => {
-      const pattr = await this.#dirAttr(parent);
+      const t = now();
+      const dir = this.#dirAttr(parent);
+      const entry = early(this.#engine.doLookup(parent, name));
+      const trashDir = this.#trashOn(parent) ? early(this.#lookupOrNull(TRASH_INODE, trashHourName(t.sec))) : null;
+      const pattr = await dir;
       checkAccess(ctx, pattr, MODE_WRITE | MODE_EXEC);
-      const child = await this.#engine.doLookup(parent, name);
+      const child = await entry;
       if (rmdir && child.type !== FileType.Directory) throw new FsError(Errno.ENOTDIR, printableName(name));
       if (!rmdir && child.type === FileType.Directory) throw new FsError(Errno.EISDIR, printableName(name));
       checkSticky(ctx, pattr, child.attr);
       if ((child.attr.flags & OWNER_ONLY_CHANGE) !== 0 || (pattr.flags & OWNER_ONLY_CHANGE) !== 0) {
         throw new FsError(Errno.EPERM, 'immutable or append-only');
       }
-      const t = now();
       return this.#engine.doUnlink({
         parent, name, expectIno: child.ino, rmdir, now: t, sid: this.#sid,
         keepOpen: child.type === FileType.File && this.isOpen(child.ino),
-        trash: await this.#trashTarget(parent, child.ino, name, child.attr, t),
+        trash: await this.#trashTarget(parent, child.ino, name, child.attr, t, trashDir),
         skipDirMtimeMs: this.#skipDirMtimeMs,
       });
     });
     this.#afterRemoval(r);
+    return withParent(r.parentAttr);
   }
 
   #afterRemoval(r: UnlinkResult): void {
     if (r.sustained) {
       this.#sustained.add(r.ino);
     } else if (r.deleted && r.type === FileType.File && this.#deleter !== null) {
-      this.#spawn(`release ${r.ino}`, () => this.#releaseFile(r.ino));
+      this.#spawn(`release ${r.ino}`, () => this.#releaseFile(r.ino, r.length));
     }
   }
 
-  /** Where a removed entry goes: null for a real delete (trash off, inside trash, skip-trash). */
-  async #trashTarget(parent: Ino, ino: Ino, name: Buffer, attr: Attr, t: Timespec): Promise<TrashTarget | null> {
-    if (this.#trashDays() <= 0 || isTrashIno(parent) || (attr.flags & FLAG_SKIP_TRASH) !== 0) return null;
-    return { dir: await this.#trashDir(t), name: trashEntryName(parent, ino, name) };
+  /** Entries removed from `parent` go to trash (unless they are marked skip-trash). */
+  #trashOn(parent: Ino): boolean {
+    return this.#trashDays() > 0 && !isTrashIno(parent);
+  }
+
+  /**
+   * Where a removed entry goes: null for a real delete (trash off, inside trash, skip-trash).
+   * `looked`: the lookup of the hour's trash directory, when the caller issued it already.
+   */
+  async #trashTarget(
+    parent: Ino, ino: Ino, name: Buffer, attr: Attr, t: Timespec, looked: Promise<{ ino: Ino } | null> | null = null,
+  ): Promise<TrashTarget | null> {
+    if (!this.#trashOn(parent) || (attr.flags & FLAG_SKIP_TRASH) !== 0) return null;
+    return { dir: await this.#trashDir(t, looked), name: trashEntryName(parent, ino, name) };
   }
 
   /** The current hour's trash sub-directory, created on demand (spec §E.6). */
-  async #trashDir(t: Timespec): Promise<Ino> {
+  async #trashDir(t: Timespec, looked: Promise<{ ino: Ino } | null> | null = null): Promise<Ino> {
     const name = trashHourName(t.sec);
-    const found = await this.#lookupOrNull(TRASH_INODE, name);
+    const found = await (looked ?? this.#lookupOrNull(TRASH_INODE, name));
     if (found !== null) return found.ino;
     const ino = toIno(TRASH_INODE + BigInt(await this.#engine.nextTrashId()));
     const r = await this.#engine.doMknod({
@@ -1016,7 +1052,7 @@ export class BaseMeta implements Meta {
       this.#checkWritable();
       if (this.#deleter === null) throw new FsError(Errno.EINVAL, 'no slice deleter registered (onDeleteSlice)');
       const files = await this.#engine.doListDelFiles(limit);
-      for (const f of files) await this.#releaseFile(f.ino);
+      for (const f of files) await this.#releaseFile(f.ino, f.length);
       return files.length;
     });
   }
@@ -1105,16 +1141,21 @@ export class BaseMeta implements Meta {
   }
 
   /** Drops every chunk of a deleted file, deletes unreferenced slices, then forgets the delfiles entry (spec §E.5). */
-  async #releaseFile(ino: Ino): Promise<void> {
+  async #releaseFile(ino: Ino, queuedLength?: number): Promise<void> {
     const deleter = this.#deleter;
     if (deleter === null) return;
-    for (const indx of await this.#engine.doListChunks(ino)) {
-      for (const s of await this.#engine.doDropChunk(ino, indx)) {
-        await deleter(s.id, s.size);
-        await this.#engine.doForgetSlice(s.id, s.size);
-      }
+    const engine = this.#engine;
+    const freed: { id: SliceId; size: number }[] = [];
+    if (queuedLength !== undefined && engine.doDropChunks !== undefined) {
+      freed.push(...await engine.doDropChunks(ino, queuedLength));
+    } else {
+      for (const indx of await engine.doListChunks(ino, queuedLength)) freed.push(...await engine.doDropChunk(ino, indx));
     }
-    await this.#engine.doRemoveDelFile(ino);
+    for (const s of freed) {
+      await deleter(s.id, s.size);
+      await engine.doForgetSlice(s.id, s.size);
+    }
+    await engine.doRemoveDelFile(ino, queuedLength);
   }
 
   // ---------------------------------------------------------------- read-only views

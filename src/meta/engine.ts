@@ -42,6 +42,11 @@ export interface MknodResult {
   attr: Attr;
   /** True when onExist was 'return' and an existing entry was returned untouched. */
   existing: boolean;
+  /**
+   * The parent directory's attributes as the transaction left them (NFS post-operation
+   * attributes without another read); absent when the engine does not report them or `existing`.
+   */
+  parentAttr?: Attr;
 }
 
 /** Where a removed entry goes when trash is on (spec §E.6). */
@@ -80,6 +85,8 @@ export interface UnlinkResult {
   /** File length at deletion, for data release. */
   length: number;
   type: FileType;
+  /** The parent directory's attributes as the transaction left them; absent when the engine does not report them. */
+  parentAttr?: Attr;
 }
 
 export const RENAME_NOREPLACE = 1;
@@ -324,10 +331,20 @@ export interface MetaEngine {
    * every engine has it: BaseMeta.compactChunk answers ENOSYS for engines without it.
    */
   doCompactChunk?(t: CompactChunkTxn): Promise<CompactChunkResult>;
-  /** Number of chunk indexes that have a slice list (for dump/info), ascending. */
-  doListChunks(ino: Ino): Promise<ChunkIndex[]>;
+  /**
+   * Number of chunk indexes that have a slice list (for dump/info), ascending. `queuedLength`: the
+   * length the file's delfiles entry holds, when the caller has it (releasing a deleted file), so
+   * the engine need not look the entry up.
+   */
+  doListChunks(ino: Ino, queuedLength?: number): Promise<ChunkIndex[]>;
   /** Drops a chunk's list, decrementing refcounts; returns the slices no longer referenced. */
   doDropChunk(ino: Ino, indx: ChunkIndex): Promise<{ id: SliceId; size: number }[]>;
+  /**
+   * Optional: doDropChunk of every chunk below `length` of a deleted file, in one step (releasing
+   * a file costs one round trip instead of a listing plus one per chunk); the slices no longer
+   * referenced, each once. Without it, BaseMeta lists the chunks and drops them one by one.
+   */
+  doDropChunks?(ino: Ino, length: number): Promise<{ id: SliceId; size: number }[]>;
   /** Forgets the refcount entry of a slice whose objects were deleted. */
   doForgetSlice(id: SliceId, size: number): Promise<void>;
   /** Reference count of a slice (1 when no entry). */
@@ -343,7 +360,8 @@ export interface MetaEngine {
   doScanSlices?(): AsyncIterable<SliceScanItem>;
   /** Parent directories of `ino` with how many entries in each point at it (Redis `p<ino>` or attr parent; SQL edges). */
   doGetParents?(ino: Ino): Promise<Map<Ino, number>>;
-  doRemoveDelFile(ino: Ino): Promise<void>;
+  /** Forgets the delfiles entry of `ino`; `length`: the length it holds, when the caller has it (no lookup of the entry). */
+  doRemoveDelFile(ino: Ino, length?: number): Promise<void>;
   /** Deletes a sustained inode: queue delfiles, drop attr, counters, SREM (spec §B.9). */
   doDeleteSustained(sid: number, ino: Ino): Promise<DelFile | null>;
 

@@ -39,6 +39,23 @@ export type CompactionDue = (ino: Ino, indx: ChunkIndex, records: number) => voi
 /** List length from which a commit waits for the chunk's compaction (spec §B.12). */
 export const SYNC_COMPACTION_RECORDS = 2500;
 
+/** A name made by mknod/create/mkdir/symlink. */
+export interface NewEntry {
+  ino: Ino;
+  attr: Attr;
+  /**
+   * The parent directory's attributes as the creating transaction left them (NFS wcc_data
+   * without another read); absent when the engine does not report them or nothing was created.
+   */
+  parentAttr?: Attr;
+}
+
+/** What unlink/rmdir report. */
+export interface Removed {
+  /** The parent directory's attributes as the removing transaction left them; absent when the engine does not report them. */
+  parentAttr?: Attr;
+}
+
 export interface Meta {
   /** Formats the volume or checks that an existing setting matches (immutable fields: EEXIST). */
   format(setting: Format, opts?: FormatOptions): Promise<Format>;
@@ -64,18 +81,18 @@ export interface Meta {
   /** EACCES when any bit of `mask` (MODE_READ|MODE_WRITE|MODE_EXEC) is not granted. */
   access(ctx: Credentials, ino: Ino, mask: number, attr?: Attr): Promise<void>;
   /** Regular files, fifos, sockets, char/block devices. EEXIST unless `exclusive` is false for files. */
-  mknod(ctx: Credentials, parent: Ino, name: Buffer, type: FileType, mode: number, umask: number, rdev?: number): Promise<{ ino: Ino; attr: Attr }>;
+  mknod(ctx: Credentials, parent: Ino, name: Buffer, type: FileType, mode: number, umask: number, rdev?: number): Promise<NewEntry>;
   /** Regular file; with `exclusive: false` an existing file is returned (after a write-permission check). */
-  create(ctx: Credentials, parent: Ino, name: Buffer, mode: number, umask: number, exclusive: boolean): Promise<{ ino: Ino; attr: Attr; created: boolean }>;
-  mkdir(ctx: Credentials, parent: Ino, name: Buffer, mode: number, umask: number): Promise<{ ino: Ino; attr: Attr }>;
-  symlink(ctx: Credentials, parent: Ino, name: Buffer, target: Buffer): Promise<{ ino: Ino; attr: Attr }>;
+  create(ctx: Credentials, parent: Ino, name: Buffer, mode: number, umask: number, exclusive: boolean): Promise<NewEntry & { created: boolean }>;
+  mkdir(ctx: Credentials, parent: Ino, name: Buffer, mode: number, umask: number): Promise<NewEntry>;
+  symlink(ctx: Credentials, parent: Ino, name: Buffer, target: Buffer): Promise<NewEntry>;
   readlink(ino: Ino): Promise<Buffer>;
   /** EPERM for directories, EEXIST when the name exists. */
   link(ctx: Credentials, ino: Ino, parent: Ino, name: Buffer): Promise<Attr>;
   /** EISDIR for directories; files open in this process stay readable until close(). */
-  unlink(ctx: Credentials, parent: Ino, name: Buffer): Promise<void>;
+  unlink(ctx: Credentials, parent: Ino, name: Buffer): Promise<Removed>;
   /** ENOTEMPTY, ENOTDIR; EINVAL for `.`, EBUSY for the root. */
-  rmdir(ctx: Credentials, parent: Ino, name: Buffer): Promise<void>;
+  rmdir(ctx: Credentials, parent: Ino, name: Buffer): Promise<Removed>;
   /** Over an existing target; EINVAL into its own subtree; flags RENAME_NOREPLACE / RENAME_EXCHANGE. */
   rename(ctx: Credentials, srcParent: Ino, srcName: Buffer, dstParent: Ino, dstName: Buffer, flags?: number): Promise<{ ino: Ino; attr: Attr }>;
   /** Pull-based listing with stable resumable cookies; fetches the next page only when read. */

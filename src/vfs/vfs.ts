@@ -14,7 +14,7 @@
  */
 import { BufferBudget, DEFAULT_BUFFER_BYTES } from '../cache/buffer-budget.js';
 import { DEFAULT_READ_AHEAD_BLOCKS, ReadAheadLimit } from '../cache/read-ahead.js';
-import { SYNC_COMPACTION_RECORDS, type Meta, type ReaddirOptions } from '../meta/meta.js';
+import { SYNC_COMPACTION_RECORDS, type Meta, type NewEntry, type ReaddirOptions, type Removed } from '../meta/meta.js';
 import { printableName } from '../meta/names.js';
 import {
   type Attr, type ChunkIndex, type Credentials, type DirEntry, FileType, type Ino, type SetAttrRequest, type SliceRecord,
@@ -297,29 +297,32 @@ export class Vfs {
     });
   }
 
-  /** EACCES unless every bit of `mask` (MODE_READ|MODE_WRITE|MODE_EXEC) is granted. */
-  access(ctx: Credentials, ino: Ino, mask: number): Promise<void> {
-    return this.#op('access', ctx, { ino, mask }, () => this.#meta.access(ctx, ino, mask));
+  /**
+   * EACCES unless every bit of `mask` (MODE_READ|MODE_WRITE|MODE_EXEC) is granted. `attr`: the
+   * inode's attributes as the caller read them from meta just now, checked instead of read again.
+   */
+  access(ctx: Credentials, ino: Ino, mask: number, attr?: Attr): Promise<void> {
+    return this.#op('access', ctx, { ino, mask }, () => this.#meta.access(ctx, ino, mask, attr));
   }
 
   /** A regular file; with `exclusive` false an existing file is returned (`created` false). */
-  create(ctx: Credentials, parent: Ino, name: Buffer, mode: number, umask: number, exclusive = true): Promise<Entry & { created: boolean }> {
+  create(ctx: Credentials, parent: Ino, name: Buffer, mode: number, umask: number, exclusive = true): Promise<NewEntry & { created: boolean }> {
     return this.#op('create', ctx, { parent, name, mode, exclusive }, async () => {
       this.#checkOpen();
       const r = await this.#meta.create(ctx, parent, name, mode, umask, exclusive);
-      return { ino: r.ino, attr: this.#visible(r.ino, r.attr), created: r.created };
+      return { ...r, attr: this.#visible(r.ino, r.attr) };
     });
   }
 
-  mknod(ctx: Credentials, parent: Ino, name: Buffer, type: FileType, mode: number, umask: number, rdev = 0): Promise<Entry> {
+  mknod(ctx: Credentials, parent: Ino, name: Buffer, type: FileType, mode: number, umask: number, rdev = 0): Promise<NewEntry> {
     return this.#op('mknod', ctx, { parent, name, type, mode, rdev }, () => this.#meta.mknod(ctx, parent, name, type, mode, umask, rdev));
   }
 
-  mkdir(ctx: Credentials, parent: Ino, name: Buffer, mode: number, umask: number): Promise<Entry> {
+  mkdir(ctx: Credentials, parent: Ino, name: Buffer, mode: number, umask: number): Promise<NewEntry> {
     return this.#op('mkdir', ctx, { parent, name, mode }, () => this.#meta.mkdir(ctx, parent, name, mode, umask));
   }
 
-  symlink(ctx: Credentials, parent: Ino, name: Buffer, target: Buffer): Promise<Entry> {
+  symlink(ctx: Credentials, parent: Ino, name: Buffer, target: Buffer): Promise<NewEntry> {
     return this.#op('symlink', ctx, { parent, name, target }, () => this.#meta.symlink(ctx, parent, name, target));
   }
 
@@ -337,11 +340,11 @@ export class Vfs {
   }
 
   /** Removes a name; a file open through this Vfs stays readable until its last release(). */
-  unlink(ctx: Credentials, parent: Ino, name: Buffer): Promise<void> {
+  unlink(ctx: Credentials, parent: Ino, name: Buffer): Promise<Removed> {
     return this.#op('unlink', ctx, { parent, name }, () => this.#meta.unlink(ctx, parent, name));
   }
 
-  rmdir(ctx: Credentials, parent: Ino, name: Buffer): Promise<void> {
+  rmdir(ctx: Credentials, parent: Ino, name: Buffer): Promise<Removed> {
     return this.#op('rmdir', ctx, { parent, name }, () => this.#meta.rmdir(ctx, parent, name));
   }
 

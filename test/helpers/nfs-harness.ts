@@ -1,12 +1,13 @@
 /**
  * An in-process Ferry NFS server over a real Vfs for the NFS tests: a fresh volume per harness
- * (memory or SQLite metadata engine, file object store in a temp dir), startNfsServer on free
+ * (memory, SQLite or Redis metadata engine, file object store in a temp dir), startNfsServer on free
  * ports bound to 127.0.0.1, and an Nfs3TestClient with the first export's root handle.
  */
 import { randomUUID } from 'node:crypto';
 import { BaseMeta } from '../../src/meta/base.js';
 import { MemoryEngine } from '../../src/meta/memory/engine.js';
 import { openSqliteEngine } from '../../src/meta/sqlite/engine.js';
+import { openRedisEngine } from '../../src/meta/redis/engine.js';
 import type { Format } from '../../src/meta/types.js';
 import type { ExportConfig } from '../../src/protocols/nfs/exports.js';
 import { startNfsServer, type NfsServer, type NfsServerOptions } from '../../src/protocols/nfs/server.js';
@@ -16,6 +17,7 @@ import { ROOT_CREDENTIALS, ROOT_INODE } from '../../src/vfs/types.js';
 import { logger } from '../../src/observability/logger.js';
 import { Nfs3TestClient } from './nfs3-client.js';
 import { sysCred } from './rpc-client.js';
+import { freshRedisUrl } from './hooks.js';
 import { tmpDir } from './tmp.js';
 
 export interface Harness {
@@ -38,15 +40,16 @@ export interface HarnessOptions extends Partial<Omit<NfsServerOptions, 'vfs' | '
   cred?: OpaqueAuth;
   /** Volume setting fields over the defaults (4 MiB blocks, no trash, no limits). */
   setting?: Partial<Format>;
-  /** Metadata engine of the volume; default memory. */
-  engine?: 'memory' | 'sqlite';
+  /** Metadata engine of the volume; default memory ('redis': a fresh db of the shared test redis-server). */
+  engine?: 'memory' | 'sqlite' | 'redis';
   /** Cache dirs on the file store's file system, as `ferry serve` sets up the embedded volume: blocks read in place, no block read-ahead. */
   inPlace?: boolean;
 }
 
 export async function startHarness(o: HarnessOptions = {}): Promise<Harness> {
   const dir = tmpDir('ferry-nfs-');
-  const engine = o.engine === 'sqlite' ? openSqliteEngine(`sqlite3://${dir}/meta.db`) : new MemoryEngine();
+  const engine = o.engine === 'sqlite' ? openSqliteEngine(`sqlite3://${dir}/meta.db`)
+    : o.engine === 'redis' ? await openRedisEngine(await freshRedisUrl()) : new MemoryEngine();
   const meta = new BaseMeta(engine, { skipDirMtimeMs: 0 });
   await meta.format({
     Name: 'nfstest', UUID: randomUUID(), Storage: 'file', Bucket: `${dir}/objects/`, BlockSize: 4096, Compression: 'none', TrashDays: 0, EnableACL: false, ...o.setting,

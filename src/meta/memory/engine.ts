@@ -281,7 +281,7 @@ export class MemoryEngine implements MetaEngine {
     this.#count(t.ino, attr.length, 1);
     const [dLen, dSpace] = this.#statOf(attr);
     this.#dirStat(t.parent, dLen, dSpace, 1);
-    return { ino: t.ino, attr: copy(attr), existing: false };
+    return { ino: t.ino, attr: copy(attr), existing: false, parentAttr: copy(pattr) };
   }
 
   async doUnlink(t: UnlinkTxn): Promise<UnlinkResult> {
@@ -295,7 +295,8 @@ export class MemoryEngine implements MetaEngine {
     } else if (e.type === FileType.Directory) {
       throw new FsError(Errno.EISDIR, t.name.toString());
     }
-    return this.#removeLink(t.parent, pattr, dir, e, { trash: t.trash, keepOpen: t.keepOpen, sid: t.sid, now: t.now, skipMs: t.skipDirMtimeMs });
+    const r = this.#removeLink(t.parent, pattr, dir, e, { trash: t.trash, keepOpen: t.keepOpen, sid: t.sid, now: t.now, skipMs: t.skipDirMtimeMs });
+    return { ...r, parentAttr: copy(pattr) };
   }
 
   async doRename(t: RenameTxn): Promise<RenameResult> {

@@ -77,6 +77,45 @@ interface Added {
 const cmpHash = (ahi: number, alo: number, bhi: number, blo: number): number =>
   ahi !== bhi ? ahi - bhi : alo - blo;
 
+const EMPTY = Buffer.alloc(0);
+
+/**
+ * Indices of the entries in (hash, name) order. A native sort of float keys does the bulk: each key
+ * holds the index in its low bits under as many top hash bits as the 53-bit mantissa leaves, so
+ * keys are distinct and the order is exact but for entries sharing those top bits; an insertion
+ * pass with the exact comparison then fixes those few, nearly in place.
+ */
+function sortedOrder(hi: Uint32Array, lo: Uint32Array, names: readonly Buffer[]): Uint32Array {
+  const n = hi.length;
+  const idxBits = Math.max(1, Math.ceil(Math.log2(n + 1)));
+  const topBits = 53 - idxBits; // <= 52: hi holds 26 bits, lo the next 32
+  const idxSpan = 2 ** idxBits;
+  const keys = new Float64Array(n);
+  for (let i = 0; i < n; i++) {
+    const h = hi[i] ?? 0;
+    const l = lo[i] ?? 0;
+    const top = topBits >= 26 ? h * 2 ** (topBits - 26) + Math.floor(l / 2 ** (58 - topBits)) : Math.floor(h / 2 ** (26 - topBits));
+    keys[i] = top * idxSpan + i;
+  }
+  keys.sort();
+  const order = new Uint32Array(n);
+  for (let k = 0; k < n; k++) order[k] = (keys[k] ?? 0) % idxSpan;
+  const before = (a: number, b: number): boolean => {
+    const c = cmpHash(hi[a] ?? 0, lo[a] ?? 0, hi[b] ?? 0, lo[b] ?? 0);
+    return c !== 0 ? c < 0 : Buffer.compare(names[a] ?? EMPTY, names[b] ?? EMPTY) < 0;
+  };
+  for (let k = 1; k < n; k++) {
+    const x = order[k] ?? 0;
+    let j = k;
+    while (j > 0 && before(x, order[j - 1] ?? 0)) {
+      order[j] = order[j - 1] ?? 0;
+      j--;
+    }
+    order[j] = x;
+  }
+  return order;
+}
+
 /** One directory's entries sorted by position, plus local changes made since it was read. */
 export class DirSnapshot {
   readonly builtAt: number;
@@ -105,49 +144,49 @@ export class DirSnapshot {
     const n = pairs.length;
     const hi = new Uint32Array(n);
     const lo = new Uint32Array(n);
+    const names: Buffer[] = new Array<Buffer>(n);
     for (let i = 0; i < n; i++) {
-      const p = pairs[i];
-      if (p === undefined) continue;
-      const [h, l] = hash(p.name);
+      const name = pairs[i]?.name ?? Buffer.alloc(0);
+      names[i] = name;
+      const [h, l] = hash(name);
       hi[i] = h;
       lo[i] = l;
     }
-    const order = new Uint32Array(n);
-    for (let i = 0; i < n; i++) order[i] = i;
-    const nameAt = (i: number): Buffer => pairs[i]?.name ?? Buffer.alloc(0);
-    order.sort((a, b) => cmpHash(hi[a] ?? 0, lo[a] ?? 0, hi[b] ?? 0, lo[b] ?? 0) || Buffer.compare(nameAt(a), nameAt(b)));
+    const order = sortedOrder(hi, lo, names);
     // drop duplicates (adjacent after sorting), then lay the survivors out in position order
-    const keep: number[] = [];
+    const keep = new Uint32Array(n);
+    let m = 0;
     let total = 0;
     for (let k = 0; k < n; k++) {
       const i = order[k] ?? 0;
-      const prev = keep[keep.length - 1];
-      if (prev !== undefined && hi[prev] === hi[i] && lo[prev] === lo[i] && nameAt(prev).equals(nameAt(i))) continue;
-      keep.push(i);
-      total += nameAt(i).length;
+      const prev = m > 0 ? keep[m - 1] ?? 0 : -1;
+      if (prev >= 0 && hi[prev] === hi[i] && lo[prev] === lo[i] && (names[prev] ?? EMPTY).equals(names[i] ?? EMPTY)) continue;
+      keep[m++] = i;
+      total += names[i]?.length ?? 0;
     }
-    const m = keep.length;
     this.baseSize = m;
-    this.#hi = new Uint32Array(m);
-    this.#lo = new Uint32Array(m);
-    this.#ino = new BigUint64Array(m);
-    this.#type = new Uint8Array(m);
-    this.#nameOff = new Uint32Array(m);
-    this.#nameLen = new Uint16Array(m);
-    this.#names = Buffer.allocUnsafe(total);
+    const sHi = (this.#hi = new Uint32Array(m));
+    const sLo = (this.#lo = new Uint32Array(m));
+    const sIno = (this.#ino = new BigUint64Array(m));
+    const sType = (this.#type = new Uint8Array(m));
+    const sOff = (this.#nameOff = new Uint32Array(m));
+    const sLen = (this.#nameLen = new Uint16Array(m));
+    const all = (this.#names = Buffer.allocUnsafe(total));
     let off = 0;
-    keep.forEach((i, k) => {
+    for (let k = 0; k < m; k++) {
+      const i = keep[k] ?? 0;
       const p = pairs[i];
-      if (p === undefined) return;
-      this.#hi[k] = hi[i] ?? 0;
-      this.#lo[k] = lo[i] ?? 0;
-      this.#ino[k] = p.ino;
-      this.#type[k] = p.type;
-      this.#nameOff[k] = off;
-      this.#nameLen[k] = p.name.length;
-      p.name.copy(this.#names, off);
-      off += p.name.length;
-    });
+      const name = names[i];
+      if (p === undefined || name === undefined) continue;
+      sHi[k] = hi[i] ?? 0;
+      sLo[k] = lo[i] ?? 0;
+      sIno[k] = p.ino;
+      sType[k] = p.type;
+      sOff[k] = off;
+      sLen[k] = name.length;
+      all.set(name, off);
+      off += name.length;
+    }
   }
 
   /** Entries currently held (base minus tombstones is approximate; used for cache accounting). */
@@ -254,7 +293,9 @@ export class DirSnapshot {
       const pos = position(hi, lo, rank);
       if (resume && pos <= after) continue;
       if (entries.length >= limit) return { entries, more: true };
-      entries.push({ name: Buffer.from(name), ino, type, position: pos });
+      const copy = Buffer.allocUnsafe(name.length);
+      copy.set(name);
+      entries.push({ name: copy, ino, type, position: pos });
     }
   }
 }

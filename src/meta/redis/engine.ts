@@ -50,7 +50,7 @@ import { RedisKeys } from './keys.js';
 import { parseRedisUrl, type RedisTarget } from './url.js';
 import { redisTlsOptions } from './tls.js';
 import {
-  type LuaScript, ALL_SCRIPTS, CLEANUP_ZERO_REF, CLONE, COMPACT_CHUNK, DELETE_SUSTAINED, DROP_CHUNK, LINK, LOOKUP, MKNOD, RELEASE_DELAYED, REMOVE_SESSION, RENAME, SETATTR,
+  type LuaScript, ALL_SCRIPTS, CLEANUP_ZERO_REF, CLONE, COMPACT_CHUNK, DELETE_SUSTAINED, DROP_CHUNKS, LINK, LOOKUP, MKNOD, RELEASE_DELAYED, REMOVE_SESSION, RENAME, SETATTR,
   SETATTR_ATIME, SETATTR_FLAGS, SETATTR_GID, SETATTR_MODE, SETATTR_MTIME, SETATTR_UID, SET_IF_SMALL, SET_XATTR,
   TRUNCATE, UNLINK, WRITE,
 } from './scripts.js';
@@ -164,7 +164,7 @@ export class RedisEngine implements MetaEngine {
   /** getattr, lookup and mknod requests of one tick share one command (batcher.ts). */
   readonly #attrBatch: TickBatcher<Ino, Buffer | null>;
   readonly #lookupBatch: TickBatcher<{ parent: Ino; name: Buffer }, unknown[]>;
-  readonly #mknodBatch: TickBatcher<{ keys: string[]; args: ArgValue[] }, number>;
+  readonly #mknodBatch: TickBatcher<{ keys: string[]; args: ArgValue[] }, unknown[]>;
   readonly #xattrBatch: TickBatcher<{ ino: Ino; name: Buffer }, Buffer | null>;
   #closed = false;
 
@@ -209,7 +209,7 @@ export class RedisEngine implements MetaEngine {
         args.push(...it.args);
       }
       const reply = await this.#runRaw(MKNOD, keys, args);
-      return reply.map((code) => (typeof code === 'number' ? code : new Error('malformed mknod reply')));
+      return reply.map((r) => (Array.isArray(r) && typeof r[0] === 'number' ? r : new Error('malformed mknod reply')));
     }, batchMax);
   }
 
@@ -416,20 +416,22 @@ export class RedisEngine implements MetaEngine {
   async doMknod(t: MknodTxn): Promise<MknodResult> {
     const k = this.keys;
     if (t.attr.type === FileType.Symlink && t.symlinkTarget === undefined) throw new FsError(Errno.EINVAL, 'mknod: symlink without target');
+    let parent: Buffer | null;
     try {
       const item = {
         keys: [k.inode(t.parent), k.entries(t.parent), k.inode(t.ino), k.symlink(t.ino)],
         args: [t.name, encodeAttr(t.attr), encodeEntry(t.attr.type, t.ino), t.symlinkTarget ?? '', t.parent.toString(), time12(t.now),
           (t.parent === TRASH_INODE ? '0' : '1') + threshold(t.skipDirMtimeMs)],
       };
-      const code = await this.#io('mknod', () => this.#mknodBatch.add(item));
+      const [code, parentRaw] = await this.#io('mknod', () => this.#mknodBatch.add(item));
       if (code !== 0) throw toFsError(code, code === Errno.EIO ? `mknod: inode ${t.ino} is already in use` : 'mknod');
+      parent = buf(parentRaw);
     } catch (err) {
       if (t.onExist === 'return' && err instanceof FsError && err.errno === Errno.EEXIST) return this.#existing(t);
       throw err;
     }
     this.#dirs.noteAdd(t.parent, t.name, t.attr.type, t.ino);
-    return { ino: t.ino, attr: t.attr, existing: false };
+    return { ino: t.ino, attr: t.attr, existing: false, ...(parent !== null ? { parentAttr: decodeAttr(parent) } : {}) };
   }
 
   /** create without O_EXCL found the name taken: answer what is there now. */
@@ -476,6 +478,8 @@ export class RedisEngine implements MetaEngine {
     });
     const outcome = str(r[0]);
     const res = this.#unlinkResult(t.expectIno, t.rmdir ? FileType.Directory : FileType.File, outcome, buf(r[1]));
+    const parent = buf(r[2]);
+    if (parent !== null) res.parentAttr = decodeAttr(parent);
     this.#dirs.noteRemove(t.parent, t.name);
     if (outcome === 'trashed' && t.trash !== null) this.#dirs.noteAdd(t.trash.dir, t.trash.name, res.type, t.expectIno);
     return res;
@@ -717,18 +721,23 @@ export class RedisEngine implements MetaEngine {
     return decodeAttr(a);
   }
 
-  async doListChunks(ino: Ino): Promise<ChunkIndex[]> {
+  async doListChunks(ino: Ino, queuedLength?: number): Promise<ChunkIndex[]> {
     return this.#io('listChunks', async () => {
       // like JuiceFS, a file's chunks are those below its length (from the attr, or from its
       // delfiles entry once the attr is gone); a key SCAN is the last resort
+      const lists = (length: number): Promise<number[]> =>
+        Promise.all(Array.from({ length: Math.ceil(length / CHUNK_SIZE) }, (_, i) => this.#client.llen(this.keys.chunk(ino, i))));
+      // a released file's attr is normally gone: its list lengths go out with the attr read
+      const guessed = queuedLength !== undefined ? lists(queuedLength) : null;
+      guessed?.catch(() => undefined);
       const attr = await this.#client.getBuffer(this.keys.inode(ino));
-      let length = attr === null ? null : decodeAttr(attr).length;
-      length ??= await this.#queuedLength(ino);
-      if (length !== null) {
-        const n = Math.ceil(length / CHUNK_SIZE);
-        const sizes = await Promise.all(Array.from({ length: n }, (_, i) => this.#client.llen(this.keys.chunk(ino, i))));
-        return sizes.flatMap((len, i) => (len > 0 ? [toChunkIndex(i)] : []));
+      let sizes: number[] | null = null;
+      if (attr === null && guessed !== null) sizes = await guessed;
+      else {
+        const length = attr === null ? await this.#queuedLength(ino) : decodeAttr(attr).length;
+        if (length !== null) sizes = await lists(length);
       }
+      if (sizes !== null) return sizes.flatMap((len, i) => (len > 0 ? [toChunkIndex(i)] : []));
       const prefix = this.keys.chunkPrefix(ino);
       const found = new Set<number>();
       for (const node of this.#nodes()) {
@@ -772,7 +781,14 @@ export class RedisEngine implements MetaEngine {
   }
 
   async doDropChunk(ino: Ino, indx: ChunkIndex): Promise<{ id: SliceId; size: number }[]> {
-    const r = await this.#run('dropChunk', DROP_CHUNK, { chunk: this.keys.chunk(ino, indx), sliceRef: this.keys.sliceRef }, {});
+    const r = await this.#run('dropChunk', DROP_CHUNKS, { sliceRef: this.keys.sliceRef }, {}, [this.keys.chunk(ino, indx)]);
+    return decodeUnreferenced(buf(r[0]));
+  }
+
+  async doDropChunks(ino: Ino, length: number): Promise<{ id: SliceId; size: number }[]> {
+    const lists = Array.from({ length: Math.ceil(length / CHUNK_SIZE) }, (_, i) => this.keys.chunk(ino, i));
+    if (lists.length === 0) return [];
+    const r = await this.#run('dropChunks', DROP_CHUNKS, { sliceRef: this.keys.sliceRef }, {}, lists);
     return decodeUnreferenced(buf(r[0]));
   }
 
@@ -895,8 +911,10 @@ export class RedisEngine implements MetaEngine {
     return out;
   }
 
-  async doRemoveDelFile(ino: Ino): Promise<void> {
+  async doRemoveDelFile(ino: Ino, length?: number): Promise<void> {
     await this.#io('removeDelFile', async () => {
+      // the member is "<ino>:<length>": with the length known, no scan of the whole set
+      if (length !== undefined && await this.#client.zrem(this.keys.delfiles, `${ino}:${length}`) > 0) return;
       const members = await this.#delFileMembers(ino);
       if (members.length > 0) await this.#client.zrem(this.keys.delfiles, ...members);
     });

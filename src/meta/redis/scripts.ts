@@ -283,7 +283,8 @@ export const MKNOD_ITEM_ARGS = 7;
  * (those issued in the same tick, see batcher.ts); each is checked and applied on its own, in
  * order, inside this one atomic script. Per item, extra KEYS: parent attr, parent entries, new
  * attr, new symlink; extra ARGV: name, attr, entry, target, parentDec, now12, opts where opts is
- * "<updateParent 0|1><threshold ns>". Answers one errno per item (0 = created).
+ * "<updateParent 0|1><threshold ns>". Answers per item {0, parent attr after that item} when
+ * created, else {errno}.
  */
 export const MKNOD = defineScript('mknod', ['usedSpace', 'totalInodes', ...STAT_KEYS], [], `
 -- parent attrs are read once per batch and written back once if changed; counters and parent
@@ -330,7 +331,8 @@ end
 local out = {}
 for j = 0, (#KEYS - NK) / ${MKNOD_ITEM_KEYS} - 1 do
   local k, a = NK + j * ${MKNOD_ITEM_KEYS}, NA + j * ${MKNOD_ITEM_ARGS}
-  out[j + 1] = one(KEYS[k + 1], KEYS[k + 2], KEYS[k + 3], KEYS[k + 4], ARGV[a + 1], ARGV[a + 2], ARGV[a + 3], ARGV[a + 4], ARGV[a + 5], ARGV[a + 6], ARGV[a + 7])
+  local code = one(KEYS[k + 1], KEYS[k + 2], KEYS[k + 3], KEYS[k + 4], ARGV[a + 1], ARGV[a + 2], ARGV[a + 3], ARGV[a + 4], ARGV[a + 5], ARGV[a + 6], ARGV[a + 7])
+  if code == 0 then out[j + 1] = {0, parents[KEYS[k + 1]]} else out[j + 1] = {code} end
 end
 for _, kParent in ipairs(order) do
   if dirty[kParent] then redis.call('SET', kParent, parents[kParent]) end
@@ -349,7 +351,7 @@ return out
 
 const VICTIM_KEYS = ['attr', 'xattr', 'parents', 'symlink', 'entries', 'trashEntries', 'delfiles', 'sustained', 'usedSpace', 'totalInodes', ...STAT_KEYS, ...QUOTA_KEYS] as const;
 
-/** unlink and rmdir (spec §B.9, §B.12, §E.6). Answers {0, outcome, attr-after|false}. */
+/** unlink and rmdir (spec §B.9, §B.12, §E.6). Answers {0, outcome, attr-after|false, parent attr after}. */
 export const UNLINK = defineScript('unlink',
   ['parentAttr', 'parentEntries', ...VICTIM_KEYS],
   ['name', 'expect8', 'rmdir', 'keepOpen', 'parentDec', 'inoDec', 'touchParent', ...TRASH_ARGS, ...TIME_ARGS], `
@@ -384,7 +386,7 @@ if A.touchParent == '1' then
 end
 local dlen, dspace = childStat(typ, a)
 dirStat({ inodes = K.dirUsedInodes, space = K.dirUsedSpace, length = K.dirDataLength }, A.parentDec, -dlen, -dspace, -1)
-return {0, outcome, a}
+return {0, outcome, a, pa}
 `);
 
 /** rename, RENAME_NOREPLACE, RENAME_EXCHANGE (spec §B.12). Answers {0, srcAttr, outcome, victimAttr|false}. */
@@ -692,18 +694,23 @@ redis.call('SET', K.dstAttr, da)
 return {0, da}
 `);
 
-/** Drops a chunk's list and decrements sliceRef per data record (spec §B.9 deleteChunk). Answers {0, unreferenced (u64 id, u32 size)*}. */
-export const DROP_CHUNK = defineScript('dropChunk', ['chunk', 'sliceRef'], [], `
-local recs = redis.call('LRANGE', K.chunk, '0', '-1')
-redis.call('DEL', K.chunk)
+/**
+ * Drops chunk lists of one file (extra KEYS: the lists) and decrements sliceRef per data record
+ * (spec §B.9 deleteChunk), in one atomic step. Answers {0, unreferenced (u64 id, u32 size)*}.
+ */
+export const DROP_CHUNKS = defineScript('dropChunks', ['sliceRef'], [], `
 local out = {}
-for _, r in ipairs(recs) do
-  if #r == 24 then
-    local id8 = string.sub(r, 5, 12)
-    if id8 ~= ZERO8 then
-      local size = u32(r, 13)
-      local v = redis.call('HINCRBY', K.sliceRef, 'k' .. u64str(id8, 1) .. '_' .. istr(size), '-1')
-      if v < 0 then out[#out + 1] = id8 .. p32(size) end
+for j = NK + 1, #KEYS do
+  local recs = redis.call('LRANGE', KEYS[j], '0', '-1')
+  if #recs > 0 then redis.call('DEL', KEYS[j]) end
+  for _, r in ipairs(recs) do
+    if #r == 24 then
+      local id8 = string.sub(r, 5, 12)
+      if id8 ~= ZERO8 then
+        local size = u32(r, 13)
+        local v = redis.call('HINCRBY', K.sliceRef, 'k' .. u64str(id8, 1) .. '_' .. istr(size), '-1')
+        if v < 0 then out[#out + 1] = id8 .. p32(size) end
+      end
     end
   end
 end
@@ -821,6 +828,6 @@ return {0, 1}
 
 /** Every script, for SCRIPT LOAD at open. */
 export const ALL_SCRIPTS: readonly LuaScript<string, string>[] = [
-  LOOKUP, MKNOD, UNLINK, RENAME, LINK, SETATTR, TRUNCATE, WRITE, CLONE, DROP_CHUNK, COMPACT_CHUNK, DELETE_SUSTAINED, SET_XATTR, REMOVE_SESSION,
+  LOOKUP, MKNOD, UNLINK, RENAME, LINK, SETATTR, TRUNCATE, WRITE, CLONE, DROP_CHUNKS, COMPACT_CHUNK, DELETE_SUSTAINED, SET_XATTR, REMOVE_SESSION,
   SET_IF_SMALL, CLEANUP_ZERO_REF, RELEASE_DELAYED,
 ];

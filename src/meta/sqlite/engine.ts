@@ -440,7 +440,7 @@ export class SqliteEngine implements MetaEngine {
       const space = spaceOf(type, t.attr.length);
       this.#dirStat(t.parent, dataOf(type, t.attr.length), space, 1);
       this.#usage(space, 1);
-      return { ino: t.ino, attr: { ...t.attr, parent: t.parent }, existing: false };
+      return { ino: t.ino, attr: { ...t.attr, parent: t.parent }, existing: false, parentAttr: p };
     });
   }
 
@@ -464,7 +464,7 @@ export class SqliteEngine implements MetaEngine {
         this.#q`DELETE FROM ${this.#t.dirQuota} WHERE inode=?`.run(e.ino);
       }
       this.#touchDir(t.parent, p, t.rmdir ? -1 : 0, t.now, t.skipDirMtimeMs);
-      const result: UnlinkResult = { ino: e.ino, attr: null, deleted: false, sustained: false, length: 0, type: e.type };
+      const result: UnlinkResult = { ino: e.ino, attr: null, deleted: false, sustained: false, length: 0, type: e.type, parentAttr: p };
       if (n === null) {
         log.warn({ ino: e.ino, parent: t.parent }, 'entry without attributes removed');
         return result;

@@ -327,6 +327,12 @@ export function metaConformance(name: string, makeEngine: () => Promise<EngineUn
       assert.ok((await meta.lookup(ROOT, d.ino, n('f'))).ino > 0n);
     });
 
+    it('lookup without search permission is EACCES whether or not the name exists', async function () {
+      const d = await dir(ROOT_INODE, 'private', ALICE, 0o700);
+      await rejects(meta.lookup(BOB, d.ino, n('missing')), Errno.EACCES);
+      await rejects(meta.lookup(ALICE, d.ino, n('missing')), Errno.ENOENT);
+    });
+
     it('names are raw bytes: non-UTF-8 and 255-byte names round-trip', async function () {
       const latin1 = Buffer.from([0x63, 0x61, 0x66, 0xe9]);
       const long = Buffer.alloc(255, 0x7a);
@@ -573,6 +579,49 @@ export function metaConformance(name: string, makeEngine: () => Promise<EngineUn
       assert.deepEqual(deleted, [`${id}_1000`]);
       assert.equal((await meta.counters()).usedInodes, 0);
       assert.deepEqual((await meta.sessions()).find((s) => s.sid === meta.sid)?.sustained, []);
+    });
+
+    it('create, mkdir, symlink and mknod answer the parent\'s attributes as their transaction left them', async function () {
+      const d = await dir(ROOT_INODE, 'd');
+      const made = [
+        await meta.create(ROOT, d.ino, n('f'), 0o644, 0, true),
+        await meta.mkdir(ROOT, d.ino, n('sub'), 0o755, 0),
+        await meta.symlink(ROOT, d.ino, n('l'), n('f')),
+        await meta.mknod(ROOT, d.ino, n('p'), FileType.Fifo, 0o644, 0),
+      ];
+      const last = made[made.length - 1];
+      assert.deepEqual(last?.parentAttr, await meta.getattr(d.ino));
+      assert.equal(made[1]?.parentAttr?.nlink, 3, 'mkdir: the parent nlink after the change');
+      // an untouched parent (mtime younger than skipDirMtimeMs) is reported as it is
+      const lazy = newMeta({ skipDirMtimeMs: 3_600_000 });
+      await lazy.load();
+      const again = await lazy.create(ROOT, d.ino, n('g'), 0o644, 0, true);
+      assert.deepEqual(again.parentAttr, await meta.getattr(d.ino));
+      const existing = await meta.create(ROOT, d.ino, n('g'), 0o644, 0, false);
+      assert.equal(existing.created, false);
+      assert.equal(existing.parentAttr, undefined, 'nothing created: no parent attributes');
+    });
+
+    it('unlink and rmdir answer the parent\'s attributes as their transaction left them, trash off and on', async function () {
+      for (const trashDays of [0, 1]) {
+        await reformat({ TrashDays: trashDays });
+        const d = await dir(ROOT_INODE, 'd');
+        await dir(d.ino, 'sub');
+        await file(d.ino, 'f');
+        const u = await meta.unlink(ROOT, d.ino, n('f'));
+        assert.deepEqual(u.parentAttr, await meta.getattr(d.ino), `unlink, trash days ${trashDays}`);
+        const r = await meta.rmdir(ROOT, d.ino, n('sub'));
+        assert.deepEqual(r.parentAttr, await meta.getattr(d.ino), `rmdir, trash days ${trashDays}`);
+        assert.equal(r.parentAttr?.nlink, 2);
+      }
+    });
+
+    it('unlink without write permission is EACCES whether or not the name exists', async function () {
+      const ro = await dir(ROOT_INODE, 'ro', ALICE, 0o555);
+      await rejects(meta.unlink(ALICE, ro.ino, n('missing')), Errno.EACCES);
+      await rejects(meta.unlink(ROOT, toIno(999_999), n('x')), Errno.ENOENT);
+      const f = await file(ROOT_INODE, 'f');
+      await rejects(meta.unlink(ROOT, f.ino, n('x')), Errno.ENOTDIR);
     });
 
     it('rmdir: removes an empty directory, parent nlink - 1; ENOTEMPTY, ENOTDIR, EINVAL for ., ENOENT', async function () {
@@ -1086,6 +1135,23 @@ export function metaConformance(name: string, makeEngine: () => Promise<EngineUn
       assert.deepEqual(calls.sort(), [...ids].sort());
       assert.deepEqual(await meta.delFiles(), []);
       assert.deepEqual(await meta.listChunks(f.ino), []);
+    });
+
+    it('a deleted file\'s chunks are listed from the queued length it gives; its delfiles entry goes with or without the length', async function () {
+      const f = await file(ROOT_INODE, 'f');
+      await write(meta, f.ino, 0, 1000);
+      await write(meta, f.ino, 2 * CHUNK_SIZE, 1000);
+      const g = await file(ROOT_INODE, 'g');
+      await write(meta, g.ino, 0, 10);
+      await meta.unlink(ROOT, ROOT_INODE, n('f'));
+      await meta.unlink(ROOT, ROOT_INODE, n('g'));
+      const length = 2 * CHUNK_SIZE + 1000;
+      assert.deepEqual((await meta.delFiles()).map((d) => [d.ino, d.length]).sort(), [[f.ino, length], [g.ino, 10]].sort());
+      assert.deepEqual(await engine.doListChunks(f.ino, length), [0, 2]);
+      assert.deepEqual(await engine.doListChunks(f.ino), [0, 2]);
+      await engine.doRemoveDelFile(f.ino, length);
+      await engine.doRemoveDelFile(g.ino, 999);
+      assert.deepEqual(await meta.delFiles(), []);
     });
 
     // ------------------------------------------------------------ trash

@@ -56,6 +56,23 @@ describe('redis readdir positions (dir-listing)', () => {
     assert.deepEqual(after.slice(0, 2), ['c2', 'c3']);
   });
 
+  it('entries are in (hash, name) order also when hashes share their top bits or repeat, with duplicates dropped', () => {
+    // hashes that differ only in their lowest bits (below what the sort key keeps), and repeats
+    const crowded: NameHash = (n) => {
+      const k = Number.parseInt(Buffer.from(n).toString().slice(1), 10);
+      return [k % 3, (k * 2654435761) % 512];
+    };
+    const names = Array.from({ length: 3000 }, (_, i) => `f${(i * 7919) % 2500}`);
+    const s = new DirSnapshot(names.map((n) => entry(n)), 0, crowded);
+    const got = readAll(s, 333).map((e) => e.name);
+    const want = [...new Set(names)].sort((a, b) => {
+      const [ah, al] = crowded(Buffer.from(a));
+      const [bh, bl] = crowded(Buffer.from(b));
+      return ah - bh || al - bl || Buffer.compare(Buffer.from(a), Buffer.from(b));
+    });
+    assert.deepEqual(got, want);
+  });
+
   it('a snapshot absorbs local adds and removes; resumed pages see them without duplicates', () => {
     const names = Array.from({ length: 100 }, (_, i) => `n${i}`);
     const s = new DirSnapshot(names.map((n) => entry(n)), 0);

@@ -192,6 +192,23 @@ describe('redis engine: raw key bytes (spec §B)', function () {
     assert.equal(await f.raw.exists(`c${src}_0`, `c${dst}_0`), 0);
   });
 
+  it('dropChunks drops every chunk list below the length in one step; a slice in two of them is reported once, when it goes below zero', async () => {
+    const ino = await mk(f.engine, ROOT_INODE, 'f');
+    const shared = toSliceId(500);
+    const w = (indx: number, id: bigint, size: number): Promise<unknown> =>
+      f.engine.doWriteSlice({ ino, indx: toChunkIndex(indx), slice: { pos: 0, id: toSliceId(id), size, off: 0, len: size }, mtime: tick(), now: tick() });
+    await w(0, 501n, 100);
+    await w(3, 503n, 300);
+    await f.raw.rpush(`c${ino}_2`, encodeSlice({ pos: 0, id: shared, size: 50, off: 0, len: 50 }));
+    await f.raw.rpush(`c${ino}_3`, encodeSlice({ pos: 100, id: shared, size: 50, off: 0, len: 50 }));
+    await f.raw.hset('sliceRef', 'k500_50', '1');
+    const freed = await f.engine.doDropChunks(ino, 3 * CHUNK_SIZE + 300);
+    assert.deepEqual(freed.map((s) => [s.id, s.size]).sort(), [[toSliceId(500), 50], [toSliceId(501), 100], [toSliceId(503), 300]].sort());
+    assert.equal(await f.raw.exists(`c${ino}_0`, `c${ino}_1`, `c${ino}_2`, `c${ino}_3`), 0);
+    assert.equal(await f.raw.hget('sliceRef', 'k500_50'), '-1');
+    assert.deepEqual(await f.engine.doDropChunks(ino, 0), []);
+  });
+
   it('cleanupSlices HDELs fields still "0", reports negative ones and keeps real counts; cleanupZeroRef drops the "0" of a compaction', async () => {
     await f.raw.hset('sliceRef', 'k1_100', '0', 'k2_200', '-1', 'k3_300', '2', 'junk', '0');
     assert.deepEqual(await f.engine.doCleanupSliceRefs(100), [{ id: toSliceId(2), size: 200 }]);

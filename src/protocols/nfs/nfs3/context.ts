@@ -173,6 +173,34 @@ export class Nfs3Call {
    * A second handle of another export is NFS3ERR_XDEV (RENAME, LINK).
    */
   async resolve(fh: Buffer, slot?: number): Promise<Resolved> {
+    return this.#attrsOf(this.#check(fh), slot);
+  }
+
+  /**
+   * resolve() of `fh` and `op` on its inode at the same time, so the attribute read travels to the
+   * metadata engine with op's first reads (one round trip instead of two). `op` starts only once
+   * the handle passed every check that needs no I/O, and it makes its own checks (permissions, the
+   * export being writable: call checkWritable() first in `op`). The attribute read is issued
+   * before op's requests, so it is the pre-operation state for the slot's wcc_data. When both
+   * fail, resolve's failure (STALE) is the answer; the reply waits until both have settled.
+   */
+  async resolveAlong<T>(fh: Buffer, slot: number, op: (ino: Ino) => Promise<T>): Promise<[Resolved, T]> {
+    const ino = this.#check(fh);
+    const attrs = this.#attrsOf(ino, slot);
+    let done: Promise<T>;
+    try {
+      done = op(ino);
+    } catch (err) {
+      done = Promise.reject(err);
+    }
+    const [obj, result] = await Promise.allSettled([attrs, done]);
+    if (obj.status === 'rejected') throw obj.reason;
+    if (result.status === 'rejected') throw result.reason;
+    return [obj.value, result.value];
+  }
+
+  /** The checks of resolve() that need no I/O; sets the call's export and credentials. */
+  #check(fh: Buffer): Ino {
     const { exportId, ino } = this.ctx.handles.decode(fh);
     const exp = this.ctx.exports.byId(exportId);
     if (exp === undefined) throw new Nfs3Error(NFS3ERR_STALE, `export ${exportId} is not configured`);
@@ -180,6 +208,10 @@ export class Nfs3Call {
     if (!exp.allows(this.rpc.peer)) throw new Nfs3Error(NFS3ERR_ACCES, `client ${this.rpc.peer.address}:${this.rpc.peer.port} not allowed on ${exp.name}`);
     this.#export = exp;
     this.#cred = exp.credentials(this.rpc.auth.flavor, this.rpc.cred);
+    return ino;
+  }
+
+  async #attrsOf(ino: Ino, slot: number | undefined): Promise<Resolved> {
     let attr: Attr;
     try {
       attr = await this.fs.getattr(ino);
@@ -237,6 +269,14 @@ export class Nfs3Call {
     const s = this.#slots[slot];
     if (s === undefined) return { before: null, after: null };
     return { before: s.before, after: await this.postOp(s.ino) };
+  }
+
+  /**
+   * wcc_data of a slot whose post-operation attributes the operation reported (the transaction
+   * that changed the object answered them), else read now.
+   */
+  async wccAfter(slot: number, after: Attr | undefined): Promise<WccData> {
+    return after !== undefined ? this.wccWith(slot, after) : this.wcc(slot);
   }
 
   /** wcc_data for a slot with known post-operation attributes. */

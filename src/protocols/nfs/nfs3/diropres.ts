@@ -34,7 +34,10 @@ export async function applyRemainingAttrs(call: Nfs3Call, ino: Ino, attr: Attr, 
   return isEmptySetAttr(rest) ? attr : call.fs.setattr(call.cred, ino, rest);
 }
 
-/** The resok body for a new object `ino` in the directory of failure slot 0. */
-export async function diropOk(call: Nfs3Call, ino: Ino, attr: Attr): Promise<DiropOk> {
-  return { fh: call.handleOf(ino), attr: call.fattr(attr, ino), dirWcc: await call.wcc(0) };
+/**
+ * The resok body for a new object `ino` in the directory of failure slot 0; `parentAttr`: the
+ * directory's attributes as the creating transaction reported them (read again when absent).
+ */
+export async function diropOk(call: Nfs3Call, ino: Ino, attr: Attr, parentAttr?: Attr): Promise<DiropOk> {
+  return { fh: call.handleOf(ino), attr: call.fattr(attr, ino), dirWcc: await call.wccAfter(0, parentAttr) };
 }

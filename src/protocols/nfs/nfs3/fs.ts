@@ -5,7 +5,7 @@
  * Names are raw bytes. Modes arrive with the client's umask already applied.
  */
 import type { BufferPool } from '../../../util/buffer-pool.js';
-import type { Attr, Credentials, DirEntry, FileType, Ino, SetAttrRequest, StatFs } from '../../../vfs/types.js';
+import type { Attr, Credentials, DirEntry, FileType, Ino, NewEntry, Removed, SetAttrRequest, StatFs } from '../../../vfs/types.js';
 import type { PooledRead } from '../../../vfs/vfs.js';
 
 /** Longest name a directory entry can have (JuiceFS and POSIX NAME_MAX). */
@@ -55,18 +55,28 @@ export interface NfsFileSystem {
    * meta); resolves with the file's attributes after that commit (post-operation attributes).
    */
   fsync(ino: Ino): Promise<Attr>;
-  /** A regular file; `exclusive` = EEXIST if the name exists, else the existing file is returned. */
-  create(cred: Credentials, parent: Ino, name: Buffer, mode: number, exclusive: boolean): Promise<{ ino: Ino; attr: Attr; created: boolean }>;
+  /**
+   * Opens, unless it is open already, what readInto/write of `ino` with `mask` (R_OK, W_OK) will
+   * use, so that its attribute read can go out with another (the handle check of a WRITE);
+   * checks no permissions. EISDIR for directories, EINVAL for other non-files.
+   */
+  warm(ino: Ino, mask: number): Promise<void>;
+  /**
+   * A regular file; `exclusive` = EEXIST if the name exists, else the existing file is returned.
+   * Like mkdir/symlink/mknod/unlink/rmdir, answers the directory's attributes after the change
+   * (`parentAttr`) when the metadata engine reports them.
+   */
+  create(cred: Credentials, parent: Ino, name: Buffer, mode: number, exclusive: boolean): Promise<NewEntry & { created: boolean }>;
   /** A directory with `mode`; EEXIST when the name exists. */
-  mkdir(cred: Credentials, parent: Ino, name: Buffer, mode: number): Promise<{ ino: Ino; attr: Attr }>;
+  mkdir(cred: Credentials, parent: Ino, name: Buffer, mode: number): Promise<NewEntry>;
   /** A symbolic link to `target` (raw bytes). */
-  symlink(cred: Credentials, parent: Ino, name: Buffer, target: Buffer): Promise<{ ino: Ino; attr: Attr }>;
+  symlink(cred: Credentials, parent: Ino, name: Buffer, target: Buffer): Promise<NewEntry>;
   /** Fifos, sockets, character and block devices. */
-  mknod(cred: Credentials, parent: Ino, name: Buffer, type: FileType, mode: number, rdev: number): Promise<{ ino: Ino; attr: Attr }>;
+  mknod(cred: Credentials, parent: Ino, name: Buffer, type: FileType, mode: number, rdev: number): Promise<NewEntry>;
   /** EISDIR for directories. */
-  unlink(cred: Credentials, parent: Ino, name: Buffer): Promise<void>;
+  unlink(cred: Credentials, parent: Ino, name: Buffer): Promise<Removed>;
   /** ENOTEMPTY, ENOTDIR. */
-  rmdir(cred: Credentials, parent: Ino, name: Buffer): Promise<void>;
+  rmdir(cred: Credentials, parent: Ino, name: Buffer): Promise<Removed>;
   /** Replaces an existing target of a compatible type; EINVAL into its own subtree. */
   rename(cred: Credentials, srcParent: Ino, srcName: Buffer, dstParent: Ino, dstName: Buffer): Promise<void>;
   /** EPERM for directories, EEXIST when the name exists; returns the file's new attributes. */

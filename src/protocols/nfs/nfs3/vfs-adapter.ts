@@ -9,13 +9,13 @@
  */
 import type { Logger } from '../../../observability/logger.js';
 import {
-  MODE_READ, MODE_WRITE, ROOT_CREDENTIALS, type Attr, type Credentials, type DirEntry, type FileType, type Ino, type ReaddirOptions,
-  type SetAttrRequest, type StatFs,
+  MODE_READ, MODE_WRITE, ROOT_CREDENTIALS, type Attr, type Credentials, type DirEntry, type FileType, type Ino, type NewEntry, type ReaddirOptions,
+  type Removed, type SetAttrRequest, type StatFs,
 } from '../../../vfs/types.js';
 import type { FileHandle, OpenedFile } from '../../../vfs/types.js';
 import type { PooledRead } from '../../../vfs/vfs.js';
 import type { BufferPool } from '../../../util/buffer-pool.js';
-import type { NfsFileSystem, ReaddirRequest } from './fs.js';
+import { W_OK, type NfsFileSystem, type ReaddirRequest } from './fs.js';
 
 /**
  * The vfs calls this adapter makes; the Vfs class provides them, with the contracts documented
@@ -25,15 +25,15 @@ export interface VfsApi {
   lookup(ctx: Credentials, parent: Ino, name: Buffer): Promise<{ ino: Ino; attr: Attr }>;
   getattr(ctx: Credentials, ino: Ino): Promise<Attr>;
   setattr(ctx: Credentials, ino: Ino, req: SetAttrRequest): Promise<Attr>;
-  access(ctx: Credentials, ino: Ino, mask: number): Promise<void>;
-  create(ctx: Credentials, parent: Ino, name: Buffer, mode: number, umask: number, exclusive?: boolean): Promise<{ ino: Ino; attr: Attr; created: boolean }>;
-  mknod(ctx: Credentials, parent: Ino, name: Buffer, type: FileType, mode: number, umask: number, rdev?: number): Promise<{ ino: Ino; attr: Attr }>;
-  mkdir(ctx: Credentials, parent: Ino, name: Buffer, mode: number, umask: number): Promise<{ ino: Ino; attr: Attr }>;
-  symlink(ctx: Credentials, parent: Ino, name: Buffer, target: Buffer): Promise<{ ino: Ino; attr: Attr }>;
+  access(ctx: Credentials, ino: Ino, mask: number, attr?: Attr): Promise<void>;
+  create(ctx: Credentials, parent: Ino, name: Buffer, mode: number, umask: number, exclusive?: boolean): Promise<NewEntry & { created: boolean }>;
+  mknod(ctx: Credentials, parent: Ino, name: Buffer, type: FileType, mode: number, umask: number, rdev?: number): Promise<NewEntry>;
+  mkdir(ctx: Credentials, parent: Ino, name: Buffer, mode: number, umask: number): Promise<NewEntry>;
+  symlink(ctx: Credentials, parent: Ino, name: Buffer, target: Buffer): Promise<NewEntry>;
   readlink(ctx: Credentials, ino: Ino): Promise<Buffer>;
   link(ctx: Credentials, ino: Ino, parent: Ino, name: Buffer): Promise<Attr>;
-  unlink(ctx: Credentials, parent: Ino, name: Buffer): Promise<void>;
-  rmdir(ctx: Credentials, parent: Ino, name: Buffer): Promise<void>;
+  unlink(ctx: Credentials, parent: Ino, name: Buffer): Promise<Removed>;
+  rmdir(ctx: Credentials, parent: Ino, name: Buffer): Promise<Removed>;
   rename(ctx: Credentials, srcParent: Ino, srcName: Buffer, dstParent: Ino, dstName: Buffer, flags?: number): Promise<unknown>;
   readdir(ctx: Credentials, ino: Ino, opts?: ReaddirOptions): AsyncIterable<DirEntry>;
   statfs(ctx: Credentials, ino: Ino): Promise<StatFs>;
@@ -98,8 +98,8 @@ export class VfsNfsFileSystem implements NfsFileSystem {
     return this.#vfs.lookup(cred, parent, name);
   }
 
-  access(cred: Credentials, ino: Ino, mask: number): Promise<void> {
-    return this.#vfs.access(cred, ino, mask);
+  access(cred: Credentials, ino: Ino, mask: number, attr?: Attr): Promise<void> {
+    return this.#vfs.access(cred, ino, mask, attr);
   }
 
   readlink(cred: Credentials, ino: Ino): Promise<Buffer> {
@@ -167,27 +167,31 @@ export class VfsNfsFileSystem implements NfsFileSystem {
     return this.#vfs.fsync(ROOT_CREDENTIALS, ino);
   }
 
-  create(cred: Credentials, parent: Ino, name: Buffer, mode: number, exclusive: boolean): Promise<{ ino: Ino; attr: Attr; created: boolean }> {
+  async warm(ino: Ino, mask: number): Promise<void> {
+    await this.#withHandle(ino, (mask & W_OK) !== 0 ? MODE_WRITE : MODE_READ, async () => undefined);
+  }
+
+  create(cred: Credentials, parent: Ino, name: Buffer, mode: number, exclusive: boolean): Promise<NewEntry & { created: boolean }> {
     return this.#vfs.create(cred, parent, name, mode, NO_UMASK, exclusive);
   }
 
-  mkdir(cred: Credentials, parent: Ino, name: Buffer, mode: number): Promise<{ ino: Ino; attr: Attr }> {
+  mkdir(cred: Credentials, parent: Ino, name: Buffer, mode: number): Promise<NewEntry> {
     return this.#vfs.mkdir(cred, parent, name, mode, NO_UMASK);
   }
 
-  symlink(cred: Credentials, parent: Ino, name: Buffer, target: Buffer): Promise<{ ino: Ino; attr: Attr }> {
+  symlink(cred: Credentials, parent: Ino, name: Buffer, target: Buffer): Promise<NewEntry> {
     return this.#vfs.symlink(cred, parent, name, target);
   }
 
-  mknod(cred: Credentials, parent: Ino, name: Buffer, type: FileType, mode: number, rdev: number): Promise<{ ino: Ino; attr: Attr }> {
+  mknod(cred: Credentials, parent: Ino, name: Buffer, type: FileType, mode: number, rdev: number): Promise<NewEntry> {
     return this.#vfs.mknod(cred, parent, name, type, mode, NO_UMASK, rdev);
   }
 
-  unlink(cred: Credentials, parent: Ino, name: Buffer): Promise<void> {
+  unlink(cred: Credentials, parent: Ino, name: Buffer): Promise<Removed> {
     return this.#vfs.unlink(cred, parent, name);
   }
 
-  rmdir(cred: Credentials, parent: Ino, name: Buffer): Promise<void> {
+  rmdir(cred: Credentials, parent: Ino, name: Buffer): Promise<Removed> {
     return this.#vfs.rmdir(cred, parent, name);
   }
 

@@ -4,9 +4,8 @@
  * synced whatever the range. Returns the verifier as it is after the sync: if buffered data was
  * lost since the client's WRITEs the value differs from theirs and the client resends. A failed
  * sync changes the verifier and answers the error. The post-operation attributes are those the
- * sync resolves with (no second getattr).
+ * sync resolves with (no second getattr); the pre-operation ones are read while the sync starts.
  */
-import { type Attr, FileType } from '../../../../vfs/types.js';
 import type { Nfs3Context } from '../context.js';
 import { defineNfs3Procedure } from '../procedure.js';
 import { syncFailure } from '../status.js';
@@ -28,19 +27,17 @@ export const commitProc = (ctx: Nfs3Context) => defineNfs3Procedure<CommitArgs, 
   failure: ['wcc'],
   decodeArgs: (r) => ({ file: decodeNfsFh3(r), offset: r.u64(), count: r.u32() }),
   async handle(args, call) {
-    const file = await call.resolve(args.file, 0);
-    if (file.attr.type === FileType.File) {
-      let after: Attr;
+    // the sync runs alongside resolve's attribute read (fsync of a non-file is a getattr)
+    const [, after] = await call.resolveAlong(args.file, 0, async (ino) => {
       try {
-        after = await call.fs.fsync(file.ino);
+        return await call.fs.fsync(ino);
       } catch (err) {
         ctx.verifier.change();
-        call.rpc.log.warn({ ino: file.ino, err }, 'commit failed; write verifier changed');
+        call.rpc.log.warn({ ino, err }, 'commit failed; write verifier changed');
         throw syncFailure(err);
       }
-      return { wcc: call.wccWith(0, after), verf: ctx.verifier.value };
-    }
-    return { wcc: await call.wcc(0), verf: ctx.verifier.value };
+    });
+    return { wcc: call.wccWith(0, after), verf: ctx.verifier.value };
   },
   encodeOk(w, res) {
     encodeWccData(w, res.wcc);

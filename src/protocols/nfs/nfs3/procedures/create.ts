@@ -7,7 +7,7 @@
  * real mode and times.
  */
 import { Errno, FsError, isFsError } from '../../../../util/errno.js';
-import { FileType, type Attr, type Ino } from '../../../../vfs/types.js';
+import { FileType, type Attr, type Ino, type NewEntry } from '../../../../vfs/types.js';
 import { setAttrRequestOf } from '../attr.js';
 import type { Nfs3Call, Nfs3Context } from '../context.js';
 import { applyRemainingAttrs, diropOk, encodeDiropOk, type DiropOk } from '../diropres.js';
@@ -42,11 +42,11 @@ const hasVerifier = (attr: Attr, verf: Buffer): boolean => {
   return attr.type === FileType.File && attr.mtime === t.mtime.sec && attr.atime === t.atime.sec && attr.mtimeNs === 0 && attr.atimeNs === 0;
 };
 
-async function createExclusive(call: Nfs3Call, dir: Ino, name: Buffer, verf: Buffer): Promise<{ ino: Ino; attr: Attr }> {
+async function createExclusive(call: Nfs3Call, dir: Ino, name: Buffer, verf: Buffer): Promise<NewEntry> {
   try {
     const made = await call.fs.create(call.cred, dir, name, EXCLUSIVE_FILE_MODE, true);
     const attr = await call.fs.setattr(call.cred, made.ino, verifierTimes(verf));
-    return { ino: made.ino, attr };
+    return { ...made, attr };
   } catch (err) {
     if (!isFsError(err, Errno.EEXIST)) throw err;
     const existing = await call.fs.lookup(call.cred, dir, name);
@@ -61,19 +61,25 @@ export const createProc = (ctx: Nfs3Context) => defineNfs3Procedure<CreateArgs, 
   failure: ['wcc'],
   decodeArgs,
   async handle({ where, how }, call) {
-    const dir = await call.resolve(where.dir, 0);
-    call.checkWritable();
-    if (dir.attr.type !== FileType.Directory) throw new FsError(Errno.ENOTDIR, 'create in a non-directory');
+    // the directory's attributes are read with the create's own first read (meta reads the parent too)
     if (how.mode === EXCLUSIVE) {
-      const made = await createExclusive(call, dir.ino, where.name, how.verf);
-      return diropOk(call, made.ino, made.attr);
+      const [dir, made] = await call.resolveAlong(where.dir, 0, (ino) => {
+        call.checkWritable();
+        return createExclusive(call, ino, where.name, how.verf);
+      });
+      if (dir.attr.type !== FileType.Directory) throw new FsError(Errno.ENOTDIR, 'create in a non-directory');
+      return diropOk(call, made.ino, made.attr, made.parentAttr);
     }
     const req = setAttrRequestOf(how.attrs);
-    const made = await call.fs.create(call.cred, dir.ino, where.name, req.mode ?? DEFAULT_FILE_MODE, how.mode === GUARDED);
+    const [dir, made] = await call.resolveAlong(where.dir, 0, (ino) => {
+      call.checkWritable();
+      return call.fs.create(call.cred, ino, where.name, req.mode ?? DEFAULT_FILE_MODE, how.mode === GUARDED);
+    });
+    if (dir.attr.type !== FileType.Directory) throw new FsError(Errno.ENOTDIR, 'create in a non-directory');
     let attr = made.attr;
     if (made.created) attr = await applyRemainingAttrs(call, made.ino, attr, req);
     else if (req.size !== undefined && req.size !== attr.length) attr = await call.fs.setattr(call.cred, made.ino, { size: req.size });
-    return diropOk(call, made.ino, attr);
+    return diropOk(call, made.ino, attr, made.parentAttr);
   },
   encodeOk: encodeDiropOk,
 });

@@ -20,12 +20,15 @@ export const lookupProc = (ctx: Nfs3Context) => defineNfs3Procedure<Diropargs3, 
   failure: ['attr'],
   decodeArgs: decodeDiropargs3,
   async handle(args, call) {
+    if (!args.name.equals(DOTDOT)) {
+      // the directory's attributes and the entry in one round trip
+      const [dir, found] = await call.resolveAlong(args.dir, 0, (ino) => call.fs.lookup(call.cred, ino, args.name));
+      return { object: call.handleOf(found.ino), objAttr: call.fattr(found.attr, found.ino), dirAttr: call.fattr(dir.attr, dir.ino) };
+    }
     const dir = await call.resolve(args.dir, 0);
     let found: Resolved | undefined;
-    if (args.name.equals(DOTDOT)) {
-      const root = await call.exportRoot().catch((): Ino | null => null);
-      if (root === dir.ino) found = dir;
-    }
+    const root = await call.exportRoot().catch((): Ino | null => null);
+    if (root === dir.ino) found = dir;
     found ??= await call.fs.lookup(call.cred, dir.ino, args.name);
     return { object: call.handleOf(found.ino), objAttr: call.fattr(found.attr, found.ino), dirAttr: call.fattr(dir.attr, dir.ino) };
   },

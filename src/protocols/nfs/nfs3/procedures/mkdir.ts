@@ -18,13 +18,14 @@ export const mkdirProc = (ctx: Nfs3Context) => defineNfs3Procedure<MkdirArgs, Di
   failure: ['wcc'],
   decodeArgs: (r) => ({ where: decodeDiropargs3(r), attrs: decodeSattr3(r) }),
   async handle({ where, attrs }, call) {
-    const dir = await call.resolve(where.dir, 0);
-    call.checkWritable();
-    if (dir.attr.type !== FileType.Directory) throw new FsError(Errno.ENOTDIR, 'mkdir in a non-directory');
     const req = setAttrRequestOf(attrs);
-    const made = await call.fs.mkdir(call.cred, dir.ino, where.name, req.mode ?? 0o755);
+    const [dir, made] = await call.resolveAlong(where.dir, 0, (ino) => {
+      call.checkWritable();
+      return call.fs.mkdir(call.cred, ino, where.name, req.mode ?? 0o755);
+    });
+    if (dir.attr.type !== FileType.Directory) throw new FsError(Errno.ENOTDIR, 'mkdir in a non-directory');
     const attr = await applyRemainingAttrs(call, made.ino, made.attr, req);
-    return diropOk(call, made.ino, attr);
+    return diropOk(call, made.ino, attr, made.parentAttr);
   },
   encodeOk: encodeDiropOk,
 });

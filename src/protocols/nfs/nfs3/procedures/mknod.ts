@@ -38,16 +38,17 @@ export const mknodProc = (ctx: Nfs3Context) => defineNfs3Procedure<MknodArgs, Di
     return { where, type, attrs: {}, spec: { specdata1: 0, specdata2: 0 } };
   },
   async handle({ where, type, attrs, spec }, call) {
-    const dir = await call.resolve(where.dir, 0);
-    call.checkWritable();
-    const fileType = FILE_TYPE_OF.get(type);
-    if (fileType === undefined) throw new Nfs3Error(NFS3ERR_BADTYPE, `mknod of ftype3 ${type}`);
-    if (dir.attr.type !== FileType.Directory) throw new FsError(Errno.ENOTDIR, 'mknod in a non-directory');
     const req = setAttrRequestOf(attrs);
     delete req.size;
-    const made = await call.fs.mknod(call.cred, dir.ino, where.name, fileType, req.mode ?? 0o644, rdevOf(spec));
+    const [dir, made] = await call.resolveAlong(where.dir, 0, (ino) => {
+      call.checkWritable();
+      const fileType = FILE_TYPE_OF.get(type);
+      if (fileType === undefined) throw new Nfs3Error(NFS3ERR_BADTYPE, `mknod of ftype3 ${type}`);
+      return call.fs.mknod(call.cred, ino, where.name, fileType, req.mode ?? 0o644, rdevOf(spec));
+    });
+    if (dir.attr.type !== FileType.Directory) throw new FsError(Errno.ENOTDIR, 'mknod in a non-directory');
     const attr = await applyRemainingAttrs(call, made.ino, made.attr, req);
-    return diropOk(call, made.ino, attr);
+    return diropOk(call, made.ino, attr, made.parentAttr);
   },
   encodeOk: encodeDiropOk,
 });

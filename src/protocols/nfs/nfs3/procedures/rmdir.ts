@@ -9,10 +9,11 @@ export const rmdirProc = (ctx: Nfs3Context) => defineNfs3Procedure<Diropargs3, W
   failure: ['wcc'],
   decodeArgs: decodeDiropargs3,
   async handle(args, call) {
-    const dir = await call.resolve(args.dir, 0);
-    call.checkWritable();
-    await call.fs.rmdir(call.cred, dir.ino, args.name);
-    return call.wcc(0);
+    const [, removed] = await call.resolveAlong(args.dir, 0, (ino) => {
+      call.checkWritable();
+      return call.fs.rmdir(call.cred, ino, args.name);
+    });
+    return call.wccAfter(0, removed.parentAttr);
   },
   encodeOk: encodeWccData,
 });

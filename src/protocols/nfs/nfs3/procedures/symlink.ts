@@ -19,15 +19,16 @@ export const symlinkProc = (ctx: Nfs3Context) => defineNfs3Procedure<SymlinkArgs
   failure: ['wcc'],
   decodeArgs: (r) => ({ where: decodeDiropargs3(r), attrs: decodeSattr3(r), target: r.string(NFS3_MAXPATHLEN) }),
   async handle({ where, attrs, target }, call) {
-    const dir = await call.resolve(where.dir, 0);
-    call.checkWritable();
+    const [dir, made] = await call.resolveAlong(where.dir, 0, (ino) => {
+      call.checkWritable();
+      if (target.length === 0) throw new FsError(Errno.EINVAL, 'empty symlink target');
+      return call.fs.symlink(call.cred, ino, where.name, target);
+    });
     if (dir.attr.type !== FileType.Directory) throw new FsError(Errno.ENOTDIR, 'symlink in a non-directory');
-    if (target.length === 0) throw new FsError(Errno.EINVAL, 'empty symlink target');
-    const made = await call.fs.symlink(call.cred, dir.ino, where.name, target);
     const req = setAttrRequestOf(attrs);
     delete req.size;
     const attr = await applyRemainingAttrs(call, made.ino, made.attr, req);
-    return diropOk(call, made.ino, attr);
+    return diropOk(call, made.ino, attr, made.parentAttr);
   },
   encodeOk: encodeDiropOk,
 });
