@@ -225,6 +225,10 @@ export class RedisEngine implements MetaEngine {
     try {
       await this.#client.quit();
     } catch {
+      // disconnect() below ends it anyway
+    } finally {
+      // also stops what quit() leaves behind: a Sentinel client's failover detector keeps its own
+      // connections to the sentinels, reconnecting forever once they are gone
       this.#client.disconnect();
     }
   }
