@@ -13,13 +13,13 @@ export class Deferred<T = void> {
 }
 
 /**
- * Waits until `predicate` holds, checking every few ms; fails after `timeoutMs` naming `what`.
- * For state that changes asynchronously on the server side; not a timing assertion.
+ * Waits until `predicate` holds, checking every `intervalMs`; fails after `timeoutMs` naming
+ * `what`. The predicate may be async (a query to a server). For state that changes asynchronously on the server side; not a timing assertion.
  */
-export async function waitFor(predicate: () => boolean, what: string, timeoutMs = 5000): Promise<void> {
+export async function waitFor(predicate: () => boolean | Promise<boolean>, what: string, timeoutMs = 5000, intervalMs = 5): Promise<void> {
   const deadline = Date.now() + timeoutMs;
-  while (!predicate()) {
+  while (!(await predicate())) {
     if (Date.now() > deadline) throw new Error(`timed out waiting for ${what}`);
-    await new Promise((r) => setTimeout(r, 5));
+    await new Promise((r) => setTimeout(r, intervalMs));
   }
 }

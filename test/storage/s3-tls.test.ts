@@ -4,15 +4,11 @@
  * option `?tls-insecure-skip-verify=true`, which changes nothing else (same endpoint, bucket, keys).
  */
 import assert from 'node:assert/strict';
-import { execFile } from 'node:child_process';
-import { join } from 'node:path';
-import { promisify } from 'node:util';
 import { parseBucketUrl, S3ObjectStore } from '../../src/storage/s3.js';
 import { FsError } from '../../src/util/errno.js';
+import { selfSigned } from '../helpers/certs.js';
 import { startS3rver, type S3rverServer } from '../helpers/s3rver.js';
 import { tmpDir } from '../helpers/tmp.js';
-
-const run = promisify(execFile);
 
 describe('S3 store over HTTPS with a self-signed endpoint', function () {
   this.timeout(60_000);
@@ -20,11 +16,7 @@ describe('S3 store over HTTPS with a self-signed endpoint', function () {
 
   before(async () => {
     const dir = tmpDir('ferry-s3-tls-');
-    const key = join(dir, 's3.key');
-    const cert = join(dir, 's3.crt');
-    await run('openssl', ['req', '-x509', '-newkey', 'ec', '-pkeyopt', 'ec_paramgen_curve:prime256v1', '-nodes', '-days', '2',
-      '-subj', '/CN=s3rver', '-addext', 'subjectAltName=IP:127.0.0.1', '-keyout', key, '-out', cert]);
-    srv = await startS3rver({ tls: { key, cert } });
+    srv = await startS3rver({ tls: await selfSigned(dir, 's3rver') });
   });
   after(async () => { await srv?.stop(); });
 

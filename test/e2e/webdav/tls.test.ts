@@ -14,18 +14,16 @@ import { join } from 'node:path';
 import { connect, type TLSSocket } from 'node:tls';
 import { promisify } from 'node:util';
 import bcrypt from 'bcryptjs';
+import { selfSigned as makeSelfSigned } from '../../helpers/certs.js';
 import { FERRY_MAIN, type FerryServeProcess, startFerryServe } from '../../helpers/ferry-serve.js';
 import { tmpDir } from '../../helpers/tmp.js';
 
 const run = promisify(execFile);
 
-/** A self-signed certificate for 127.0.0.1 (P-256 key) as PEM files in `dir`, named after `cn`. */
+/** A self-signed certificate for 127.0.0.1 and its SHA-256 fingerprint. */
 async function selfSigned(dir: string, cn: string): Promise<{ cert: string; key: string; fingerprint: string }> {
-  const cert = join(dir, `${cn}.crt`);
-  const key = join(dir, `${cn}.key`);
-  await run('openssl', ['req', '-x509', '-newkey', 'ec', '-pkeyopt', 'ec_paramgen_curve:prime256v1', '-nodes', '-days', '2',
-    '-subj', `/CN=${cn}`, '-addext', 'subjectAltName=IP:127.0.0.1', '-keyout', key, '-out', cert]);
-  return { cert, key, fingerprint: new X509Certificate(readFileSync(cert)).fingerprint256 };
+  const pair = await makeSelfSigned(dir, cn);
+  return { ...pair, fingerprint: new X509Certificate(readFileSync(pair.cert)).fingerprint256 };
 }
 
 /** One TLS connection trusting `ca`; resolves once the handshake is done. */

@@ -13,22 +13,15 @@ import { Redis } from 'ioredis';
 import { openRedisEngine, type RedisEngine } from '../../../src/meta/redis/engine.js';
 import { ROOT_INODE } from '../../../src/meta/types.js';
 import { Errno, isFsError } from '../../../src/util/errno.js';
+import { waitFor } from '../../helpers/deferred.js';
 import { freePort } from '../../helpers/free-port.js';
 import { startRedis, type RedisServer } from '../../helpers/redis-server.js';
 import { tmpDir } from '../../helpers/tmp.js';
 import { dirAttr, mk, name, SETTING } from './fixture.js';
 
 const MASTER = 'ferrymaster';
-const sleep = (ms: number): Promise<void> => new Promise((r) => setTimeout(r, ms));
-
-/** Polls `probe` every 100 ms until it returns true; fails after `ms`. */
-async function until(what: string, ms: number, probe: () => Promise<boolean>): Promise<void> {
-  const deadline = Date.now() + ms;
-  while (!(await probe().catch(() => false))) {
-    if (Date.now() > deadline) throw new Error(`timed out waiting for ${what}`);
-    await sleep(100);
-  }
-}
+/** A probe of a server that may not answer yet: a failure counts as "not yet". */
+const orFalse = (probe: () => Promise<boolean>) => (): Promise<boolean> => probe().catch(() => false);
 
 describe('redis engine through Sentinel', function () {
   this.timeout(90_000);
@@ -49,17 +42,17 @@ describe('redis engine through Sentinel', function () {
     ].join('\n'));
     sentinel = spawn('redis-server', [conf, '--sentinel', '--loglevel', 'warning'], { stdio: ['ignore', 'ignore', 'inherit'] });
     admin = new Redis({ host: '127.0.0.1', port: sentinelPort, lazyConnect: true, retryStrategy: (n) => (n > 100 ? null : 100) });
-    admin.on('error', () => undefined); // refused until the sentinel listens: `until` retries
-    await until('the sentinel', 10_000, async () => { await admin.connect().catch(() => undefined); return (await admin.ping()) === 'PONG'; });
+    admin.on('error', () => undefined); // refused until the sentinel listens: waitFor retries
+    await waitFor(orFalse(async () => { await admin.connect().catch(() => undefined); return (await admin.ping()) === 'PONG'; }), 'the sentinel', 10_000, 100);
     // a forced failover needs the sentinel to know a replica that is in sync
-    await until('the replica in sync and known to the sentinel', 30_000, async () => {
+    await waitFor(orFalse(async () => {
       const replicas = await admin.call('SENTINEL', 'REPLICAS', MASTER) as string[][];
       return replicas.some((r) => {
         const f = new Map<string, string>();
         for (let i = 0; i + 1 < r.length; i += 2) f.set(r[i] ?? '', r[i + 1] ?? '');
         return f.get('port') === String(replica.port) && f.get('master-link-status') === 'ok' && !(f.get('flags') ?? '').includes('down');
       });
-    });
+    }), 'the replica in sync and known to the sentinel', 30_000, 100);
   });
 
   after(async () => {
@@ -94,13 +87,13 @@ describe('redis engine through Sentinel', function () {
       }
 
       assert.equal(await admin.call('SENTINEL', 'FAILOVER', MASTER), 'OK');
-      await until('the replica promoted', 30_000, async () => (await masterPort()) === String(replica.port));
+      await waitFor(orFalse(async () => (await masterPort()) === String(replica.port)), 'the replica promoted', 30_000, 100);
       // until the sentinel has demoted the old master (at its next INFO poll, up to 10 s) that one
       // still takes writes, and drops them when it turns replica: Redis's own window, which
       // failoverDetector narrows but cannot close; the test waits it out
       const old = new Redis({ host: '127.0.0.1', port: master.port });
       try {
-        await until('the old master demoted', 30_000, async () => /role:slave/.test(await old.info('replication')));
+        await waitFor(orFalse(async () => /role:slave/.test(await old.info('replication'))), 'the old master demoted', 30_000, 100);
       } finally {
         old.disconnect();
       }
@@ -108,7 +101,7 @@ describe('redis engine through Sentinel', function () {
       // the demoted master's clients were disconnected: the engine asks the sentinel again
       let after: bigint | undefined;
       let transient = 0;
-      await until('a write after the failover', 30_000, async () => {
+      await waitFor(async () => {
         try {
           after = await mk(engine, ROOT_INODE, 'after-failover');
           return true;
@@ -118,7 +111,7 @@ describe('redis engine through Sentinel', function () {
           transient++;
           return false;
         }
-      });
+      }, 'a write after the failover', 30_000, 100);
       assert.ok(after !== undefined);
       assert.ok(transient < 50, `${transient} failed attempts`);
       assert.equal((await engine.doLookup(ROOT_INODE, name('before-failover'))).ino, before);

@@ -6,33 +6,14 @@
  * instead of hanging or falling back to a connection without a client certificate.
  */
 import assert from 'node:assert/strict';
-import { execFile } from 'node:child_process';
-import { writeFileSync } from 'node:fs';
-import { join } from 'node:path';
-import { promisify } from 'node:util';
 import { openRedisEngine } from '../../../src/meta/redis/engine.js';
 import { FileType, ROOT_INODE } from '../../../src/meta/types.js';
 import { Errno, FsError, isFsError } from '../../../src/util/errno.js';
+import { makePki } from '../../helpers/certs.js';
 import { freePort } from '../../helpers/free-port.js';
 import { startRedis, type RedisServer } from '../../helpers/redis-server.js';
 import { tmpDir } from '../../helpers/tmp.js';
 import { dirAttr, mk, name, SETTING } from './fixture.js';
-
-const run = promisify(execFile);
-const EC = ['-newkey', 'ec', '-pkeyopt', 'ec_paramgen_curve:prime256v1', '-nodes'];
-
-/** A CA, a server certificate for 127.0.0.1 and a client certificate, both signed by the CA. */
-async function makePki(dir: string): Promise<Record<'ca' | 'caKey' | 'srv' | 'srvKey' | 'cli' | 'cliKey', string>> {
-  const p = (f: string): string => join(dir, f);
-  await run('openssl', ['req', '-x509', ...EC, '-days', '2', '-subj', '/CN=ferry-test-ca', '-keyout', p('ca.key'), '-out', p('ca.crt')]);
-  writeFileSync(p('srv.ext'), 'subjectAltName=IP:127.0.0.1\n');
-  for (const [who, cn, ext] of [['srv', 'redis', ['-extfile', p('srv.ext')]], ['cli', 'ferry', []]] as const) {
-    await run('openssl', ['req', ...EC, '-subj', `/CN=${cn}`, '-keyout', p(`${who}.key`), '-out', p(`${who}.csr`)]);
-    await run('openssl', ['x509', '-req', '-in', p(`${who}.csr`), '-CA', p('ca.crt'), '-CAkey', p('ca.key'), '-CAcreateserial',
-      '-days', '2', '-out', p(`${who}.crt`), ...ext]);
-  }
-  return { ca: p('ca.crt'), caKey: p('ca.key'), srv: p('srv.crt'), srvKey: p('srv.key'), cli: p('cli.crt'), cliKey: p('cli.key') };
-}
 
 describe('redis engine over TLS (rediss:// with the JuiceFS URL options)', function () {
   this.timeout(60_000);
