@@ -202,3 +202,18 @@ export async function timedRun(cmd: string, args: string[]): Promise<number> {
 export function note(msg: string): void {
   process.stderr.write(`[${new Date().toISOString().slice(11, 19)}] ${msg}\n`);
 }
+
+/**
+ * Per numeric field, the better of two runs of one peer: the lower for fields in `lowerBetter`
+ * (latency, CPU, seconds), else the higher; a field only one run has is taken from it.
+ */
+export function betterRun<F extends object>(a: F, b: F, lowerBetter: ReadonlySet<string> = new Set()): F {
+  const first = a as unknown as Record<string, unknown>;
+  const out: Record<string, unknown> = { ...first };
+  for (const [k, v] of Object.entries(b)) {
+    const u = first[k];
+    if (typeof v !== 'number') continue;
+    out[k] = typeof u !== 'number' ? v : lowerBetter.has(k) ? Math.min(u, v) : Math.max(u, v);
+  }
+  return out as unknown as F;
+}

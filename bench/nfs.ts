@@ -20,7 +20,7 @@ import { fileURLToPath } from 'node:url';
 import { startRedis, type RedisServer } from '../test/helpers/redis-server.js';
 import { cachedReadLatency, runLoad } from './nfs-load.js';
 import {
-  MiB, formatFileVolume, mbs, note, num, peakRss, repoRoot, run, runOk, startFerry, table, timedRun, times, verdict, type ChildServer,
+  MiB, betterRun, formatFileVolume, mbs, note, num, peakRss, repoRoot, run, runOk, startFerry, table, timedRun, times, verdict, type ChildServer,
 } from './lib.js';
 
 const argv = process.argv.slice(2);
@@ -212,17 +212,8 @@ const LOWER_BETTER = new Set<string>(['latP50', 'latP99', 'cpuSeqWrite', 'cpuSeq
 
 /** Per figure, the better of two runs of one peer. */
 function bestOf(a: Target, b: Target): Target {
-  const pick = <F extends object>(x: F | undefined, y: F | undefined): F | undefined => {
-    if (x === undefined || y === undefined) return x ?? y;
-    const first = x as unknown as Record<string, unknown>;
-    const out: Record<string, unknown> = { ...first };
-    for (const [k, v] of Object.entries(y)) {
-      const u = first[k];
-      if (typeof v !== 'number' || typeof u !== 'number') continue;
-      out[k] = LOWER_BETTER.has(k) ? Math.min(u, v) : Math.max(u, v);
-    }
-    return out as unknown as F;
-  };
+  const pick = <F extends object>(x: F | undefined, y: F | undefined): F | undefined =>
+    (x === undefined || y === undefined ? x ?? y : betterRun(x, y, LOWER_BETTER));
   const best: Target = { ...a, name: `${a.name} (best of 2)` };
   const host = pick(a.host, b.host);
   const guest = pick(a.guest, b.guest);

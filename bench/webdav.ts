@@ -20,7 +20,7 @@ import { fileURLToPath } from 'node:url';
 import { freePort } from '../test/helpers/free-port.js';
 import { startRedis, type RedisServer } from '../test/helpers/redis-server.js';
 import {
-  MiB, drive, formatFileVolume, mbs, note, num, peakRss, percentile, runOk, seconds, startChild, startFerry, table, timedRun, times, verdict,
+  MiB, betterRun, drive, formatFileVolume, mbs, note, num, peakRss, percentile, runOk, seconds, startChild, startFerry, table, timedRun, times, verdict,
   type ChildServer,
 } from './lib.js';
 
@@ -177,18 +177,7 @@ async function durableFloor(work: string): Promise<number> {
 }
 
 /** Per figure, the better of two runs of the peer (more MB/s and files/s, fewer seconds). */
-function bestOf(a: Figures, b: Figures): Figures {
-  const max = (x: number | undefined, y: number | undefined): number | undefined => (x === undefined ? y : y === undefined ? x : Math.max(x, y));
-  const min = (x: number | undefined, y: number | undefined): number | undefined => (x === undefined ? y : y === undefined ? x : Math.min(x, y));
-  const out: Figures = {};
-  const set = <K extends keyof Figures>(k: K, v: Figures[K]): void => { if (v !== undefined) out[k] = v; };
-  set('putMBs', max(a.putMBs, b.putMBs));
-  set('getMBs', max(a.getMBs, b.getMBs));
-  set('smallPerSec', max(a.smallPerSec, b.smallPerSec));
-  set('propfindSec', min(a.propfindSec, b.propfindSec));
-  set('propfindLiveSec', min(a.propfindLiveSec, b.propfindLiveSec));
-  return out;
-}
+const bestOf = (a: Figures, b: Figures): Figures => betterRun(a, b, new Set(['propfindSec', 'propfindLiveSec']));
 
 function print(apache: Figures, runs: Figures[], ferry: Figures, redis: Figures, durablePerSec: number | undefined): void {
   const each = (pick: (f: Figures) => number | undefined, digits?: number): string[] => runs.map((f) => num(pick(f), digits));
