@@ -141,6 +141,12 @@ const fileTag = (t: Target): string => t.name.replace(/[^A-Za-z0-9]+/g, '-');
 
 async function hostRun(t: Target, src: string, back: string): Promise<HostFigures> {
   const seq = `seq-${fileTag(t)}.bin`;
+  // The write and the read after it need fresh page cache (the file, and nfs-cp's copy in
+  // /dev/shm). On this VM, pages the guest has not used lately cost about ten times more to fill
+  // (a bare 1 GiB write of fsynced 4 MiB files: 1450 MB/s and 0.2 s system time into recycled
+  // pages, 350 MB/s and 2.4 s into new ones), so every server starts from dropped caches: what
+  // the previous runs left cached would otherwise decide how fast the next server writes.
+  dropCaches();
   note(`${t.name}: nfs-cp write ${SEQ_BYTES / MiB} MiB`);
   const [w, cpuSeqWrite] = await withCpu(t.pid, SEQ_BYTES, () => timedRun('nfs-cp', [src, nfsUrl(t, seq)]));
   note(`${t.name}: nfs-cp read`);
