@@ -3,9 +3,10 @@
  * metadata + file store for PROPFIND) next to Debian's Apache httpd with mod_dav_fs serving a
  * directory on the same disk, in one run. Apache runs as our child with a private config in a temp
  * dir on a free loopback port (the system apache2 service is never touched). Measures GET and PUT of
- * a large file with curl, 1,000 PUTs of 4 KiB over 16 keep-alive connections (after 300 untimed
- * warm-up PUTs on every server), PROPFIND Depth 1 of a 10,000-file directory, and Ferry's peak RSS
- * (VmHWM) over the large transfers. Apache is measured first and again last, and ratios are taken
+ * a large file with curl, 1,000 PUTs of 4 KiB over 16 keep-alive connections (after 3,000 untimed
+ * warm-up PUTs on every server) with each server's CPU time per PUT (its whole process tree),
+ * PROPFIND Depth 1 of a 10,000-file directory, and Ferry's peak RSS (VmHWM) over the large
+ * transfers. No server's files are deleted before the end (see apacheRun). Apache is measured first and again last, and ratios are taken
  * against its better run (a shared machine's load drifts). The small PUTs are also measured against
  * durable-put-peer (fsync of each file and its directory, nothing else): Apache answers without
  * fsync, Ferry only once the bytes are durable. Figures and ratios only; asserts nothing beyond
@@ -20,7 +21,7 @@ import { fileURLToPath } from 'node:url';
 import { freePort } from '../test/helpers/free-port.js';
 import { startRedis, type RedisServer } from '../test/helpers/redis-server.js';
 import {
-  MiB, betterRun, drive, formatFileVolume, mbs, note, num, peakRss, percentile, runOk, seconds, startChild, startFerry, table, timedRun, times, verdict,
+  MiB, betterRun, drive, formatFileVolume, mbs, note, num, peakRss, percentile, runOk, seconds, startChild, startFerry, table, timedRun, times, treeCpuMs, verdict,
   type ChildServer,
 } from './lib.js';
 
@@ -34,8 +35,12 @@ const ONLY = ((): 'small' | 'propfind' | undefined => {
 })();
 const BIG_BYTES = (QUICK ? 128 : 1024) * MiB;
 const SMALL_PUTS = 1000;
-/** PUTs into another collection before the timed ones, on every server: a server that has run a while is what clients meet (JIT, caches). */
-const WARMUP_PUTS = 300;
+/**
+ * PUTs into another collection before the timed ones, on every server: a server that has run a
+ * while is what clients meet. Ferry's JIT was still compiling after 500 (V8's compiler threads
+ * took ~0.13 ms of CPU per PUT then, ~0.04 after 6,000).
+ */
+const WARMUP_PUTS = 3000;
 const SMALL_BYTES = 4096;
 const CONNECTIONS = 16;
 const LISTING = QUICK ? 1000 : 10_000;
@@ -47,6 +52,8 @@ interface Figures {
   putMBs?: number;
   getMBs?: number;
   smallPerSec?: number;
+  /** Server CPU (its process tree: user + system) per small PUT, ms. */
+  smallCpuMs?: number;
   propfindSec?: number;
   propfindLiveSec?: number;
   rss?: number | undefined;
@@ -110,7 +117,8 @@ async function propfind(agent: Agent, port: number, body?: Buffer): Promise<numb
   return percentile(runs, 50);
 }
 
-async function measure(name: string, port: number, src: string, pid: number | undefined, wanted: { big: boolean; small: boolean }): Promise<Figures> {
+/** `rssPid`: the process whose peak RSS is a figure (Ferry); `serverPid`: the root of the server's process tree. */
+async function measure(name: string, port: number, src: string, server: { rssPid?: number; serverPid: number }, wanted: { big: boolean; small: boolean }): Promise<Figures> {
   const parts = { big: wanted.big && ONLY === undefined, small: wanted.small && ONLY !== 'propfind', propfind: ONLY !== 'small' };
   const agent = new Agent({ keepAlive: true, maxSockets: CONNECTIONS });
   try {
@@ -118,12 +126,14 @@ async function measure(name: string, port: number, src: string, pid: number | un
     if (parts.big) {
       note(`${name}: large transfers`);
       Object.assign(f, await bigTransfers(port, src));
-      if (pid !== undefined) f.rss = peakRss(pid);
+      if (server.rssPid !== undefined) f.rss = peakRss(server.rssPid);
     }
     if (parts.small) {
       note(`${name}: ${WARMUP_PUTS} warm-up PUTs, then ${SMALL_PUTS} small PUTs`);
       await smallPuts(agent, port, 'warmup', WARMUP_PUTS);
+      const cpu = treeCpuMs(server.serverPid);
       f.smallPerSec = await smallPuts(agent, port, 'small', SMALL_PUTS);
+      f.smallCpuMs = (treeCpuMs(server.serverPid) - cpu) / SMALL_PUTS;
     }
     if (!parts.propfind) return f;
     note(`${name}: PROPFIND, ${LISTING} PUTs first`);
@@ -158,8 +168,8 @@ async function startApache(dir: string, root: string, port: number): Promise<Chi
   return startChild('apache2', ['-f', conf, '-DFOREGROUND'], port, { timeoutMs: 20_000 });
 }
 
-/** Small PUTs against durable-put-peer on a fresh directory; files/s. */
-async function durableFloor(work: string): Promise<number> {
+/** Small PUTs against durable-put-peer on a fresh directory; files/s and its CPU per PUT. */
+async function durableFloor(work: string): Promise<Figures> {
   const port = await freePort();
   const root = join(work, 'durable-peer');
   mkdirSync(root);
@@ -168,18 +178,19 @@ async function durableFloor(work: string): Promise<number> {
   const agent = new Agent({ keepAlive: true, maxSockets: CONNECTIONS });
   try {
     await smallPuts(agent, port, 'warmup', WARMUP_PUTS);
-    return await smallPuts(agent, port, 'small', SMALL_PUTS);
+    const cpu = treeCpuMs(peer.pid);
+    const smallPerSec = await smallPuts(agent, port, 'small', SMALL_PUTS);
+    return { smallPerSec, smallCpuMs: (treeCpuMs(peer.pid) - cpu) / SMALL_PUTS };
   } finally {
     agent.destroy();
     await peer.stop();
-    rmSync(root, { recursive: true, force: true });
   }
 }
 
 /** Per figure, the better of two runs of the peer (more MB/s and files/s, fewer seconds). */
-const bestOf = (a: Figures, b: Figures): Figures => betterRun(a, b, new Set(['propfindSec', 'propfindLiveSec']));
+const bestOf = (a: Figures, b: Figures): Figures => betterRun(a, b, new Set(['propfindSec', 'propfindLiveSec', 'smallCpuMs']));
 
-function print(apache: Figures, runs: Figures[], ferry: Figures, redis: Figures, durablePerSec: number | undefined): void {
+function print(apache: Figures, runs: Figures[], ferry: Figures, redis: Figures, durable: Figures): void {
   const each = (pick: (f: Figures) => number | undefined, digits?: number): string[] => runs.map((f) => num(pick(f), digits));
   const blank = runs.map(() => '');
   table(`WebDAV: ${BIG_BYTES / MiB} MiB PUT/GET with curl; ${SMALL_PUTS} PUTs of 4 KiB and PROPFIND (median of ${PROPFIND_RUNS}) with a Node http client, ${CONNECTIONS} keep-alive connections. Apache measured first and again last; ratios against its better run. ratio > 1: Ferry better`, [
@@ -187,7 +198,9 @@ function print(apache: Figures, runs: Figures[], ferry: Figures, redis: Figures,
     ['PUT 1 file, MB/s', ...each((f) => f.putMBs), num(apache.putMBs), num(ferry.putMBs), times(ferry.putMBs, apache.putMBs), '', ''],
     ['GET 1 file, MB/s', ...each((f) => f.getMBs), num(apache.getMBs), num(ferry.getMBs), times(ferry.getMBs, apache.getMBs), '', ''],
     ['small PUTs, files/s', ...each((f) => f.smallPerSec, 0), num(apache.smallPerSec, 0), num(ferry.smallPerSec, 0), times(ferry.smallPerSec, apache.smallPerSec), '', ''],
-    ['small PUTs, files/s, vs durable-put-peer (fsync file + dir)', ...blank, num(durablePerSec, 0), num(ferry.smallPerSec, 0), times(ferry.smallPerSec, durablePerSec), '', ''],
+    ['small PUTs, files/s, vs durable-put-peer (fsync file + dir)', ...blank, num(durable.smallPerSec, 0), num(ferry.smallPerSec, 0), times(ferry.smallPerSec, durable.smallPerSec), '', ''],
+    ['small PUTs, server CPU ms per PUT', ...each((f) => f.smallCpuMs, 3), num(apache.smallCpuMs, 3), num(ferry.smallCpuMs, 3), times(apache.smallCpuMs, ferry.smallCpuMs), '', ''],
+    ['small PUTs, server CPU ms per PUT, vs durable-put-peer', ...blank, num(durable.smallCpuMs, 3), num(ferry.smallCpuMs, 3), times(durable.smallCpuMs, ferry.smallCpuMs), '', ''],
     [`PROPFIND Depth 1 of ${LISTING} files, allprop, s`, ...each((f) => f.propfindSec, 3), num(apache.propfindSec, 3), num(ferry.propfindSec, 3),
       times(apache.propfindSec, ferry.propfindSec), num(redis.propfindSec, 3), times(apache.propfindSec, redis.propfindSec)],
     [`PROPFIND Depth 1 of ${LISTING} files, 4 live props, s`, ...each((f) => f.propfindLiveSec, 3), num(apache.propfindLiveSec, 3), num(ferry.propfindLiveSec, 3),
@@ -219,27 +232,27 @@ async function main(): Promise<void> {
   try {
     if (ONLY === undefined) await runOk('sh', ['-c', `head -c ${BIG_BYTES} /dev/urandom > '${src}'`]);
 
-    const apacheRun = async (name: string): Promise<Figures> => {
-      const apacheDir = join(work, 'apache');
-      const davRoot = join(work, 'apache-root');
+    // Nothing is deleted until the end: ext4 (without a journal, as here) skips inodes freed in the
+    // last minutes when it allocates one, so a server creating files right after another's were
+    // deleted pays for scanning past them (perf: recently_deleted under openat).
+    const apacheRun = async (name: string, n: number): Promise<Figures> => {
+      const apacheDir = join(work, `apache-${n}`);
+      const davRoot = join(work, `apache-root-${n}`);
       mkdirSync(apacheDir);
       mkdirSync(davRoot);
       const apachePort = await freePort();
       note(`${name}: starting`);
       const apache = await startApache(apacheDir, davRoot, apachePort);
       try {
-        return await measure(name, apachePort, src, undefined, { big: true, small: true });
+        return await measure(name, apachePort, src, { serverPid: apache.pid }, { big: true, small: true });
       } finally {
         await apache.stop();
-        rmSync(davRoot, { recursive: true, force: true });
-        rmSync(apacheDir, { recursive: true, force: true });
       }
     };
-    const apacheFirst = await apacheRun('apache');
-    const durablePerSec = ONLY === 'propfind' ? undefined : await durableFloor(work);
+    const apacheFirst = await apacheRun('apache', 1);
+    const durable = ONLY === 'propfind' ? {} : await durableFloor(work);
 
-    const ferryFigures = await withFerry('ferry', join(work, 'embedded'), undefined, (port, pid) => measure('ferry', port, src, pid, { big: true, small: true }));
-    rmSync(join(work, 'embedded'), { recursive: true, force: true });
+    const ferryFigures = await withFerry('ferry', join(work, 'embedded'), undefined, (port, pid) => measure('ferry', port, src, { rssPid: pid, serverPid: pid }, { big: true, small: true }));
 
     let redisFigures: Figures = {};
     if (ONLY !== 'small') {
@@ -247,11 +260,11 @@ async function main(): Promise<void> {
       const url = redis.url(1);
       const redisDir = join(work, 'redis');
       await formatFileVolume(url, redisDir);
-      redisFigures = await withFerry('ferry+redis', redisDir, url, (port, pid) => measure('ferry+redis', port, src, pid, { big: false, small: false }));
+      redisFigures = await withFerry('ferry+redis', redisDir, url, (port, pid) => measure('ferry+redis', port, src, { rssPid: pid, serverPid: pid }, { big: false, small: false }));
     }
 
-    const apacheAgain = await apacheRun('apache again');
-    print(bestOf(apacheFirst, apacheAgain), [apacheFirst, apacheAgain], ferryFigures, redisFigures, durablePerSec);
+    const apacheAgain = await apacheRun('apache again', 2);
+    print(bestOf(apacheFirst, apacheAgain), [apacheFirst, apacheAgain], ferryFigures, redisFigures, durable);
   } finally {
     await redis?.stop();
     rmSync(shm, { recursive: true, force: true });

@@ -169,8 +169,8 @@ export class SqliteEngine implements MetaEngine {
   }
 
   /** One write transaction (a savepoint of a group commit), restarted while another connection holds the write lock. */
-  #write<T>(op: string, fn: () => T): Promise<T> {
-    return this.#group.run(op, fn);
+  #write<T>(op: string, fn: () => T, deferred = false): Promise<T> {
+    return this.#group.run(op, fn, deferred);
   }
 
   /** A read; several statements run in one DEFERRED transaction so they see one snapshot. */
@@ -409,6 +409,10 @@ export class SqliteEngine implements MetaEngine {
     }, true); // a miss reads the parent too: ENOENT or ENOTDIR from a later snapshot is still a valid answer
   }
 
+  async durable(): Promise<void> {
+    return this.#group.durable();
+  }
+
   async doMknod(t: MknodTxn): Promise<MknodResult> {
     return this.#write('mknod', () => {
       const p = this.#mustDir(t.parent);
@@ -441,7 +445,7 @@ export class SqliteEngine implements MetaEngine {
       this.#dirStat(t.parent, dataOf(type, t.attr.length), space, 1);
       this.#usage(space, 1);
       return { ino: t.ino, attr: { ...t.attr, parent: t.parent }, existing: false, parentAttr: p };
-    });
+    }, t.deferDurability === true);
   }
 
   async doUnlink(t: UnlinkTxn): Promise<UnlinkResult> {
