@@ -21,7 +21,7 @@ import { fileURLToPath } from 'node:url';
 import { freePort } from '../test/helpers/free-port.js';
 import { startRedis, type RedisServer } from '../test/helpers/redis-server.js';
 import {
-  MiB, betterRun, drive, formatFileVolume, mbs, note, num, peakRss, percentile, runOk, seconds, startChild, startFerry, table, timedRun, times, treeCpuMs, verdict,
+  MiB, betterRun, drive, spreadDirectories, formatFileVolume, mbs, note, num, peakRss, percentile, runOk, seconds, startChild, startFerry, table, timedRun, times, treeCpuMs, verdict,
   type ChildServer,
 } from './lib.js';
 
@@ -226,6 +226,7 @@ async function main(): Promise<void> {
   const cpu = spawnSync('sh', ['-c', "nproc; grep -m1 'model name' /proc/cpuinfo | cut -d: -f2"], { encoding: 'utf8' }).stdout.trim().replace(/\s*\n\s*/, ' cores,');
   process.stdout.write(`ferry WebDAV benchmark${QUICK ? ' (--quick)' : ''}: ${new Date().toISOString()}, ${cpu}\n`);
   const work = mkdtempSync(join(tmpdir(), 'ferry-bench-webdav-'));
+  if (!await spreadDirectories(work)) note('chattr +T failed: the servers\' directories may share an ext4 block group');
   const shm = mkdtempSync(join('/dev/shm', 'ferry-bench-webdav-'));
   const src = join(shm, 'src.bin');
   let redis: RedisServer | undefined;
