@@ -22,7 +22,7 @@ import { fileURLToPath } from 'node:url';
 import { freePort } from '../test/helpers/free-port.js';
 import { startRedis, type RedisServer } from '../test/helpers/redis-server.js';
 import {
-  MiB, betterRun, drive, spreadDirectories, formatFileVolume, mbs, note, num, peakRss, percentile, runOk, seconds, startChild, startFerry, table, timedRun, times, treeCpuMs, verdict,
+  MiB, betterRun, drive, dropPageCache, spreadDirectories, formatFileVolume, mbs, note, num, peakRss, percentile, runOk, seconds, startChild, startFerry, table, timedRun, times, treeCpuMs, verdict,
   type ChildServer,
 } from './lib.js';
 
@@ -85,6 +85,7 @@ async function ok(what: string, p: Promise<{ status: number; body: Buffer }>): P
 /** 1 GiB PUT then GET with curl; answers MB/s of each. */
 async function bigTransfers(port: number, src: string): Promise<{ putMBs: number; getMBs: number }> {
   const url = `http://127.0.0.1:${port}/big.bin`;
+  dropPageCache(); // every server writes into the same kind of pages (see dropPageCache)
   note(`PUT ${BIG_BYTES / MiB} MiB`);
   const put = await timedRun('curl', ['-sSf', '-T', src, '-o', '/dev/null', url]);
   note(`GET ${BIG_BYTES / MiB} MiB`);
