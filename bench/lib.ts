@@ -5,8 +5,8 @@
  * plain-text table printer for "figure, peer, ratio, target" rows. Benchmarks print figures only:
  * nothing here asserts on a time.
  */
-import { spawn, type ChildProcess } from 'node:child_process';
-import { mkdirSync, readFileSync, writeFileSync } from 'node:fs';
+import { spawn, spawnSync, type ChildProcess } from 'node:child_process';
+import { mkdirSync, readdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { createConnection } from 'node:net';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
@@ -77,6 +77,57 @@ export function peakRss(pid: number): number | undefined {
   } catch {
     return undefined;
   }
+}
+
+/**
+ * Writes back dirty pages and drops the page cache (root only). On this VM, pages the guest has
+ * not used lately cost about ten times more to fill (a bare 1 GiB write of fsynced 4 MiB files:
+ * 1450 MB/s and 0.2 s system time into recycled pages, 350 MB/s and 2.4 s into new ones), so a
+ * large write is measured from dropped caches on every server: what earlier runs left cached
+ * would otherwise decide how fast the next server writes.
+ */
+export function dropPageCache(): void {
+  spawnSync('sync');
+  writeFileSync('/proc/sys/vm/drop_caches', '3\n');
+}
+
+/**
+ * Marks `dir` so that ext4 places each directory made directly in it in a block group of its own
+ * choosing (`chattr +T`, the Orlov allocator's top-directory hint), with the files below it. On an
+ * ext4 without a journal, as on these machines, allocating an inode scans past the inodes of its
+ * group freed in the last minutes (perf: recently_deleted under openat): without this, a server
+ * whose files land in the group where the previous server just deleted thousands pays for it.
+ * False where the file system has no such flag (the figures may then carry that bias).
+ */
+export async function spreadDirectories(dir: string): Promise<boolean> {
+  return (await run('chattr', ['+T', dir])).code === 0;
+}
+
+/**
+ * CPU time (user + system, ms) used so far by process `pid` and its descendants, all threads, and
+ * children they have reaped (Apache's workers, Ferry's thread pool): a per-request cost that the
+ * machine's load moves less than a rate does. Clock ticks of 10 ms.
+ */
+export function treeCpuMs(pid: number): number {
+  const stats = new Map<number, { ppid: number; ticks: number }>();
+  for (const name of readdirSync('/proc')) {
+    if (!/^\d+$/.test(name)) continue;
+    try {
+      const s = readFileSync(`/proc/${name}/stat`, 'utf8');
+      const f = s.slice(s.lastIndexOf(')') + 2).split(' '); // fields from the 3rd (state) on
+      stats.set(Number(name), { ppid: Number(f[1]), ticks: Number(f[11]) + Number(f[12]) + Number(f[13]) + Number(f[14]) });
+    } catch {
+      // gone meanwhile
+    }
+  }
+  const tree = new Set([pid]);
+  for (let grew = true; grew;) {
+    grew = false;
+    for (const [p, s] of stats) if (!tree.has(p) && tree.has(s.ppid)) { tree.add(p); grew = true; }
+  }
+  let ticks = 0;
+  for (const p of tree) ticks += stats.get(p)?.ticks ?? 0;
+  return ticks * 10;
 }
 
 /** Resolves once something accepts TCP connections on 127.0.0.1:`port`; rejects after `timeoutMs`. */

@@ -23,7 +23,7 @@ import { fileURLToPath } from 'node:url';
 import { startRedis, type RedisServer } from '../test/helpers/redis-server.js';
 import { cachedReadLatency, runLoad } from './nfs-load.js';
 import {
-  MiB, betterRun, formatFileVolume, mbs, note, num, peakRss, repoRoot, run, runOk, startFerry, table, timedRun, times, verdict, type ChildServer,
+  MiB, betterRun, formatFileVolume, spreadDirectories, mbs, note, num, peakRss, repoRoot, run, runOk, startFerry, table, timedRun, times, verdict, type ChildServer,
 } from './lib.js';
 
 const argv = process.argv.slice(2);
@@ -287,6 +287,8 @@ async function inside(): Promise<void> {
   if (exportDir === undefined) throw new Error('EXPORT_DIR not set: run through with-ganesha.sh');
   process.stdout.write(`ferry NFS benchmark${QUICK ? ' (--quick)' : ''}${ONLY === undefined ? '' : ` (--only ${ONLY})`}: ${new Date().toISOString()}, ${process.env['FERRY_BENCH_HOSTINFO'] ?? ''}\n`);
   const work = mkdtempSync(join(tmpdir(), 'ferry-bench-nfs-'));
+  // each Ferry's data dir in an ext4 block group of its own: none creates inodes past another's just deleted
+  if (!await spreadDirectories(work)) note('chattr +T failed: the servers\' directories may share an ext4 block group');
   const shm = mkdtempSync(join('/dev/shm', 'ferry-bench-nfs-'));
   const src = join(shm, 'src.bin');
   const back = join(shm, 'back.bin');
@@ -345,6 +347,8 @@ async function outside(): Promise<void> {
     await runOk(nfsVm, ['setup'], { env: { ...process.env, NFSVM_CACHE: vmCache } });
   }
   const exportDir = mkdtempSync(join(tmpdir(), 'ferry-bench-ganesha-'));
+  // the guest's directory of small files in its own ext4 block group, as each Ferry's data dir (see inside)
+  if (!await spreadDirectories(exportDir)) note('chattr +T failed: the servers\' directories may share an ext4 block group');
   const cpu = spawnSync('sh', ['-c', "nproc; grep -m1 'model name' /proc/cpuinfo | cut -d: -f2"], { encoding: 'utf8' }).stdout.trim().replace(/\s*\n\s*/, ' cores,');
   try {
     const res = spawnSync(withGanesha, ['--export', exportDir, '--nfs-port', String(GANESHA_NFS), '--mount-port', String(GANESHA_MOUNT), '--',

@@ -2,14 +2,16 @@
  * WebDAV benchmark (`npm run bench:webdav [-- --quick]`): Ferry (embedded default volume; Redis
  * metadata + file store for PROPFIND) next to Debian's Apache httpd with mod_dav_fs serving a
  * directory on the same disk, in one run. Apache runs as our child with a private config in a temp
- * dir on a free loopback port (the system apache2 service is never touched). Measures GET and PUT of
- * a large file with curl, 1,000 PUTs of 4 KiB over 16 keep-alive connections (after 300 untimed
- * warm-up PUTs on every server), PROPFIND Depth 1 of a 10,000-file directory, and Ferry's peak RSS
- * (VmHWM) over the large transfers. Apache is measured first and again last, and ratios are taken
- * against its better run (a shared machine's load drifts). The small PUTs are also measured against
- * durable-put-peer (fsync of each file and its directory, nothing else): Apache answers without
- * fsync, Ferry only once the bytes are durable. Figures and ratios only; asserts nothing beyond
- * status codes and the PROPFIND entry count.
+ * dir on a free loopback port (the system apache2 service is never touched). Measures GET and PUT
+ * of a large file with curl; 1,000 PUTs of 4 KiB over 16 keep-alive connections (after 3,000
+ * untimed warm-up PUTs on every server) with each server's CPU time per PUT (its whole process
+ * tree); PROPFIND Depth 1 of a 10,000-file directory (median of 7 after 3 untimed); and Ferry's
+ * peak RSS (VmHWM) over the large transfers. Each server's directory gets its own ext4 block group
+ * and no files are deleted before the end (see spreadDirectories). Apache is measured first and
+ * again last, and ratios are taken against its better run (a shared machine's load drifts). The
+ * small PUTs are also measured against durable-put-peer (fsync of each file and its directory,
+ * nothing else): Apache answers without fsync, Ferry only once the bytes are durable. Figures and
+ * ratios only; asserts nothing beyond status codes and the PROPFIND entry count.
  */
 import { spawnSync } from 'node:child_process';
 import { chmodSync, chownSync, mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
@@ -20,7 +22,7 @@ import { fileURLToPath } from 'node:url';
 import { freePort } from '../test/helpers/free-port.js';
 import { startRedis, type RedisServer } from '../test/helpers/redis-server.js';
 import {
-  MiB, betterRun, drive, formatFileVolume, mbs, note, num, peakRss, percentile, runOk, seconds, startChild, startFerry, table, timedRun, times, verdict,
+  MiB, betterRun, drive, dropPageCache, spreadDirectories, formatFileVolume, mbs, note, num, peakRss, percentile, runOk, seconds, startChild, startFerry, table, timedRun, times, treeCpuMs, verdict,
   type ChildServer,
 } from './lib.js';
 
@@ -34,12 +36,18 @@ const ONLY = ((): 'small' | 'propfind' | undefined => {
 })();
 const BIG_BYTES = (QUICK ? 128 : 1024) * MiB;
 const SMALL_PUTS = 1000;
-/** PUTs into another collection before the timed ones, on every server: a server that has run a while is what clients meet (JIT, caches). */
-const WARMUP_PUTS = 300;
+/**
+ * PUTs into another collection before the timed ones, on every server: a server that has run a
+ * while is what clients meet. Ferry's JIT was still compiling after 500 (V8's compiler threads
+ * took ~0.13 ms of CPU per PUT then, ~0.04 after 6,000).
+ */
+const WARMUP_PUTS = 3000;
 const SMALL_BYTES = 4096;
 const CONNECTIONS = 16;
 const LISTING = QUICK ? 1000 : 10_000;
-const PROPFIND_RUNS = 3;
+const PROPFIND_RUNS = 7;
+/** Untimed PROPFINDs of each kind first, on every server: Ferry's listing code is otherwise timed while V8 still compiles it. */
+const PROPFIND_WARMUP = 3;
 const RSS_TARGET = 300 * MiB;
 const MODULES = '/usr/lib/apache2/modules';
 
@@ -47,6 +55,8 @@ interface Figures {
   putMBs?: number;
   getMBs?: number;
   smallPerSec?: number;
+  /** Server CPU (its process tree: user + system) per small PUT, ms. */
+  smallCpuMs?: number;
   propfindSec?: number;
   propfindLiveSec?: number;
   rss?: number | undefined;
@@ -75,6 +85,7 @@ async function ok(what: string, p: Promise<{ status: number; body: Buffer }>): P
 /** 1 GiB PUT then GET with curl; answers MB/s of each. */
 async function bigTransfers(port: number, src: string): Promise<{ putMBs: number; getMBs: number }> {
   const url = `http://127.0.0.1:${port}/big.bin`;
+  dropPageCache(); // every server writes into the same kind of pages (see dropPageCache)
   note(`PUT ${BIG_BYTES / MiB} MiB`);
   const put = await timedRun('curl', ['-sSf', '-T', src, '-o', '/dev/null', url]);
   note(`GET ${BIG_BYTES / MiB} MiB`);
@@ -100,6 +111,7 @@ const LIVE_PROPS = Buffer.from('<?xml version="1.0" encoding="utf-8"?>\n<D:propf
 async function propfind(agent: Agent, port: number, body?: Buffer): Promise<number> {
   const headers: Record<string, string> = { depth: '1', ...(body === undefined ? {} : { 'content-type': 'application/xml' }) };
   const runs: number[] = [];
+  for (let i = 0; i < PROPFIND_WARMUP; i++) await ok('PROPFIND /many/', http(agent, port, 'PROPFIND', '/many/', body, headers));
   for (let i = 0; i < PROPFIND_RUNS; i++) {
     const start = process.hrtime.bigint();
     const answer = await ok('PROPFIND /many/', http(agent, port, 'PROPFIND', '/many/', body, headers));
@@ -110,7 +122,8 @@ async function propfind(agent: Agent, port: number, body?: Buffer): Promise<numb
   return percentile(runs, 50);
 }
 
-async function measure(name: string, port: number, src: string, pid: number | undefined, wanted: { big: boolean; small: boolean }): Promise<Figures> {
+/** `rssPid`: the process whose peak RSS is a figure (Ferry); `serverPid`: the root of the server's process tree. */
+async function measure(name: string, port: number, src: string, server: { rssPid?: number; serverPid: number }, wanted: { big: boolean; small: boolean }): Promise<Figures> {
   const parts = { big: wanted.big && ONLY === undefined, small: wanted.small && ONLY !== 'propfind', propfind: ONLY !== 'small' };
   const agent = new Agent({ keepAlive: true, maxSockets: CONNECTIONS });
   try {
@@ -118,12 +131,14 @@ async function measure(name: string, port: number, src: string, pid: number | un
     if (parts.big) {
       note(`${name}: large transfers`);
       Object.assign(f, await bigTransfers(port, src));
-      if (pid !== undefined) f.rss = peakRss(pid);
+      if (server.rssPid !== undefined) f.rss = peakRss(server.rssPid);
     }
     if (parts.small) {
       note(`${name}: ${WARMUP_PUTS} warm-up PUTs, then ${SMALL_PUTS} small PUTs`);
       await smallPuts(agent, port, 'warmup', WARMUP_PUTS);
+      const cpu = treeCpuMs(server.serverPid);
       f.smallPerSec = await smallPuts(agent, port, 'small', SMALL_PUTS);
+      f.smallCpuMs = (treeCpuMs(server.serverPid) - cpu) / SMALL_PUTS;
     }
     if (!parts.propfind) return f;
     note(`${name}: PROPFIND, ${LISTING} PUTs first`);
@@ -158,8 +173,8 @@ async function startApache(dir: string, root: string, port: number): Promise<Chi
   return startChild('apache2', ['-f', conf, '-DFOREGROUND'], port, { timeoutMs: 20_000 });
 }
 
-/** Small PUTs against durable-put-peer on a fresh directory; files/s. */
-async function durableFloor(work: string): Promise<number> {
+/** Small PUTs against durable-put-peer on a fresh directory; files/s and its CPU per PUT. */
+async function durableFloor(work: string): Promise<Figures> {
   const port = await freePort();
   const root = join(work, 'durable-peer');
   mkdirSync(root);
@@ -168,26 +183,29 @@ async function durableFloor(work: string): Promise<number> {
   const agent = new Agent({ keepAlive: true, maxSockets: CONNECTIONS });
   try {
     await smallPuts(agent, port, 'warmup', WARMUP_PUTS);
-    return await smallPuts(agent, port, 'small', SMALL_PUTS);
+    const cpu = treeCpuMs(peer.pid);
+    const smallPerSec = await smallPuts(agent, port, 'small', SMALL_PUTS);
+    return { smallPerSec, smallCpuMs: (treeCpuMs(peer.pid) - cpu) / SMALL_PUTS };
   } finally {
     agent.destroy();
     await peer.stop();
-    rmSync(root, { recursive: true, force: true });
   }
 }
 
 /** Per figure, the better of two runs of the peer (more MB/s and files/s, fewer seconds). */
-const bestOf = (a: Figures, b: Figures): Figures => betterRun(a, b, new Set(['propfindSec', 'propfindLiveSec']));
+const bestOf = (a: Figures, b: Figures): Figures => betterRun(a, b, new Set(['propfindSec', 'propfindLiveSec', 'smallCpuMs']));
 
-function print(apache: Figures, runs: Figures[], ferry: Figures, redis: Figures, durablePerSec: number | undefined): void {
+function print(apache: Figures, runs: Figures[], ferry: Figures, redis: Figures, durable: Figures): void {
   const each = (pick: (f: Figures) => number | undefined, digits?: number): string[] => runs.map((f) => num(pick(f), digits));
   const blank = runs.map(() => '');
-  table(`WebDAV: ${BIG_BYTES / MiB} MiB PUT/GET with curl; ${SMALL_PUTS} PUTs of 4 KiB and PROPFIND (median of ${PROPFIND_RUNS}) with a Node http client, ${CONNECTIONS} keep-alive connections. Apache measured first and again last; ratios against its better run. ratio > 1: Ferry better`, [
+  table(`WebDAV: ${BIG_BYTES / MiB} MiB PUT/GET with curl; ${SMALL_PUTS} PUTs of 4 KiB and PROPFIND (median of ${PROPFIND_RUNS} after ${PROPFIND_WARMUP} untimed) with a Node http client, ${CONNECTIONS} keep-alive connections. Apache measured first and again last; ratios against its better run. ratio > 1: Ferry better`, [
     ['figure', 'apache', 'apache again', 'peer', 'ferry', 'ratio', 'ferry+redis', 'ratio'],
     ['PUT 1 file, MB/s', ...each((f) => f.putMBs), num(apache.putMBs), num(ferry.putMBs), times(ferry.putMBs, apache.putMBs), '', ''],
     ['GET 1 file, MB/s', ...each((f) => f.getMBs), num(apache.getMBs), num(ferry.getMBs), times(ferry.getMBs, apache.getMBs), '', ''],
     ['small PUTs, files/s', ...each((f) => f.smallPerSec, 0), num(apache.smallPerSec, 0), num(ferry.smallPerSec, 0), times(ferry.smallPerSec, apache.smallPerSec), '', ''],
-    ['small PUTs, files/s, vs durable-put-peer (fsync file + dir)', ...blank, num(durablePerSec, 0), num(ferry.smallPerSec, 0), times(ferry.smallPerSec, durablePerSec), '', ''],
+    ['small PUTs, files/s, vs durable-put-peer (fsync file + dir)', ...blank, num(durable.smallPerSec, 0), num(ferry.smallPerSec, 0), times(ferry.smallPerSec, durable.smallPerSec), '', ''],
+    ['small PUTs, server CPU ms per PUT', ...each((f) => f.smallCpuMs, 3), num(apache.smallCpuMs, 3), num(ferry.smallCpuMs, 3), times(apache.smallCpuMs, ferry.smallCpuMs), '', ''],
+    ['small PUTs, server CPU ms per PUT, vs durable-put-peer', ...blank, num(durable.smallCpuMs, 3), num(ferry.smallCpuMs, 3), times(durable.smallCpuMs, ferry.smallCpuMs), '', ''],
     [`PROPFIND Depth 1 of ${LISTING} files, allprop, s`, ...each((f) => f.propfindSec, 3), num(apache.propfindSec, 3), num(ferry.propfindSec, 3),
       times(apache.propfindSec, ferry.propfindSec), num(redis.propfindSec, 3), times(apache.propfindSec, redis.propfindSec)],
     [`PROPFIND Depth 1 of ${LISTING} files, 4 live props, s`, ...each((f) => f.propfindLiveSec, 3), num(apache.propfindLiveSec, 3), num(ferry.propfindLiveSec, 3),
@@ -213,33 +231,32 @@ async function main(): Promise<void> {
   const cpu = spawnSync('sh', ['-c', "nproc; grep -m1 'model name' /proc/cpuinfo | cut -d: -f2"], { encoding: 'utf8' }).stdout.trim().replace(/\s*\n\s*/, ' cores,');
   process.stdout.write(`ferry WebDAV benchmark${QUICK ? ' (--quick)' : ''}: ${new Date().toISOString()}, ${cpu}\n`);
   const work = mkdtempSync(join(tmpdir(), 'ferry-bench-webdav-'));
+  if (!await spreadDirectories(work)) note('chattr +T failed: the servers\' directories may share an ext4 block group');
   const shm = mkdtempSync(join('/dev/shm', 'ferry-bench-webdav-'));
   const src = join(shm, 'src.bin');
   let redis: RedisServer | undefined;
   try {
     if (ONLY === undefined) await runOk('sh', ['-c', `head -c ${BIG_BYTES} /dev/urandom > '${src}'`]);
 
-    const apacheRun = async (name: string): Promise<Figures> => {
-      const apacheDir = join(work, 'apache');
-      const davRoot = join(work, 'apache-root');
+    // Nothing is deleted until the end either (see spreadDirectories).
+    const apacheRun = async (name: string, n: number): Promise<Figures> => {
+      const apacheDir = join(work, `apache-${n}`);
+      const davRoot = join(work, `apache-root-${n}`);
       mkdirSync(apacheDir);
       mkdirSync(davRoot);
       const apachePort = await freePort();
       note(`${name}: starting`);
       const apache = await startApache(apacheDir, davRoot, apachePort);
       try {
-        return await measure(name, apachePort, src, undefined, { big: true, small: true });
+        return await measure(name, apachePort, src, { serverPid: apache.pid }, { big: true, small: true });
       } finally {
         await apache.stop();
-        rmSync(davRoot, { recursive: true, force: true });
-        rmSync(apacheDir, { recursive: true, force: true });
       }
     };
-    const apacheFirst = await apacheRun('apache');
-    const durablePerSec = ONLY === 'propfind' ? undefined : await durableFloor(work);
+    const apacheFirst = await apacheRun('apache', 1);
+    const durable = ONLY === 'propfind' ? {} : await durableFloor(work);
 
-    const ferryFigures = await withFerry('ferry', join(work, 'embedded'), undefined, (port, pid) => measure('ferry', port, src, pid, { big: true, small: true }));
-    rmSync(join(work, 'embedded'), { recursive: true, force: true });
+    const ferryFigures = await withFerry('ferry', join(work, 'embedded'), undefined, (port, pid) => measure('ferry', port, src, { rssPid: pid, serverPid: pid }, { big: true, small: true }));
 
     let redisFigures: Figures = {};
     if (ONLY !== 'small') {
@@ -247,11 +264,11 @@ async function main(): Promise<void> {
       const url = redis.url(1);
       const redisDir = join(work, 'redis');
       await formatFileVolume(url, redisDir);
-      redisFigures = await withFerry('ferry+redis', redisDir, url, (port, pid) => measure('ferry+redis', port, src, pid, { big: false, small: false }));
+      redisFigures = await withFerry('ferry+redis', redisDir, url, (port, pid) => measure('ferry+redis', port, src, { rssPid: pid, serverPid: pid }, { big: false, small: false }));
     }
 
-    const apacheAgain = await apacheRun('apache again');
-    print(bestOf(apacheFirst, apacheAgain), [apacheFirst, apacheAgain], ferryFigures, redisFigures, durablePerSec);
+    const apacheAgain = await apacheRun('apache again', 2);
+    print(bestOf(apacheFirst, apacheAgain), [apacheFirst, apacheAgain], ferryFigures, redisFigures, durable);
   } finally {
     await redis?.stop();
     rmSync(shm, { recursive: true, force: true });

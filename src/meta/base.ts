@@ -14,7 +14,7 @@ import type {
 } from './engine.js';
 import { RENAME_EXCHANGE, RENAME_NOREPLACE } from './engine.js';
 import {
-  SYNC_COMPACTION_RECORDS, type CompactionDue, type FormatOptions, type Meta, type NewEntry, type OpenResult, type ReaddirOptions, type Removed,
+  SYNC_COMPACTION_RECORDS, type CompactionDue, type CreateOptions, type FormatOptions, type Meta, type NewEntry, type OpenResult, type ReaddirOptions, type Removed,
   type SliceDeleter,
 } from './meta.js';
 import {
@@ -457,7 +457,7 @@ export class BaseMeta implements Meta {
 
   async #create(
     ctx: Credentials, parent: Ino, name: Buffer, type: FileType, mode: number, umask: number,
-    extra: { rdev?: number; target?: Buffer; onExist: 'fail' | 'return'; parentAttr?: Attr },
+    extra: { rdev?: number; target?: Buffer; onExist: 'fail' | 'return'; parentAttr?: Attr; deferDurability?: boolean },
   ): Promise<NewEntry & { existing: boolean }> {
     this.#checkWritable();
     checkName(name);
@@ -478,6 +478,7 @@ export class BaseMeta implements Meta {
       const ino = toIno(await this.#inodes.take());
       const r = await this.#engine.doMknod({
         parent, name, ino, attr, onExist: extra.onExist, now: t, skipDirMtimeMs: this.#skipDirMtimeMs,
+        ...(extra.deferDurability === true ? { deferDurability: true } : {}),
         ...(extra.target !== undefined ? { symlinkTarget: extra.target } : {}),
       });
       return { ino: r.ino, attr: r.attr, existing: r.existing, ...withParent(r.parentAttr) };
@@ -497,7 +498,11 @@ export class BaseMeta implements Meta {
     });
   }
 
-  async create(ctx: Credentials, parent: Ino, name: Buffer, mode: number, umask: number, exclusive: boolean): Promise<NewEntry & { created: boolean }> {
+  async durable(): Promise<void> {
+    return this.#engine.durable();
+  }
+
+  async create(ctx: Credentials, parent: Ino, name: Buffer, mode: number, umask: number, exclusive: boolean, opts?: CreateOptions): Promise<NewEntry & { created: boolean }> {
     return this.#op('create', { parent, name, mode, exclusive }, async () => {
       this.#checkWritable();
       checkName(name);
@@ -518,6 +523,7 @@ export class BaseMeta implements Meta {
       try {
         r = await this.#create(ctx, parent, name, FileType.File, mode, umask, {
           onExist: exclusive ? 'fail' : 'return', ...(parentAttr !== undefined ? { parentAttr } : {}),
+          ...(opts?.deferDurability === true ? { deferDurability: true } : {}),
         });
       } catch (err) {
         // no room for a new inode, yet opening an existing file needs none

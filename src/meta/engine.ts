@@ -35,6 +35,8 @@ export interface MknodTxn {
   now: Timespec;
   /** Parent mtime/ctime are touched only when now - parent.mtime >= this (or its nlink changes); absent = always (spec §B.12). */
   skipDirMtimeMs?: number;
+  /** The caller may be answered once the change is committed; it makes it durable later through `durable()`. */
+  deferDurability?: boolean;
 }
 
 export interface MknodResult {
@@ -297,6 +299,8 @@ export interface MetaEngine {
   /** Entry lookup with the child's attr in one step; ENOENT when absent, ENOTDIR when parent is not a dir. */
   doLookup(parent: Ino, name: Buffer): Promise<{ ino: Ino; type: FileType; attr: Attr }>;
   doMknod(t: MknodTxn): Promise<MknodResult>;
+  /** Resolves once every change committed so far, deferred ones included, is durable (EIO when one may be lost). */
+  durable(): Promise<void>;
   /** unlink and rmdir. */
   doUnlink(t: UnlinkTxn): Promise<UnlinkResult>;
   doRename(t: RenameTxn): Promise<RenameResult>;

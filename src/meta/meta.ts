@@ -56,6 +56,12 @@ export interface Removed {
   parentAttr?: Attr;
 }
 
+/** Options of Meta.create. */
+export interface CreateOptions {
+  /** Answer a new file once committed; durability comes with the caller's later `durable()`. */
+  readonly deferDurability?: boolean;
+}
+
 export interface Meta {
   /** Formats the volume or checks that an existing setting matches (immutable fields: EEXIST). */
   format(setting: Format, opts?: FormatOptions): Promise<Format>;
@@ -82,8 +88,14 @@ export interface Meta {
   access(ctx: Credentials, ino: Ino, mask: number, attr?: Attr): Promise<void>;
   /** Regular files, fifos, sockets, char/block devices. EEXIST unless `exclusive` is false for files. */
   mknod(ctx: Credentials, parent: Ino, name: Buffer, type: FileType, mode: number, umask: number, rdev?: number): Promise<NewEntry>;
-  /** Regular file; with `exclusive: false` an existing file is returned (after a write-permission check). */
-  create(ctx: Credentials, parent: Ino, name: Buffer, mode: number, umask: number, exclusive: boolean): Promise<NewEntry & { created: boolean }>;
+  /**
+   * Regular file; with `exclusive: false` an existing file is returned (after a write-permission
+   * check). With `deferDurability` a new file may be answered once committed (visible), before it
+   * is durable: the caller makes it durable through `durable()` before acknowledging anything.
+   */
+  create(ctx: Credentials, parent: Ino, name: Buffer, mode: number, umask: number, exclusive: boolean, opts?: CreateOptions): Promise<NewEntry & { created: boolean }>;
+  /** Resolves once every change this process committed so far is durable (deferred creates included). */
+  durable(): Promise<void>;
   mkdir(ctx: Credentials, parent: Ino, name: Buffer, mode: number, umask: number): Promise<NewEntry>;
   symlink(ctx: Credentials, parent: Ino, name: Buffer, target: Buffer): Promise<NewEntry>;
   readlink(ino: Ino): Promise<Buffer>;

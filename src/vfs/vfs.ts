@@ -14,7 +14,7 @@
  */
 import { BufferBudget, DEFAULT_BUFFER_BYTES } from '../cache/buffer-budget.js';
 import { DEFAULT_READ_AHEAD_BLOCKS, ReadAheadLimit } from '../cache/read-ahead.js';
-import { SYNC_COMPACTION_RECORDS, type Meta, type NewEntry, type ReaddirOptions, type Removed } from '../meta/meta.js';
+import { SYNC_COMPACTION_RECORDS, type CreateOptions, type Meta, type NewEntry, type ReaddirOptions, type Removed } from '../meta/meta.js';
 import { printableName } from '../meta/names.js';
 import {
   type Attr, type ChunkIndex, type Credentials, type DirEntry, FileType, type Ino, type SetAttrRequest, type SliceRecord,
@@ -305,11 +305,15 @@ export class Vfs {
     return this.#op('access', ctx, { ino, mask }, () => this.#meta.access(ctx, ino, mask, attr));
   }
 
-  /** A regular file; with `exclusive` false an existing file is returned (`created` false). */
-  create(ctx: Credentials, parent: Ino, name: Buffer, mode: number, umask: number, exclusive = true): Promise<NewEntry & { created: boolean }> {
+  /**
+   * A regular file; with `exclusive` false an existing file is returned (`created` false). With
+   * `deferDurability` (a WebDAV PUT, which answers only after fsync) a new file is returned once
+   * committed: the fsync of one of its handles makes it durable.
+   */
+  create(ctx: Credentials, parent: Ino, name: Buffer, mode: number, umask: number, exclusive = true, opts?: CreateOptions): Promise<NewEntry & { created: boolean }> {
     return this.#op('create', ctx, { parent, name, mode, exclusive }, async () => {
       this.#checkOpen();
-      const r = await this.#meta.create(ctx, parent, name, mode, umask, exclusive);
+      const r = await this.#meta.create(ctx, parent, name, mode, umask, exclusive, opts);
       return { ...r, attr: this.#visible(r.ino, r.attr) };
     });
   }
@@ -690,6 +694,7 @@ export class Vfs {
   async #durable(ino: Ino, signal: AbortSignal | undefined): Promise<void> {
     await this.#barrier(ino);
     await this.#writers.flush(ino, signal);
+    await this.#meta.durable(); // a deferred create of the file (at once when nothing is deferred)
   }
 
   /**

@@ -262,6 +262,11 @@ export class MemoryEngine implements MetaEngine {
     return { ino: e.ino, type: e.type, attr: copy(this.#attr(e.ino)) };
   }
 
+  /** Nothing outlives the process: there is nothing to make durable. */
+  async durable(): Promise<void> {
+    // nothing to wait for
+  }
+
   async doMknod(t: MknodTxn): Promise<MknodResult> {
     const { attr: pattr, dir } = this.#dir(t.parent);
     const existing = dir.byName.get(key(t.name));

@@ -417,6 +417,11 @@ export class RedisEngine implements MetaEngine {
 
   // ---- namespace ------------------------------------------------------------------------------
 
+  /** A write is as durable as Redis makes it when it is answered (its appendfsync setting): nothing is deferred. */
+  async durable(): Promise<void> {
+    // nothing to wait for
+  }
+
   async doMknod(t: MknodTxn): Promise<MknodResult> {
     const k = this.keys;
     if (t.attr.type === FileType.Symlink && t.symlinkTarget === undefined) throw new FsError(Errno.EINVAL, 'mknod: symlink without target');

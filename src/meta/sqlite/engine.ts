@@ -55,7 +55,7 @@ import { isBusy, isUniqueViolation, toFsError } from './errors.js';
 import { SqliteLoader } from './loader.js';
 import { GroupCommit } from './group-commit.js';
 import { WalSync } from './wal-sync.js';
-import { attrToNodeValues, NODE_COLUMNS, type NodeRow, nodeRowToAttr } from './node-row.js';
+import { attrToNodeValues, NODE_COLUMNS, nodeColumns, nodeValuesToAttr } from './node-row.js';
 import { readdirIndexSql, readdirSql, type TableNames, tableExists, tableNames } from './schema.js';
 import { parseSqliteUrl } from './url.js';
 
@@ -111,6 +111,8 @@ export class SqliteEngine implements MetaEngine {
   readonly #legacySessions: boolean;
   readonly #insertNodeSql: string;
   readonly #updateNodeSql: string;
+  readonly #getNodeSql: string;
+  readonly #lookupSql: string;
   /** Group WAL fsync; null for an in-memory database (nothing to make durable). */
   readonly #wal: WalSync | null;
   readonly #group: GroupCommit;
@@ -121,6 +123,8 @@ export class SqliteEngine implements MetaEngine {
     this.#path = path;
     // positional parameters (attrToNodeValues order; inode is the first column, the last for UPDATE)
     this.#insertNodeSql = `INSERT INTO ${names.node} (${NODE_COLUMNS.join(',')}) VALUES (${NODE_COLUMNS.map(() => '?').join(',')})`;
+    this.#getNodeSql = `SELECT ${nodeColumns('n')} FROM ${names.node} n WHERE n.inode=?`;
+    this.#lookupSql = `SELECT ${nodeColumns('n')} FROM ${names.edge} e JOIN ${names.node} n ON n.inode=e.inode WHERE e.parent=? AND e.name=?`;
     this.#updateNodeSql = `UPDATE ${names.node} SET ${NODE_COLUMNS.slice(1).map((c) => `${c}=?`).join(',')} WHERE inode=?`;
     this.#tx = db.transaction((fn: () => unknown) => fn());
     this.#legacySessions = tableExists(db, names.session);
@@ -169,8 +173,8 @@ export class SqliteEngine implements MetaEngine {
   }
 
   /** One write transaction (a savepoint of a group commit), restarted while another connection holds the write lock. */
-  #write<T>(op: string, fn: () => T): Promise<T> {
-    return this.#group.run(op, fn);
+  #write<T>(op: string, fn: () => T, deferred = false): Promise<T> {
+    return this.#group.run(op, fn, deferred);
   }
 
   /** A read; several statements run in one DEFERRED transaction so they see one snapshot. */
@@ -189,9 +193,20 @@ export class SqliteEngine implements MetaEngine {
     }
   }
 
+  /** A cached statement answering rows as arrays (see nodeValuesToAttr). */
+  #raw(sql: string): Stmt<unknown[]> {
+    const key = `raw\0${sql}`;
+    let st = this.#stmts.get(key);
+    if (st === undefined) {
+      st = this.#db.prepare<unknown[], unknown>(sql).raw(true);
+      this.#stmts.set(key, st);
+    }
+    return st as Stmt<unknown[]>;
+  }
+
   #getNode(ino: Ino): Attr | null {
-    const row = this.#q<NodeRow>`SELECT * FROM ${this.#t.node} WHERE inode=?`.get(ino);
-    return row === undefined ? null : nodeRowToAttr(row);
+    const row = this.#raw(this.#getNodeSql).get(ino);
+    return row === undefined ? null : nodeValuesToAttr(row);
   }
 
   #mustNode(ino: Ino): Attr {
@@ -399,14 +414,18 @@ export class SqliteEngine implements MetaEngine {
 
   async doLookup(parent: Ino, name: Buffer): Promise<{ ino: Ino; type: FileType; attr: Attr }> {
     return this.#read('lookup', () => {
-      const row = this.#q<NodeRow>`SELECT n.* FROM ${this.#t.edge} e JOIN ${this.#t.node} n ON n.inode=e.inode WHERE e.parent=? AND e.name=?`.get(parent, name);
+      const row = this.#raw(this.#lookupSql).get(parent, name);
       if (row === undefined) {
         this.#mustDir(parent);
         throw expectedFsError(Errno.ENOENT, `lookup ${parent}/${name.toString()}`);
       }
-      const attr = nodeRowToAttr(row);
-      return { ino: toIno(row.inode), type: attr.type, attr };
+      const attr = nodeValuesToAttr(row);
+      return { ino: toIno(row[0] as bigint), type: attr.type, attr };
     }, true); // a miss reads the parent too: ENOENT or ENOTDIR from a later snapshot is still a valid answer
+  }
+
+  async durable(): Promise<void> {
+    return this.#group.durable();
   }
 
   async doMknod(t: MknodTxn): Promise<MknodResult> {
@@ -441,7 +460,7 @@ export class SqliteEngine implements MetaEngine {
       this.#dirStat(t.parent, dataOf(type, t.attr.length), space, 1);
       this.#usage(space, 1);
       return { ino: t.ino, attr: { ...t.attr, parent: t.parent }, existing: false, parentAttr: p };
-    });
+    }, t.deferDurability === true);
   }
 
   async doUnlink(t: UnlinkTxn): Promise<UnlinkResult> {
@@ -707,34 +726,34 @@ export class SqliteEngine implements MetaEngine {
       const rows = this.#readdirRows(ino, after, max + 1, plus);
       const more = rows.length > max;
       const entries: DirEntry[] = [];
-      for (const r of rows.slice(0, max)) {
-        if (r.e_name.length === 0) {
-          log.error({ parent: ino, ino: r.e_inode }, 'corrupt entry with empty name skipped');
+      for (let i = 0; i < rows.length && i < max; i++) {
+        // [edge id, name, inode, type, ...node columns (readdir-plus; NULL without a node)]
+        const r = rows[i] as unknown[];
+        const entryName = r[1] as Buffer;
+        if (entryName.length === 0) {
+          log.error({ parent: ino, ino: r[2] }, 'corrupt entry with empty name skipped');
           continue;
         }
-        const entry: DirEntry = { name: r.e_name, ino: toIno(r.e_inode), type: Number(r.e_type) as FileType, cookie: r.e_id };
-        if (plus) {
-          const node = r as ReaddirPlusRow;
-          // LEFT JOIN: the node columns are NULL when the entry has no node (corrupt volume)
-          if (node.inode !== null) entry.attr = nodeRowToAttr(node as NodeRow);
-        }
+        const entry: DirEntry = { name: entryName, ino: toIno(r[2] as bigint), type: Number(r[3]) as FileType, cookie: r[0] as bigint };
+        // LEFT JOIN: the node columns are NULL when the entry has no node (corrupt volume)
+        if (plus && r[4] !== null) entry.attr = nodeValuesToAttr(r, 4);
         entries.push(entry);
       }
       return { entries, more };
     });
   }
 
-  #readdirRows(ino: Ino, after: bigint, limit: number, plus: boolean): (ReaddirRow | ReaddirPlusRow)[] {
+  #readdirRows(ino: Ino, after: bigint, limit: number, plus: boolean): unknown[][] {
     const sql = readdirSql(this.#t, plus);
     try {
-      return this.#s<ReaddirRow | ReaddirPlusRow>(sql).all(ino, after, limit);
+      return this.#raw(sql).all(ino, after, limit);
     } catch (err) {
       // a JuiceFS client's schema sync drops indexes it does not know: put ours back once
       if (!(err instanceof Error && err.message.includes('no such index'))) throw err;
       log.warn({ index: this.#t.readdirIndex }, 'readdir index missing, recreating it');
-      this.#stmts.delete(sql);
+      this.#stmts.delete(`raw\0${sql}`);
       this.#db.exec(readdirIndexSql(this.#t));
-      return this.#s<ReaddirRow | ReaddirPlusRow>(sql).all(ino, after, limit);
+      return this.#raw(sql).all(ino, after, limit);
     }
   }
 
@@ -1151,8 +1170,6 @@ export class SqliteEngine implements MetaEngine {
   }
 }
 
-interface ReaddirRow { e_id: bigint; e_name: Buffer; e_inode: bigint; e_type: bigint }
-type ReaddirPlusRow = ReaddirRow & { [K in keyof NodeRow]: NodeRow[K] | null };
 interface AclRow {
   owner: bigint | null; grp: bigint | null; mask: bigint | null; other: bigint | null; users: Buffer | null; groups: Buffer | null;
 }

@@ -4,7 +4,9 @@
  * run, in request order, inside ONE `BEGIN IMMEDIATE` transaction, each in its own
  * savepoint: a write that throws is rolled back alone and gets its own error, the others keep their
  * changes and results. One COMMIT (one set of WAL frames per page touched) and, through WalSync, one
- * fdatasync then serve the whole batch; nobody is answered before that fdatasync has completed.
+ * fdatasync then serve the whole batch; nobody is answered before that fdatasync has completed,
+ * except a write asked for as `deferred`: it is answered once committed, and `durable()` later
+ * waits for an fdatasync that covers it (a WebDAV PUT's create, made durable by the PUT's fsync).
  * If SQLite drops the whole transaction (an I/O error, disk full) every write of the batch fails.
  * A busy database (another process holds the write lock) restarts the batch, i² ms apart.
  * It knows nothing of the schema: the writes are closures over the engine's statements.
@@ -20,6 +22,8 @@ const MAX_BATCH = 64;
 
 interface Pending {
   readonly op: string;
+  /** Answered at commit; its durability is awaited through durable(). */
+  readonly deferred: boolean;
   readonly fn: () => unknown;
   readonly resolve: (v: unknown) => void;
   readonly reject: (err: unknown) => void;
@@ -27,9 +31,15 @@ interface Pending {
 
 type Outcome = { ok: true; value: unknown } | { ok: false; err: unknown };
 
+function settle(p: Pending, o: Outcome | undefined): void {
+  if (o === undefined) p.reject(new FsError(Errno.EIO, `${p.op}: no outcome`));
+  else if (o.ok) p.resolve(o.value);
+  else p.reject(toFsError(o.err, p.op));
+}
+
 export class GroupCommit {
   readonly #db: Database.Database;
-  readonly #wal: WalSync | null;
+  readonly #wal: Pick<WalSync, 'durable'> | null;
   readonly #log: Logger;
   readonly #maxTries: number;
   readonly #runBatch: Database.Transaction<(batch: readonly Pending[]) => Outcome[]>;
@@ -38,8 +48,14 @@ export class GroupCommit {
   #scheduled = false;
   /** A batch is running or waiting to retry: later writes wait for the next one. */
   #busy = false;
+  /** Batches committed so far; the last one holding a deferred write; the last one known durable. */
+  #committed = 0;
+  #lastDeferred = 0;
+  #durable = 0;
+  /** A WAL fdatasync failed while deferred writes waited for one: they may be lost, durable() fails from then on. */
+  #lostDeferred: unknown = undefined;
 
-  constructor(db: Database.Database, wal: WalSync | null, log: Logger, maxTries: number) {
+  constructor(db: Database.Database, wal: Pick<WalSync, 'durable'> | null, log: Logger, maxTries: number) {
     this.#db = db;
     this.#wal = wal;
     this.#log = log;
@@ -56,12 +72,29 @@ export class GroupCommit {
     }));
   }
 
-  /** Runs `fn` in a write transaction shared with the writes of this turn; resolves once durable. */
-  run<T>(op: string, fn: () => T): Promise<T> {
+  /**
+   * Runs `fn` in a write transaction shared with the writes of this turn; resolves once durable,
+   * or with `deferred` once committed (visible to every reader; durable after `durable()`).
+   */
+  run<T>(op: string, fn: () => T, deferred = false): Promise<T> {
     return new Promise<T>((resolve, reject) => {
-      this.#queue.push({ op, fn, resolve: resolve as (v: unknown) => void, reject });
+      this.#queue.push({ op, deferred, fn, resolve: resolve as (v: unknown) => void, reject });
       this.#schedule();
     });
+  }
+
+  /** Resolves once every write committed so far, deferred ones included, is durable. */
+  async durable(): Promise<void> {
+    if (this.#lostDeferred !== undefined) throw new FsError(Errno.EIO, 'an fsync of the WAL failed after deferred writes', { cause: this.#lostDeferred });
+    if (this.#wal === null || this.#durable >= this.#lastDeferred) return;
+    const upTo = this.#committed;
+    try {
+      await this.#wal.durable();
+    } catch (err) {
+      this.#lostDeferred ??= err;
+      throw new FsError(Errno.EIO, 'fsync of the WAL', { cause: err });
+    }
+    this.#durable = Math.max(this.#durable, upTo);
   }
 
   #schedule(): void {
@@ -79,22 +112,28 @@ export class GroupCommit {
     try {
       const outcomes = await this.#commit(batch);
       if (outcomes === null) return;
+      const seq = ++this.#committed;
+      if (batch.some((p) => p.deferred)) {
+        this.#lastDeferred = seq;
+        batch.forEach((p, i) => { if (p.deferred) settle(p, outcomes[i]); });
+        // nobody waits for this batch's fdatasync: the next durable() or durable write starts one
+        if (batch.every((p) => p.deferred)) return;
+      }
       // Writes requested meanwhile wait for this fdatasync before committing as the next batch:
       // they could not be durable sooner (their sync must start after their commit, and syncs run
       // one at a time), and one larger batch writes each touched page to the WAL once.
       try {
-        if (this.#wal !== null) await this.#wal.durable();
+        if (this.#wal !== null) {
+          await this.#wal.durable();
+          this.#durable = Math.max(this.#durable, seq);
+        }
       } catch (err) {
         this.#log.error({ err, ops: batch.map((p) => p.op) }, 'fsync of the sqlite WAL failed');
-        for (const p of batch) p.reject(new FsError(Errno.EIO, `${p.op}: fsync of the WAL`, { cause: err }));
+        if (this.#lastDeferred > this.#durable) this.#lostDeferred = err;
+        for (const p of batch) if (!p.deferred) p.reject(new FsError(Errno.EIO, `${p.op}: fsync of the WAL`, { cause: err }));
         return;
       }
-      batch.forEach((p, i) => {
-        const o = outcomes[i];
-        if (o === undefined) p.reject(new FsError(Errno.EIO, `${p.op}: no outcome`));
-        else if (o.ok) p.resolve(o.value);
-        else p.reject(toFsError(o.err, p.op));
-      });
+      batch.forEach((p, i) => { if (!p.deferred) settle(p, outcomes[i]); });
     } finally {
       this.#busy = false;
       this.#schedule();

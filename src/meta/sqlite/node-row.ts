@@ -50,29 +50,49 @@ export function fromSqlTime(us: bigint, extraNs: bigint): { sec: number; nsec: n
 
 const n = (v: bigint | null): number => (v === null ? 0 : Number(v));
 
-export function nodeRowToAttr(r: NodeRow): Attr {
-  const a = fromSqlTime(r.atime, r.atimensec);
-  const m = fromSqlTime(r.mtime, r.mtimensec);
-  const c = fromSqlTime(r.ctime, r.ctimensec);
+/** The node columns in NODE_COLUMNS order, of table alias `alias`: the select list of nodeValuesToAttr. */
+export function nodeColumns(alias: string): string {
+  return NODE_COLUMNS.map((c) => `${alias}.${c}`).join(', ');
+}
+
+const col = (name: keyof NodeRow): number => NODE_COLUMNS.indexOf(name);
+const C = {
+  type: col('type'), flags: col('flags'), mode: col('mode'), uid: col('uid'), gid: col('gid'),
+  atime: col('atime'), mtime: col('mtime'), ctime: col('ctime'), atimensec: col('atimensec'),
+  mtimensec: col('mtimensec'), ctimensec: col('ctimensec'), nlink: col('nlink'), length: col('length'),
+  rdev: col('rdev'), parent: col('parent'), access: col('access_acl_id'), dflt: col('default_acl_id'), tier: col('tier_id'),
+} as const;
+
+/**
+ * Attr of a node row read as an array (a raw statement selecting nodeColumns; `at`: index of its
+ * first node column). Arrays, not objects: better-sqlite3 builds an object per row property by
+ * property, which was half the time of a 10,000-entry readdir-plus.
+ */
+export function nodeValuesToAttr(v: readonly unknown[], at = 0): Attr {
+  const big = (i: number): bigint => v[at + i] as bigint;
+  const opt = (i: number): number => n(v[at + i] as bigint | null);
+  const a = fromSqlTime(big(C.atime), big(C.atimensec));
+  const m = fromSqlTime(big(C.mtime), big(C.mtimensec));
+  const c = fromSqlTime(big(C.ctime), big(C.ctimensec));
   return {
-    flags: Number(r.flags),
-    type: Number(r.type) as FileType,
-    mode: Number(r.mode) & 0o7777,
-    uid: Number(r.uid),
-    gid: Number(r.gid),
+    flags: Number(big(C.flags)),
+    type: Number(big(C.type)) as FileType,
+    mode: Number(big(C.mode)) & 0o7777,
+    uid: Number(big(C.uid)),
+    gid: Number(big(C.gid)),
     atime: a.sec,
     atimeNs: a.nsec,
     mtime: m.sec,
     mtimeNs: m.nsec,
     ctime: c.sec,
     ctimeNs: c.nsec,
-    nlink: Number(r.nlink),
-    length: Number(r.length),
-    rdev: n(r.rdev),
-    parent: toIno(r.parent ?? 0n),
-    accessAclId: n(r.access_acl_id),
-    defaultAclId: n(r.default_acl_id),
-    tier: n(r.tier_id),
+    nlink: Number(big(C.nlink)),
+    length: Number(big(C.length)),
+    rdev: opt(C.rdev),
+    parent: toIno((v[at + C.parent] as bigint | null) ?? 0n),
+    accessAclId: opt(C.access),
+    defaultAclId: opt(C.dflt),
+    tier: opt(C.tier),
   };
 }
 

@@ -5,6 +5,7 @@
  * Schema sync only ever adds: missing tables, columns and indexes. It never drops or alters.
  */
 import type { Database } from 'better-sqlite3';
+import { nodeColumns } from './node-row.js';
 
 interface Column {
   name: string;
@@ -206,7 +207,8 @@ export function readdirIndexSql(names: TableNames): string {
 
 /**
  * One readdir page: entries of `parent` with id > `after`, in id order, `limit` rows; with
- * `plus` each row also carries the node columns (NULL when the node is missing).
+ * `plus` each row also carries the node columns in NODE_COLUMNS order (NULL when the node is
+ * missing).
  * INDEXED BY pins the plan to the readdir index: with statistics SQLite may otherwise prefer a
  * rowid range scan that filters on parent, which is O(entries after the cursor in the whole
  * table) rather than O(page) when directories interleave unevenly.
@@ -214,7 +216,7 @@ export function readdirIndexSql(names: TableNames): string {
 export function readdirSql(names: TableNames, plus: boolean): string {
   const e = `${names.edge} AS e INDEXED BY ${names.readdirIndex}`;
   return plus
-    ? `SELECT e.id AS e_id, CAST(e.name AS BLOB) AS e_name, e.inode AS e_inode, e.type AS e_type, n.* ` +
+    ? `SELECT e.id AS e_id, CAST(e.name AS BLOB) AS e_name, e.inode AS e_inode, e.type AS e_type, ${nodeColumns('n')} ` +
       `FROM ${e} LEFT JOIN ${names.node} AS n ON n.inode=e.inode WHERE e.parent=? AND e.id>? ORDER BY e.id LIMIT ?`
     : `SELECT e.id AS e_id, CAST(e.name AS BLOB) AS e_name, e.inode AS e_inode, e.type AS e_type ` +
       `FROM ${e} WHERE e.parent=? AND e.id>? ORDER BY e.id LIMIT ?`;

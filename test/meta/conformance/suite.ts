@@ -382,6 +382,22 @@ export function metaConformance(name: string, makeEngine: () => Promise<EngineUn
       assert.deepEqual(await names(meta, ROOT_INODE), ['f']);
     });
 
+    it('create with deferred durability is visible at once, keeps its errors, and durable() then settles', async function () {
+      const deferred = { deferDurability: true } as const;
+      const r = await meta.create(ALICE, ROOT_INODE, n('f'), 0o666, 0o022, true, deferred);
+      assert.ok(r.created);
+      assert.deepEqual(await meta.getattr(r.ino), r.attr);
+      assert.equal((await meta.lookup(ROOT, ROOT_INODE, n('f'))).ino, r.ino);
+      await rejects(meta.create(ROOT, ROOT_INODE, n('f'), 0o644, 0, true, deferred), Errno.EEXIST);
+      const again = await meta.create(ROOT, ROOT_INODE, n('f'), 0o644, 0, false, deferred);
+      assert.deepEqual([again.created, again.ino], [false, r.ino]);
+      const many = await Promise.all(['a', 'b', 'c'].map((x) => meta.create(ROOT, ROOT_INODE, n(x), 0o644, 0, true, deferred)));
+      await meta.durable();
+      await meta.durable();
+      assert.deepEqual(await names(meta, ROOT_INODE), ['a', 'b', 'c', 'f']);
+      assert.equal(new Set(many.map((m) => m.ino)).size, 3);
+    });
+
     it('create: exclusive on an existing name is EEXIST; non-exclusive returns the existing file', async function () {
       const first = await file(ROOT_INODE, 'f');
       await rejects(meta.create(ROOT, ROOT_INODE, n('f'), 0o644, 0, true), Errno.EEXIST);

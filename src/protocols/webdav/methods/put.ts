@@ -2,7 +2,7 @@
  * PUT (RFC 7231 §4.3.4, RFC 4918 §9.7): the body is read through the request's async iterator into
  * vfs writes (no Content-Length needed), 201 when the file was created, 204 when replaced, 409
  * without a parent collection, 405 onto a collection, RFC 7232 preconditions and lock tokens
- * honoured. The response is sent only after vfs.fsync: a 2xx means the bytes are durable. With
+ * honoured. The response is sent only after vfs.fsync: a 2xx means the file and its bytes are durable. With
  * Content-Range (a partial PUT, RFC 9110 §14.5, as Apache mod_dav and sabre/dav accept) the body,
  * whose Content-Length must match the range, overwrites those bytes of the file in place; the rest
  * of the file is kept.
@@ -13,6 +13,13 @@ import { evaluateConditional } from '../conditional.js';
 import { checkIfHeader, checkLocks, type DavMethod, header, type DavRequest, etagOfEntry, isDir, resolvePath } from '../context.js';
 import { parsePutContentRange } from '../range.js';
 import { httpError, toHttpError } from '../status.js';
+
+/**
+ * A new file need not be durable before its body is written: nothing is acknowledged before the
+ * fsync that ends the PUT, which makes the creation durable with the data (one metadata sync less
+ * to wait for per new file).
+ */
+const DEFERRED = { deferDurability: true } as const;
 
 async function handlePut(r: DavRequest): Promise<void> {
   const { vfs } = r.server;
@@ -27,7 +34,7 @@ async function handlePut(r: DavRequest): Promise<void> {
   const parent = await resolvePath(vfs, r.cred, r.fsPath.slice(0, -1));
   if (!isDir(parent.attr)) throw new FsError(Errno.ENOTDIR, 'parent is not a collection');
   const made = await mayCreateBlindly(r, submitted)
-    ? await vfs.create(r.cred, parent.ino, name, r.server.fileMode, 0, false)
+    ? await vfs.create(r.cred, parent.ino, name, r.server.fileMode, 0, false, DEFERRED)
     : await checkedCreate(r, parent.ino, name, submitted);
   const { handle } = await vfs.open(r.cred, made.ino, MODE_WRITE, {
     truncate: !made.created && range === null, signal: r.signal, ...(made.created ? { known: made.attr } : {}),
@@ -94,12 +101,12 @@ async function createOrOpen(r: DavRequest, parent: Ino, name: Buffer, absent: bo
   const { vfs } = r.server;
   if (absent) {
     try {
-      return await vfs.create(r.cred, parent, name, r.server.fileMode, 0, true);
+      return await vfs.create(r.cred, parent, name, r.server.fileMode, 0, true, DEFERRED);
     } catch (err) {
       if (!isFsError(err, Errno.EEXIST)) throw err;
     }
   }
-  return vfs.create(r.cred, parent, name, r.server.fileMode, 0, false);
+  return vfs.create(r.cred, parent, name, r.server.fileMode, 0, false, DEFERRED);
 }
 
 export const put: DavMethod = {
