@@ -16,14 +16,14 @@
  * itself inside ../shared/tools/nfs-vm/peers/with-ganesha.sh (private network namespace).
  */
 import { spawnSync } from 'node:child_process';
-import { existsSync, mkdtempSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { existsSync, mkdtempSync, readdirSync, readFileSync, rmSync } from 'node:fs';
 import { homedir, tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { startRedis, type RedisServer } from '../test/helpers/redis-server.js';
 import { cachedReadLatency, runLoad } from './nfs-load.js';
 import {
-  MiB, betterRun, formatFileVolume, spreadDirectories, mbs, note, num, peakRss, repoRoot, run, runOk, startFerry, table, timedRun, times, verdict, type ChildServer,
+  MiB, betterRun, dropPageCache, formatFileVolume, spreadDirectories, mbs, note, num, peakRss, repoRoot, run, runOk, startFerry, table, timedRun, times, verdict, type ChildServer,
 } from './lib.js';
 
 const argv = process.argv.slice(2);
@@ -130,23 +130,14 @@ function nfsUrl(t: Target, file: string): string {
   return `nfs://127.0.0.1${t.exportPath}/${file}?version=3&nfsport=${t.nfsPort}&mountport=${t.mountPort}`;
 }
 
-/** Writes dirty pages back and drops the page cache (root; the kernel's, shared by every server). */
-function dropCaches(): void {
-  spawnSync('sync');
-  writeFileSync('/proc/sys/vm/drop_caches', '3\n');
-}
-
 /** Names of a target's files on its export: a peer measured twice must not meet its first run's files. */
 const fileTag = (t: Target): string => t.name.replace(/[^A-Za-z0-9]+/g, '-');
 
 async function hostRun(t: Target, src: string, back: string): Promise<HostFigures> {
   const seq = `seq-${fileTag(t)}.bin`;
   // The write and the read after it need fresh page cache (the file, and nfs-cp's copy in
-  // /dev/shm). On this VM, pages the guest has not used lately cost about ten times more to fill
-  // (a bare 1 GiB write of fsynced 4 MiB files: 1450 MB/s and 0.2 s system time into recycled
-  // pages, 350 MB/s and 2.4 s into new ones), so every server starts from dropped caches: what
-  // the previous runs left cached would otherwise decide how fast the next server writes.
-  dropCaches();
+  // /dev/shm): every server starts from dropped caches (see dropPageCache).
+  dropPageCache();
   note(`${t.name}: nfs-cp write ${SEQ_BYTES / MiB} MiB`);
   const [w, cpuSeqWrite] = await withCpu(t.pid, SEQ_BYTES, () => timedRun('nfs-cp', [src, nfsUrl(t, seq)]));
   note(`${t.name}: nfs-cp read`);
@@ -155,7 +146,7 @@ async function hostRun(t: Target, src: string, back: string): Promise<HostFigure
   // still cached varies: the same read again from a known state, cold (caches dropped) and warm.
   rmSync(back, { force: true });
   note(`${t.name}: nfs-cp read, caches dropped`);
-  dropCaches();
+  dropPageCache();
   const cold = await timedRun('nfs-cp', [nfsUrl(t, seq), back]);
   rmSync(back, { force: true });
   note(`${t.name}: nfs-cp read, warm`);
