@@ -1077,9 +1077,14 @@ export class BaseMeta implements Meta {
       let removed = 0;
       const dirEdge = nowSec - (24 * days + 2) * 3600;
       const hours: { ino: Ino; name: Buffer; at: number }[] = [];
-      for await (const e of this.readdir(ROOT_CREDENTIALS, TRASH_INODE)) {
-        const at = trashHourTime(e.name);
-        if (at !== undefined) hours.push({ ino: e.ino, name: e.name, at });
+      try {
+        for await (const e of this.readdir(ROOT_CREDENTIALS, TRASH_INODE)) {
+          const at = trashHourTime(e.name);
+          if (at !== undefined) hours.push({ ino: e.ino, name: e.name, at });
+        }
+      } catch (err) {
+        // a volume formatted without trash has no trash directory: nothing in it to expire
+        if (!isFsError(err, Errno.ENOENT)) throw err;
       }
       for (const h of hours.sort((a, b) => a.at - b.at)) {
         if (h.at >= dirEdge) break;

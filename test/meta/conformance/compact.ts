@@ -143,6 +143,21 @@ export function compactConformance(name: string, makeEngine: () => Promise<Engin
       await other.flushBackground(); // the engine is shared: cleanup() closes it
     });
 
+    it('expireTrash works on a volume formatted without trash, which has no trash directory (the heartbeat\'s hourly run failed there with ENOENT)', async function () {
+      await setup(0);
+      await rejects(meta.getattr(TRASH_INODE), Errno.ENOENT);
+      const ino = await file('f');
+      const id = await write(meta, ino, 0, 100);
+      await write(meta, ino, 0, 100);
+      const old = await meta.readSlices(ino, C0);
+      await meta.compactChunk(ino, C0, old, 0, slice(0, await meta.newSliceId(), 100));
+      await meta.flushBackground();
+      assert.ok(deleted.includes(`${id}_100`), 'without trash a compaction releases the replaced slices at once');
+      const t = Math.floor(Date.now() / 1000);
+      assert.equal(await meta.expireTrash(t), 0);
+      assert.equal(await meta.expireTrash(t + 30 * 3600), 0);
+    });
+
     it('expireTrash keeps trash younger than trash-days + 2 h and deletes older hours with their data', async function () {
       await setup(1);
       const ino = await file('gone');
