@@ -100,6 +100,9 @@ export function openSqliteEngine(url: string, opts: SqliteEngineOptions = {}): S
   }
 }
 
+/** Key of a raw statement in the statement cache (apart from the same SQL answering objects). */
+const rawKey = (sql: string): string => `raw\0${sql}`;
+
 export class SqliteEngine implements MetaEngine {
   readonly kind = 'sqlite';
   readonly #db: Database.Database;
@@ -195,7 +198,7 @@ export class SqliteEngine implements MetaEngine {
 
   /** A cached statement answering rows as arrays (see nodeValuesToAttr). */
   #raw(sql: string): Stmt<unknown[]> {
-    const key = `raw\0${sql}`;
+    const key = rawKey(sql);
     let st = this.#stmts.get(key);
     if (st === undefined) {
       st = this.#db.prepare<unknown[], unknown>(sql).raw(true);
@@ -751,7 +754,7 @@ export class SqliteEngine implements MetaEngine {
       // a JuiceFS client's schema sync drops indexes it does not know: put ours back once
       if (!(err instanceof Error && err.message.includes('no such index'))) throw err;
       log.warn({ index: this.#t.readdirIndex }, 'readdir index missing, recreating it');
-      this.#stmts.delete(`raw\0${sql}`);
+      this.#stmts.delete(rawKey(sql));
       this.#db.exec(readdirIndexSql(this.#t));
       return this.#raw(sql).all(ino, after, limit);
     }
