@@ -116,6 +116,9 @@ export class SqliteEngine implements MetaEngine {
   readonly #updateNodeSql: string;
   readonly #getNodeSql: string;
   readonly #lookupSql: string;
+  /** The two hottest reads, held here: no cache key is built per call. */
+  #getNodeSt: Stmt<unknown[]> | undefined;
+  #lookupSt: Stmt<unknown[]> | undefined;
   /** Group WAL fsync; null for an in-memory database (nothing to make durable). */
   readonly #wal: WalSync | null;
   readonly #group: GroupCommit;
@@ -208,7 +211,7 @@ export class SqliteEngine implements MetaEngine {
   }
 
   #getNode(ino: Ino): Attr | null {
-    const row = this.#raw(this.#getNodeSql).get(ino);
+    const row = (this.#getNodeSt ??= this.#raw(this.#getNodeSql)).get(ino);
     return row === undefined ? null : nodeValuesToAttr(row);
   }
 
@@ -417,7 +420,7 @@ export class SqliteEngine implements MetaEngine {
 
   async doLookup(parent: Ino, name: Buffer): Promise<{ ino: Ino; type: FileType; attr: Attr }> {
     return this.#read('lookup', () => {
-      const row = this.#raw(this.#lookupSql).get(parent, name);
+      const row = (this.#lookupSt ??= this.#raw(this.#lookupSql)).get(parent, name);
       if (row === undefined) {
         this.#mustDir(parent);
         throw expectedFsError(Errno.ENOENT, `lookup ${parent}/${name.toString()}`);
