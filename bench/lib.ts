@@ -103,31 +103,44 @@ export async function spreadDirectories(dir: string): Promise<boolean> {
   return (await run('chattr', ['+T', dir])).code === 0;
 }
 
+/** Linux USER_HZ: /proc/<pid>/stat counts CPU time in these ticks per second. */
+const CLOCK_TICKS = 100;
+
+/**
+ * A process's parent and CPU time so far from /proc/<pid>/stat, ms: `own` for all its threads
+ * (user + system), `reaped` for children it has waited for; undefined once it has gone.
+ */
+export function procCpu(pid: number): { ppid: number; ownMs: number; reapedMs: number } | undefined {
+  try {
+    const s = readFileSync(`/proc/${pid}/stat`, 'utf8');
+    const f = s.slice(s.lastIndexOf(')') + 2).split(' '); // fields from the 3rd (state) on
+    const ms = (ticks: number): number => (ticks * 1000) / CLOCK_TICKS;
+    return { ppid: Number(f[1]), ownMs: ms(Number(f[11]) + Number(f[12])), reapedMs: ms(Number(f[13]) + Number(f[14])) };
+  } catch {
+    return undefined;
+  }
+}
+
 /**
  * CPU time (user + system, ms) used so far by process `pid` and its descendants, all threads, and
  * children they have reaped (Apache's workers, Ferry's thread pool): a per-request cost that the
  * machine's load moves less than a rate does. Clock ticks of 10 ms.
  */
 export function treeCpuMs(pid: number): number {
-  const stats = new Map<number, { ppid: number; ticks: number }>();
+  const stats = new Map<number, { ppid: number; ms: number }>();
   for (const name of readdirSync('/proc')) {
     if (!/^\d+$/.test(name)) continue;
-    try {
-      const s = readFileSync(`/proc/${name}/stat`, 'utf8');
-      const f = s.slice(s.lastIndexOf(')') + 2).split(' '); // fields from the 3rd (state) on
-      stats.set(Number(name), { ppid: Number(f[1]), ticks: Number(f[11]) + Number(f[12]) + Number(f[13]) + Number(f[14]) });
-    } catch {
-      // gone meanwhile
-    }
+    const c = procCpu(Number(name));
+    if (c !== undefined) stats.set(Number(name), { ppid: c.ppid, ms: c.ownMs + c.reapedMs });
   }
   const tree = new Set([pid]);
   for (let grew = true; grew;) {
     grew = false;
     for (const [p, s] of stats) if (!tree.has(p) && tree.has(s.ppid)) { tree.add(p); grew = true; }
   }
-  let ticks = 0;
-  for (const p of tree) ticks += stats.get(p)?.ticks ?? 0;
-  return ticks * 10;
+  let ms = 0;
+  for (const p of tree) ms += stats.get(p)?.ms ?? 0;
+  return ms;
 }
 
 /** Resolves once something accepts TCP connections on 127.0.0.1:`port`; rejects after `timeoutMs`. */

@@ -23,7 +23,7 @@ import { fileURLToPath } from 'node:url';
 import { startRedis, type RedisServer } from '../test/helpers/redis-server.js';
 import { cachedReadLatency, runLoad } from './nfs-load.js';
 import {
-  MiB, betterRun, dropPageCache, formatFileVolume, spreadDirectories, mbs, note, num, peakRss, repoRoot, run, runOk, startFerry, table, timedRun, times, verdict, type ChildServer,
+  MiB, betterRun, dropPageCache, formatFileVolume, spreadDirectories, mbs, note, num, peakRss, procCpu, repoRoot, run, runOk, startFerry, table, timedRun, times, verdict, type ChildServer,
 } from './lib.js';
 
 const argv = process.argv.slice(2);
@@ -83,27 +83,15 @@ interface HostFigures {
   cpuLoad: number | undefined;
 }
 
-/** Linux USER_HZ: /proc/<pid>/stat counts CPU time in these ticks. */
-const CLOCK_TICKS = 100;
-
-/** CPU time a process has used so far (all threads, user + system), seconds; undefined when gone. */
-function cpuSeconds(pid: number | undefined): number | undefined {
-  if (pid === undefined) return undefined;
-  try {
-    const stat = readFileSync(`/proc/${pid}/stat`, 'utf8');
-    const f = stat.slice(stat.lastIndexOf(')') + 2).split(' ');
-    return (Number(f[11]) + Number(f[12])) / CLOCK_TICKS;
-  } catch {
-    return undefined;
-  }
-}
+/** CPU time a process has used so far (all threads, user + system), ms; undefined when gone. */
+const cpuMs = (pid: number | undefined): number | undefined => (pid === undefined ? undefined : procCpu(pid)?.ownMs);
 
 /** Runs `fn` and answers its result with the CPU ms per MiB that `pid` spent meanwhile moving `bytes`. */
 async function withCpu<T>(pid: number | undefined, bytes: number, fn: () => Promise<T>): Promise<[T, number | undefined]> {
-  const before = cpuSeconds(pid);
+  const before = cpuMs(pid);
   const r = await fn();
-  const after = cpuSeconds(pid);
-  return [r, before === undefined || after === undefined ? undefined : ((after - before) * 1000) / (bytes / MiB)];
+  const after = cpuMs(pid);
+  return [r, before === undefined || after === undefined ? undefined : (after - before) / (bytes / MiB)];
 }
 
 /** The ganesha.nfsd of our namespace (with-ganesha.sh mounts its own /proc). */
