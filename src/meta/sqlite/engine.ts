@@ -100,9 +100,6 @@ export function openSqliteEngine(url: string, opts: SqliteEngineOptions = {}): S
   }
 }
 
-/** Key of a raw statement in the statement cache (apart from the same SQL answering objects). */
-const rawKey = (sql: string): string => `raw\0${sql}`;
-
 export class SqliteEngine implements MetaEngine {
   readonly kind = 'sqlite';
   readonly #db: Database.Database;
@@ -116,9 +113,8 @@ export class SqliteEngine implements MetaEngine {
   readonly #updateNodeSql: string;
   readonly #getNodeSql: string;
   readonly #lookupSql: string;
-  /** The two hottest reads, held here: no cache key is built per call. */
-  #getNodeSt: Stmt<unknown[]> | undefined;
-  #lookupSt: Stmt<unknown[]> | undefined;
+  /** Statements answering rows as arrays, by SQL (apart from #stmts: the same SQL answering objects is another statement). */
+  readonly #rawStmts = new Map<string, Stmt<unknown[]>>();
   /** Group WAL fsync; null for an in-memory database (nothing to make durable). */
   readonly #wal: WalSync | null;
   readonly #group: GroupCommit;
@@ -201,17 +197,16 @@ export class SqliteEngine implements MetaEngine {
 
   /** A cached statement answering rows as arrays (see nodeValuesToAttr). */
   #raw(sql: string): Stmt<unknown[]> {
-    const key = rawKey(sql);
-    let st = this.#stmts.get(key);
+    let st = this.#rawStmts.get(sql);
     if (st === undefined) {
-      st = this.#db.prepare<unknown[], unknown>(sql).raw(true);
-      this.#stmts.set(key, st);
+      st = this.#db.prepare<unknown[], unknown[]>(sql).raw(true);
+      this.#rawStmts.set(sql, st);
     }
-    return st as Stmt<unknown[]>;
+    return st;
   }
 
   #getNode(ino: Ino): Attr | null {
-    const row = (this.#getNodeSt ??= this.#raw(this.#getNodeSql)).get(ino);
+    const row = this.#raw(this.#getNodeSql).get(ino);
     return row === undefined ? null : nodeValuesToAttr(row);
   }
 
@@ -420,7 +415,7 @@ export class SqliteEngine implements MetaEngine {
 
   async doLookup(parent: Ino, name: Buffer): Promise<{ ino: Ino; type: FileType; attr: Attr }> {
     return this.#read('lookup', () => {
-      const row = (this.#lookupSt ??= this.#raw(this.#lookupSql)).get(parent, name);
+      const row = this.#raw(this.#lookupSql).get(parent, name);
       if (row === undefined) {
         this.#mustDir(parent);
         throw expectedFsError(Errno.ENOENT, `lookup ${parent}/${name.toString()}`);
@@ -757,7 +752,7 @@ export class SqliteEngine implements MetaEngine {
       // a JuiceFS client's schema sync drops indexes it does not know: put ours back once
       if (!(err instanceof Error && err.message.includes('no such index'))) throw err;
       log.warn({ index: this.#t.readdirIndex }, 'readdir index missing, recreating it');
-      this.#stmts.delete(rawKey(sql));
+      this.#rawStmts.delete(sql);
       this.#db.exec(readdirIndexSql(this.#t));
       return this.#raw(sql).all(ino, after, limit);
     }

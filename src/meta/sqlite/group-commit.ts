@@ -129,7 +129,7 @@ export class GroupCommit {
         }
       } catch (err) {
         this.#log.error({ err, ops: batch.map((p) => p.op) }, 'fsync of the sqlite WAL failed');
-        if (this.#lastDeferred > this.#durable) this.#lostDeferred = err;
+        if (this.#lastDeferred > this.#durable) this.#lostDeferred ??= err;
         for (const p of batch) if (!p.deferred) p.reject(new FsError(Errno.EIO, `${p.op}: fsync of the WAL`, { cause: err }));
         return;
       }

@@ -2,10 +2,10 @@
  * PUT (RFC 7231 §4.3.4, RFC 4918 §9.7): the body is read through the request's async iterator into
  * vfs writes (no Content-Length needed), 201 when the file was created, 204 when replaced, 409
  * without a parent collection, 405 onto a collection, RFC 7232 preconditions and lock tokens
- * honoured. The response is sent only after vfs.fsync: a 2xx means the file and its bytes are durable. With
- * Content-Range (a partial PUT, RFC 9110 §14.5, as Apache mod_dav and sabre/dav accept) the body,
- * whose Content-Length must match the range, overwrites those bytes of the file in place; the rest
- * of the file is kept.
+ * honoured. The response is sent only after vfs.fsync: a 2xx means the file and its bytes are
+ * durable. With Content-Range (a partial PUT, RFC 9110 §14.5, as Apache mod_dav and sabre/dav
+ * accept) the body, whose Content-Length must match the range, overwrites those bytes of the file
+ * in place; the rest of the file is kept.
  */
 import { Errno, FsError, isFsError } from '../../../util/errno.js';
 import { type Attr, type Entry, type Ino, MODE_WRITE } from '../../../vfs/types.js';
