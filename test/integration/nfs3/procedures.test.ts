@@ -281,6 +281,32 @@ describe('NFSv3 procedures over a real vfs (RFC 1813 §3.3)', function () {
     assert.equal((await other.read(fh, 0, 10)).status, NFS3_OK);
   });
 
+  it('READ sends no data to a caller without read permission, small or pooled, and none past any file length', async () => {
+    const MiB = 1024 * 1024;
+    const fh = await mkfile('private', 0o600);
+    const body = Buffer.alloc(2 * MiB, 7);
+    assert.equal((await h.client.write(fh, 0, body.subarray(0, MiB), FILE_SYNC)).status, NFS3_OK);
+    assert.equal((await h.client.write(fh, MiB, body.subarray(MiB), FILE_SYNC)).status, NFS3_OK);
+    const other = await h.connect(sysCred(2000, 2000));
+    for (let round = 0; round < 3; round++) {
+      for (const count of [10, MiB]) {
+        const denied = await other.read(fh, 0, count);
+        assert.equal(denied.status, NFS3ERR_ACCES);
+        assert.equal(denied.data, undefined);
+      }
+    }
+    // the owner's large reads still get every byte (the denied reads gave their pooled buffers back)
+    for (let round = 0; round < 3; round++) {
+      const mine = await h.client.read(fh, round % 2 === 0 ? 0 : MiB, MiB);
+      assert.equal(mine.status, NFS3_OK);
+      assert.ok(mine.data?.equals(body.subarray(0, MiB)));
+    }
+    const far = await h.client.read(fh, 1n << 63n, 10);
+    assert.equal(far.status, NFS3_OK);
+    assert.equal(far.data?.length, 0);
+    assert.equal(far.eof, true);
+  });
+
   it('ACCESS grants by mode bits per right and per caller', async () => {
     const fh = await mkfile('acc', 0o644);
     const all = ACCESS3_READ | ACCESS3_MODIFY | ACCESS3_EXTEND | ACCESS3_EXECUTE | ACCESS3_DELETE | ACCESS3_LOOKUP;

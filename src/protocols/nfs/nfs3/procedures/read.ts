@@ -1,7 +1,8 @@
 /**
  * NFSPROC3_READ (RFC 1813 §3.3.6): up to `count` bytes (capped at rtmax) at an offset, with eof.
  * The data is read into the reply buffer (pooled for large READs) and sent as is after the header.
- * Data reads use knfsd's owner override.
+ * The attribute read and the data read go out together; the type and permission checks (knfsd's
+ * owner override for data reads) decide afterwards whether the data is sent.
  */
 import { Errno, FsError } from '../../../../util/errno.js';
 import { FileType } from '../../../../vfs/types.js';
@@ -28,28 +29,27 @@ export const readProc = (ctx: Nfs3Context) => defineNfs3Procedure<ReadArgs, Read
   failure: ['attr'],
   decodeArgs: (r) => ({ file: decodeNfsFh3(r), offset: r.u64(), count: r.u32() }),
   async handle(args, call) {
-    const file = await call.resolve(args.file, 0);
+    const count = Math.min(args.count, ctx.limits.maxReadBytes);
+    const afterSent = call.rpc.afterSent;
+    // The data is read alongside resolve's attribute read (one round trip to the engine, not two).
+    // Nothing read is sent before the checks below pass; a large reply goes out of a pooled
+    // buffer, given back once the reply (whatever it is) has been written.
+    const [file, got] = await call.resolveAlong(args.file, 0, async (ino): Promise<Buffer> => {
+      // (an offset past any file length reads nothing: no file is that long)
+      if (count === 0 || args.offset > BigInt(Number.MAX_SAFE_INTEGER)) return Buffer.alloc(0);
+      if (count > POOLED_READ_BYTES && afterSent !== undefined) {
+        const { buffer, count: n } = await call.fs.readPooled(call.cred, ino, Number(args.offset), count, ctx.readBuffers);
+        afterSent(() => ctx.readBuffers.give(buffer));
+        return buffer.subarray(0, n);
+      }
+      const dest = Buffer.allocUnsafe(count);
+      return dest.subarray(0, await call.fs.readInto(call.cred, ino, Number(args.offset), dest));
+    });
     if (file.attr.type === FileType.Directory) throw new FsError(Errno.EISDIR, 'read of a directory');
     if (file.attr.type !== FileType.File) throw new FsError(Errno.EINVAL, 'read of a special file');
     await call.checkDataAccess(file, R_OK);
     const attr = call.fattr(file.attr, file.ino);
-    const count = Math.min(args.count, ctx.limits.maxReadBytes);
-    if (args.offset >= BigInt(file.attr.length) || count === 0) {
-      return { attr, eof: args.offset >= BigInt(file.attr.length), data: Buffer.alloc(0) };
-    }
-    const offset = Number(args.offset);
-    // a large reply goes out of a pooled buffer, taken back once the socket has written it
-    let dest: Buffer;
-    let n: number;
-    if (count > POOLED_READ_BYTES && call.rpc.afterSent !== undefined) {
-      ({ buffer: dest, count: n } = await call.fs.readPooled(call.cred, file.ino, offset, count, ctx.readBuffers));
-      call.rpc.afterSent(() => ctx.readBuffers.give(dest));
-    } else {
-      dest = Buffer.allocUnsafe(count);
-      n = await call.fs.readInto(call.cred, file.ino, offset, dest);
-    }
-    const data = dest.subarray(0, n);
-    return { attr, eof: offset + n >= file.attr.length, data };
+    return { attr, eof: args.offset + BigInt(got.length) >= BigInt(file.attr.length), data: got };
   },
   encodeOk(w, res) {
     encodePostOpAttr(w, res.attr);
