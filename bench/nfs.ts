@@ -5,6 +5,10 @@
  * large file (the read also after dropping the page cache, and once more warm), bench/nfs-load.ts (1 MiB READ/WRITE, 16 in flight over 4 connections), the latency
  * of a 1 MiB READ served from cache, and each server process's CPU time per MiB moved (all its
  * threads; a shared, noisy machine disturbs it less than throughput; Redis's own CPU is not in it).
+ * Before these, every server gets the same untimed warm-up (a file of WARM_BYTES written and read
+ * twice): each Ferry run is a fresh Node process, which would otherwise pay V8's compilation of its
+ * write and read paths inside the timed transfers (about a quarter more CPU per MiB written in
+ * its first GiB); the figures are those of a server that has been running, as an appliance is.
  * Guest (nfs-vm, kernel client, emulated CPU): 10,000 files of 4 KiB created, `ls -l`, deleted,
  * and fio 4 KiB random reads (bench/nfs-guest.sh). Every server is measured twice, in the order
  * ganesha, Ferry, Ferry+Redis, then again in that order (each Ferry run a fresh process and
@@ -35,6 +39,7 @@ const HOST = ONLY !== 'guest';
 const GUEST = ONLY !== 'host';
 
 const SEQ_BYTES = (QUICK ? 128 : 1024) * MiB;
+const WARM_BYTES = (QUICK ? 32 : 256) * MiB;
 const LOAD_BYTES = (QUICK ? 128 : 1024) * MiB;
 const SMALL_FILES = QUICK ? 1000 : 10_000;
 const FIO_MB = QUICK ? 64 : 256;
@@ -120,9 +125,23 @@ function nfsUrl(t: Target, file: string): string {
 
 /** Names of a target's files on its export: a peer measured twice must not meet its first run's files. */
 const fileTag = (t: Target): string => t.name.replace(/[^A-Za-z0-9]+/g, '-');
+const warmName = (t: Target): string => `warm-${fileTag(t)}.bin`;
 
-async function hostRun(t: Target, src: string, back: string): Promise<HostFigures> {
+/** The host runs' local files in /dev/shm: the large source, nfs-cp's copies back, the warm-up source. */
+interface LocalFiles {
+  src: string;
+  back: string;
+  warm: string;
+}
+
+async function hostRun(t: Target, { src, back, warm: warmSrc }: LocalFiles): Promise<HostFigures> {
   const seq = `seq-${fileTag(t)}.bin`;
+  note(`${t.name}: warm-up, ${WARM_BYTES / MiB} MiB written and read twice (untimed)`);
+  await runOk('nfs-cp', [warmSrc, nfsUrl(t, warmName(t))]);
+  for (let i = 0; i < 2; i++) {
+    await runOk('nfs-cp', [nfsUrl(t, warmName(t)), back]);
+    rmSync(back, { force: true });
+  }
   // The write and the read after it need fresh page cache (the file, and nfs-cp's copy in
   // /dev/shm): every server starts from dropped caches (see dropPageCache).
   dropPageCache();
@@ -173,8 +192,8 @@ async function guestRun(t: Target): Promise<GuestFigures> {
   };
 }
 
-async function measure(t: Target, src: string, back: string, ferry?: ChildServer): Promise<void> {
-  if (HOST) t.host = await hostRun(t, src, back);
+async function measure(t: Target, files: LocalFiles, ferry?: ChildServer): Promise<void> {
+  if (HOST) t.host = await hostRun(t, files);
   if (GUEST) t.guest = await guestRun(t);
   if (ferry !== undefined) t.rss = peakRss(ferry.pid);
 }
@@ -269,28 +288,28 @@ async function inside(): Promise<void> {
   // each Ferry's data dir in an ext4 block group of its own: none creates inodes past another's just deleted
   if (!await spreadDirectories(work)) note('chattr +T failed: the servers\' directories may share an ext4 block group');
   const shm = mkdtempSync(join('/dev/shm', 'ferry-bench-nfs-'));
-  const src = join(shm, 'src.bin');
-  const back = join(shm, 'back.bin');
+  const files: LocalFiles = { src: join(shm, 'src.bin'), back: join(shm, 'back.bin'), warm: join(shm, 'warm.bin') };
   let redis: RedisServer | undefined;
   try {
-    if (HOST) spawnSync('sh', ['-c', `head -c ${SEQ_BYTES} /dev/urandom > '${src}'`]);
+    if (HOST) spawnSync('sh', ['-c', `head -c ${SEQ_BYTES} /dev/urandom > '${files.src}' && head -c ${WARM_BYTES} '${files.src}' > '${files.warm}'`]);
     const ganesha: Target = {
       name: 'ganesha', pid: ganeshaPid(), nfsPort: Number(process.env['NFS_PORT'] ?? GANESHA_NFS), mountPort: Number(process.env['MNT_PORT'] ?? GANESHA_MOUNT), exportPath: exportDir,
     };
-    await measure(ganesha, src, back);
-    rmSync(join(exportDir, `seq-${fileTag(ganesha)}.bin`), { force: true }); // frees its page cache for the next server
+    await measure(ganesha, files);
+    // frees its page cache for the next server
+    for (const f of [`seq-${fileTag(ganesha)}.bin`, warmName(ganesha)]) rmSync(join(exportDir, f), { force: true });
 
     redis = await startRedis({ databases: 3 });
     const server = redis;
     // a fresh `ferry serve` and volume per run; its files go with it
     const ferryRuns = async (suffix: string, db: number): Promise<[Target, Target]> => {
       const dir = join(work, `embedded${db}`);
-      const embedded = await withFerry(`ferry${suffix}`, dir, undefined, (t, f) => measure(t, src, back, f));
+      const embedded = await withFerry(`ferry${suffix}`, dir, undefined, (t, f) => measure(t, files, f));
       rmSync(dir, { recursive: true, force: true });
       const redisDir = join(work, `redis${db}`);
       const url = server.url(db);
       await formatFileVolume(url, redisDir);
-      const withRedis = await withFerry(`ferry+redis${suffix}`, redisDir, url, (t, f) => measure(t, src, back, f));
+      const withRedis = await withFerry(`ferry+redis${suffix}`, redisDir, url, (t, f) => measure(t, files, f));
       rmSync(redisDir, { recursive: true, force: true });
       return [embedded, withRedis];
     };
@@ -299,8 +318,8 @@ async function inside(): Promise<void> {
     const again: Target = { ...ganesha, name: 'ganesha again' };
     delete again.host;
     delete again.guest;
-    await measure(again, src, back);
-    rmSync(join(exportDir, `seq-${fileTag(again)}.bin`), { force: true });
+    await measure(again, files);
+    for (const f of [`seq-${fileTag(again)}.bin`, warmName(again)]) rmSync(join(exportDir, f), { force: true });
     const [embedded2, withRedis2] = await ferryRuns(' again', 2);
     print(bestOf(ganesha, again), [bestOf(embedded, embedded2), bestOf(withRedis, withRedis2)], [ganesha, again], [[embedded, embedded2], [withRedis, withRedis2]]);
   } finally {
