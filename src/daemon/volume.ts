@@ -85,7 +85,7 @@ function defaultSetting(dataDir: string): Format {
 export async function openServedVolume(config: FerryConfig, registry: Registry): Promise<ServedVolume> {
   const embedded = isEmbedded(config);
   if (embedded) mkdirSync(resolve(config.dataDir, 'objects'), { recursive: true });
-  const engine = instrumentEngine(await openEngine(config.meta.url), registry);
+  const engine = instrumentEngine(await openEngine(config.meta.url, { backgroundCheckpoints: true }), registry);
   const meta = new BaseMeta(engine, { skipDirMtimeMs: 0, logger: rootLogger });
   try {
     try {

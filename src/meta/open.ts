@@ -15,8 +15,14 @@ export interface OpenOptions {
   readOnly?: boolean;
 }
 
+/** How a long-running server opens its engine (one-shot tools take the defaults). */
+export interface EngineOptions {
+  /** SQLite: WAL checkpoints in a worker thread, off the event loop (sqlite/checkpoints.ts). */
+  backgroundCheckpoints?: boolean;
+}
+
 /** The engine for a meta URL; EINVAL for an unknown scheme. */
-export async function openEngine(url: string): Promise<MetaEngine> {
+export async function openEngine(url: string, opts: EngineOptions = {}): Promise<MetaEngine> {
   const scheme = /^([a-z0-9+.-]+):\/\//i.exec(url)?.[1]?.toLowerCase();
   switch (scheme) {
     case 'redis':
@@ -25,7 +31,7 @@ export async function openEngine(url: string): Promise<MetaEngine> {
       // loaded on demand: a process on another engine does not load the Redis client
       return (await import('./redis/engine.js')).openRedisEngine(url);
     case 'sqlite3':
-      return openSqliteEngine(url);
+      return openSqliteEngine(url, { backgroundCheckpoints: opts.backgroundCheckpoints ?? false });
     case 'memory':
       return new MemoryEngine();
     default:

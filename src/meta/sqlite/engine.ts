@@ -50,7 +50,8 @@ import {
 import { Errno, expectedFsError, FsError } from '../../util/errno.js';
 import { logger, redactUrl } from '../../observability/logger.js';
 import { decodeNamedPerms } from './acl-row.js';
-import { openDatabase } from './database.js';
+import { BackgroundCheckpoints, type CheckpointStats } from './checkpoints.js';
+import { BUSY_TIMEOUT_MS, openDatabase } from './database.js';
 import { isBusy, isUniqueViolation, toFsError } from './errors.js';
 import { SqliteLoader } from './loader.js';
 import { GroupCommit } from './group-commit.js';
@@ -87,6 +88,11 @@ type Stmt<R> = Database.Statement<unknown[], R>;
 export interface SqliteEngineOptions {
   /** SQLite busy timeout; default 5000 ms as JuiceFS uses (tests lower it to exercise retries). */
   busyTimeoutMs?: number;
+  /**
+   * WAL checkpoints in a worker thread instead of inside commits on the event loop
+   * (checkpoints.ts); `ferry serve` turns this on, one-shot tools keep SQLite's own.
+   */
+  backgroundCheckpoints?: boolean;
 }
 
 /** Opens (and creates when missing) the volume metadata at a `sqlite3://` URL. */
@@ -94,7 +100,7 @@ export function openSqliteEngine(url: string, opts: SqliteEngineOptions = {}): S
   const { path, tablePrefix } = parseSqliteUrl(url);
   const names = tableNames(tablePrefix);
   try {
-    return new SqliteEngine(openDatabase(path, names, opts.busyTimeoutMs), names, path);
+    return new SqliteEngine(openDatabase(path, names, opts.busyTimeoutMs), names, path, opts);
   } catch (err) {
     throw toFsError(err, `open ${redactUrl(url)}`);
   }
@@ -118,8 +124,10 @@ export class SqliteEngine implements MetaEngine {
   /** Group WAL fsync; null for an in-memory database (nothing to make durable). */
   readonly #wal: WalSync | null;
   readonly #group: GroupCommit;
+  /** Checkpoints in a worker thread (backgroundCheckpoints), else null: SQLite's automatic ones. */
+  readonly #checkpoints: BackgroundCheckpoints | null;
 
-  constructor(db: Database.Database, names: TableNames, path: string) {
+  constructor(db: Database.Database, names: TableNames, path: string, opts: SqliteEngineOptions = {}) {
     this.#db = db;
     this.#t = names;
     this.#path = path;
@@ -137,7 +145,11 @@ export class SqliteEngine implements MetaEngine {
     } else {
       this.#wal = null;
     }
-    this.#group = new GroupCommit(db, this.#wal, log, MAX_TRIES);
+    this.#checkpoints = this.#wal !== null && opts.backgroundCheckpoints === true
+      ? new BackgroundCheckpoints(db, { path: db.name, busyTimeoutMs: opts.busyTimeoutMs ?? BUSY_TIMEOUT_MS }, log)
+      : null;
+    const checkpoints = this.#checkpoints;
+    this.#group = new GroupCommit(db, this.#wal, log, MAX_TRIES, checkpoints === null ? undefined : (ops) => checkpoints.committed(ops));
   }
 
   /** Table names in use (tests and tools read rows directly). */
@@ -145,7 +157,13 @@ export class SqliteEngine implements MetaEngine {
     return this.#t;
   }
 
+  /** Background checkpoint counts; null without background checkpoints. */
+  get checkpointStats(): Readonly<CheckpointStats> | null {
+    return this.#checkpoints?.stats ?? null;
+  }
+
   async close(): Promise<void> {
+    await this.#checkpoints?.stop();
     await this.#wal?.close();
     if (this.#db.open) this.#db.close();
   }

@@ -54,9 +54,12 @@ export class GroupCommit {
   #durable = 0;
   /** A WAL fdatasync failed while deferred writes waited for one: they may be lost, durable() fails from then on. */
   #lostDeferred: unknown = undefined;
+  readonly #afterCommit: ((ops: number) => void) | undefined;
 
-  constructor(db: Database.Database, wal: Pick<WalSync, 'durable'> | null, log: Logger, maxTries: number) {
+  /** `afterCommit` hears of each committed batch and its number of writes (background checkpoints). */
+  constructor(db: Database.Database, wal: Pick<WalSync, 'durable'> | null, log: Logger, maxTries: number, afterCommit?: (ops: number) => void) {
     this.#db = db;
+    this.#afterCommit = afterCommit;
     this.#wal = wal;
     this.#log = log;
     this.#maxTries = maxTries;
@@ -113,6 +116,7 @@ export class GroupCommit {
       const outcomes = await this.#commit(batch);
       if (outcomes === null) return;
       const seq = ++this.#committed;
+      this.#afterCommit?.(batch.length);
       if (batch.some((p) => p.deferred)) {
         this.#lastDeferred = seq;
         batch.forEach((p, i) => { if (p.deferred) settle(p, outcomes[i]); });
