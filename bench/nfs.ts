@@ -27,7 +27,7 @@ import { fileURLToPath } from 'node:url';
 import { startRedis, type RedisServer } from '../test/helpers/redis-server.js';
 import { cachedReadLatency, runLoad } from './nfs-load.js';
 import {
-  MiB, betterRun, dropPageCache, formatFileVolume, spreadDirectories, mbs, note, num, peakRss, procCpu, repoRoot, run, runOk, startFerry, table, timedRun, times, verdict, type ChildServer,
+  MiB, PRODUCTION_REDIS_ARGS, betterRun, dropPageCache, formatFileVolume, spreadDirectories, mbs, note, num, peakRss, procCpu, repoRoot, run, runOk, startFerry, table, timedRun, times, verdict, type ChildServer,
 } from './lib.js';
 
 const argv = process.argv.slice(2);
@@ -299,7 +299,7 @@ async function inside(): Promise<void> {
     // frees its page cache for the next server
     for (const f of [`seq-${fileTag(ganesha)}.bin`, warmName(ganesha)]) rmSync(join(exportDir, f), { force: true });
 
-    redis = await startRedis({ databases: 3 });
+    redis = await startRedis({ databases: 3, args: [...PRODUCTION_REDIS_ARGS] });
     const server = redis;
     // a fresh `ferry serve` and volume per run; its files go with it
     const ferryRuns = async (suffix: string, db: number): Promise<[Target, Target]> => {

@@ -22,7 +22,7 @@ import { fileURLToPath } from 'node:url';
 import { freePort } from '../test/helpers/free-port.js';
 import { startRedis, type RedisServer } from '../test/helpers/redis-server.js';
 import {
-  MiB, betterRun, drive, dropPageCache, spreadDirectories, formatFileVolume, mbs, note, num, peakRss, percentile, runOk, seconds, startChild, startFerry, table, timedRun, times, treeCpuMs, verdict,
+  MiB, PRODUCTION_REDIS_ARGS, betterRun, drive, dropPageCache, spreadDirectories, formatFileVolume, mbs, note, num, peakRss, percentile, runOk, seconds, startChild, startFerry, table, timedRun, times, treeCpuMs, verdict,
   type ChildServer,
 } from './lib.js';
 
@@ -260,7 +260,7 @@ async function main(): Promise<void> {
 
     let redisFigures: Figures = {};
     if (ONLY !== 'small') {
-      redis = await startRedis({ databases: 2 });
+      redis = await startRedis({ databases: 2, args: [...PRODUCTION_REDIS_ARGS] });
       const url = redis.url(1);
       const redisDir = join(work, 'redis');
       await formatFileVolume(url, redisDir);
