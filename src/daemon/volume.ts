@@ -12,8 +12,9 @@ import { BaseMeta } from '../meta/base.js';
 import type { Meta } from '../meta/meta.js';
 import { openEngine } from '../meta/open.js';
 import type { Format } from '../meta/types.js';
+import type { CheckpointStats } from '../meta/sqlite/checkpoints.js';
 import { logger as rootLogger } from '../observability/logger.js';
-import type { Registry } from '../observability/metrics.js';
+import { checkpointMetrics, type Registry } from '../observability/metrics.js';
 import type { StorageSetting } from '../storage/open.js';
 import { Errno, isFsError } from '../util/errno.js';
 import { openVolume, type OpenVolumeOptions, type Volume } from '../vfs/open.js';
@@ -86,6 +87,10 @@ export async function openServedVolume(config: FerryConfig, registry: Registry):
   const embedded = isEmbedded(config);
   if (embedded) mkdirSync(resolve(config.dataDir, 'objects'), { recursive: true });
   const engine = instrumentEngine(await openEngine(config.meta.url, { backgroundCheckpoints: true }), registry);
+  const checkpoints = (engine as { checkpointStats?: Readonly<CheckpointStats> | null }).checkpointStats;
+  if (checkpoints !== undefined && checkpoints !== null) {
+    checkpointMetrics(() => ({ runs: checkpoints.runs, walFrames: checkpoints.lastFrames, fellBack: checkpoints.fellBack }), registry);
+  }
   const meta = new BaseMeta(engine, { skipDirMtimeMs: 0, logger: rootLogger });
   try {
     try {

@@ -107,6 +107,44 @@ export function metaTxnMetrics(reg: Registry = registry): { txn: Histogram<'engi
   };
 }
 
+/** What the SQLite engine's background WAL checkpoints report (meta/sqlite/checkpoints.ts). */
+export interface CheckpointReading {
+  /** Checkpoints the worker has completed. */
+  runs: number;
+  /** Frames in the WAL at the last one. */
+  walFrames: number;
+  /** The worker failed and SQLite checkpoints inside commits again. */
+  fellBack: boolean;
+}
+
+/**
+ * ferry_meta_checkpoints_total, ferry_meta_wal_frames_count and ferry_meta_checkpoint_fallback_count
+ * (1 once the checkpoint worker failed), read from `read` at each scrape.
+ */
+export function checkpointMetrics(read: () => CheckpointReading, reg: Registry = registry): void {
+  const runs = metricName('meta', 'checkpoints', 'total');
+  if (existing(reg, runs) === undefined) {
+    new Counter({
+      name: runs, help: 'sqlite WAL checkpoints run by the background worker', registers: [reg],
+      collect() { this.reset(); this.inc(read().runs); },
+    });
+  }
+  const frames = metricName('meta', 'wal_frames', 'count');
+  if (existing(reg, frames) === undefined) {
+    new Gauge({
+      name: frames, help: 'frames in the sqlite WAL at the last background checkpoint', registers: [reg],
+      collect() { this.set(read().walFrames); },
+    });
+  }
+  const fellBack = metricName('meta', 'checkpoint_fallback', 'count');
+  if (existing(reg, fellBack) === undefined) {
+    new Gauge({
+      name: fellBack, help: '1 once the sqlite checkpoint worker failed and checkpoints run inside commits again', registers: [reg],
+      collect() { this.set(read().fellBack ? 1 : 0); },
+    });
+  }
+}
+
 /** Bytes the volume served to and accepted from the protocols (file data only). */
 export function dataBytesMetrics(reg: Registry = registry): { read: Counter; written: Counter } {
   return {

@@ -80,10 +80,15 @@ describe('ferry serve: Prometheus metrics on the admin listener', function () {
     assert.match(text, /^# TYPE ferry_cache_evictions_total counter$/m);
   });
 
-  it('reports meta transaction latency by engine and operation, restarts, and the write buffer', function () {
+  it('reports meta transaction latency by engine and operation, restarts, background checkpoints, and the write buffer', function () {
     assert.ok((sample(text, 'ferry_meta_txn_seconds_count', { engine: 'sqlite', op: 'mknod' }) ?? 0) >= 2);
     assert.ok((sample(text, 'ferry_meta_txn_seconds_count', { engine: 'sqlite', op: 'writeSlice' }) ?? 0) >= 2);
     assert.match(text, /^# TYPE ferry_meta_txn_restarts_total counter$/m);
+    // the embedded volume's WAL checkpoints run in a worker thread, which is alive
+    assert.match(text, /^# TYPE ferry_meta_checkpoints_total counter$/m);
+    assert.equal(typeof sample(text, 'ferry_meta_checkpoints_total'), 'number');
+    assert.equal(typeof sample(text, 'ferry_meta_wal_frames_count'), 'number');
+    assert.equal(sample(text, 'ferry_meta_checkpoint_fallback_count'), 0);
     assert.equal(sample(text, 'ferry_cache_buffer_capacity_bytes'), 64 * 2 ** 20, 'cache.buffer-size sizes the buffer budget');
     assert.equal(typeof sample(text, 'ferry_cache_buffer_used_bytes'), 'number');
   });
