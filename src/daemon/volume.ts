@@ -12,7 +12,7 @@ import { BaseMeta } from '../meta/base.js';
 import type { Meta } from '../meta/meta.js';
 import { openEngine } from '../meta/open.js';
 import type { Format } from '../meta/types.js';
-import type { CheckpointStats } from '../meta/sqlite/checkpoints.js';
+import { SqliteEngine } from '../meta/sqlite/engine.js';
 import { logger as rootLogger } from '../observability/logger.js';
 import { checkpointMetrics, type Registry } from '../observability/metrics.js';
 import type { StorageSetting } from '../storage/open.js';
@@ -86,11 +86,10 @@ function defaultSetting(dataDir: string): Format {
 export async function openServedVolume(config: FerryConfig, registry: Registry): Promise<ServedVolume> {
   const embedded = isEmbedded(config);
   if (embedded) mkdirSync(resolve(config.dataDir, 'objects'), { recursive: true });
-  const engine = instrumentEngine(await openEngine(config.meta.url, { backgroundCheckpoints: true }), registry);
-  const checkpoints = (engine as { checkpointStats?: Readonly<CheckpointStats> | null }).checkpointStats;
-  if (checkpoints !== undefined && checkpoints !== null) {
-    checkpointMetrics(() => ({ runs: checkpoints.runs, walFrames: checkpoints.lastFrames, fellBack: checkpoints.fellBack }), registry);
-  }
+  const opened = await openEngine(config.meta.url, { backgroundCheckpoints: true });
+  const checkpoints = opened instanceof SqliteEngine ? opened.checkpointStats : null;
+  if (checkpoints !== null) checkpointMetrics(() => checkpoints, registry);
+  const engine = instrumentEngine(opened, registry);
   const meta = new BaseMeta(engine, { skipDirMtimeMs: 0, logger: rootLogger });
   try {
     try {

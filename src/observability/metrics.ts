@@ -42,23 +42,28 @@ interface Common<L extends string> {
   registry?: Registry;
 }
 
+/** Sets a metric's value at each scrape (prom-client's collect), for values kept elsewhere. */
+interface Collected<M> {
+  collect?: (this: M) => void;
+}
+
 /** Returns the metric already registered under the name, so modules loaded twice share one. */
 function existing<T>(reg: Registry, name: string): T | undefined {
   return reg.getSingleMetric(name) as T | undefined;
 }
 
 /** A monotonically increasing count, `ferry_<layer>_<what>_total`. */
-export function counter<L extends string = string>(o: Common<L>): Counter<L> {
+export function counter<L extends string = string>(o: Common<L> & Collected<Counter<L>>): Counter<L> {
   const reg = o.registry ?? registry;
   const name = metricName(o.layer, o.what, 'total');
-  return existing<Counter<L>>(reg, name) ?? new Counter<L>({ name, help: o.help, labelNames: o.labelNames ?? [], registers: [reg] });
+  return existing<Counter<L>>(reg, name) ?? new Counter<L>({ name, help: o.help, labelNames: o.labelNames ?? [], registers: [reg], ...(o.collect === undefined ? {} : { collect: o.collect }) });
 }
 
 /** A value that goes up and down, `ferry_<layer>_<what>_<unit>` (e.g. write-buffer bytes). */
-export function gauge<L extends string = string>(o: Common<L> & { unit: MetricUnit }): Gauge<L> {
+export function gauge<L extends string = string>(o: Common<L> & Collected<Gauge<L>> & { unit: MetricUnit }): Gauge<L> {
   const reg = o.registry ?? registry;
   const name = metricName(o.layer, o.what, o.unit);
-  return existing<Gauge<L>>(reg, name) ?? new Gauge<L>({ name, help: o.help, labelNames: o.labelNames ?? [], registers: [reg] });
+  return existing<Gauge<L>>(reg, name) ?? new Gauge<L>({ name, help: o.help, labelNames: o.labelNames ?? [], registers: [reg], ...(o.collect === undefined ? {} : { collect: o.collect }) });
 }
 
 /** A latency histogram in seconds, `ferry_<layer>_<what>_seconds`. */
@@ -122,27 +127,18 @@ export interface CheckpointReading {
  * (1 once the checkpoint worker failed), read from `read` at each scrape.
  */
 export function checkpointMetrics(read: () => CheckpointReading, reg: Registry = registry): void {
-  const runs = metricName('meta', 'checkpoints', 'total');
-  if (existing(reg, runs) === undefined) {
-    new Counter({
-      name: runs, help: 'sqlite WAL checkpoints run by the background worker', registers: [reg],
-      collect() { this.reset(); this.inc(read().runs); },
-    });
-  }
-  const frames = metricName('meta', 'wal_frames', 'count');
-  if (existing(reg, frames) === undefined) {
-    new Gauge({
-      name: frames, help: 'frames in the sqlite WAL at the last background checkpoint', registers: [reg],
-      collect() { this.set(read().walFrames); },
-    });
-  }
-  const fellBack = metricName('meta', 'checkpoint_fallback', 'count');
-  if (existing(reg, fellBack) === undefined) {
-    new Gauge({
-      name: fellBack, help: '1 once the sqlite checkpoint worker failed and checkpoints run inside commits again', registers: [reg],
-      collect() { this.set(read().fellBack ? 1 : 0); },
-    });
-  }
+  counter({
+    layer: 'meta', what: 'checkpoints', help: 'sqlite WAL checkpoints run by the background worker', registry: reg,
+    collect() { this.reset(); this.inc(read().runs); },
+  });
+  gauge({
+    layer: 'meta', what: 'wal_frames', unit: 'count', help: 'frames in the sqlite WAL at the last background checkpoint', registry: reg,
+    collect() { this.set(read().walFrames); },
+  });
+  gauge({
+    layer: 'meta', what: 'checkpoint_fallback', unit: 'count', help: '1 once the sqlite checkpoint worker failed and checkpoints run inside commits again', registry: reg,
+    collect() { this.set(read().fellBack ? 1 : 0); },
+  });
 }
 
 /** Bytes the volume served to and accepted from the protocols (file data only). */

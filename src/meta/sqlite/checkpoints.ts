@@ -36,7 +36,7 @@ export interface CheckpointStats {
   /** Checkpoints completed by the worker. */
   runs: number;
   /** Frames in the WAL at the last one, and how many of them it had copied into the database. */
-  lastFrames: number;
+  walFrames: number;
   lastCheckpointed: number;
   /** True once the worker failed and SQLite's automatic checkpoints are back on. */
   fellBack: boolean;
@@ -49,7 +49,7 @@ export class BackgroundCheckpoints {
   #sinceLast = 0;
   #running = false;
   #stopping = false;
-  readonly #stats: CheckpointStats = { runs: 0, lastFrames: 0, lastCheckpointed: 0, fellBack: false };
+  readonly #stats: CheckpointStats = { runs: 0, walFrames: 0, lastCheckpointed: 0, fellBack: false };
 
   constructor(db: Database.Database, data: CheckpointWorkerData, log: Logger) {
     this.#db = db;
@@ -95,7 +95,7 @@ export class BackgroundCheckpoints {
     this.#running = false;
     if (reply.ok) {
       this.#stats.runs++;
-      this.#stats.lastFrames = reply.frames;
+      this.#stats.walFrames = reply.frames;
       this.#stats.lastCheckpointed = reply.checkpointed;
       this.#log.debug({ frames: reply.frames, checkpointed: reply.checkpointed, ms: Math.round(reply.ms) }, 'sqlite WAL checkpoint');
     } else {
