@@ -125,6 +125,7 @@ function nfsUrl(t: Target, file: string): string {
 
 /** Names of a target's files on its export: a peer measured twice must not meet its first run's files. */
 const fileTag = (t: Target): string => t.name.replace(/[^A-Za-z0-9]+/g, '-');
+const seqName = (t: Target): string => `seq-${fileTag(t)}.bin`;
 const warmName = (t: Target): string => `warm-${fileTag(t)}.bin`;
 
 /** The host runs' local files in /dev/shm: the large source, nfs-cp's copies back, the warm-up source. */
@@ -135,7 +136,7 @@ interface LocalFiles {
 }
 
 async function hostRun(t: Target, { src, back, warm: warmSrc }: LocalFiles): Promise<HostFigures> {
-  const seq = `seq-${fileTag(t)}.bin`;
+  const seq = seqName(t);
   note(`${t.name}: warm-up, ${WARM_BYTES / MiB} MiB written and read twice (untimed)`);
   await runOk('nfs-cp', [warmSrc, nfsUrl(t, warmName(t))]);
   for (let i = 0; i < 2; i++) {
@@ -297,9 +298,9 @@ async function inside(): Promise<void> {
     };
     await measure(ganesha, files);
     // frees its page cache for the next server
-    for (const f of [`seq-${fileTag(ganesha)}.bin`, warmName(ganesha)]) rmSync(join(exportDir, f), { force: true });
+    for (const f of [seqName(ganesha), warmName(ganesha)]) rmSync(join(exportDir, f), { force: true });
 
-    redis = await startRedis({ databases: 3, args: [...PRODUCTION_REDIS_ARGS] });
+    redis = await startRedis({ databases: 3, args: PRODUCTION_REDIS_ARGS });
     const server = redis;
     // a fresh `ferry serve` and volume per run; its files go with it
     const ferryRuns = async (suffix: string, db: number): Promise<[Target, Target]> => {
@@ -319,7 +320,7 @@ async function inside(): Promise<void> {
     delete again.host;
     delete again.guest;
     await measure(again, files);
-    for (const f of [`seq-${fileTag(again)}.bin`, warmName(again)]) rmSync(join(exportDir, f), { force: true });
+    for (const f of [seqName(again), warmName(again)]) rmSync(join(exportDir, f), { force: true });
     const [embedded2, withRedis2] = await ferryRuns(' again', 2);
     print(bestOf(ganesha, again), [bestOf(embedded, embedded2), bestOf(withRedis, withRedis2)], [ganesha, again], [[embedded, embedded2], [withRedis, withRedis2]]);
   } finally {

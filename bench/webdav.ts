@@ -260,7 +260,7 @@ async function main(): Promise<void> {
 
     let redisFigures: Figures = {};
     if (ONLY !== 'small') {
-      redis = await startRedis({ databases: 2, args: [...PRODUCTION_REDIS_ARGS] });
+      redis = await startRedis({ databases: 2, args: PRODUCTION_REDIS_ARGS });
       const url = redis.url(1);
       const redisDir = join(work, 'redis');
       await formatFileVolume(url, redisDir);

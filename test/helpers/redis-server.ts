@@ -16,7 +16,7 @@ export interface RedisServer {
 }
 
 /** `args` are extra redis-server options (e.g. `--cluster-enabled yes`). */
-export async function startRedis(opts: { databases?: number; args?: string[] } = {}): Promise<RedisServer> {
+export async function startRedis(opts: { databases?: number; args?: readonly string[] } = {}): Promise<RedisServer> {
   const port = await freePort();
   const dir = tmpDir('ferry-redis-');
   const child: ChildProcess = spawn('redis-server', [
