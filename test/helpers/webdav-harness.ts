@@ -72,7 +72,11 @@ export async function startDavHarness(o: DavHarnessOptions = {}): Promise<DavHar
     volume, server, base: `http://127.0.0.1:${port}`, req,
     async close() {
       await server.close();
+      // leak check: every handle a request opened is given back
+      const leaked = volume.vfs.openHandles;
       await volume.close();
+      await meta.close();
+      if (leaked !== 0) throw new Error(`the WebDAV server left ${leaked} vfs handles open`);
     },
   };
 }

@@ -4,6 +4,7 @@
  */
 import assert from 'node:assert/strict';
 import { randomBytes } from 'node:crypto';
+import { connect } from 'node:net';
 import { ROOT_CREDENTIALS, ROOT_INODE } from '../../../src/vfs/types.js';
 import { startDavHarness, type DavHarness } from '../../helpers/webdav-harness.js';
 
@@ -72,6 +73,44 @@ describe('WebDAV methods (in-process server, SQLite volume)', function () {
     }
     assert.equal((await h.req('PUT', '/p.txt', { 'Content-Range': 'bytes 0-2/*' }, ['a', 'bc'])).status, 400, 'chunked: no Content-Length to check');
     assert.equal((await h.req('GET', '/p.txt')).text, '012abc6789XY', 'refused partial PUTs changed nothing');
+  });
+
+  it('a PUT cut off part-way leaves what was there: the replaced file keeps its old content, a new file does not appear, no hidden file remains', async () => {
+    const old = randomBytes(3 * 1024 * 1024);
+    assert.equal((await h.req('PUT', '/kept.bin', {}, old)).status, 201);
+    const etag = String((await h.req('HEAD', '/kept.bin')).headers['etag']);
+    await cutOffPut(h, '/kept.bin', 8 * 1024 * 1024, 2 * 1024 * 1024);
+    await cutOffPut(h, '/never.bin', 8 * 1024 * 1024, 2 * 1024 * 1024);
+    await eventually(async () => {
+      const names = await listNames(h, '/');
+      assert.deepEqual(names, ['kept.bin'], 'no new file, no hidden file of either PUT');
+    });
+    const got = await h.req('GET', '/kept.bin');
+    assert.ok(got.body.equals(old), 'the old content, every byte');
+    assert.equal(got.headers['etag'], etag);
+    assert.equal((await h.req('GET', '/never.bin')).status, 404);
+  });
+
+  it('PUT over a file keeps its dead properties, permission bits and owner; a file with two names is overwritten in place', async () => {
+    const vfs = h.volume.vfs;
+    assert.equal((await h.req('PUT', '/owned.txt', {}, 'first')).status, 201);
+    const set = await h.req('PROPPATCH', '/owned.txt', {},
+      '<D:propertyupdate xmlns:D="DAV:" xmlns:Z="urn:z"><D:set><D:prop><Z:color>teal</Z:color></D:prop></D:set></D:propertyupdate>');
+    assert.equal(set.status, 207);
+    const before = await vfs.lookup(ROOT_CREDENTIALS, ROOT_INODE, Buffer.from('owned.txt'));
+    await vfs.setattr(ROOT_CREDENTIALS, before.ino, { mode: 0o640, uid: 1234, gid: 567 });
+    assert.equal((await h.req('PUT', '/owned.txt', {}, 'second')).status, 204);
+    assert.equal((await h.req('GET', '/owned.txt')).text, 'second');
+    const after = await vfs.lookup(ROOT_CREDENTIALS, ROOT_INODE, Buffer.from('owned.txt'));
+    assert.deepEqual([after.attr.mode, after.attr.uid, after.attr.gid, after.attr.nlink], [0o640, 1234, 567, 1]);
+    const prop = await h.req('PROPFIND', '/owned.txt', { Depth: '0' }, '<D:propfind xmlns:D="DAV:" xmlns:Z="urn:z"><D:prop><Z:color/></D:prop></D:propfind>');
+    assert.match(prop.text, />teal</);
+    assert.deepEqual(await listNames(h, '/'), ['owned.txt']);
+
+    await vfs.link(ROOT_CREDENTIALS, after.ino, ROOT_INODE, Buffer.from('other-name.txt'));
+    assert.equal((await h.req('PUT', '/owned.txt', {}, 'third')).status, 204);
+    assert.equal((await h.req('GET', '/other-name.txt')).text, 'third', 'both names see the new content');
+    assert.equal((await h.req('GET', '/owned.txt')).text, 'third');
   });
 
   it('PUT without a parent collection is 409, onto a collection 405', async () => {
@@ -277,3 +316,36 @@ describe('WebDAV methods (in-process server, SQLite volume)', function () {
     assert.match(after.text, /404 Not Found/);
   });
 });
+
+/** Sends a PUT announcing `total` bytes, sends `sent` of them, and drops the connection. */
+function cutOffPut(h: DavHarness, path: string, total: number, sent: number): Promise<void> {
+  const { port } = new URL(h.base);
+  return new Promise((resolve, reject) => {
+    const s = connect(Number(port), '127.0.0.1', () => {
+      s.write(`PUT ${path} HTTP/1.1\r\nHost: 127.0.0.1\r\nContent-Length: ${total}\r\n\r\n`);
+      s.write(randomBytes(sent), () => setTimeout(() => s.destroy(), 200));
+    });
+    s.on('close', () => resolve());
+    s.on('error', reject);
+  });
+}
+
+/** The member names of collection `path` (PROPFIND Depth 1), sorted. */
+async function listNames(h: DavHarness, path: string): Promise<string[]> {
+  const r = await h.req('PROPFIND', path, { Depth: '1' }, '<D:propfind xmlns:D="DAV:"><D:prop><D:getetag/></D:prop></D:propfind>');
+  assert.equal(r.status, 207);
+  return [...r.text.matchAll(/<D:href>([^<]*)<\/D:href>/g)].map((m) => decodeURIComponent(m[1] ?? '')).filter((href) => href !== path)
+    .map((href) => href.slice(path.length).replace(/\/$/, '')).sort();
+}
+
+/** Retries `check` until it passes (a failed PUT is cleaned up after its connection is gone), up to 5 s. */
+async function eventually(check: () => Promise<void>): Promise<void> {
+  for (let waited = 0; ; waited += 50) {
+    try {
+      return await check();
+    } catch (err) {
+      if (waited >= 5000) throw err;
+      await new Promise((res) => setTimeout(res, 50));
+    }
+  }
+}
