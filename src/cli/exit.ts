@@ -26,7 +26,7 @@ export class CliError extends Error {
 }
 
 /** Errnos of the layers below that mean "could not reach the engine or the store". */
-const UNREACHABLE = new Set<Errno>([Errno.EIO, Errno.EACCES, Errno.ENXIO, Errno.EAGAIN]);
+const UNREACHABLE = new Set<Errno>([Errno.EIO, Errno.EACCES, Errno.ENXIO, Errno.EAGAIN, Errno.ETIMEDOUT]);
 
 /** The exit code for an error thrown by a command. */
 export function exitCodeOf(err: unknown): number {

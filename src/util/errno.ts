@@ -31,6 +31,8 @@ export enum Errno {
   ELOOP = 40,
   ENODATA = 61,
   ENOTSUP = 95,
+  /** A backend (the metadata engine) could not be reached in time: the call did not run; try again later. */
+  ETIMEDOUT = 110,
   ESTALE = 116,
   EDQUOT = 122,
 }

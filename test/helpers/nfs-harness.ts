@@ -42,6 +42,8 @@ export interface HarnessOptions extends Partial<Omit<NfsServerOptions, 'vfs' | '
   setting?: Partial<Format>;
   /** Metadata engine of the volume; default memory ('redis': a fresh db of the shared test redis-server). */
   engine?: 'memory' | 'sqlite' | 'redis';
+  /** With engine 'redis': this database instead of a fresh one of the shared test redis-server. */
+  redisUrl?: string;
   /** Cache dirs on the file store's file system, as `ferry serve` sets up the embedded volume: blocks read in place, no block read-ahead. */
   inPlace?: boolean;
 }
@@ -49,7 +51,7 @@ export interface HarnessOptions extends Partial<Omit<NfsServerOptions, 'vfs' | '
 export async function startHarness(o: HarnessOptions = {}): Promise<Harness> {
   const dir = tmpDir('ferry-nfs-');
   const engine = o.engine === 'sqlite' ? openSqliteEngine(`sqlite3://${dir}/meta.db`)
-    : o.engine === 'redis' ? await openRedisEngine(await freshRedisUrl()) : new MemoryEngine();
+    : o.engine === 'redis' ? await openRedisEngine(o.redisUrl ?? await freshRedisUrl()) : new MemoryEngine();
   const meta = new BaseMeta(engine, { skipDirMtimeMs: 0 });
   await meta.format({
     Name: 'nfstest', UUID: randomUUID(), Storage: 'file', Bucket: `${dir}/objects/`, BlockSize: 4096, Compression: 'none', TrashDays: 0, EnableACL: false, ...o.setting,

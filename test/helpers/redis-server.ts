@@ -11,14 +11,19 @@ import { tmpDir } from './tmp.js';
 export interface RedisServer {
   port: number;
   pid: number;
+  /** Its working directory (where an append-only file goes). */
+  dir: string;
   url(db?: number): string;
   stop(): Promise<void>;
 }
 
-/** `args` are extra redis-server options (e.g. `--cluster-enabled yes`). */
-export async function startRedis(opts: { databases?: number; args?: readonly string[] } = {}): Promise<RedisServer> {
-  const port = await freePort();
-  const dir = tmpDir('ferry-redis-');
+/**
+ * `args` are extra redis-server options (e.g. `--cluster-enabled yes`); `port` and `dir` start it
+ * again where a stopped one was (with `--appendonly yes` in `args`, on the data it had).
+ */
+export async function startRedis(opts: { databases?: number; args?: readonly string[]; port?: number; dir?: string } = {}): Promise<RedisServer> {
+  const port = opts.port ?? await freePort();
+  const dir = opts.dir ?? tmpDir('ferry-redis-');
   const child: ChildProcess = spawn('redis-server', [
     '--port', String(port), '--bind', '127.0.0.1', '--dir', dir, '--save', '', '--appendonly', 'no',
     '--databases', String(opts.databases ?? 256), '--daemonize', 'no', '--loglevel', 'warning', ...(opts.args ?? []),
@@ -30,6 +35,7 @@ export async function startRedis(opts: { databases?: number; args?: readonly str
   return {
     port,
     pid,
+    dir,
     url: (db = 0) => `redis://127.0.0.1:${port}/${db}`,
     async stop() {
       if (child.exitCode === null) {

@@ -8,10 +8,12 @@ import { randomUUID } from 'node:crypto';
 import { request } from 'node:http';
 import { BaseMeta } from '../../src/meta/base.js';
 import { MemoryEngine } from '../../src/meta/memory/engine.js';
+import { openRedisEngine } from '../../src/meta/redis/engine.js';
 import { openSqliteEngine } from '../../src/meta/sqlite/engine.js';
 import { logger } from '../../src/observability/logger.js';
 import { startWebdavServer, type WebdavServer, type WebdavServerOptions } from '../../src/protocols/webdav/server.js';
 import { openVolume, type Volume } from '../../src/vfs/open.js';
+import { freshRedisUrl } from './hooks.js';
 import { tmpDir } from './tmp.js';
 
 export interface DavResponse {
@@ -32,12 +34,15 @@ export interface DavHarness {
 }
 
 export interface DavHarnessOptions extends Partial<Omit<WebdavServerOptions, 'vfs' | 'listen'>> {
-  engine?: 'memory' | 'sqlite';
+  engine?: 'memory' | 'sqlite' | 'redis';
+  /** With engine 'redis': this database instead of a fresh one of the shared test redis-server. */
+  redisUrl?: string;
 }
 
 export async function startDavHarness(o: DavHarnessOptions = {}): Promise<DavHarness> {
   const dir = tmpDir('ferry-dav-');
-  const engine = o.engine === 'sqlite' ? openSqliteEngine(`sqlite3://${dir}/meta.db`) : new MemoryEngine();
+  const engine = o.engine === 'sqlite' ? openSqliteEngine(`sqlite3://${dir}/meta.db`)
+    : o.engine === 'redis' ? await openRedisEngine(o.redisUrl ?? await freshRedisUrl()) : new MemoryEngine();
   const meta = new BaseMeta(engine, { skipDirMtimeMs: 0 });
   await meta.format({
     Name: 'davtest', UUID: randomUUID(), Storage: 'file', Bucket: `${dir}/objects/`, BlockSize: 4096, Compression: 'none', TrashDays: 0, EnableACL: false,

@@ -110,8 +110,11 @@ export function toFsError(err: unknown, op: string, nilErrno: Errno = Errno.ENOE
   if (/^READONLY\b/.test(msg)) return wrap(Errno.EROFS);
   // the command did not run: safe for the caller to retry
   if (/^(LOADING|BUSY|TRYAGAIN|CLUSTERDOWN|MASTERDOWN|MOVED|ASK)\b/.test(msg)) return wrap(Errno.EAGAIN);
+  // the command waited in ioredis's queue while every reconnect failed (see baseOptions): it did
+  // not run, and BaseMeta does not retry it at once (clients are told to come back later)
+  if (name === 'MaxRetriesPerRequestError') return wrap(Errno.ETIMEDOUT);
   // the connection broke or timed out: the command may or may not have run
-  if (name === 'MaxRetriesPerRequestError' || /^(ECONNREFUSED|ECONNRESET|ETIMEDOUT|EPIPE|EHOSTUNREACH|ENOTFOUND)$/.test(code) ||
+  if (/^(ECONNREFUSED|ECONNRESET|ETIMEDOUT|EPIPE|EHOSTUNREACH|ENOTFOUND)$/.test(code) ||
     /Connection is closed|Command timed out|Stream isn't writeable|connect ETIMEDOUT|None of the sentinels|All sentinels are unreachable|Failed to refresh slots cache/.test(msg)) {
     return wrap(Errno.EIO);
   }
@@ -1059,12 +1062,26 @@ export class RedisEngine implements MetaEngine {
   }
 }
 
+/**
+ * While the connection is down, ioredis queues commands and reconnects after RECONNECT_STEP_MS,
+ * twice that, ... at most RECONNECT_MAX_MS apart; a queued command fails (MaxRetriesPerRequestError,
+ * ETIMEDOUT: it was not sent) after MAX_RETRIES_PER_REQUEST failed attempts. So while Redis refuses
+ * connections a call answers within 2 to 3 s (plus connectTimeout per attempt when packets are
+ * dropped): NFS clients get JUKEBOX and retry by themselves, WebDAV clients 503, instead of waiting
+ * up to 40 s (ioredis's defaults: 20 attempts up to 2 s apart) for an EIO. A Redis restart or
+ * failover shorter than that is ridden out.
+ */
+const RECONNECT_STEP_MS = 100;
+const RECONNECT_MAX_MS = 500;
+const MAX_RETRIES_PER_REQUEST = 6;
+
 function baseOptions(target: RedisTarget, opts: RedisEngineOptions): RedisOptions {
   const o: RedisOptions = {
     lazyConnect: true,
     enableAutoPipelining: opts.autoPipelining ?? false,
     connectTimeout: opts.connectTimeoutMs ?? 10_000,
-    maxRetriesPerRequest: 20,
+    maxRetriesPerRequest: MAX_RETRIES_PER_REQUEST,
+    retryStrategy: (attempt) => Math.min(attempt * RECONNECT_STEP_MS, RECONNECT_MAX_MS),
   };
   if (target.username !== undefined) o.username = target.username;
   if (target.password !== undefined) o.password = target.password;

@@ -151,6 +151,7 @@ export function statusForErrno(errno: Errno, ctx: ErrnoContext = 'target'): numb
     case Errno.ELOOP:
       return 508;
     case Errno.EAGAIN:
+    case Errno.ETIMEDOUT:
       return 503;
     case Errno.ENOSYS:
     case Errno.ENOTSUP:

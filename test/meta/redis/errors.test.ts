@@ -4,6 +4,7 @@
  */
 import assert from 'node:assert/strict';
 import { Redis } from 'ioredis';
+import { MaxRetriesPerRequestError } from 'ioredis/built/errors/index.js';
 import { openRedisEngine, toFsError } from '../../../src/meta/redis/engine.js';
 import { FileType, ROOT_INODE, toIno } from '../../../src/meta/types.js';
 import { Errno, FsError } from '../../../src/util/errno.js';
@@ -27,6 +28,7 @@ describe('redis engine: error mapping', function () {
       [new Error('TRYAGAIN Multiple keys request during rehashing of slot'), Errno.EAGAIN],
       [new Error('CLUSTERDOWN The cluster is down'), Errno.EAGAIN],
       [new Error('Connection is closed.'), Errno.EIO],
+      [new MaxRetriesPerRequestError(6) as unknown as Error, Errno.ETIMEDOUT], // its typings miss Error's fields
       [Object.assign(new Error('connect ECONNREFUSED 127.0.0.1:1'), { code: 'ECONNREFUSED' }), Errno.EIO],
       [new Error('WRONGPASS invalid username-password pair or user is disabled.'), Errno.EACCES],
       [new Error('something nobody expected'), Errno.EIO],

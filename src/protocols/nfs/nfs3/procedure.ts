@@ -10,13 +10,15 @@ import type { XdrReader } from '../xdr/reader.js';
 import { XdrWriter } from '../xdr/writer.js';
 import { Nfs3Call, type Nfs3Context } from './context.js';
 import { statusName, statusOf } from './status.js';
-import { NFS3_OK, NFS3ERR_SERVERFAULT, encodePostOpAttr, encodeWccData } from './types.js';
+import { NFS3_OK, NFS3ERR_JUKEBOX, NFS3ERR_SERVERFAULT, encodePostOpAttr, encodeWccData, type WccData } from './types.js';
 
 /**
  * One piece of a failure body, in wire order: 'attr' is the post_op_attr of the object in that
  * slot, 'wcc' the wcc_data of the object in that slot (pre-op attributes from resolve()).
  */
 export type FailureSlot = 'attr' | 'wcc';
+
+const NO_WCC: WccData = { before: null, after: null };
 
 export interface Nfs3ProcedureSpec<A, R> {
   /** RFC name, e.g. 'READDIRPLUS'. */
@@ -56,9 +58,13 @@ export function defineNfs3Procedure<A, R>(ctx: Nfs3Context, spec: Nfs3ProcedureS
         if (status === NFS3ERR_SERVERFAULT) rpc.log.error({ xid: rpc.xid, proc: spec.name, err }, 'nfs procedure failed');
         else rpc.log.debug({ xid: rpc.xid, proc: spec.name, status: statusName(status), reason: err instanceof Error ? err.message : String(err) }, 'nfs error reply');
         w.u32(status);
+        // JUKEBOX: the metadata engine is out of reach, so no attributes either (reading them
+        // would wait as long again); the client sends the call again later
+        const retryLater = status === NFS3ERR_JUKEBOX;
+        if (retryLater) rpc.retryLater = true;
         for (let i = 0; i < spec.failure.length; i++) {
-          if (spec.failure[i] === 'attr') encodePostOpAttr(w, await call.slotAttr(i));
-          else encodeWccData(w, await call.wcc(i));
+          if (spec.failure[i] === 'attr') encodePostOpAttr(w, retryLater ? null : await call.slotAttr(i));
+          else encodeWccData(w, retryLater ? NO_WCC : await call.wcc(i));
         }
         return [w.view()];
       }

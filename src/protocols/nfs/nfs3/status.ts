@@ -25,8 +25,9 @@ export class Nfs3Error extends Error {
 }
 
 /**
- * errno -> nfsstat3. Errnos missing here become NFS3ERR_IO. EAGAIN is JUKEBOX: the Linux client
- * waits and retries instead of failing the application (research/nfs.md §3 "Errors").
+ * errno -> nfsstat3. Errnos missing here become NFS3ERR_IO. EAGAIN and ETIMEDOUT (the metadata
+ * engine out of reach) are JUKEBOX: the Linux client waits and retries instead of failing the
+ * application (research/nfs.md §3 "Errors").
  */
 const ERRNO_TO_NFS3: ReadonlyMap<Errno, number> = new Map([
   [Errno.EPERM, NFS3ERR_PERM],
@@ -34,6 +35,7 @@ const ERRNO_TO_NFS3: ReadonlyMap<Errno, number> = new Map([
   [Errno.EIO, NFS3ERR_IO],
   [Errno.ENXIO, NFS3ERR_NXIO],
   [Errno.EAGAIN, NFS3ERR_JUKEBOX],
+  [Errno.ETIMEDOUT, NFS3ERR_JUKEBOX],
   [Errno.EACCES, NFS3ERR_ACCES],
   [Errno.EEXIST, NFS3ERR_EXIST],
   [Errno.EXDEV, NFS3ERR_XDEV],
@@ -70,7 +72,7 @@ export function statusOf(err: unknown): number {
 }
 
 /** Errnos a failed flush keeps as its own status; any other failure to store data is EIO. */
-const DATA_LOSS_ERRNOS: ReadonlySet<Errno> = new Set([Errno.ENOSPC, Errno.EDQUOT, Errno.EROFS, Errno.EAGAIN, Errno.ESTALE]);
+const DATA_LOSS_ERRNOS: ReadonlySet<Errno> = new Set([Errno.ENOSPC, Errno.EDQUOT, Errno.EROFS, Errno.EAGAIN, Errno.ETIMEDOUT, Errno.ESTALE]);
 
 /**
  * The error a COMMIT or stable WRITE answers when vfs could not make data durable: out of space,

@@ -51,6 +51,12 @@ export interface RpcCallContext {
   afterSent?: (fn: () => void) => void;
   /** Set by a procedure that answers with a failure status (e.g. NFS3ERR_NOENT): the error name metrics record. */
   failure?: string;
+  /**
+   * Set by a procedure whose reply says the call did not run and is to be sent again later
+   * (NFS3ERR_JUKEBOX): a retransmission then runs it, instead of getting this reply from the
+   * duplicate request cache.
+   */
+  retryLater?: boolean;
 }
 
 /** A typed procedure: decode args, run, encode the result. The shape procedure files export. */
@@ -222,7 +228,7 @@ export class RpcDispatcher {
     let reply: RpcReply;
     try {
       const body = await procedure.call(new XdrReader(args), ctx);
-      return { reply: encodeReply({ xid: h.xid, stat: SUCCESS, body }), cacheable: true };
+      return { reply: encodeReply({ xid: h.xid, stat: SUCCESS, body }), cacheable: ctx.retryLater !== true };
     } catch (err) {
       if (ctx.signal.aborted) return null;
       const where = { xid: h.xid, prog: program.name, vers: h.vers, proc: procedure.name };
