@@ -37,8 +37,10 @@ const NETWORK_CODES = new Set(['ECONNRESET', 'ECONNREFUSED', 'ECONNABORTED', 'EP
 const DENIED = new Set(['AccessDenied', 'InvalidAccessKeyId', 'SignatureDoesNotMatch', 'InvalidToken', 'ExpiredToken', 'AllAccessDisabled', 'Forbidden']);
 
 /**
- * The one place where SDK errors become errnos. EIO means transient (withRetry retries it):
- * 5xx, SlowDown, RequestTimeout, timeouts and socket errors.
+ * The one place where SDK errors become errnos. Transient failures, which withRetry retries:
+ * ETIMEDOUT when the store is out of reach or asks to come back later (socket errors, timeouts,
+ * SlowDown, 503), so that once the retries are used up clients are told to retry too (NFS
+ * JUKEBOX, WebDAV 503); EIO for any other 5xx.
  */
 export function s3Errno(err: unknown, op: string, bucket: string, key: string): FsError {
   const e = (typeof err === 'object' && err !== null ? err : {}) as SdkErrorShape;
@@ -52,11 +54,12 @@ export function s3Errno(err: unknown, op: string, bucket: string, key: string): 
     return new FsError(Errno.EACCES, `${where}: access denied (${name || status}); check the access key, secret key and bucket policy`, opts);
   }
   if (name === 'KeyTooLongError') return new FsError(Errno.ENAMETOOLONG, where, opts);
-  if (name === 'SlowDown' || name === 'RequestTimeout' || name === 'TimeoutError' || (status !== undefined && status >= 500)) {
-    return new FsError(Errno.EIO, `${where}: ${name || `HTTP ${status}`}`, opts);
+  if (name === 'SlowDown' || name === 'RequestTimeout' || name === 'TimeoutError' || status === 503) {
+    return new FsError(Errno.ETIMEDOUT, `${where}: ${name || `HTTP ${status}`}`, opts);
   }
+  if (status !== undefined && status >= 500) return new FsError(Errno.EIO, `${where}: ${name || `HTTP ${status}`}`, opts);
   if ((e.code !== undefined && NETWORK_CODES.has(e.code)) || /socket hang up/i.test(e.message ?? '')) {
-    return new FsError(Errno.EIO, `${where}: ${e.code ?? e.message}`, opts);
+    return new FsError(Errno.ETIMEDOUT, `${where}: ${e.code ?? e.message}`, opts);
   }
   if (status !== undefined && status >= 400) return new FsError(Errno.EINVAL, `${where}: ${name || `HTTP ${status}`}`, opts);
   log.error({ err, op, bucket, key }, 'unexpected S3 error');

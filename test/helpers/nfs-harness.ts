@@ -12,12 +12,14 @@ import type { Format } from '../../src/meta/types.js';
 import type { ExportConfig } from '../../src/protocols/nfs/exports.js';
 import { startNfsServer, type NfsServer, type NfsServerOptions } from '../../src/protocols/nfs/server.js';
 import type { OpaqueAuth } from '../../src/protocols/nfs/rpc/message.js';
-import { openVolume, type Volume } from '../../src/vfs/open.js';
+import { createObjectStore } from '../../src/storage/open.js';
+import { openVolume, storageSetting, type Volume } from '../../src/vfs/open.js';
 import { ROOT_CREDENTIALS, ROOT_INODE } from '../../src/vfs/types.js';
 import { logger } from '../../src/observability/logger.js';
 import { Nfs3TestClient } from './nfs3-client.js';
 import { sysCred } from './rpc-client.js';
 import { freshRedisUrl } from './hooks.js';
+import { FaultyStore } from './faulty-store.js';
 import { tmpDir } from './tmp.js';
 
 export interface Harness {
@@ -28,6 +30,8 @@ export interface Harness {
   client: Nfs3TestClient;
   /** Root handle of the first export. */
   root: Buffer;
+  /** With `faulty`: the volume's store, to fail its next calls. */
+  faults?: FaultyStore;
   /** Another client connection with its own credentials. */
   connect(cred?: OpaqueAuth, opts?: { localPort?: number }): Promise<Nfs3TestClient>;
   close(): Promise<void>;
@@ -44,6 +48,8 @@ export interface HarnessOptions extends Partial<Omit<NfsServerOptions, 'vfs' | '
   engine?: 'memory' | 'sqlite' | 'redis';
   /** With engine 'redis': this database instead of a fresh one of the shared test redis-server. */
   redisUrl?: string;
+  /** The volume's store behind a FaultyStore (`Harness.faults`) that can fail its next calls. */
+  faulty?: boolean;
   /** Cache dirs on the file store's file system, as `ferry serve` sets up the embedded volume: blocks read in place, no block read-ahead. */
   inPlace?: boolean;
 }
@@ -56,7 +62,11 @@ export async function startHarness(o: HarnessOptions = {}): Promise<Harness> {
   await meta.format({
     Name: 'nfstest', UUID: randomUUID(), Storage: 'file', Bucket: `${dir}/objects/`, BlockSize: 4096, Compression: 'none', TrashDays: 0, EnableACL: false, ...o.setting,
   });
-  const volume = await openVolume({ meta }, { session: false, logger: logger.child({ test: 'nfs3' }), ...(o.inPlace === true ? { cacheDirs: [`${dir}/cache`] } : {}) });
+  const setting = await meta.load();
+  const faults = o.faulty === true ? new FaultyStore(createObjectStore(storageSetting(setting))) : undefined;
+  const volume = await openVolume({ meta }, {
+    session: false, logger: logger.child({ test: 'nfs3' }), ...(o.inPlace === true ? { cacheDirs: [`${dir}/cache`] } : {}), ...(faults === undefined ? {} : { store: faults }),
+  });
   for (const d of o.dirs ?? []) {
     let ino = ROOT_INODE;
     for (const part of d.split('/').filter((x) => x !== '')) {
@@ -86,6 +96,7 @@ export async function startHarness(o: HarnessOptions = {}): Promise<Harness> {
   return {
     volume,
     dir,
+    ...(faults === undefined ? {} : { faults }),
     server,
     client,
     root: mnt.fh ?? Buffer.alloc(0),

@@ -64,11 +64,11 @@ describe('s3 backend under faults (fake server in front of s3rver)', function ()
     assert.equal(count('HEAD'), 3);
   });
 
-  it('SlowDown on every try is EIO after the last try, with the S3 error as cause', async function () {
+  it('SlowDown on every try is ETIMEDOUT (come back later) after the last try, with the S3 error as cause', async function () {
     const store = await open({}, 3);
     proxy.fail(10, { status: 503, code: 'SlowDown' });
     await assert.rejects(store.put('k/1_0_1', Buffer.from('x')), (err: unknown) => {
-      assert.ok(isFsError(err, Errno.EIO));
+      assert.ok(isFsError(err, Errno.ETIMEDOUT));
       assert.match(err.message, /SlowDown/);
       assert.match(err.message, /after 3 tries/);
       assert.equal((err.cause as { name?: string }).name, 'SlowDown');
@@ -101,9 +101,11 @@ describe('s3 backend under faults (fake server in front of s3rver)', function ()
     assert.equal(proxy.requests.length, 3);
   });
 
-  it('a request that gets no answer times out as EIO', async function () {
+  it('a request that gets no answer times out as ETIMEDOUT; a 500 on every try is EIO', async function () {
     const store = await open({ requestTimeoutMs: 300 }, 1);
     proxy.fail(1, 'hang');
+    await rejectsWith(store.get('k/1_0_1'), Errno.ETIMEDOUT);
+    proxy.fail(1, { status: 500, code: 'InternalError' });
     await rejectsWith(store.get('k/1_0_1'), Errno.EIO);
   });
 

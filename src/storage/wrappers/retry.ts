@@ -1,7 +1,8 @@
 /**
  * withRetry: repeats a failed call with exponential backoff and full jitter. Safe because every
- * ObjectStore call is idempotent. Only transient failures are retried: by default FsError EIO (5xx,
- * SlowDown, network errors and timeouts, as each backend's error mapper reports them) and EAGAIN.
+ * ObjectStore call is idempotent. Only transient failures are retried: by default FsError EIO (5xx),
+ * ETIMEDOUT (SlowDown, 503, network errors and timeouts, as each backend's error mapper reports
+ * them) and EAGAIN.
  * An aborted signal stops retrying at once. A listing that fails midway resumes after the last key
  * it delivered, so the caller never sees a key twice.
  */
@@ -21,7 +22,7 @@ export interface RetryOptions {
   baseDelayMs?: number;
   /** Upper bound of one backoff (default 10 s). */
   maxDelayMs?: number;
-  /** Which errors are worth another try (default: FsError EIO or EAGAIN). */
+  /** Which errors are worth another try (default: FsError EIO, ETIMEDOUT or EAGAIN). */
   retryable?: (err: unknown) => boolean;
   /** Uniform [0,1) source for jitter; tests pass a fixed one. */
   random?: () => number;
@@ -29,7 +30,7 @@ export interface RetryOptions {
   registry?: Registry;
 }
 
-const defaultRetryable = (err: unknown): boolean => isFsError(err, Errno.EIO) || isFsError(err, Errno.EAGAIN);
+const defaultRetryable = (err: unknown): boolean => isFsError(err, Errno.EIO) || isFsError(err, Errno.EAGAIN) || isFsError(err, Errno.ETIMEDOUT);
 
 /** Full-jitter backoff before retry number `retry` (1-based): uniform in [0, min(cap, base * 2^(retry-1))). */
 export function backoffDelayMs(retry: number, baseDelayMs: number, maxDelayMs: number, random: () => number): number {

@@ -3,13 +3,14 @@ import { mkdirSync, rmSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { FileHandleCodec, exportIdOf } from '../../../src/protocols/nfs/nfs3/filehandle.js';
 import {
-  NFS3_OK, NFS3ERR_BADHANDLE, NFS3ERR_IO, NFS3ERR_NOENT, NFS3ERR_STALE, NFS_PROGRAM, NFS_V3, NFSPROC3_GETATTR, NFSPROC3_LOOKUP,
+  NFS3_OK, NFS3ERR_BADHANDLE, NFS3ERR_IO, NFS3ERR_JUKEBOX, NFS3ERR_NOENT, NFS3ERR_STALE, NFS_PROGRAM, NFS_V3, NFSPROC3_GETATTR, NFSPROC3_LOOKUP,
   NFSPROC3_MKDIR, NFSPROC3_REMOVE, UNSTABLE, encodeDiropargs3, encodeSattr3,
 } from '../../../src/protocols/nfs/nfs3/types.js';
 import { GARBAGE_ARGS, PROC_UNAVAIL, PROG_UNAVAIL, SUCCESS } from '../../../src/protocols/nfs/rpc/message.js';
 import { XdrReader } from '../../../src/protocols/nfs/xdr/reader.js';
 import { XdrWriter } from '../../../src/protocols/nfs/xdr/writer.js';
 import { startNfsServer } from '../../../src/protocols/nfs/server.js';
+import { Errno, FsError } from '../../../src/util/errno.js';
 import { toIno } from '../../../src/vfs/types.js';
 import { Nfs3TestClient } from '../../helpers/nfs3-client.js';
 import { sysCred } from '../../helpers/rpc-client.js';
@@ -117,6 +118,44 @@ describe('NFSv3 server robustness: malformed calls, forged and stale handles, re
     assert.deepEqual(again.body, first.body);
     assert.equal(new XdrReader(again.body).u32(), NFS3_OK);
     assert.equal((await h.client.lookup(h.root, 'made-once')).status, NFS3_OK);
+  });
+});
+
+describe('NFSv3 with the object store out of reach', function () {
+  this.timeout(30_000);
+  let h: Harness;
+
+  beforeEach(async () => {
+    h = await startHarness({ exports: [{ path: '/', squash: 'no_root_squash' }], cred: sysCred(0, 0), faulty: true });
+  });
+
+  afterEach(async () => {
+    await h.close();
+  });
+
+  it('READ and COMMIT answer JUKEBOX (the client retries), the verifier changes for the lost writes, and both work once the store is back', async () => {
+    const faults = h.faults ?? assert.fail('faulty harness without faults');
+    const made = await h.client.create(h.root, 'remote');
+    assert.ok(made.fh);
+    const data = Buffer.alloc(50_000, 3);
+    assert.equal((await h.client.write(made.fh, 0, data, UNSTABLE)).status, NFS3_OK);
+    assert.equal((await h.client.commit(made.fh)).status, NFS3_OK);
+    const away = new FsError(Errno.ETIMEDOUT, 'get: connect ECONNREFUSED (after 5 tries)');
+
+    faults.failNext('get', 1, away);
+    const read = await h.client.read(made.fh, 0, 4096);
+    assert.equal(read.status, NFS3ERR_JUKEBOX);
+    assert.deepEqual((await h.client.read(made.fh, 0, 60_000)).data, data, 'the retry reads every byte');
+
+    const w = await h.client.write(made.fh, 0, Buffer.alloc(10_000, 9), UNSTABLE);
+    faults.failNext('put', 1, away);
+    const commit = await h.client.commit(made.fh);
+    assert.equal(commit.status, NFS3ERR_JUKEBOX);
+    assert.equal(h.server.verifier.changes, 1);
+    const resent = await h.client.write(made.fh, 0, Buffer.alloc(10_000, 9), UNSTABLE);
+    assert.notDeepEqual(resent.verf, w.verf, 'the client sees a new verifier and resends');
+    assert.equal((await h.client.commit(made.fh)).status, NFS3_OK);
+    assert.deepEqual((await h.client.read(made.fh, 0, 10_000)).data, Buffer.alloc(10_000, 9));
   });
 });
 

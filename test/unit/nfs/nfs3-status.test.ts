@@ -16,6 +16,7 @@ describe('nfs3 status mapping', () => {
       [Errno.EMLINK, NFS3ERR_MLINK], [Errno.ENAMETOOLONG, NFS3ERR_NAMETOOLONG], [Errno.ENOTEMPTY, NFS3ERR_NOTEMPTY],
       [Errno.ESTALE, NFS3ERR_STALE], [Errno.ENOTSUP, NFS3ERR_NOTSUPP], [Errno.ENOSYS, NFS3ERR_NOTSUPP], [Errno.EIO, NFS3ERR_IO],
       [Errno.EAGAIN, NFS3ERR_JUKEBOX],
+      [Errno.ETIMEDOUT, NFS3ERR_JUKEBOX],
     ];
     for (const [errno, status] of table) assert.equal(nfsStatusOfErrno(errno), status, Errno[errno]);
   });
@@ -41,5 +42,6 @@ describe('nfs3 sync failures', () => {
     assert.equal(asStatus(Errno.ENOSPC), NFS3ERR_NOSPC);
     assert.equal(asStatus(Errno.EDQUOT), NFS3ERR_DQUOT);
     assert.equal(asStatus(Errno.EAGAIN), NFS3ERR_JUKEBOX);
+    assert.equal(asStatus(Errno.ETIMEDOUT), NFS3ERR_JUKEBOX, 'a store or engine out of reach: the client retries the COMMIT and resends');
   });
 });

@@ -11,7 +11,7 @@ describe('webdav status: errno -> HTTP', () => {
       [Errno.ENOENT, 404], [Errno.EACCES, 403], [Errno.EPERM, 403], [Errno.EROFS, 403],
       [Errno.ENOTEMPTY, 409], [Errno.ENOSPC, 507], [Errno.EDQUOT, 507], [Errno.ENAMETOOLONG, 414],
       [Errno.EISDIR, 409], [Errno.ENOTDIR, 409], [Errno.EINVAL, 400], [Errno.EIO, 500],
-      [Errno.EEXIST, 409], [Errno.EFBIG, 413], [Errno.EAGAIN, 503], [Errno.ENOTSUP, 501], [Errno.ESTALE, 404],
+      [Errno.EEXIST, 409], [Errno.EFBIG, 413], [Errno.EAGAIN, 503], [Errno.ETIMEDOUT, 503], [Errno.ENOTSUP, 501], [Errno.ESTALE, 404],
     ];
     for (const [errno, status] of table) assert.equal(statusForErrno(errno), status, Errno[errno]);
   });
@@ -34,6 +34,7 @@ describe('webdav status: errno -> HTTP', () => {
     assert.ok(fs.cause instanceof FsError);
     const busy = toHttpError(new FsError(Errno.EAGAIN));
     assert.equal(busy.headers['Retry-After'], '1');
+    assert.equal(toHttpError(new FsError(Errno.ETIMEDOUT)).headers['Retry-After'], '1');
     const other = toHttpError(new TypeError('boom'));
     assert.equal(other.status, 500);
     assert.equal(other.code, 'INTERNAL');
