@@ -1,7 +1,9 @@
 /**
  * The admin HTTP listener: /metrics (Prometheus text from the registry passed in), /healthz (200
- * while the process runs), /readyz (200 only between markReady() and markStopping()). Bind it to
- * loopback by default; it has no authentication. It must not serve files or volume data.
+ * while the process runs), /readyz (200 only between markReady() and markStopping(), and while the
+ * readiness probe given to markReady answers within READY_PROBE_MS: a load balancer then drains
+ * an appliance that cannot reach its metadata engine). Bind it to loopback by default; it has no
+ * authentication. It must not serve files or volume data.
  */
 import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
 import type { AddressInfo } from 'node:net';
@@ -21,11 +23,16 @@ export interface AdminOptions {
 
 type State = 'starting' | 'ready' | 'stopping';
 
+/** How long /readyz waits for the readiness probe before it answers 503. */
+export const READY_PROBE_MS = 2000;
+
 /** The admin listener; startAdmin() creates and binds one. */
 export class AdminServer {
   readonly #server: Server;
   readonly #registry: Registry;
   #state: State = 'starting'; // only markReady/markStopping change it
+  #probe: (() => Promise<unknown>) | undefined;
+  #probeFailed: string | null = null;
 
   constructor(registry: Registry) {
     this.#registry = registry;
@@ -52,8 +59,15 @@ export class AdminServer {
   /** The bound TCP port. */
   get port(): number { return (this.#server.address() as AddressInfo).port; }
 
-  /** /readyz answers 200 from now on (until markStopping). */
-  markReady(): void { if (this.#state === 'starting') this.#state = 'ready'; }
+  /**
+   * /readyz answers 200 from now on (until markStopping) whenever `probe` (a small read of the
+   * volume's metadata) settles successfully within READY_PROBE_MS, else 503 with the reason.
+   */
+  markReady(probe?: () => Promise<unknown>): void {
+    if (this.#state !== 'starting') return;
+    this.#state = 'ready';
+    this.#probe = probe;
+  }
 
   /** /readyz answers 503 from now on, so load balancers drain this appliance. */
   markStopping(): void { this.#state = 'stopping'; }
@@ -67,14 +81,40 @@ export class AdminServer {
     });
   }
 
+  /** Null when the readiness probe passes; else why not (logged when that changes). */
+  async #probeFailure(): Promise<string | null> {
+    if (this.#probe === undefined) return null;
+    let timer: NodeJS.Timeout | undefined;
+    const late = new Promise<never>((_, reject) => {
+      timer = setTimeout(() => reject(new Error(`the metadata engine did not answer within ${READY_PROBE_MS} ms`)), READY_PROBE_MS);
+    });
+    let failure: string | null = null;
+    try {
+      await Promise.race([this.#probe(), late]);
+    } catch (err) {
+      failure = err instanceof Error ? err.message : String(err);
+    } finally {
+      clearTimeout(timer);
+    }
+    if ((failure === null) !== (this.#probeFailed === null)) {
+      if (failure === null) log.info('readiness probe passes again');
+      else log.warn({ reason: failure }, 'readiness probe failed: /readyz answers 503');
+    }
+    this.#probeFailed = failure;
+    return failure;
+  }
+
   async #handle(req: IncomingMessage, res: ServerResponse): Promise<void> {
     const path = (req.url ?? '/').split('?')[0];
     if (req.method !== 'GET' && req.method !== 'HEAD') return send(res, 405, 'method not allowed\n', { allow: 'GET, HEAD' });
     switch (path) {
       case '/healthz':
         return send(res, 200, 'ok\n');
-      case '/readyz':
-        return this.#state === 'ready' ? send(res, 200, 'ready\n') : send(res, 503, `${this.#state}\n`);
+      case '/readyz': {
+        if (this.#state !== 'ready') return send(res, 503, `${this.#state}\n`);
+        const failure = await this.#probeFailure();
+        return failure === null ? send(res, 200, 'ready\n') : send(res, 503, `not ready: ${failure}\n`);
+      }
       case '/metrics': {
         const body = await this.#registry.metrics();
         return send(res, 200, body, { 'content-type': this.#registry.contentType });

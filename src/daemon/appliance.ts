@@ -25,10 +25,11 @@ export interface Appliance {
   /** The registry /metrics serves; protocol metrics register here. */
   registry: Registry;
   /**
-   * Call once every listener is bound and the volume is open: /readyz turns 200, systemd gets
-   * READY=1 and the watchdog starts. Registers the admin listener's close as the last stop step.
+   * Call once every listener is bound and the volume is open: /readyz turns 200 (while `probe`,
+   * a small metadata read, succeeds), systemd gets READY=1 and the watchdog starts. Registers the
+   * admin listener's close as the last stop step.
    */
-  ready(status: string): void;
+  ready(status: string, probe?: () => Promise<unknown>): void;
 }
 
 export interface StartOptions {
@@ -56,11 +57,11 @@ export async function startAppliance(opts: StartOptions = {}): Promise<Appliance
   let readyOnce = false;
   return {
     config, lifecycle, notifier, admin, registry,
-    ready(status: string) {
+    ready(status: string, probe?: () => Promise<unknown>) {
       if (readyOnce) return;
       readyOnce = true;
       if (admin !== undefined) lifecycle.onStop('admin listener', () => admin.close());
-      admin?.markReady();
+      admin?.markReady(probe);
       lifecycle.ready(status);
     },
   };

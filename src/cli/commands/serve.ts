@@ -18,6 +18,7 @@ import type { ExportConfig } from '../../protocols/nfs/exports.js';
 import { startNfsServer, type NfsServer } from '../../protocols/nfs/server.js';
 import type { DavUserOptions, DavUsersConfig } from '../../protocols/webdav/auth.js';
 import { startWebdavServer, type WebdavServer, type WebdavServerOptions } from '../../protocols/webdav/server.js';
+import { ROOT_INODE } from '../../vfs/types.js';
 import type { Vfs } from '../../vfs/vfs.js';
 
 interface ServeFlags {
@@ -177,7 +178,8 @@ export async function runServe(flags: ServeFlags): Promise<void> {
     ].filter((p) => p !== undefined);
     const status = `serving ${parts.length > 0 ? parts.join('; ') : 'nothing (every protocol is disabled)'}`;
     process.stderr.write(`ferry: ${status}${app.admin === undefined ? '' : `; admin on port ${app.admin.port}`}\n`);
-    app.ready(status);
+    // a load balancer drains this appliance while it cannot reach the metadata engine
+    app.ready(status, () => meta.getattr(ROOT_INODE));
   } catch (err) {
     for (const undo of cleanups.reverse()) await undo().catch((e: unknown) => rootLogger.warn({ err: e }, 'cleanup after a failed start failed'));
     await app.admin?.close().catch(() => undefined);

@@ -1,7 +1,8 @@
 import assert from 'node:assert/strict';
 import { Counter } from 'prom-client';
-import { startAdmin, type AdminServer } from '../../../src/daemon/admin.js';
+import { READY_PROBE_MS, startAdmin, type AdminServer } from '../../../src/daemon/admin.js';
 import { createRegistry } from '../../../src/observability/metrics.js';
+import { Errno, FsError } from '../../../src/util/errno.js';
 
 describe('admin listener (/healthz, /readyz, /metrics)', function () {
   let admin: AdminServer | undefined;
@@ -24,6 +25,29 @@ describe('admin listener (/healthz, /readyz, /metrics)', function () {
     admin.markReady();
     assert.equal((await get('/readyz')).status, 503, 'a stopping process never becomes ready again');
     assert.equal((await get('/healthz')).status, 200);
+  });
+
+  it('/readyz follows the readiness probe: 503 with the reason while it fails or takes longer than READY_PROBE_MS, 200 again once it passes', async function () {
+    this.timeout(10_000);
+    admin = await startAdmin({ host: '127.0.0.1', port: 0, registry: createRegistry() });
+    let answer: 'ok' | 'fail' | 'hang' = 'ok';
+    admin.markReady(async () => {
+      if (answer === 'fail') throw new FsError(Errno.ETIMEDOUT, 'getattr: Reached the max retries per request limit');
+      if (answer === 'hang') await new Promise((resolve) => setTimeout(resolve, READY_PROBE_MS + 1000));
+    });
+    assert.deepEqual(await get('/readyz').then((r) => [r.status, r.body]), [200, 'ready\n']);
+    answer = 'fail';
+    const failed = await get('/readyz');
+    assert.equal(failed.status, 503);
+    assert.match(failed.body, /^not ready: ETIMEDOUT: getattr/);
+    answer = 'hang';
+    const slow = await get('/readyz');
+    assert.equal(slow.status, 503);
+    assert.match(slow.body, new RegExp(`did not answer within ${READY_PROBE_MS} ms`));
+    answer = 'ok';
+    assert.equal((await get('/readyz')).status, 200);
+    admin.markStopping();
+    assert.deepEqual(await get('/readyz').then((r) => [r.status, r.body]), [503, 'stopping\n']);
   });
 
   it('/metrics serves the registry passed in, in Prometheus text format', async function () {

@@ -1,10 +1,19 @@
 import assert from 'node:assert/strict';
-import { read, readdirSync, writeFileSync } from 'node:fs';
+import { read, readdirSync, readlinkSync, writeFileSync } from 'node:fs';
 import { ReadFds } from '../../../src/storage/read-fds.js';
 import { tmpDir } from '../../helpers/tmp.js';
 
-/** Descriptors this process has open. */
-const openFds = (): number => readdirSync('/proc/self/fd').length;
+/**
+ * Descriptors this process has open on the test files (paths containing `ferry-fds-`): other
+ * descriptors come and go with whatever earlier tests left closing in the background.
+ */
+const openFds = (): number => readdirSync('/proc/self/fd').filter((fd) => {
+  try {
+    return readlinkSync(`/proc/self/fd/${fd}`).includes('ferry-fds-');
+  } catch {
+    return false; // closed since the listing
+  }
+}).length;
 
 function readByte(fd: number): Promise<number> {
   const b = Buffer.alloc(1);
