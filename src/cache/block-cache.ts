@@ -14,7 +14,8 @@ import { checkKey, checkRange, sliceRange, type ByteRange, type ObjectStore } fr
 import { Errno, FsError } from '../util/errno.js';
 import { DiskTier } from './disk-tier.js';
 import { ensureDir } from '../util/durable-fs.js';
-import { removeFile, statFsBytes, type StatFsFn } from './local-fs.js';
+import { statFsBytes, type StatFsFn } from '../util/fs-space.js';
+import { removeFile } from './local-fs.js';
 import { MemoryTier } from './memory-tier.js';
 import { cacheMetrics, type CacheMetrics } from './metrics.js';
 import { SingleFlight } from './singleflight.js';

@@ -17,7 +17,8 @@ import type { Logger } from '../observability/logger.js';
 import type { ByteRange } from '../storage/object-store.js';
 import { CorruptCacheFile, encodeTrailer, fileSizeFor, MAX_BLOCK_BYTES, readCacheFile } from './cache-file.js';
 import { ensureDir } from '../util/durable-fs.js';
-import { dirIndexFor, keyPath, removeFile, tryKeyPath, walkFiles, writeAtomic, type FoundFile, type StatFsFn } from './local-fs.js';
+import type { StatFsFn } from '../util/fs-space.js';
+import { dirIndexFor, keyPath, removeFile, tryKeyPath, walkFiles, writeAtomic, type FoundFile } from './local-fs.js';
 import type { CacheMetrics } from './metrics.js';
 
 export interface DiskTierOptions {

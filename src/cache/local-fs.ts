@@ -6,7 +6,7 @@
  */
 import { crc32c } from '@node-rs/crc32';
 import { randomBytes } from 'node:crypto';
-import { open, readdir, rename, stat, statfs, unlink } from 'node:fs/promises';
+import { open, readdir, rename, stat, unlink } from 'node:fs/promises';
 import { dirname } from 'node:path';
 import { ensureDir, fsyncDir } from '../util/durable-fs.js';
 import { Errno, FsError } from '../util/errno.js';
@@ -132,15 +132,3 @@ export async function* walkFiles(root: string, stopped: () => boolean, skip: (na
   }
 }
 
-/** Capacity and free space (available to unprivileged users) of the filesystem holding a path. */
-export interface FsSpace {
-  totalBytes: number;
-  freeBytes: number;
-}
-
-export type StatFsFn = (path: string) => Promise<FsSpace>;
-
-export const statFsBytes: StatFsFn = async (path) => {
-  const st = await statfs(path);
-  return { totalBytes: st.blocks * st.bsize, freeBytes: st.bavail * st.bsize };
-};

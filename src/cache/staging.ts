@@ -15,7 +15,8 @@ import type { ByteRange, ObjectStore } from '../storage/object-store.js';
 import { Errno, FsError } from '../util/errno.js';
 import { CorruptCacheFile, encodeTrailer, fileSizeFor, MAX_BLOCK_BYTES, readCacheFile } from './cache-file.js';
 import { ensureDir } from '../util/durable-fs.js';
-import { dirIndexFor, keyPath, removeFile, tryKeyPath, walkFiles, writeAtomic, type StatFsFn } from './local-fs.js';
+import type { StatFsFn } from '../util/fs-space.js';
+import { dirIndexFor, keyPath, removeFile, tryKeyPath, walkFiles, writeAtomic } from './local-fs.js';
 import type { CacheMetrics } from './metrics.js';
 
 /** Suffix of staged files that failed their checksum: kept for inspection, never uploaded. */

@@ -5,7 +5,9 @@
  * a temp file, fsyncs it, renames it over the key and fsyncs the directory, so a crash leaves the
  * old object or the new one (or, for a new key, a partial object nothing references). Keys with
  * `..`/`.`/empty segments or a leading `/` are refused (EINVAL): no key may reach outside the
- * root. Symlinks are not followed in listings.
+ * root. Symlinks are not followed in listings. Puts are refused (ENOSPC) before they would leave
+ * less than FREE_FLOOR free on the file system, so that the metadata engine sharing the disk (the
+ * embedded SQLite volume) can still commit the deletes that free space.
  */
 import { randomBytes } from 'node:crypto';
 import { closeSync, fstat as fstatCb, open as openCb, read, renameSync, write, writeSync } from 'node:fs';
@@ -15,11 +17,16 @@ import { dirname, isAbsolute } from 'node:path';
 import { logger } from '../observability/logger.js';
 import { CoalescedSync } from '../util/coalesced-sync.js';
 import { ensureDir, fsyncDir, fsyncFd } from '../util/durable-fs.js';
+import { FreeSpaceFloor, type StatFsFn } from '../util/fs-space.js';
 import { ReadFds } from './read-fds.js';
 import { Errno, FsError } from '../util/errno.js';
 import { checkKey, checkRange, compareKeys, type ByteRange, type ListOptions, type ObjectInfo, type ObjectStore } from './object-store.js';
 
 const log = logger.child({ module: 'storage', backend: 'file' });
+
+/** Bytes the file store leaves free on its file system: 1 % of its size, at least 16 MiB, at most 1 GiB. */
+export const FREE_FLOOR = { ratio: 0.01, minBytes: 16 * 1024 * 1024, maxBytes: 1024 * 1024 * 1024 } as const;
+const freeFloorOf = (totalBytes: number): number => Math.min(FREE_FLOOR.maxBytes, Math.max(FREE_FLOOR.minBytes, FREE_FLOOR.ratio * totalBytes));
 
 /** Read descriptors kept open (see ReadFds), and how long an unused one stays open. */
 const KEPT_READ_FDS = 128;
@@ -79,12 +86,17 @@ export class FileObjectStore implements ObjectStore {
   /** Descriptors kept for readInto (get opens and closes its own: whole-object reads are rarer and larger). */
   readonly #fds = new ReadFds({ max: KEPT_READ_FDS, idleMs: READ_FD_IDLE_MS });
   readonly #tmpNames = new TmpNames();
+  readonly #space: FreeSpaceFloor;
 
-  /** `root` is the bucket: an absolute path, normally ending in `/` (JuiceFS always writes it so). */
-  constructor(root: string) {
+  /**
+   * `root` is the bucket: an absolute path, normally ending in `/` (JuiceFS always writes it so).
+   * `statfs`: free-space source (tests inject one).
+   */
+  constructor(root: string, opts: { statfs?: StatFsFn } = {}) {
     if (!isAbsolute(root)) throw new FsError(Errno.EINVAL, `file store root must be an absolute path: ${root}`);
     this.#root = root;
     this.description = `file://${root}`;
+    this.#space = new FreeSpaceFloor(root, freeFloorOf, opts.statfs);
   }
 
   #path(key: string): string {
@@ -139,6 +151,7 @@ export class FileObjectStore implements ObjectStore {
   async put(key: string, body: Buffer, signal?: AbortSignal): Promise<void> {
     signal?.throwIfAborted();
     const path = this.#path(key);
+    await this.#space.check(body.length);
     const dir = dirname(path);
     let fd: number;
     try {

@@ -8,7 +8,7 @@ import { pino, type Logger } from 'pino';
 import { blockKey } from '../../src/storage/keys.js';
 import type { ByteRange, ListOptions, ObjectInfo, ObjectStore } from '../../src/storage/object-store.js';
 import { Errno, FsError } from '../../src/util/errno.js';
-import type { FsSpace, StatFsFn } from '../../src/cache/local-fs.js';
+import type { FsSpace, StatFsFn } from '../../src/util/fs-space.js';
 
 /** A gate: calls wait on it until open() (it can be re-closed with close()). */
 export class Gate {

@@ -4,8 +4,8 @@
  */
 import assert from 'node:assert/strict';
 import { closeSync, existsSync, mkdirSync, openSync, readdirSync, readFileSync, readSync, writeFileSync } from 'node:fs';
-import { FileObjectStore } from '../../src/storage/file.js';
-import { Errno } from '../../src/util/errno.js';
+import { FREE_FLOOR, FileObjectStore } from '../../src/storage/file.js';
+import { Errno, isFsError } from '../../src/util/errno.js';
 import { tmpDir } from '../helpers/tmp.js';
 import { collect, rejectsWith } from './conformance/suite.js';
 
@@ -26,6 +26,25 @@ describe('file object store', function () {
       await rejectsWith(store.put(key, Buffer.from('x')), Errno.EINVAL);
       await rejectsWith(store.get(key), Errno.EINVAL);
     }
+  });
+
+  it('a put that would leave less than FREE_FLOOR free is ENOSPC and writes nothing; once space is back puts go on', async function () {
+    const dir = tmpDir('ferry-file-');
+    const total = 10 * 1024 ** 3; // a 10 GiB disk keeps 1 % free: ~102 MiB
+    const floor = FREE_FLOOR.ratio * total;
+    const space = { totalBytes: total, freeBytes: floor + 5 * 1024 * 1024 };
+    const store = new FileObjectStore(`${dir}/`, { statfs: async () => ({ ...space }) });
+    await store.put('v/1_0_4', Buffer.alloc(4 * 1024 * 1024));
+    space.freeBytes = floor + 1024 * 1024; // that put and others filled the disk (near the floor, it is read again at once)
+    await assert.rejects(store.put('v/2_0_4', Buffer.alloc(4 * 1024 * 1024)), (err: unknown) => {
+      assert.ok(isFsError(err, Errno.ENOSPC));
+      assert.match(err.message, /kept free/);
+      return true;
+    });
+    assert.deepEqual(readdirSync(`${dir}/v`), ['1_0_4']);
+    space.freeBytes = floor + 100 * 1024 * 1024; // objects deleted meanwhile
+    await store.put('v/2_0_4', Buffer.alloc(4 * 1024 * 1024));
+    assert.deepEqual(readdirSync(`${dir}/v`).sort(), ['1_0_4', '2_0_4']);
   });
 
   it('a relative root is refused', function () {
