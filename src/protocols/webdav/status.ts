@@ -163,12 +163,16 @@ export function statusForErrno(errno: Errno, ctx: ErrnoContext = 'target'): numb
   return 500;
 }
 
-/** Turns anything a handler threw into an HttpError; unknown errors become 500 with the cause kept. */
+/**
+ * Turns anything a handler threw into an HttpError; unknown errors become 500 with the cause kept.
+ * A server-side failure (5xx) is described to the client by its errno and reason phrase only: its
+ * text (backend replies, object keys, local paths) goes to the log with the cause.
+ */
 export function toHttpError(err: unknown, ctx: ErrnoContext = 'target'): HttpError {
   if (err instanceof HttpError) return err;
   if (err instanceof FsError) {
     const status = statusForErrno(err.errno, ctx);
-    return new HttpError(status, err.code, err.message, {
+    return new HttpError(status, err.code, status >= 500 ? `${err.code}: ${reasonPhrase(status)}` : err.message, {
       cause: err,
       ...(status === 503 ? { headers: { 'Retry-After': '1' } } : {}),
     });

@@ -32,6 +32,10 @@ describe('webdav status: errno -> HTTP', () => {
     assert.equal(fs.status, 409);
     assert.equal(fs.code, 'ENOTEMPTY');
     assert.ok(fs.cause instanceof FsError);
+    const full = toHttpError(new FsError(Errno.ENOSPC, 'put vol/chunks/0/0/13_0_4000000'));
+    assert.equal(full.status, 507);
+    assert.equal(full.message, 'ENOSPC: Insufficient Storage', 'a 5xx body names no object key or path');
+    assert.ok(full.cause instanceof FsError, 'the log keeps the details');
     const busy = toHttpError(new FsError(Errno.EAGAIN));
     assert.equal(busy.headers['Retry-After'], '1');
     assert.equal(toHttpError(new FsError(Errno.ETIMEDOUT)).headers['Retry-After'], '1');
