@@ -5,7 +5,7 @@
 import assert from 'node:assert/strict';
 import { randomBytes } from 'node:crypto';
 import { connect } from 'node:net';
-import { ROOT_CREDENTIALS, ROOT_INODE } from '../../../src/vfs/types.js';
+import { FileType, ROOT_CREDENTIALS, ROOT_INODE } from '../../../src/vfs/types.js';
 import { startDavHarness, type DavHarness } from '../../helpers/webdav-harness.js';
 
 const PROPFIND_ALL = '<?xml version="1.0"?><D:propfind xmlns:D="DAV:"><D:allprop/></D:propfind>';
@@ -106,6 +106,11 @@ describe('WebDAV methods (in-process server, SQLite volume)', function () {
     const prop = await h.req('PROPFIND', '/owned.txt', { Depth: '0' }, '<D:propfind xmlns:D="DAV:" xmlns:Z="urn:z"><D:prop><Z:color/></D:prop></D:propfind>');
     assert.match(prop.text, />teal</);
     assert.deepEqual(await listNames(h, '/'), ['owned.txt']);
+
+    await vfs.symlink(ROOT_CREDENTIALS, ROOT_INODE, Buffer.from('sym'), Buffer.from('owned.txt'));
+    const onLink = await h.req('PUT', '/sym', {}, 'over a symlink');
+    assert.ok(onLink.status >= 400, `PUT onto a symlink is refused, not a rename over it: ${onLink.status}`);
+    assert.equal((await vfs.lookup(ROOT_CREDENTIALS, ROOT_INODE, Buffer.from('sym'))).attr.type, FileType.Symlink);
 
     await vfs.link(ROOT_CREDENTIALS, after.ino, ROOT_INODE, Buffer.from('other-name.txt'));
     assert.equal((await h.req('PUT', '/owned.txt', {}, 'third')).status, 204);

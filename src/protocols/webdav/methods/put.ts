@@ -15,7 +15,7 @@
 import { randomBytes } from 'node:crypto';
 import { Errno, FsError, isFsError } from '../../../util/errno.js';
 import type { Vfs } from '../../../vfs/vfs.js';
-import { type Attr, type Entry, type Ino, MODE_WRITE, ROOT_CREDENTIALS } from '../../../vfs/types.js';
+import { type Attr, type Entry, FileType, type Ino, MODE_WRITE, ROOT_CREDENTIALS } from '../../../vfs/types.js';
 import { evaluateConditional } from '../conditional.js';
 import { checkIfHeader, checkLocks, type DavMethod, header, type DavRequest, etagOfEntry, isDir, resolvePath } from '../context.js';
 import { parsePutContentRange } from '../range.js';
@@ -97,15 +97,16 @@ const S_ISVTX = 0o1000;
  * is fsynced, and is then renamed over the old one. Until that rename every reader sees the old
  * content; after it the new. A failure removes the hidden file.
  *
- * Null, and the caller overwrites in place as a plain open-with-truncate would, for a file this
- * cannot stand in for: one with several names (each must see the new content), flags, an ACL or
- * set-id/sticky bits, one in a sticky directory the user could not rename over, or when no file
- * can be created beside it (a directory the user may not write, no inodes or quota left).
+ * Null, and the caller overwrites in place as a plain open-with-truncate would (or fails as that
+ * does, for what is not a regular file), for a file this cannot stand in for: one with several
+ * names (each must see the new content), flags, an ACL or set-id/sticky bits, one in a sticky
+ * directory the user could not rename over, or when no file can be created beside it (a directory
+ * the user may not write, no inodes or quota left).
  */
 async function replaceViaTemp(r: DavRequest, parent: Entry, name: Buffer, old: Entry & { created: boolean }): Promise<Entry | null> {
   const { vfs } = r.server;
   const a = old.attr;
-  if (a.nlink !== 1 || a.flags !== 0 || a.accessAclId !== 0 || (a.mode & 0o7000) !== 0) return null;
+  if (a.type !== FileType.File || a.nlink !== 1 || a.flags !== 0 || a.accessAclId !== 0 || (a.mode & 0o7000) !== 0) return null;
   const uid = r.cred.uid;
   if ((parent.attr.mode & S_ISVTX) !== 0 && uid !== 0 && uid !== a.uid && uid !== parent.attr.uid) return null;
   await vfs.access(r.cred, old.ino, MODE_WRITE, a);
