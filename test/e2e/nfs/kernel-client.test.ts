@@ -2,23 +2,29 @@
  * The Linux kernel NFSv3 client against `ferry serve` (the built CLI as a child process, embedded
  * default volume in a temp dir, no_root_squash export /export on free ports): test/e2e/nfs/vm/nfs-vm
  * boots a qemu guest with Debian's kernel, mounts the export (vers=3,tcp,nolock, hard) and runs a
- * guest script; any FAIL line fails the test. The POSIX suite (posix-suite.sh), and a restart test
- * (restart-guest.sh): ferry is SIGKILLed and started again while the guest holds the mount.
+ * guest script; any FAIL line fails the test. The POSIX suite (posix-suite.sh), a restart test
+ * (restart-guest.sh): ferry is SIGKILLed and started again while the guest holds the mount, and a
+ * Redis outage test (outage-guest.sh): ferry on a Redis volume whose redis-server is stopped and
+ * started again while the guest works on the mount.
  * Needs root, qemu-system-x86 and kmod. Minutes under emulation, so not part of `npm test`:
  * `npm run test:kernel` (in .ci/run). NFSVM, NFSVM_CACHE, BIG_MB and MANY tune it.
  */
 import assert from 'node:assert/strict';
 import { execFile, spawn, type ChildProcess } from 'node:child_process';
+import { randomUUID } from 'node:crypto';
 import { existsSync, writeFileSync } from 'node:fs';
 import { homedir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { promisify } from 'node:util';
+import { BaseMeta } from '../../../src/meta/base.js';
+import { openRedisEngine } from '../../../src/meta/redis/engine.js';
 import { MOUNT_PROG, MOUNT_V3, MOUNTPROC3_NULL } from '../../../src/protocols/nfs/mount/types.js';
 import { FILE_SYNC, NFS3_OK } from '../../../src/protocols/nfs/nfs3/types.js';
 import { SUCCESS } from '../../../src/protocols/nfs/rpc/message.js';
 import { freePort } from '../../helpers/free-port.js';
 import { Nfs3TestClient } from '../../helpers/nfs3-client.js';
+import { startRedis, type RedisServer } from '../../helpers/redis-server.js';
 import { RpcTestClient, sysCred } from '../../helpers/rpc-client.js';
 import { tmpDir } from '../../helpers/tmp.js';
 
@@ -55,7 +61,7 @@ class FerryServe {
   /** Tail of the output of every process started so far. */
   log = '';
 
-  private constructor(dir: string, nfsPort: number, mountPort: number) {
+  private constructor(dir: string, nfsPort: number, mountPort: number, extra: readonly string[]) {
     this.nfsPort = nfsPort;
     this.mountPort = mountPort;
     const config = join(dir, 'ferry.yaml');
@@ -63,11 +69,13 @@ class FerryServe {
     this.#args = [
       join(repoRoot, 'dist', 'src', 'cli', 'main.js'), 'serve', '--config', config, '--data-dir', join(dir, 'data'),
       '--nfs-port', String(nfsPort), '--mount-port', String(mountPort), '--host', '127.0.0.1', '--portmap', 'none', '--no-webdav', '--no-admin',
+      ...extra,
     ];
   }
 
-  static async start(): Promise<FerryServe> {
-    const s = new FerryServe(tmpDir('ferry-kernel-'), await freePort(), await freePort());
+  /** `extra`: more `ferry serve` flags (e.g. `--meta URL`). */
+  static async start(extra: readonly string[] = []): Promise<FerryServe> {
+    const s = new FerryServe(tmpDir('ferry-kernel-'), await freePort(), await freePort(), extra);
     await s.start();
     return s;
   }
@@ -200,6 +208,49 @@ describe('Linux kernel NFSv3 client (nfs-vm guest) against ferry serve', functio
       if (state.error !== null) throw state.error;
       assertAllPassed(r, server, 6);
       assert.ok(server.running, 'the restarted ferry serve is still running');
+    });
+  });
+
+  describe('Redis outage under a mounted client', () => {
+    const REDIS_ARGS = ['--appendonly', 'yes', '--appendfsync', 'always'] as const;
+    /** How long Redis stays away once the guest is ready. */
+    const OUTAGE_MS = 12_000;
+    let redis: RedisServer;
+    let server: FerryServe;
+    before(async () => {
+      redis = await startRedis({ databases: 2, args: REDIS_ARGS });
+      const meta = new BaseMeta(await openRedisEngine(redis.url(1)));
+      try {
+        await meta.format({
+          Name: 'outage', UUID: randomUUID(), Storage: 'file', Bucket: `${tmpDir('ferry-kernel-objects-')}/`, BlockSize: 4096, Compression: 'none', TrashDays: 0, EnableACL: false,
+        });
+      } finally {
+        await meta.close();
+      }
+      server = await FerryServe.start(['--meta', redis.url(1)]);
+    });
+    after(async () => {
+      await server.stop('SIGTERM');
+      await redis.stop();
+    });
+
+    it('while Redis is stopped and started again, the guest\'s reads, creates, fsyncs and listings wait and then succeed', async () => {
+      const abort = new AbortController();
+      const state: { outage: Promise<void> | null; error: unknown } = { outage: null, error: null };
+      const outage = async (): Promise<void> => {
+        await redis.stop();
+        await new Promise((resolve) => setTimeout(resolve, OUTAGE_MS));
+        redis = await startRedis({ databases: 2, args: REDIS_ARGS, port: redis.port, dir: redis.dir });
+      };
+      const r = await runGuest(server, guestScript('outage-guest.sh'), 600, [], abort.signal, (line) => {
+        if (line !== 'OUTAGE-READY' || state.outage !== null) return;
+        state.outage = outage().catch((err: unknown) => { state.error = err; abort.abort(); });
+      });
+      assert.ok(state.outage !== null, `the guest never got ready for the outage\n${r.out}`);
+      await state.outage;
+      if (state.error !== null) throw state.error;
+      assertAllPassed(r, server, 4);
+      assert.ok(server.running, 'ferry serve kept running through the outage');
     });
   });
 });
