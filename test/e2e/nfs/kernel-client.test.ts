@@ -143,6 +143,24 @@ async function runGuest(server: FerryServe, script: string, timeoutSec: number, 
   return { out, status };
 }
 
+/**
+ * runGuest for a script that prints `readyLine` and then waits for the host: `hostStep` runs once
+ * that line arrives (a failing step stops the guest at once instead of letting it wait), and the
+ * run is returned after both the guest and the step are done.
+ */
+async function runGuestWithHostStep(server: FerryServe, script: string, timeoutSec: number, env: string[], readyLine: string, hostStep: () => Promise<void>): Promise<GuestRun> {
+  const abort = new AbortController();
+  const state: { step: Promise<void> | null; error: unknown } = { step: null, error: null };
+  const r = await runGuest(server, guestScript(script), timeoutSec, env, abort.signal, (line) => {
+    if (line !== readyLine || state.step !== null) return;
+    state.step = hostStep().catch((err: unknown) => { state.error = err; abort.abort(); });
+  });
+  assert.ok(state.step !== null, `the guest never printed ${readyLine}\n${r.out}`);
+  await state.step;
+  if (state.error !== null) throw state.error;
+  return r;
+}
+
 /** Asserts the guest script passed every one of its `checks` checks. */
 function assertAllPassed(r: GuestRun, server: FerryServe, checks: number): void {
   const lines = r.out.split('\n');
@@ -196,16 +214,7 @@ describe('Linux kernel NFSv3 client (nfs-vm guest) against ferry serve', functio
           await c.close();
         }
       };
-      const abort = new AbortController();
-      const state: { restarted: Promise<void> | null; error: unknown } = { restarted: null, error: null };
-      const r = await runGuest(server, guestScript('restart-guest.sh'), 900, ['WAIT_SEC=300'], abort.signal, (line) => {
-        if (line !== 'RESTART-READY' || state.restarted !== null) return;
-        // On failure stop the guest at once instead of letting it wait for the signal.
-        state.restarted = restart().catch((err: unknown) => { state.error = err; abort.abort(); });
-      });
-      assert.ok(state.restarted !== null, `the guest never got ready for the restart\n${r.out}`);
-      await state.restarted;
-      if (state.error !== null) throw state.error;
+      const r = await runGuestWithHostStep(server, 'restart-guest.sh', 900, ['WAIT_SEC=300'], 'RESTART-READY', restart);
       assertAllPassed(r, server, 6);
       assert.ok(server.running, 'the restarted ferry serve is still running');
     });
@@ -235,20 +244,12 @@ describe('Linux kernel NFSv3 client (nfs-vm guest) against ferry serve', functio
     });
 
     it('while Redis is stopped and started again, the guest\'s reads, creates, fsyncs and listings wait and then succeed', async () => {
-      const abort = new AbortController();
-      const state: { outage: Promise<void> | null; error: unknown } = { outage: null, error: null };
       const outage = async (): Promise<void> => {
         await redis.stop();
         await new Promise((resolve) => setTimeout(resolve, OUTAGE_MS));
         redis = await startRedis({ databases: 2, args: REDIS_ARGS, port: redis.port, dir: redis.dir });
       };
-      const r = await runGuest(server, guestScript('outage-guest.sh'), 600, [], abort.signal, (line) => {
-        if (line !== 'OUTAGE-READY' || state.outage !== null) return;
-        state.outage = outage().catch((err: unknown) => { state.error = err; abort.abort(); });
-      });
-      assert.ok(state.outage !== null, `the guest never got ready for the outage\n${r.out}`);
-      await state.outage;
-      if (state.error !== null) throw state.error;
+      const r = await runGuestWithHostStep(server, 'outage-guest.sh', 600, [], 'OUTAGE-READY', outage);
       assertAllPassed(r, server, 4);
       assert.ok(server.running, 'ferry serve kept running through the outage');
     });

@@ -5,17 +5,8 @@
 # the guest reads, creates, writes, fsyncs and lists: ferry answers NFS3ERR_JUKEBOX while Redis is
 # away, so these calls must wait and then succeed, with no error reaching the programs.
 # Prints PASS/FAIL per check and "N passed, M failed".
-set -u
-export LC_ALL=C PATH=/usr/local/bin:/usr/bin:/bin:/usr/sbin:/sbin
-MNT=${NFS_MNT:-/mnt/nfs}
-SCRATCH=$(mktemp -d /tmp/outage.XXXXXX)
-pass=0
-fail=0
-
-result() { # result NAME RC
-  if [ "$2" = 0 ]; then echo "PASS $1"; pass=$((pass + 1)); else echo "FAIL $1"; sed 's/^/    /' "$SCRATCH/out"; fail=$((fail + 1)); fi
-}
-drop_caches() { sync; echo 3 > /proc/sys/vm/drop_caches; }
+. /run/nfs-vm/guest-lib.sh
+guest_setup outage
 
 mkdir -p "$MNT/outage" && cd "$MNT/outage" || { echo "FAIL setup"; echo "0 passed, 1 failed"; exit 1; }
 head -c $((4 * 1024 * 1024)) /dev/urandom > before.bin && sync before.bin || { echo "FAIL setup: before.bin"; exit 1; }
@@ -40,6 +31,5 @@ took=$((SECONDS - t0))
 result calls_met_the_outage $?
 echo "guest calls took ${took}s"
 
-cd "$MNT" && rm -rf "$MNT/outage" "$SCRATCH"
-echo "$pass passed, $fail failed"
-[ "$fail" = 0 ]
+cd "$MNT" && rm -rf "$MNT/outage"
+guest_finish

@@ -5,18 +5,9 @@
 # SIGKILLs `ferry serve`, starts it again on the same ports and writes "restarted" into
 # $NFS_MNT/restart.phase; the guest waits for that (its calls in between hang and are retried by
 # the hard mount), then checks what survived. Prints PASS/FAIL per check and "N passed, M failed".
-set -u
-export LC_ALL=C PATH=/usr/local/bin:/usr/bin:/bin:/usr/sbin:/sbin
-MNT=${NFS_MNT:-/mnt/nfs}
+. /run/nfs-vm/guest-lib.sh
+guest_setup restart
 WAIT_SEC=${WAIT_SEC:-600}
-SCRATCH=$(mktemp -d /tmp/restart.XXXXXX)
-pass=0
-fail=0
-
-result() { # result NAME RC
-  if [ "$2" = 0 ]; then echo "PASS $1"; pass=$((pass + 1)); else echo "FAIL $1"; sed 's/^/    /' "$SCRATCH/out"; fail=$((fail + 1)); fi
-}
-drop_caches() { sync; echo 3 > /proc/sys/vm/drop_caches; }
 fsync_fd() { /usr/bin/python3 -c "import os; os.fsync($1)"; }
 
 # --- before the kill
@@ -69,6 +60,5 @@ exec 5>&-
 ( head -c $((4 * 1024 * 1024)) /dev/urandom > "$SCRATCH/new.bin" && cp "$SCRATCH/new.bin" new.bin && sync new.bin && drop_caches && cmp "$SCRATCH/new.bin" new.bin ) > "$SCRATCH/out" 2>&1
 result new_writes_after_restart $?
 
-cd "$MNT" && rm -rf "$MNT/restart" "$MNT/restart.phase" "$SCRATCH"
-echo "$pass passed, $fail failed"
-[ "$fail" = 0 ]
+cd "$MNT" && rm -rf "$MNT/restart" "$MNT/restart.phase"
+guest_finish
