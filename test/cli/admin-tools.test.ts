@@ -161,6 +161,27 @@ describe('ferry fsck (redis + s3rver)', () => {
     assert.match(text.stdout, /PROBLEMS FOUND/);
   });
 
+  it('lists hidden files of unfinished WebDAV PUTs unchanged for --min-age, without calling them problems', async () => {
+    const vol = await openVolume(v.metaUrl, { session: false, compaction: false, releaseIntervalMs: 0 });
+    try {
+      const hour = Math.floor(Date.now() / 1000) - 2 * 3600;
+      for (const [name, old] of [['.ferry-put-0123456789abcdef', true], ['.ferry-put-fedcba9876543210', false], ['.ferry-put-notmine', true]] as const) {
+        const made = await vol.vfs.create(ROOT_CREDENTIALS, ROOT_INODE, Buffer.from(name), 0o644, 0);
+        if (old) await vol.vfs.setattr(ROOT_CREDENTIALS, made.ino, { mtime: { sec: hour, nsec: 0 } });
+      }
+    } finally {
+      await vol.close();
+    }
+    const r = await ferry(['fsck', ...v.args, '--json']);
+    assert.equal(r.code, 0, r.stdout + r.stderr);
+    const rep = json<FsckJson & { abandonedUploads: { path: string }[] }>(r);
+    assert.equal(rep.ok, true);
+    assert.deepEqual(rep.abandonedUploads.map((u) => u.path), ['/.ferry-put-0123456789abcdef'], 'not the recent one, not a name the PUT never makes');
+    const text = await ferry(['fsck', ...v.args]);
+    assert.match(text.stdout, /abandoned WebDAV uploads: 1 .*delete them/);
+    assert.match(text.stdout, /^ {2}\/\.ferry-put-0123456789abcdef \(inode \d+, 0 bytes\)$/m);
+  });
+
   it('does not call an object younger than --min-age leaked', async () => {
     await v.store.put(specKey(999_998n, 0, 4), Buffer.from('new!'));
     const rep = json<FsckJson>(await ferry(['fsck', ...v.args, '--json']));

@@ -6,12 +6,16 @@
  * `juicefs gc` does: slices pending deletion and objects younger than --min-age are not leaks).
  * --repair only restores missing or wrong-size blocks from a copy of the right length in the local
  * cache dirs (disk cache or write-back staging); it never deletes objects or changes metadata.
- * Exit code 1 when anything is wrong after repair.
+ * Exit code 1 when anything is wrong after repair. Hidden files of WebDAV PUTs that died with
+ * their process (`.ferry-put-<hex>`, unchanged for --min-age) are listed for deletion; they are
+ * not problems of the volume.
  */
+import { basename } from 'node:path';
 import { Command } from 'commander';
 import type { Meta } from '../../meta/meta.js';
 import { FileType, type Ino } from '../../meta/types.js';
 import type { BlockCache } from '../../cache/block-cache.js';
+import { isPutTempName } from '../../protocols/webdav/put-temp.js';
 import type { ObjectStore } from '../../storage/object-store.js';
 import { Errno, isFsError } from '../../util/errno.js';
 import { EXIT_OK, EXIT_PROBLEMS } from '../exit.js';
@@ -36,6 +40,8 @@ export interface FsckReport {
   wrongSize: { key: string; size: number; found: number }[];
   repaired: string[];
   brokenFiles: { inode: Ino; path: string; badObjects: number }[];
+  /** Hidden files of replacing WebDAV PUTs that did not finish, unchanged for --min-age. */
+  abandonedUploads: { inode: Ino; path: string; size: number }[];
   leaked: { count: number; bytes: number; keys: string[] };
   pending: { count: number; bytes: number };
   young: { count: number; bytes: number };
@@ -47,18 +53,26 @@ interface Wanted {
   inodes: Set<Ino>;
 }
 
-/** Every block object the namespace's files reference, with the files referencing it. */
-async function referencedObjects(meta: Meta, progress: ProgressFactory): Promise<{ files: number; wanted: Map<string, Wanted>; paths: Map<Ino, string> }> {
+/**
+ * Every block object the namespace's files reference, with the files referencing it; and the
+ * hidden files of unfinished WebDAV PUTs last modified before `abandonedBeforeSec`.
+ */
+async function referencedObjects(meta: Meta, progress: ProgressFactory, abandonedBeforeSec: number):
+Promise<{ files: number; wanted: Map<string, Wanted>; paths: Map<Ino, string>; abandoned: FsckReport['abandonedUploads'] }> {
   const setting = meta.setting;
   const blockSizeBytes = setting.BlockSize * 1024;
   const wanted = new Map<string, Wanted>();
   const paths = new Map<Ino, string>();
+  const abandoned: FsckReport['abandonedUploads'] = [];
   const bar = progress('fsck: scanned files');
   let files = 0;
   for await (const node of walkVolume(meta)) {
     if (node.attr.type !== FileType.File) continue;
     files++;
     paths.set(node.ino, node.path);
+    if (isPutTempName(basename(node.path)) && node.attr.mtime < abandonedBeforeSec) {
+      abandoned.push({ inode: node.ino, path: node.path, size: node.attr.length });
+    }
     for (const c of await fileChunks(meta, node.ino)) {
       for (const s of c.slices) {
         for (const o of sliceObjects(s, blockSizeBytes, setting.HashPrefix ?? false)) {
@@ -71,7 +85,7 @@ async function referencedObjects(meta: Meta, progress: ProgressFactory): Promise
     bar.add(1);
   }
   bar.done();
-  return { files, wanted, paths };
+  return { files, wanted, paths, abandoned };
 }
 
 /** A copy of `key` of exactly `size` bytes from the local cache dirs; undefined when there is none. */
@@ -91,10 +105,10 @@ async function localCopy(cache: BlockCache, store: ObjectStore, key: string, siz
 /** Runs the whole check (exported for tests). */
 export async function runFsck(meta: Meta, store: ObjectStore, cache: BlockCache, o: { repair: boolean; threads: number; minAgeSec: number }, progress: ProgressFactory): Promise<FsckReport> {
   const blockSizeBytes = meta.setting.BlockSize * 1024;
-  const { files, wanted, paths } = await referencedObjects(meta, progress);
+  const { files, wanted, paths, abandoned } = await referencedObjects(meta, progress, Date.now() / 1000 - o.minAgeSec);
 
   const report: FsckReport = {
-    files, objects: { checked: 0, bytes: 0 }, missing: [], wrongSize: [], repaired: [], brokenFiles: [],
+    files, objects: { checked: 0, bytes: 0 }, missing: [], wrongSize: [], repaired: [], brokenFiles: [], abandonedUploads: abandoned,
     leaked: { count: 0, bytes: 0, keys: [] }, pending: { count: 0, bytes: 0 }, young: { count: 0, bytes: 0 }, ok: true,
   };
   const bad = new Set<string>();
@@ -174,6 +188,10 @@ function human(r: FsckReport, name: string): string[] {
   lines.push(`leaked objects:      ${r.leaked.count} (${humanBytes(r.leaked.bytes)})${r.leaked.count > 0 ? ' - `ferry gc --delete` removes them' : ''}`);
   lines.push(...r.leaked.keys.map((k) => `  ${name}/${k}`));
   lines.push(`pending deletion:    ${r.pending.count} (${humanBytes(r.pending.bytes)})`);
+  if (r.abandonedUploads.length > 0) {
+    lines.push(`abandoned WebDAV uploads: ${r.abandonedUploads.length} - hidden files of PUTs that did not finish; delete them (rm over NFS, DELETE over WebDAV)`);
+    lines.push(...r.abandonedUploads.map((u) => `  ${u.path} (inode ${u.inode}, ${u.size} bytes)`));
+  }
   lines.push(`skipped (too young): ${r.young.count} (${humanBytes(r.young.bytes)})`);
   lines.push(r.ok ? 'OK' : 'PROBLEMS FOUND');
   return lines;
@@ -184,7 +202,7 @@ export function fsckCommand(): Command {
     .description('check that every object the files reference exists with the right size; list leaked objects (exit 1 when problems are found)')
     .option('--repair', 'restore missing or wrong-size objects from a verified copy in the local cache dirs (never deletes, never changes metadata)', false)
     .option('--threads <n>', 'object HEAD requests in flight', nonNegativeInt, 10)
-    .option('--min-age <seconds>', 'objects modified more recently than this are never called leaked (writes in flight)', nonNegativeInt, 3600)
+    .option('--min-age <seconds>', 'objects (and hidden files of WebDAV PUTs) modified more recently than this are never called leaked (abandoned): writes in flight', nonNegativeInt, 3600)
     .action(async (o: FsckOptions) => {
       const code = await withAdminVolume(o, { diskCache: o.repair }, async ({ meta, volume, progress }) => {
         const report = await runFsck(meta, volume.store, volume.cache, { repair: o.repair, threads: Math.max(1, o.threads), minAgeSec: o.minAge }, progress);

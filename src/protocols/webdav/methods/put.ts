@@ -12,12 +12,12 @@
  * the new content goes into a hidden file beside it that a rename puts in its place once durable
  * (see replaceViaTemp for the files that are still overwritten in place).
  */
-import { randomBytes } from 'node:crypto';
 import { Errno, FsError, isFsError } from '../../../util/errno.js';
 import type { Vfs } from '../../../vfs/vfs.js';
 import { type Attr, type Entry, FileType, type Ino, MODE_WRITE, ROOT_CREDENTIALS } from '../../../vfs/types.js';
 import { evaluateConditional } from '../conditional.js';
 import { checkIfHeader, checkLocks, type DavMethod, header, type DavRequest, etagOfEntry, isDir, resolvePath } from '../context.js';
+import { putTempName } from '../put-temp.js';
 import { parsePutContentRange } from '../range.js';
 import { httpError, toHttpError } from '../status.js';
 
@@ -82,9 +82,6 @@ async function writeBody(r: DavRequest, ino: Ino, offset: number, open: { trunca
   }
 }
 
-/** Hidden names of the files replacing PUTs write into; one left behind by a crash may be deleted. */
-export const PUT_TEMP_PREFIX = '.ferry-put-';
-
 /** Errors creating the file beside the target that leave overwriting in place as the way to go. */
 const NO_TEMP = [Errno.EACCES, Errno.EPERM, Errno.ENOSPC, Errno.EDQUOT, Errno.ENAMETOOLONG];
 
@@ -110,7 +107,7 @@ async function replaceViaTemp(r: DavRequest, parent: Entry, name: Buffer, old: E
   const uid = r.cred.uid;
   if ((parent.attr.mode & S_ISVTX) !== 0 && uid !== 0 && uid !== a.uid && uid !== parent.attr.uid) return null;
   await vfs.access(r.cred, old.ino, MODE_WRITE, a);
-  const tmpName = Buffer.from(`${PUT_TEMP_PREFIX}${randomBytes(8).toString('hex')}`);
+  const tmpName = putTempName();
   let tmp;
   try {
     tmp = await vfs.create(r.cred, parent.ino, tmpName, a.mode, 0, true, DEFERRED);
