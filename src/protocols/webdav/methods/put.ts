@@ -100,7 +100,7 @@ const S_ISVTX = 0o1000;
  * directory the user could not rename over, or when no file can be created beside it (a directory
  * the user may not write, no inodes or quota left).
  */
-async function replaceViaTemp(r: DavRequest, parent: Entry, name: Buffer, old: Entry & { created: boolean }): Promise<Entry | null> {
+async function replaceViaTemp(r: DavRequest, parent: Entry, name: Buffer, old: Entry): Promise<Entry | null> {
   const { vfs } = r.server;
   const a = old.attr;
   if (a.type !== FileType.File || a.nlink !== 1 || a.flags !== 0 || a.accessAclId !== 0 || (a.mode & 0o7000) !== 0) return null;
