@@ -11,6 +11,7 @@ export {
   CHUNK_SIZE, MAX_NAME_LENGTH, MAX_SYMLINK_LENGTH, isTrashIno, toIno,
 } from '../meta/types.js';
 export { RENAME_EXCHANGE, RENAME_NOREPLACE } from '../meta/engine.js';
+export { S_ISGID, S_ISUID, S_ISVTX } from '../meta/permissions.js';
 export type { NewEntry, ReaddirOptions, Removed } from '../meta/meta.js';
 
 import type { Attr, Ino } from '../meta/types.js';

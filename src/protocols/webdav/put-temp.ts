@@ -5,10 +5,13 @@
  */
 import { randomBytes } from 'node:crypto';
 
-const PUT_TEMP_PREFIX = '.ferry-put-';
+const PREFIX = '.ferry-put-';
+/** Random bytes in a name, written as twice as many hex digits. */
+const RANDOM_BYTES = 8;
+const HEX_TAIL = new RegExp(`^[0-9a-f]{${2 * RANDOM_BYTES}}$`);
 
-/** A fresh hidden name (64 random bits). */
-export const putTempName = (): Buffer => Buffer.from(`${PUT_TEMP_PREFIX}${randomBytes(8).toString('hex')}`);
+/** A fresh hidden name. */
+export const putTempName = (): Buffer => Buffer.from(`${PREFIX}${randomBytes(RANDOM_BYTES).toString('hex')}`);
 
 /** True for a name putTempName() could have made. */
-export const isPutTempName = (name: string): boolean => /^\.ferry-put-[0-9a-f]{16}$/.test(name);
+export const isPutTempName = (name: string): boolean => name.startsWith(PREFIX) && HEX_TAIL.test(name.slice(PREFIX.length));

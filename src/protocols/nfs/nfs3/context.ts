@@ -16,7 +16,7 @@ import type { FileHandleCodec } from './filehandle.js';
 import type { NfsFileSystem } from './fs.js';
 import { Nfs3Error } from './status.js';
 import {
-  NFS3ERR_ACCES, NFS3ERR_ROFS, NFS3ERR_STALE, NFS3ERR_XDEV,
+  NFS3ERR_ACCES, NFS3ERR_ROFS, NFS3ERR_STALE, NFS3ERR_XDEV, NO_WCC,
   type Fattr3, type PostOpAttr, type PreOpAttr, type WccData,
 } from './types.js';
 import type { WriteVerifier } from './write-verifier.js';
@@ -267,7 +267,7 @@ export class Nfs3Call {
   /** wcc_data of a slot: its pre-operation attributes and the current ones. */
   async wcc(slot: number): Promise<WccData> {
     const s = this.#slots[slot];
-    if (s === undefined) return { before: null, after: null };
+    if (s === undefined) return NO_WCC;
     return { before: s.before, after: await this.postOp(s.ino) };
   }
 
@@ -282,7 +282,7 @@ export class Nfs3Call {
   /** wcc_data for a slot with known post-operation attributes. */
   wccWith(slot: number, after: Attr): WccData {
     const s = this.#slots[slot];
-    if (s === undefined) return { before: null, after: null };
+    if (s === undefined) return NO_WCC;
     return { before: s.before, after: this.fattr(after, s.ino) };
   }
 

@@ -10,15 +10,13 @@ import type { XdrReader } from '../xdr/reader.js';
 import { XdrWriter } from '../xdr/writer.js';
 import { Nfs3Call, type Nfs3Context } from './context.js';
 import { statusName, statusOf } from './status.js';
-import { NFS3_OK, NFS3ERR_JUKEBOX, NFS3ERR_SERVERFAULT, encodePostOpAttr, encodeWccData, type WccData } from './types.js';
+import { NFS3_OK, NFS3ERR_JUKEBOX, NFS3ERR_SERVERFAULT, NO_WCC, encodePostOpAttr, encodeWccData } from './types.js';
 
 /**
  * One piece of a failure body, in wire order: 'attr' is the post_op_attr of the object in that
  * slot, 'wcc' the wcc_data of the object in that slot (pre-op attributes from resolve()).
  */
 export type FailureSlot = 'attr' | 'wcc';
-
-const NO_WCC: WccData = { before: null, after: null };
 
 export interface Nfs3ProcedureSpec<A, R> {
   /** RFC name, e.g. 'READDIRPLUS'. */

@@ -170,6 +170,9 @@ export interface WccData {
   after: PostOpAttr;
 }
 
+/** wcc_data without attributes (the object is unknown, or reading them would wait as long again). */
+export const NO_WCC: Readonly<WccData> = Object.freeze({ before: null, after: null });
+
 /** How sattr3 sets a time: absent = DONT_CHANGE, 'server' = SET_TO_SERVER_TIME. */
 export type SetTime = 'server' | Nfstime3;
 

@@ -14,7 +14,7 @@
  */
 import { Errno, FsError, isFsError } from '../../../util/errno.js';
 import type { Vfs } from '../../../vfs/vfs.js';
-import { type Attr, type Entry, FileType, type Ino, MODE_WRITE, ROOT_CREDENTIALS } from '../../../vfs/types.js';
+import { type Attr, type Entry, FileType, type Ino, MODE_WRITE, ROOT_CREDENTIALS, S_ISGID, S_ISUID, S_ISVTX } from '../../../vfs/types.js';
 import { evaluateConditional } from '../conditional.js';
 import { checkIfHeader, checkLocks, type DavMethod, header, type DavRequest, etagOfEntry, isDir, resolvePath } from '../context.js';
 import { putTempName } from '../put-temp.js';
@@ -43,15 +43,14 @@ async function handlePut(r: DavRequest): Promise<void> {
   const made = await mayCreateBlindly(r, submitted)
     ? await vfs.create(r.cred, parent.ino, name, r.server.fileMode, 0, false, DEFERRED)
     : await checkedCreate(r, parent.ino, name, submitted);
-  if (!made.created && range === null) {
+  const replacing = !made.created && range === null;
+  if (replacing) {
     const replaced = await replaceViaTemp(r, parent, name, made);
     if (replaced !== null) return respond(r, 204, replaced);
   }
   let attr: Attr;
   try {
-    attr = await writeBody(r, made.ino, range?.first ?? 0, {
-      truncate: !made.created && range === null, ...(made.created ? { known: made.attr } : {}),
-    });
+    attr = await writeBody(r, made.ino, range?.first ?? 0, { truncate: replacing, ...(made.created ? { known: made.attr } : {}) });
   } catch (err) {
     if (made.created) await removeOwn(r, parent.ino, name, made.ino);
     throw err;
@@ -85,8 +84,6 @@ async function writeBody(r: DavRequest, ino: Ino, offset: number, open: { trunca
 /** Errors creating the file beside the target that leave overwriting in place as the way to go. */
 const NO_TEMP = [Errno.EACCES, Errno.EPERM, Errno.ENOSPC, Errno.EDQUOT, Errno.ENAMETOOLONG];
 
-const S_ISVTX = 0o1000;
-
 /**
  * Replaces file `old` (named `name` in `parent`) by a new file holding the body: the new file is
  * created beside it under a hidden name, takes over its permission bits, owner and extended
@@ -103,7 +100,7 @@ const S_ISVTX = 0o1000;
 async function replaceViaTemp(r: DavRequest, parent: Entry, name: Buffer, old: Entry): Promise<Entry | null> {
   const { vfs } = r.server;
   const a = old.attr;
-  if (a.type !== FileType.File || a.nlink !== 1 || a.flags !== 0 || a.accessAclId !== 0 || (a.mode & 0o7000) !== 0) return null;
+  if (a.type !== FileType.File || a.nlink !== 1 || a.flags !== 0 || a.accessAclId !== 0 || (a.mode & (S_ISUID | S_ISGID | S_ISVTX)) !== 0) return null;
   const uid = r.cred.uid;
   if ((parent.attr.mode & S_ISVTX) !== 0 && uid !== 0 && uid !== a.uid && uid !== parent.attr.uid) return null;
   await vfs.access(r.cred, old.ino, MODE_WRITE, a);
