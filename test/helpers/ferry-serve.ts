@@ -99,3 +99,15 @@ export async function formatRedisS3Volume(name = 'davvol'): Promise<{ metaUrl: s
   }
   return { metaUrl: url, bucket };
 }
+
+/** Formats a volume named `name` in the metadata engine at `metaUrl`, its blocks in a fresh local directory (a `file` store). */
+export async function formatFileVolume(metaUrl: string, name: string): Promise<void> {
+  const meta = new BaseMeta(await openEngine(metaUrl));
+  try {
+    await meta.format({
+      Name: name, UUID: randomUUID(), Storage: 'file', Bucket: `${tmpDir('ferry-objects-')}/`, BlockSize: 4096, Compression: 'none', TrashDays: 0, EnableACL: false,
+    });
+  } finally {
+    await meta.close();
+  }
+}

@@ -15,11 +15,16 @@ export interface RedisServer {
   dir: string;
   url(db?: number): string;
   stop(): Promise<void>;
+  /** After stop(): a server with the same options on the same port and directory (its data too, with DURABLE_REDIS_ARGS). */
+  startAgain(): Promise<RedisServer>;
 }
+
+/** Options under which every acknowledged write survives a stop and startAgain(). */
+export const DURABLE_REDIS_ARGS = ['--appendonly', 'yes', '--appendfsync', 'always'] as const;
 
 /**
  * `args` are extra redis-server options (e.g. `--cluster-enabled yes`); `port` and `dir` start it
- * again where a stopped one was (with `--appendonly yes` in `args`, on the data it had).
+ * where a stopped one was (see startAgain).
  */
 export async function startRedis(opts: { databases?: number; args?: readonly string[]; port?: number; dir?: string } = {}): Promise<RedisServer> {
   const port = opts.port ?? await freePort();
@@ -43,6 +48,7 @@ export async function startRedis(opts: { databases?: number; args?: readonly str
         await exited;
       }
     },
+    startAgain: () => startRedis({ ...opts, port, dir }),
   };
 }
 

@@ -14,24 +14,19 @@ import { SUCCESS } from '../../src/protocols/nfs/rpc/message.js';
 import { XdrReader } from '../../src/protocols/nfs/xdr/reader.js';
 import { XdrWriter } from '../../src/protocols/nfs/xdr/writer.js';
 import { startHarness } from '../helpers/nfs-harness.js';
-import { startRedis, type RedisServer } from '../helpers/redis-server.js';
+import { DURABLE_REDIS_ARGS, startRedis, type RedisServer } from '../helpers/redis-server.js';
 import { sysCred } from '../helpers/rpc-client.js';
 import { startDavHarness } from '../helpers/webdav-harness.js';
-
-const REDIS_ARGS = ['--appendonly', 'yes', '--appendfsync', 'always'] as const;
 
 describe('a Redis outage under NFS and WebDAV (own redis-server, stopped and started again)', function () {
   this.timeout(120_000);
   let redis: RedisServer;
   beforeEach(async () => {
-    redis = await startRedis({ databases: 2, args: REDIS_ARGS });
+    redis = await startRedis({ databases: 2, args: DURABLE_REDIS_ARGS });
   });
   afterEach(async () => {
     await redis.stop();
   });
-  const restartRedis = async (): Promise<void> => {
-    redis = await startRedis({ databases: 2, args: REDIS_ARGS, port: redis.port, dir: redis.dir });
-  };
 
   it('NFS answers JUKEBOX without attributes while Redis is down; the same MKDIR sent again runs once it is back', async () => {
     const h = await startHarness({ engine: 'redis', redisUrl: redis.url(1), exports: [{ path: '/', squash: 'no_root_squash' }], cred: sysCred(0, 0) });
@@ -53,7 +48,7 @@ describe('a Redis outage under NFS and WebDAV (own redis-server, stopped and sta
       assert.deepEqual([r.u32(), r.u32()], [0, 0], 'wcc_data without pre- and post-operation attributes');
       assert.equal(down.body.length, 12);
 
-      await restartRedis();
+      redis = await redis.startAgain();
       const again = await h.client.rpc.call(mkdir); // the client's retry, same xid
       assert.ok(again.stat === SUCCESS);
       assert.equal(again.body.readUInt32BE(0), NFS3_OK, 'the retransmission ran instead of replaying the JUKEBOX');
@@ -79,7 +74,7 @@ describe('a Redis outage under NFS and WebDAV (own redis-server, stopped and sta
         assert.equal(res.headers['retry-after'], '1');
       }
 
-      await restartRedis();
+      redis = await redis.startAgain();
       assert.equal((await h.req('GET', '/f.txt')).text, 'before');
       assert.equal((await h.req('PUT', '/g.txt', {}, 'after')).status, 201, 'the PUT refused during the outage created nothing');
       assert.equal((await h.req('GET', '/g.txt')).text, 'after');

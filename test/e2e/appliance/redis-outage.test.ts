@@ -5,21 +5,16 @@
  * back to 200 once Redis is.
  */
 import assert from 'node:assert/strict';
-import { randomUUID } from 'node:crypto';
-import { BaseMeta } from '../../../src/meta/base.js';
-import { openRedisEngine } from '../../../src/meta/redis/engine.js';
 import { baseConfig, startServeProcess, type RunningAppliance } from '../../helpers/appliance.js';
-import { startRedis, type RedisServer } from '../../helpers/redis-server.js';
-import { tmpDir } from '../../helpers/tmp.js';
-
-const REDIS_ARGS = ['--appendonly', 'yes', '--appendfsync', 'always'] as const;
+import { formatFileVolume } from '../../helpers/ferry-serve.js';
+import { DURABLE_REDIS_ARGS, startRedis, type RedisServer } from '../../helpers/redis-server.js';
 
 describe('ferry serve while its Redis is down and back', function () {
   this.timeout(120_000);
   let redis: RedisServer;
   let app: RunningAppliance | undefined;
   beforeEach(async () => {
-    redis = await startRedis({ databases: 2, args: REDIS_ARGS });
+    redis = await startRedis({ databases: 2, args: DURABLE_REDIS_ARGS });
   });
   afterEach(async () => {
     await app?.stop();
@@ -29,14 +24,7 @@ describe('ferry serve while its Redis is down and back', function () {
 
   it('/readyz and WebDAV answer 503 while Redis is down, 200 again once it is back', async () => {
     const metaUrl = redis.url(1);
-    const meta = new BaseMeta(await openRedisEngine(metaUrl));
-    try {
-      await meta.format({
-        Name: 'outage', UUID: randomUUID(), Storage: 'file', Bucket: `${tmpDir('ferry-outage-')}/`, BlockSize: 4096, Compression: 'none', TrashDays: 0, EnableACL: false,
-      });
-    } finally {
-      await meta.close();
-    }
+    await formatFileVolume(metaUrl, 'outage');
     app = await startServeProcess({ config: (dir, ports) => [...baseConfig(dir, ports), 'meta:', `  url: ${metaUrl}`] });
     const { admin, webdav } = app.ports;
     const readyz = async (): Promise<[number, string]> => {
@@ -55,7 +43,7 @@ describe('ferry serve while its Redis is down and back', function () {
     assert.equal(get.headers.get('retry-after'), '1');
     assert.equal(app.child.exitCode, null, 'the process keeps running');
 
-    redis = await startRedis({ databases: 2, args: REDIS_ARGS, port: redis.port, dir: redis.dir });
+    redis = await redis.startAgain();
     for (let tries = 0; (await readyz())[0] !== 200; tries++) {
       assert.ok(tries < 50, `not ready again: ${app.out()}`);
       await new Promise((resolve) => setTimeout(resolve, 100));

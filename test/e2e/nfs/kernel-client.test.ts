@@ -11,20 +11,18 @@
  */
 import assert from 'node:assert/strict';
 import { execFile, spawn, type ChildProcess } from 'node:child_process';
-import { randomUUID } from 'node:crypto';
 import { existsSync, writeFileSync } from 'node:fs';
 import { homedir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { promisify } from 'node:util';
-import { BaseMeta } from '../../../src/meta/base.js';
-import { openRedisEngine } from '../../../src/meta/redis/engine.js';
 import { MOUNT_PROG, MOUNT_V3, MOUNTPROC3_NULL } from '../../../src/protocols/nfs/mount/types.js';
 import { FILE_SYNC, NFS3_OK } from '../../../src/protocols/nfs/nfs3/types.js';
 import { SUCCESS } from '../../../src/protocols/nfs/rpc/message.js';
+import { formatFileVolume } from '../../helpers/ferry-serve.js';
 import { freePort } from '../../helpers/free-port.js';
 import { Nfs3TestClient } from '../../helpers/nfs3-client.js';
-import { startRedis, type RedisServer } from '../../helpers/redis-server.js';
+import { DURABLE_REDIS_ARGS, startRedis, type RedisServer } from '../../helpers/redis-server.js';
 import { RpcTestClient, sysCred } from '../../helpers/rpc-client.js';
 import { tmpDir } from '../../helpers/tmp.js';
 
@@ -221,21 +219,13 @@ describe('Linux kernel NFSv3 client (nfs-vm guest) against ferry serve', functio
   });
 
   describe('Redis outage under a mounted client', () => {
-    const REDIS_ARGS = ['--appendonly', 'yes', '--appendfsync', 'always'] as const;
     /** How long Redis stays away once the guest is ready. */
     const OUTAGE_MS = 12_000;
     let redis: RedisServer;
     let server: FerryServe;
     before(async () => {
-      redis = await startRedis({ databases: 2, args: REDIS_ARGS });
-      const meta = new BaseMeta(await openRedisEngine(redis.url(1)));
-      try {
-        await meta.format({
-          Name: 'outage', UUID: randomUUID(), Storage: 'file', Bucket: `${tmpDir('ferry-kernel-objects-')}/`, BlockSize: 4096, Compression: 'none', TrashDays: 0, EnableACL: false,
-        });
-      } finally {
-        await meta.close();
-      }
+      redis = await startRedis({ databases: 2, args: DURABLE_REDIS_ARGS });
+      await formatFileVolume(redis.url(1), 'outage');
       server = await FerryServe.start(['--meta', redis.url(1)]);
     });
     after(async () => {
@@ -247,7 +237,7 @@ describe('Linux kernel NFSv3 client (nfs-vm guest) against ferry serve', functio
       const outage = async (): Promise<void> => {
         await redis.stop();
         await new Promise((resolve) => setTimeout(resolve, OUTAGE_MS));
-        redis = await startRedis({ databases: 2, args: REDIS_ARGS, port: redis.port, dir: redis.dir });
+        redis = await redis.startAgain();
       };
       const r = await runGuestWithHostStep(server, 'outage-guest.sh', 600, [], 'OUTAGE-READY', outage);
       assertAllPassed(r, server, 4);
