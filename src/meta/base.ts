@@ -18,7 +18,7 @@ import {
   type SliceDeleter,
 } from './meta.js';
 import {
-  type Attr, type ChunkIndex, type Credentials, type DirEntry, FileType, type Format, type Ino,
+  type Attr, type ChunkIndex, type Credentials, type DavLockTable, type DirEntry, FileType, type Format, type Ino,
   type SessionInfo, type SetAttrRequest, type SliceId, type SliceRecord, type StatFs, type Timespec,
   CHUNK_SIZE, DIR_LENGTH, FLAG_APPEND, FLAG_IMMUTABLE, FLAG_SKIP_TRASH, MAX_SYMLINK_LENGTH, MODE_EXEC,
   MODE_READ, MODE_WRITE, ROOT_CREDENTIALS, ROOT_INODE, TRASH_INODE, align4K, isTrashIno, toIno, toSliceId,
@@ -962,6 +962,19 @@ export class BaseMeta implements Meta {
       checkChangeable(ino, attr);
       checkAccess(ctx, attr, MODE_WRITE);
       await this.#engine.doRemoveXattr(ino, name);
+    });
+  }
+
+  // ---------------------------------------------------------------- WebDAV locks
+
+  async readDavLocks(): Promise<DavLockTable> {
+    return this.#op('readDavLocks', {}, () => this.#engine.doReadDavLocks());
+  }
+
+  async updateDavLocks(version: number, put: ReadonlyMap<string, Buffer>, remove: readonly string[]): Promise<boolean> {
+    return this.#op('updateDavLocks', { version, put: put.size, remove: remove.length }, async () => {
+      this.#checkWritable();
+      return this.#engine.doUpdateDavLocks(version, put, remove);
     });
   }
 

@@ -7,7 +7,7 @@
  * Engines throw FsError only; backend errors are mapped in exactly one function per engine.
  */
 import type {
-  Attr, ChunkIndex, DirEntry, FileType, Ino, SessionInfo, SliceId, SliceRecord, Timespec,
+  Attr, ChunkIndex, DavLockTable, DirEntry, FileType, Ino, SessionInfo, SliceId, SliceRecord, Timespec,
 } from './types.js';
 
 /** Counters in SQL meaning ("next unused id"; spec §B.4), as dumps show them. */
@@ -382,6 +382,14 @@ export interface MetaEngine {
   doGetDirQuotas(): Promise<Map<Ino, Quota>>;
   doGetUserGroupQuotas(kind: 'user' | 'group'): Promise<Map<number, Quota>>;
   doGetAcl(id: number): Promise<AclRule | null>;
+
+  /** Ferry's WebDAV lock table (version 0 and no locks until the first change). */
+  doReadDavLocks(): Promise<DavLockTable>;
+  /**
+   * Puts (by token) and removes lock records in one atomic step, only while the table is still at
+   * `version`; the version then goes up by one. False, changing nothing, when it has moved on.
+   */
+  doUpdateDavLocks(version: number, put: ReadonlyMap<string, Buffer>, remove: readonly string[]): Promise<boolean>;
 
   /** A loader for an empty volume (ENOTEMPTY otherwise). */
   newLoader(): Promise<VolumeLoader>;

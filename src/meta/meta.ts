@@ -4,7 +4,7 @@
  * names are raw bytes. Permission checks use the Credentials passed in (uid 0 bypasses mode bits).
  */
 import type {
-  Attr, ChunkIndex, Credentials, DirEntry, FileType, Format, Ino, SessionInfo, SetAttrRequest, SliceId,
+  Attr, ChunkIndex, Credentials, DavLockTable, DirEntry, FileType, Format, Ino, SessionInfo, SetAttrRequest, SliceId,
   SliceRecord, StatFs, Timespec,
 } from './types.js';
 import type { AclRule, Counters, DirStats, Quota, DelFile, SliceScanItem } from './engine.js';
@@ -132,6 +132,11 @@ export interface Meta {
   setxattr(ctx: Credentials, ino: Ino, name: Buffer, value: Buffer, flags: number): Promise<void>;
   listxattr(ctx: Credentials, ino: Ino): Promise<Buffer[]>;
   removexattr(ctx: Credentials, ino: Ino, name: Buffer): Promise<void>;
+
+  /** Ferry's WebDAV lock table (its own key or table; JuiceFS clients do not see it). */
+  readDavLocks(): Promise<DavLockTable>;
+  /** Applies puts and removals (by token) only while the table is at `version`; false when it moved on. EROFS when read-only. */
+  updateDavLocks(version: number, put: ReadonlyMap<string, Buffer>, remove: readonly string[]): Promise<boolean>;
 
   /** Stored slice list of one chunk, oldest first (resolve newest-wins in vfs). */
   readSlices(ino: Ino, indx: ChunkIndex): Promise<SliceRecord[]>;

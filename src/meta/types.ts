@@ -151,6 +151,16 @@ export interface Session {
   sustained: Ino[];
 }
 
+/**
+ * Ferry's WebDAV lock table as read at one moment: the records by lock token (opaque bytes; the
+ * WebDAV layer encodes them) and the table's version, which every change increments. It lives
+ * under Ferry's own Redis key / SQL table, which JuiceFS clients neither read nor dump.
+ */
+export interface DavLockTable {
+  readonly version: number;
+  readonly locks: ReadonlyMap<string, Buffer>;
+}
+
 export interface TierSetting {
   ID: number;
   StorageClass: string;

@@ -4,7 +4,7 @@
  * protocols never import src/meta, src/cache or src/storage directly.
  */
 export type {
-  Attr, Credentials, DirEntry, Ino, SetAttrRequest, StatFs, Timespec,
+  Attr, Credentials, DavLockTable, DirEntry, Ino, SetAttrRequest, StatFs, Timespec,
 } from '../meta/types.js';
 export {
   FileType, FLAG_APPEND, FLAG_IMMUTABLE, MODE_EXEC, MODE_READ, MODE_WRITE, ROOT_CREDENTIALS, ROOT_INODE, TRASH_INODE,

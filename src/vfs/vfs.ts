@@ -17,8 +17,8 @@ import { DEFAULT_READ_AHEAD_BLOCKS, ReadAheadLimit } from '../cache/read-ahead.j
 import { SYNC_COMPACTION_RECORDS, type CreateOptions, type Meta, type NewEntry, type ReaddirOptions, type Removed } from '../meta/meta.js';
 import { printableName } from '../meta/names.js';
 import {
-  type Attr, type ChunkIndex, type Credentials, type DirEntry, FileType, type Ino, type SetAttrRequest, type SliceRecord,
-  type StatFs, MODE_READ, MODE_WRITE, toChunkIndex,
+  type Attr, type ChunkIndex, type Credentials, type DavLockTable, type DirEntry, FileType, type Ino, type SetAttrRequest, type SliceRecord,
+  type StatFs, MODE_READ, MODE_WRITE, ROOT_CREDENTIALS, toChunkIndex,
 } from '../meta/types.js';
 import { logger as rootLogger, type Logger } from '../observability/logger.js';
 import { Errno, FsError, isFsError } from '../util/errno.js';
@@ -433,6 +433,18 @@ export class Vfs {
 
   removexattr(ctx: Credentials, ino: Ino, name: Buffer): Promise<void> {
     return this.#op('removexattr', ctx, { ino, name }, () => this.#meta.removexattr(ctx, ino, name));
+  }
+
+  // ---------------------------------------------------------------- WebDAV locks
+
+  /** The WebDAV lock table, stored in the metadata engine under Ferry's own key or table. */
+  readDavLocks(): Promise<DavLockTable> {
+    return this.#op('readDavLocks', ROOT_CREDENTIALS, {}, () => this.#meta.readDavLocks());
+  }
+
+  /** Changes the lock table only while it is still at `version` (compare and set); false when it moved on. */
+  updateDavLocks(version: number, put: ReadonlyMap<string, Buffer>, remove: readonly string[]): Promise<boolean> {
+    return this.#op('updateDavLocks', ROOT_CREDENTIALS, { version }, () => this.#meta.updateDavLocks(version, put, remove));
   }
 
   // ---------------------------------------------------------------- open files

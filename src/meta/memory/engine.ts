@@ -23,7 +23,7 @@ import { RENAME_EXCHANGE, RENAME_NOREPLACE } from '../engine.js';
 import { planClone, truncateHoles } from '../slices.js';
 import { diffMs, now } from '../time.js';
 import {
-  type Attr, type ChunkIndex, type DirEntry, FileType, type Ino, type SessionInfo, type SliceId, type SliceRecord,
+  type Attr, type ChunkIndex, type DavLockTable, type DirEntry, FileType, type Ino, type SessionInfo, type SliceId, type SliceRecord,
   type Timespec, CHUNK_SIZE, ROOT_INODE, TRASH_INODE, align4K, isTrashIno, toChunkIndex, toIno, toSliceId,
 } from '../types.js';
 
@@ -64,6 +64,8 @@ export class MemoryEngine implements MetaEngine {
   #dirQuotas = new Map<Ino, Quota>();
   #ugQuotas = { user: new Map<number, Quota>(), group: new Map<number, Quota>() };
   #acls = new Map<number, AclRule>();
+  #davLocks = new Map<string, Buffer>();
+  #davLocksVersion = 0;
   #counters: Counters = { usedSpace: 0, usedInodes: 0, nextInode: 1n, nextChunk: 1n, nextSession: 0, nextTrash: 0 };
   #nextPos = 1n;
 
@@ -89,7 +91,8 @@ export class MemoryEngine implements MetaEngine {
     this.#setting = null;
     for (const m of [this.#nodes, this.#dirs, this.#parents, this.#symlinks, this.#xattrs, this.#chunks, this.#sliceRefs,
       this.#delSlices, this.#delfiles, this.#sustained, this.#sessions, this.#leases, this.#dirStats, this.#dirQuotas, this.#acls,
-      this.#ugQuotas.user, this.#ugQuotas.group]) m.clear();
+      this.#ugQuotas.user, this.#ugQuotas.group, this.#davLocks]) m.clear();
+    this.#davLocksVersion = 0;
     this.#counters = { usedSpace: 0, usedInodes: 0, nextInode: 1n, nextChunk: 1n, nextSession: 0, nextTrash: 0 };
     this.#nextPos = 1n;
   }
@@ -702,6 +705,20 @@ export class MemoryEngine implements MetaEngine {
   async doGetAcl(id: number): Promise<AclRule | null> {
     const r = this.#acls.get(id);
     return r === undefined ? null : structuredClone(r);
+  }
+
+  // ---------------------------------------------------------------- WebDAV locks
+
+  async doReadDavLocks(): Promise<DavLockTable> {
+    return { version: this.#davLocksVersion, locks: new Map([...this.#davLocks].map(([k, v]) => [k, Buffer.from(v)])) };
+  }
+
+  async doUpdateDavLocks(version: number, put: ReadonlyMap<string, Buffer>, remove: readonly string[]): Promise<boolean> {
+    if (version !== this.#davLocksVersion) return false;
+    for (const [token, value] of put) this.#davLocks.set(token, Buffer.from(value));
+    for (const token of remove) this.#davLocks.delete(token);
+    this.#davLocksVersion++;
+    return true;
   }
 
   // ---------------------------------------------------------------- loader

@@ -36,7 +36,7 @@ import { Redis, Cluster, type RedisOptions } from 'ioredis';
 import { Errno, expectedFsError, FsError } from '../../util/errno.js';
 import { logger, redactUrl } from '../../observability/logger.js';
 import {
-  type Attr, type ChunkIndex, type DirEntry, type Ino, type SessionInfo, type SliceId, type SliceRecord,
+  type Attr, type ChunkIndex, type DavLockTable, type DirEntry, type Ino, type SessionInfo, type SliceId, type SliceRecord,
   type Timespec, CHUNK_SIZE, FileType, ROOT_INODE, TRASH_INODE, isTrashIno, toChunkIndex, toIno, toSliceId,
 } from '../types.js';
 import { decodeAttr, decodeDelayedSlices, decodeEntry, decodeQuota, decodeSlice, encodeAttr, encodeEntry, encodeSlice, encodeSlices } from '../encoding.js';
@@ -52,7 +52,7 @@ import { redisTlsOptions } from './tls.js';
 import {
   type LuaScript, ALL_SCRIPTS, CLEANUP_ZERO_REF, CLONE, COMPACT_CHUNK, DELETE_SUSTAINED, DROP_CHUNKS, LINK, LOOKUP, MKNOD, RELEASE_DELAYED, REMOVE_SESSION, RENAME, SETATTR,
   SETATTR_ATIME, SETATTR_FLAGS, SETATTR_GID, SETATTR_MODE, SETATTR_MTIME, SETATTR_UID, SET_IF_SMALL, SET_XATTR,
-  TRUNCATE, UNLINK, WRITE,
+  TRUNCATE, UNLINK, UPDATE_DAV_LOCKS, WRITE,
 } from './scripts.js';
 import { DirListingCache, DirSnapshot, FIRST_POSITION, type DirCacheOptions } from './dir-listing.js';
 import { planClone } from '../slices.js';
@@ -1048,6 +1048,25 @@ export class RedisEngine implements MetaEngine {
   async doGetAcl(id: number): Promise<AclRule | null> {
     const v = await this.#io('acl', () => this.#client.hgetBuffer(this.keys.acl, String(id)));
     return v === null ? null : decodeAclRule(v);
+  }
+
+  // ---- WebDAV locks ---------------------------------------------------------------------------
+
+  async doReadDavLocks(): Promise<DavLockTable> {
+    const m = this.#client.multi();
+    m.hgetallBuffer(this.keys.davLocks);
+    m.get(this.keys.davLocksVersion);
+    const [locks, version] = await this.#exec('readDavLocks', m) as [Record<string, Buffer>, string | null];
+    return { version: num(version), locks: new Map(Object.entries(locks)) };
+  }
+
+  async doUpdateDavLocks(version: number, put: ReadonlyMap<string, Buffer>, remove: readonly string[]): Promise<boolean> {
+    const extra: ArgValue[] = [String(put.size)];
+    for (const [token, value] of put) extra.push(token, value);
+    extra.push(...remove);
+    const r = await this.#run('updateDavLocks', UPDATE_DAV_LOCKS, { locks: this.keys.davLocks, version: this.keys.davLocksVersion },
+      { version: String(version) }, [], extra);
+    return num(r[0]) === 1;
   }
 
   async newLoader(): Promise<VolumeLoader> {

@@ -28,6 +28,9 @@ export class RedisKeys {
   readonly dirQuotaUsedInodes: string;
   readonly aclMaxId: string;
   readonly acl: string;
+  /** Ferry's WebDAV lock table (a hash: token -> record) and its version; JuiceFS ignores both. */
+  readonly davLocks: string;
+  readonly davLocksVersion: string;
 
   constructor(readonly prefix: string) {
     this.setting = prefix + 'setting';
@@ -51,6 +54,9 @@ export class RedisKeys {
     this.dirQuotaUsedInodes = prefix + 'dirQuotaUsedInodes';
     this.aclMaxId = prefix + 'aclMaxId';
     this.acl = prefix + 'acl';
+    // not i/d/c/s/x/p: a JuiceFS dump sorts keys by that first letter
+    this.davLocks = prefix + 'ferryDavLocks';
+    this.davLocksVersion = prefix + 'ferryDavLocksVersion';
   }
 
   /** `i<ino>`: binary attr. */

@@ -826,8 +826,22 @@ redis.call('SET', K.lease, A.now)
 return {0, 1}
 `);
 
+/**
+ * Ferry's WebDAV lock table (a hash by token, and its version counter): applies the change only
+ * while the version is still A.version. Extra ARGV: nPut, then nPut (token, value) pairs, then the
+ * tokens to remove. Answers {0, 1} when applied, {0, 0} when the version has moved on.
+ */
+export const UPDATE_DAV_LOCKS = defineScript('updateDavLocks', ['locks', 'version'], ['version'], `
+if (tonumber(redis.call('GET', K.version)) or 0) ~= tonumber(A.version) then return {0, 0} end
+local nPut = tonumber(ARGV[NA + 1])
+for j = 0, nPut - 1 do redis.call('HSET', K.locks, ARGV[NA + 2 + j * 2], ARGV[NA + 3 + j * 2]) end
+for j = NA + 2 + nPut * 2, #ARGV do redis.call('HDEL', K.locks, ARGV[j]) end
+redis.call('INCR', K.version)
+return {0, 1}
+`);
+
 /** Every script, for SCRIPT LOAD at open. */
 export const ALL_SCRIPTS: readonly LuaScript<string, string>[] = [
   LOOKUP, MKNOD, UNLINK, RENAME, LINK, SETATTR, TRUNCATE, WRITE, CLONE, DROP_CHUNKS, COMPACT_CHUNK, DELETE_SUSTAINED, SET_XATTR, REMOVE_SESSION,
-  SET_IF_SMALL, CLEANUP_ZERO_REF, RELEASE_DELAYED,
+  SET_IF_SMALL, CLEANUP_ZERO_REF, RELEASE_DELAYED, UPDATE_DAV_LOCKS,
 ];

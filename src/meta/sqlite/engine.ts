@@ -43,7 +43,7 @@ import { decodeDelayedSlices, decodeSlices, encodeDelayedSlices, encodeSlice, en
 import { planClone, truncateHoles } from '../slices.js';
 import { diffMs } from '../time.js';
 import {
-  align4K, type Attr, CHUNK_SIZE, type ChunkIndex, type DirEntry, FileType, FLAG_APPEND, FLAG_IMMUTABLE, FLAG_SKIP_TRASH,
+  align4K, type Attr, CHUNK_SIZE, type ChunkIndex, type DavLockTable, type DirEntry, FileType, FLAG_APPEND, FLAG_IMMUTABLE, FLAG_SKIP_TRASH,
   type Ino, ROOT_INODE, type SessionInfo, type SliceId, type SliceRecord, type Timespec, TRASH_INODE, toChunkIndex, toIno,
   toSliceId,
 } from '../types.js';
@@ -1176,6 +1176,32 @@ export class SqliteEngine implements MetaEngine {
         owner: Number(r.owner ?? 0xffff), group: Number(r.grp ?? 0xffff), mask: Number(r.mask ?? 0xffff), other: Number(r.other ?? 0xffff),
         users: decodeNamedPerms(r.users), groups: decodeNamedPerms(r.groups),
       };
+    });
+  }
+
+  // ---- WebDAV locks (Ferry's own table; the row with the empty token holds the version) ------
+
+  async doReadDavLocks(): Promise<DavLockTable> {
+    return this.#read('readDavLocks', () => {
+      let version = 0;
+      const locks = new Map<string, Buffer>();
+      for (const r of this.#q<{ token: string; value: Buffer }>`SELECT token, CAST(value AS BLOB) AS value FROM ${this.#t.davLock}`.all()) {
+        if (r.token === '') version = Number(r.value.toString());
+        else locks.set(r.token, r.value);
+      }
+      return { version, locks };
+    }, true);
+  }
+
+  async doUpdateDavLocks(version: number, put: ReadonlyMap<string, Buffer>, remove: readonly string[]): Promise<boolean> {
+    return this.#write('updateDavLocks', () => {
+      const v = this.#q<{ value: Buffer }>`SELECT CAST(value AS BLOB) AS value FROM ${this.#t.davLock} WHERE token=''`.get();
+      if ((v === undefined ? 0 : Number(v.value.toString())) !== version) return false;
+      const upsert = this.#q`INSERT INTO ${this.#t.davLock} (token, value) VALUES (?, ?) ON CONFLICT(token) DO UPDATE SET value=excluded.value`;
+      for (const [token, value] of put) upsert.run(token, value);
+      for (const token of remove) this.#q`DELETE FROM ${this.#t.davLock} WHERE token=?`.run(token);
+      upsert.run('', Buffer.from(String(version + 1)));
+      return true;
     });
   }
 

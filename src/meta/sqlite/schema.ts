@@ -152,6 +152,8 @@ export interface TableNames {
   readonly changeLog: string;
   /** Ferry's own index for readdir paging (not part of JuiceFS's schema). */
   readonly readdirIndex: string;
+  /** Ferry's own WebDAV lock table (not part of JuiceFS's schema): `token` -> `value`. */
+  readonly davLock: string;
 }
 
 export function tableNames(tablePrefix = ''): TableNames {
@@ -166,6 +168,7 @@ export function tableNames(tablePrefix = ''): TableNames {
     dirStats: t('dir_stats'), detachedNode: t('detached_node'), acl: t('acl'),
     delegationToken: t('delegation_token'), changeLog: t('change_log'),
     readdirIndex: `ferry_${prefix}edge_readdir`,
+    davLock: `ferry_${prefix}dav_lock`,
   };
 }
 
@@ -183,7 +186,15 @@ function createIndexSql(table: string, idx: Index): string {
 }
 
 /**
- * Every DDL statement of the schema, in order. The last one is Ferry's readdir index on
+ * Ferry's WebDAV lock table: one row per lock by token, and the row with the empty token holding
+ * the table's version (decimal text). JuiceFS's schema sync and dumps leave unknown tables alone.
+ */
+export function davLockTableSql(names: TableNames): string {
+  return `CREATE TABLE IF NOT EXISTS ${q(names.davLock)} (${q('token')} TEXT PRIMARY KEY NOT NULL, ${q('value')} BLOB NOT NULL)`;
+}
+
+/**
+ * Every DDL statement of the schema, in order. Then come Ferry's lock table, and its readdir index on
  * jfs_edge(parent): its entries are (parent, rowid) and rowid is `id`, so
  * `WHERE parent=? AND id>? ORDER BY id LIMIT n` is a range scan that needs no sort.
  * A JuiceFS client's schema sync (xorm Sync2) drops indexes it does not know; we recreate it
@@ -196,6 +207,7 @@ export function schemaStatements(names: TableNames): string[] {
     out.push(createTableSql(table, def));
     for (const idx of def.indexes) out.push(createIndexSql(table, idx));
   }
+  out.push(davLockTableSql(names));
   out.push(readdirIndexSql(names));
   return out;
 }

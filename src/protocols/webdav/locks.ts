@@ -3,14 +3,16 @@
  * timeouts and refresh, and the rule that a modifying request must submit (in its If header) the
  * token of every lock covering what it changes, else 423 with lock-token-submitted.
  * Locks are keyed by volume path (URL namespace), not inode, so they also cover unmapped URLs.
- * Storage is behind LockStore: VfsLockStore keeps each lock as one xattr of the volume's root
- * inode, so locks live in the metadata engine (restarts, several appliances); MemoryLockStore is
- * one process only. The conflict check and the insert are serialised per process, not across
- * appliances: two appliances granting conflicting locks in the same instant is not prevented.
+ * Storage is behind LockStore, a versioned table: EngineLockStore keeps it in the metadata engine
+ * under Ferry's own key or table (restarts, several appliances; JuiceFS clients never see it);
+ * MemoryLockStore is one process only. Every change is a compare-and-set on the table's version,
+ * so two appliances cannot both grant conflicting locks: the later one re-reads and sees the
+ * conflict.
  */
 import { randomUUID } from 'node:crypto';
-import { Errno, isFsError } from '../../util/errno.js';
-import { type Credentials, ROOT_CREDENTIALS, ROOT_INODE } from '../../vfs/types.js';
+import { setTimeout as sleep } from 'node:timers/promises';
+import { Errno, FsError, isFsError } from '../../util/errno.js';
+import { ROOT_CREDENTIALS, ROOT_INODE } from '../../vfs/types.js';
 import type { Vfs } from '../../vfs/vfs.js';
 import { httpError } from './status.js';
 
@@ -32,37 +34,41 @@ export interface LockRecord {
   readonly principal: string;
 }
 
-/** Where locks live. Implementations must be safe for concurrent callers of one process. */
-export interface LockStore {
+/** The lock table at one moment. */
+export interface LockTableView {
+  /** Goes up with every change of the table. */
+  readonly version: number;
   /** Every lock not yet removed (expired ones included; the manager filters them). */
-  list(): Promise<readonly LockRecord[]>;
-  /** Inserts or replaces the lock with `lock.token`. */
-  put(lock: LockRecord): Promise<void>;
-  /** Removes a lock; removing an unknown token is a no-op. */
-  delete(token: string): Promise<void>;
+  readonly locks: readonly LockRecord[];
+}
+
+/** Where locks live. Implementations must be safe for concurrent callers of several processes. */
+export interface LockStore {
+  read(): Promise<LockTableView>;
+  /** Puts (by token) and removes locks only while the table is still at `version`: false, changing nothing, when it moved on. */
+  update(version: number, put: readonly LockRecord[], remove: readonly string[]): Promise<boolean>;
 }
 
 /** In-process lock table. */
 export class MemoryLockStore implements LockStore {
   readonly #locks = new Map<string, LockRecord>();
+  #version = 0;
 
-  list(): Promise<readonly LockRecord[]> {
-    return Promise.resolve([...this.#locks.values()]);
+  read(): Promise<LockTableView> {
+    return Promise.resolve({ version: this.#version, locks: [...this.#locks.values()] });
   }
 
-  put(lock: LockRecord): Promise<void> {
-    this.#locks.set(lock.token, lock);
-    return Promise.resolve();
-  }
-
-  delete(token: string): Promise<void> {
-    this.#locks.delete(token);
-    return Promise.resolve();
+  update(version: number, put: readonly LockRecord[], remove: readonly string[]): Promise<boolean> {
+    if (version !== this.#version) return Promise.resolve(false);
+    for (const l of put) this.#locks.set(l.token, l);
+    for (const t of remove) this.#locks.delete(t);
+    this.#version++;
+    return Promise.resolve(true);
   }
 }
 
-/** Prefix of the root-inode xattrs holding locks: `webdav-lock.<token>`. */
-export const LOCK_XATTR_PREFIX = 'webdav-lock.';
+/** Prefix of the root-inode xattrs where earlier Ferry versions kept locks: `webdav-lock.<token>`. */
+export const LEGACY_LOCK_XATTR_PREFIX = 'webdav-lock.';
 
 interface StoredLock {
   token: string;
@@ -75,48 +81,35 @@ interface StoredLock {
   principal: string;
 }
 
+const encodeLock = (lock: LockRecord): Buffer =>
+  Buffer.from(JSON.stringify({ ...lock, root: lock.root.map((s) => s.toString('base64')) } satisfies StoredLock));
+
 /**
- * Locks as xattrs of the root inode (one per lock, JSON, path segments base64), written through
- * the Vfs so every appliance serving the volume sees them. Unreadable entries are skipped.
+ * The lock table in the metadata engine, through the Vfs (Vfs.readDavLocks/updateDavLocks): one
+ * JSON record per lock (path segments base64), so every appliance serving the volume sees them.
+ * Unreadable records are skipped.
  */
-export class VfsLockStore implements LockStore {
+export class EngineLockStore implements LockStore {
   readonly #vfs: Vfs;
-  readonly #cred: Credentials;
 
-  constructor(vfs: Vfs, cred: Credentials = ROOT_CREDENTIALS) {
+  constructor(vfs: Vfs) {
     this.#vfs = vfs;
-    this.#cred = cred;
   }
 
-  async list(): Promise<readonly LockRecord[]> {
-    const out: LockRecord[] = [];
-    for (const name of await this.#vfs.listxattr(this.#cred, ROOT_INODE)) {
-      if (!name.toString('latin1').startsWith(LOCK_XATTR_PREFIX)) continue;
-      let value: Buffer;
-      try {
-        value = await this.#vfs.getxattr(this.#cred, ROOT_INODE, name);
-      } catch (err) {
-        if (isFsError(err, Errno.ENODATA)) continue;
-        throw err;
-      }
+  async read(): Promise<LockTableView> {
+    const t = await this.#vfs.readDavLocks();
+    const locks: LockRecord[] = [];
+    for (const value of t.locks.values()) {
       const l = decodeLock(value);
-      if (l !== null) out.push(l);
+      if (l !== null) locks.push(l);
     }
-    return out;
+    return { version: t.version, locks };
   }
 
-  async put(lock: LockRecord): Promise<void> {
-    const stored: StoredLock = { ...lock, root: lock.root.map((s) => s.toString('base64')) };
-    await this.#vfs.setxattr(this.#cred, ROOT_INODE, Buffer.from(LOCK_XATTR_PREFIX + lock.token, 'latin1'), Buffer.from(JSON.stringify(stored)));
+  update(version: number, put: readonly LockRecord[], remove: readonly string[]): Promise<boolean> {
+    return this.#vfs.updateDavLocks(version, new Map(put.map((l) => [l.token, encodeLock(l)])), remove);
   }
 
-  async delete(token: string): Promise<void> {
-    try {
-      await this.#vfs.removexattr(this.#cred, ROOT_INODE, Buffer.from(LOCK_XATTR_PREFIX + token, 'latin1'));
-    } catch (err) {
-      if (!isFsError(err, Errno.ENODATA)) throw err;
-    }
-  }
 }
 
 function decodeLock(value: Buffer): LockRecord | null {
@@ -156,6 +149,9 @@ export interface ModifyScope {
   readonly parentMembership?: boolean;
 }
 
+/** Attempts of one lock-table change when other appliances keep changing the table. */
+const MAX_CHANGE_TRIES = 20;
+
 /** Lock semantics over a LockStore. Hold no lock of your own around its calls. */
 export class LockManager {
   readonly #store: LockStore;
@@ -167,7 +163,7 @@ export class LockManager {
     this.#now = now;
   }
 
-  /** Runs lock-table changes one at a time (check-then-insert must not interleave). */
+  /** Runs this process's lock-table changes one at a time (fewer compare-and-set retries). */
   #serial<T>(fn: () => Promise<T>): Promise<T> {
     const run = this.#chain.then(fn, fn);
     this.#chain = run.catch(() => undefined);
@@ -176,12 +172,31 @@ export class LockManager {
 
   async #live(): Promise<LockRecord[]> {
     const now = this.#now();
-    const out: LockRecord[] = [];
-    for (const l of await this.#store.list()) {
-      if (l.expiresAtMs <= now) await this.#store.delete(l.token);
-      else out.push(l);
-    }
-    return out;
+    return (await this.#store.read()).locks.filter((l) => l.expiresAtMs > now);
+  }
+
+  /**
+   * One change of the table: `plan` sees the live locks and answers what to put and remove (and
+   * the result), or throws; expired locks are removed along. Planned against one version and
+   * applied only at that version: when another appliance changed the table meanwhile, the table
+   * is read again and the change planned again.
+   */
+  #change<T>(plan: (live: LockRecord[]) => { put?: LockRecord[]; remove?: string[]; result: T }): Promise<T> {
+    return this.#serial(async () => {
+      for (let attempt = 1; ; attempt++) {
+        const t = await this.#store.read();
+        const now = this.#now();
+        const live = t.locks.filter((l) => l.expiresAtMs > now);
+        const expired = t.locks.filter((l) => l.expiresAtMs <= now).map((l) => l.token);
+        const p = plan(live);
+        const put = p.put ?? [];
+        const remove = [...expired, ...(p.remove ?? [])];
+        if (put.length === 0 && remove.length === 0) return p.result;
+        if (await this.#store.update(t.version, put, remove)) return p.result;
+        if (attempt >= MAX_CHANGE_TRIES) throw new FsError(Errno.EAGAIN, `lock table kept changing (${attempt} tries)`);
+        await sleep(Math.min(attempt * 5, 50));
+      }
+    });
   }
 
   /** Locks whose scope includes `path`: rooted there, or depth infinity at an ancestor. */
@@ -250,39 +265,44 @@ export class LockManager {
 
   /** Creates a lock; 423 no-conflicting-lock when it conflicts with an existing one. */
   lock(req: Omit<LockRecord, 'token' | 'expiresAtMs'>, hrefOf: (root: readonly Buffer[]) => string): Promise<LockRecord> {
-    return this.#serial(async () => {
-      const conflicts = [...await this.covering(req.root), ...(req.depth === 'infinity' ? await this.below(req.root) : [])]
+    const token = `urn:uuid:${randomUUID()}`;
+    return this.#change((live) => {
+      const conflicts = [...coveringOf(live, req.root), ...(req.depth === 'infinity' ? belowOf(live, req.root) : [])]
         .filter((l) => l.scope === 'exclusive' || req.scope === 'exclusive');
       const first = conflicts[0];
       if (first !== undefined) {
         throw httpError('LOCKED', 'conflicting lock', { condition: { name: 'no-conflicting-lock', hrefs: [hrefOf(first.root)] } });
       }
-      const lock: LockRecord = { ...req, token: `urn:uuid:${randomUUID()}`, expiresAtMs: this.#now() + req.timeoutSec * 1000 };
-      await this.#store.put(lock);
-      return lock;
+      const lock: LockRecord = { ...req, token, expiresAtMs: this.#now() + req.timeoutSec * 1000 };
+      return { put: [lock], result: lock };
     });
   }
 
   /** Extends a lock's timeout; undefined when the token names no live lock. */
   refresh(token: string, timeoutSec: number): Promise<LockRecord | undefined> {
-    return this.#serial(async () => {
-      const l = await this.get(token);
-      if (l === undefined) return undefined;
+    return this.#change((live) => {
+      const l = live.find((x) => x.token === token);
+      if (l === undefined) return { result: undefined };
       const next: LockRecord = { ...l, timeoutSec, expiresAtMs: this.#now() + timeoutSec * 1000 };
-      await this.#store.put(next);
-      return next;
+      return { put: [next], result: next };
     });
   }
 
   /** Removes a lock (idempotent). */
   unlock(token: string): Promise<void> {
-    return this.#serial(() => this.#store.delete(token));
+    return this.#change((live) => ({ remove: live.some((l) => l.token === token) ? [token] : [], result: undefined }));
   }
 
   /** Drops every lock rooted at or below `path` (the resources are gone or moved away). */
-  async dropTree(path: readonly Buffer[]): Promise<void> {
-    await this.#serial(async () => {
-      for (const l of await this.#live()) if (isPrefix(path, l.root)) await this.#store.delete(l.token);
+  dropTree(path: readonly Buffer[]): Promise<void> {
+    return this.#change((live) => ({ remove: live.filter((l) => isPrefix(path, l.root)).map((l) => l.token), result: undefined }));
+  }
+
+  /** Adds locks kept elsewhere before (legacy storage), unless the table has their tokens already. */
+  adopt(locks: readonly LockRecord[]): Promise<void> {
+    return this.#change((live) => {
+      const known = new Set(live.map((l) => l.token));
+      return { put: locks.filter((l) => !known.has(l.token) && l.expiresAtMs > this.#now()), result: undefined };
     });
   }
 
@@ -290,4 +310,32 @@ export class LockManager {
   remainingSec(l: LockRecord): number {
     return Math.max(0, Math.ceil((l.expiresAtMs - this.#now()) / 1000));
   }
+}
+
+/**
+ * Moves locks that earlier Ferry versions kept as `webdav-lock.*` xattrs of the root inode (where
+ * JuiceFS clients saw them) into the lock table (expired ones are dropped), then removes those
+ * xattrs. Answers how many locks were found there.
+ */
+export async function adoptLegacyLocks(vfs: Vfs, locks: LockManager): Promise<number> {
+  const names = (await vfs.listxattr(ROOT_CREDENTIALS, ROOT_INODE)).filter((n) => n.toString('latin1').startsWith(LEGACY_LOCK_XATTR_PREFIX));
+  if (names.length === 0) return 0;
+  const legacy: LockRecord[] = [];
+  for (const name of names) {
+    try {
+      const l = decodeLock(await vfs.getxattr(ROOT_CREDENTIALS, ROOT_INODE, name));
+      if (l !== null) legacy.push(l);
+    } catch (err) {
+      if (!isFsError(err, Errno.ENODATA)) throw err;
+    }
+  }
+  await locks.adopt(legacy);
+  for (const name of names) {
+    try {
+      await vfs.removexattr(ROOT_CREDENTIALS, ROOT_INODE, name);
+    } catch (err) {
+      if (!isFsError(err, Errno.ENODATA)) throw err;
+    }
+  }
+  return legacy.length;
 }

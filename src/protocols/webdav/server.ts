@@ -16,7 +16,7 @@ import { type Credentials, ROOT_CREDENTIALS } from '../../vfs/types.js';
 import { BasicAuthenticator, type DavAccess, type DavUser, type DavUsersConfig } from './auth.js';
 import type { DavMethod, DavRequest, DavServerState } from './context.js';
 import { decodeRequestPath } from './href.js';
-import { LockManager, type LockStore, VfsLockStore } from './locks.js';
+import { adoptLegacyLocks, EngineLockStore, LockManager, type LockStore } from './locks.js';
 import { METHODS } from './methods/index.js';
 import { httpError, renderErrorBody, toHttpError } from './status.js';
 import { readBody } from './xml/parse.js';
@@ -93,9 +93,18 @@ export async function startWebdavServer(opts: WebdavServerOptions): Promise<Webd
   } else if (opts.anonymous === undefined) {
     throw new Error('webdav: neither authentication nor anonymous access is configured');
   }
+  const locks = new LockManager(opts.lockStore ?? new EngineLockStore(opts.vfs));
+  if (opts.lockStore === undefined) {
+    try {
+      const moved = await adoptLegacyLocks(opts.vfs, locks);
+      if (moved > 0) log.info({ locks: moved }, 'webdav locks moved from root xattrs into the lock table');
+    } catch (err) {
+      log.warn({ err }, 'webdav locks kept in root xattrs by an earlier version could not be moved into the lock table');
+    }
+  }
   const state: DavServerState = {
     vfs: opts.vfs,
-    locks: new LockManager(opts.lockStore ?? new VfsLockStore(opts.vfs)),
+    locks,
     allowPropfindInfinity: opts.allowPropfindInfinity ?? false,
     lockTimeout: opts.lockTimeout ?? { defaultSec: 3600, maxSec: 86400 },
     fileMode: 0o644,

@@ -4,7 +4,7 @@
  * collection locks, unmapped URLs, UNLOCK rules.
  */
 import assert from 'node:assert/strict';
-import { LOCK_XATTR_PREFIX } from '../../../src/protocols/webdav/locks.js';
+import { EngineLockStore, LEGACY_LOCK_XATTR_PREFIX, LockManager } from '../../../src/protocols/webdav/locks.js';
 import { startWebdavServer } from '../../../src/protocols/webdav/server.js';
 import { ROOT_CREDENTIALS, ROOT_INODE } from '../../../src/vfs/types.js';
 import { startDavHarness, type DavHarness } from '../../helpers/webdav-harness.js';
@@ -106,8 +106,31 @@ describe('WebDAV locks (in-process server, memory volume)', function () {
       const url = `http://127.0.0.1:${second.address.port}/shared`;
       assert.equal((await fetch(url, { method: 'PUT', body: 'b' })).status, 423);
       assert.equal((await fetch(url, { method: 'PUT', body: 'b', headers: { If: `(<${token}>)` } })).status, 204);
-      const names = (await h.volume.vfs.listxattr(ROOT_CREDENTIALS, ROOT_INODE)).map((n) => n.toString());
-      assert.ok(names.includes(`${LOCK_XATTR_PREFIX}${token}`));
+      // in the engine's own lock table, not in xattrs a JuiceFS client would list on the root
+      assert.deepEqual([...(await h.volume.vfs.readDavLocks()).locks.keys()], [token]);
+      assert.deepEqual(await h.volume.vfs.listxattr(ROOT_CREDENTIALS, ROOT_INODE), []);
+    } finally {
+      await second.close();
+    }
+  });
+
+  it('locks an earlier version kept as root xattrs are moved into the lock table at start and still enforced', async () => {
+    await h.req('PUT', '/old', {}, 'a');
+    const token = 'urn:uuid:00000000-0000-4000-8000-000000000001';
+    const legacy = { token, root: [Buffer.from('old').toString('base64')], scope: 'exclusive', depth: 0, ownerXml: null,
+      timeoutSec: 600, expiresAtMs: Date.now() + 600_000, principal: '' };
+    const name = Buffer.from(`${LEGACY_LOCK_XATTR_PREFIX}${token}`, 'latin1');
+    await h.volume.vfs.setxattr(ROOT_CREDENTIALS, ROOT_INODE, name, Buffer.from(JSON.stringify(legacy)));
+    const expired = { ...legacy, token: 'urn:uuid:00000000-0000-4000-8000-000000000002', expiresAtMs: Date.now() - 1000 };
+    await h.volume.vfs.setxattr(ROOT_CREDENTIALS, ROOT_INODE, Buffer.from(`${LEGACY_LOCK_XATTR_PREFIX}${expired.token}`, 'latin1'),
+      Buffer.from(JSON.stringify(expired)));
+    const second = await startWebdavServer({ vfs: h.volume.vfs, listen: { host: '127.0.0.1', port: 0 }, anonymous: 'read-write' });
+    try {
+      assert.deepEqual(await h.volume.vfs.listxattr(ROOT_CREDENTIALS, ROOT_INODE), []);
+      assert.deepEqual([...(await h.volume.vfs.readDavLocks()).locks.keys()], [token]);
+      const url = `http://127.0.0.1:${second.address.port}/old`;
+      assert.equal((await fetch(url, { method: 'PUT', body: 'b' })).status, 423);
+      assert.equal((await fetch(url, { method: 'PUT', body: 'b', headers: { If: `(<${token}>)` } })).status, 204);
     } finally {
       await second.close();
     }
@@ -122,4 +145,29 @@ describe('WebDAV locks (in-process server, memory volume)', function () {
     assert.match(r.text, /lock-token-matches-request-uri/);
     assert.equal((await h.req('UNLOCK', '/u1')).status, 400);
   });
+});
+
+describe('WebDAV lock table across appliances (one volume, each engine)', function () {
+  for (const engine of ['memory', 'sqlite', 'redis'] as const) {
+    it(`${engine}: two lock managers racing for one exclusive lock: exactly one is granted, the other gets 423`, async () => {
+      const h = await startDavHarness({ engine });
+      try {
+        // two appliances: each its own manager (its own in-process ordering), one table in the engine
+        const managers = [new LockManager(new EngineLockStore(h.volume.vfs)), new LockManager(new EngineLockStore(h.volume.vfs))];
+        const req = { root: [Buffer.from('race')], scope: 'exclusive', depth: 0, ownerXml: null, timeoutSec: 600, principal: '' } as const;
+        for (let round = 0; round < 5; round++) {
+          const got = await Promise.allSettled(managers.map((m) => m.lock(req, () => '/race')));
+          const granted = got.filter((g) => g.status === 'fulfilled');
+          assert.equal(granted.length, 1, `round ${round}: ${got.map((g) => g.status).join(',')}`);
+          const refused = got.find((g) => g.status === 'rejected');
+          assert.match(String(refused?.reason), /conflicting lock/);
+          assert.equal((await h.volume.vfs.readDavLocks()).locks.size, 1);
+          const first = granted[0];
+          if (first?.status === 'fulfilled') await managers[round % 2]?.unlock(first.value.token);
+        }
+      } finally {
+        await h.close();
+      }
+    });
+  }
 });

@@ -1632,6 +1632,61 @@ export function metaConformance(name: string, makeEngine: () => Promise<EngineUn
       assert.equal((await meta.getattr(f.ino)).mode, 0o644);
     });
 
+    // ------------------------------------------------------------ WebDAV lock table
+
+    const tableOf = async (m: BaseMeta): Promise<{ version: number; locks: [string, string][] }> => {
+      const t = await m.readDavLocks();
+      return { version: t.version, locks: [...t.locks].map(([k, v]): [string, string] => [k, v.toString('hex')]).sort((a, b) => (a[0] < b[0] ? -1 : 1)) };
+    };
+    const hex = (s: string): string => Buffer.from(s).toString('hex');
+
+    it('the WebDAV lock table starts empty at version 0; an update at the version applies (bytes kept) and counts it up', async function () {
+      assert.deepEqual(await tableOf(meta), { version: 0, locks: [] });
+      const binary = Buffer.from([0, 1, 0xfe, 0xff]);
+      assert.equal(await meta.updateDavLocks(0, new Map([['urn:uuid:a', binary], ['urn:uuid:b', Buffer.from('{"b":1}')]]), []), true);
+      assert.deepEqual(await tableOf(meta), { version: 1, locks: [['urn:uuid:a', '0001feff'], ['urn:uuid:b', hex('{"b":1}')]] });
+      // one update replaces a record, removes another and ignores an unknown token
+      assert.equal(await meta.updateDavLocks(1, new Map([['urn:uuid:a', Buffer.from('x')]]), ['urn:uuid:b', 'urn:uuid:none']), true);
+      assert.deepEqual(await tableOf(meta), { version: 2, locks: [['urn:uuid:a', hex('x')]] });
+      assert.equal(await meta.updateDavLocks(2, new Map(), ['urn:uuid:a']), true);
+      assert.deepEqual(await tableOf(meta), { version: 3, locks: [] });
+    });
+
+    it('a WebDAV lock table update at a stale version changes nothing; of two racing at one version exactly one applies', async function () {
+      assert.equal(await meta.updateDavLocks(0, new Map([['t1', Buffer.from('1')]]), []), true);
+      assert.equal(await meta.updateDavLocks(0, new Map([['t2', Buffer.from('2')]]), ['t1']), false);
+      assert.equal(await meta.updateDavLocks(7, new Map([['t2', Buffer.from('2')]]), []), false);
+      assert.deepEqual(await tableOf(meta), { version: 1, locks: [['t1', hex('1')]] });
+      const other = newMeta(); // a second appliance on the volume
+      await other.load();
+      const won = await Promise.all([
+        meta.updateDavLocks(1, new Map([['x', Buffer.from('x')]]), []),
+        other.updateDavLocks(1, new Map([['y', Buffer.from('y')]]), []),
+      ]);
+      assert.equal(won.filter((w) => w).length, 1, String(won));
+      const t = await tableOf(other);
+      assert.equal(t.version, 2);
+      assert.deepEqual(t.locks.map(([k]) => k), ['t1', won[0] === true ? 'x' : 'y']);
+    });
+
+    it('the WebDAV lock table is no part of the file system (no xattrs, entries or counters change) and reset empties it', async function () {
+      const before = await meta.counters();
+      assert.equal(await meta.updateDavLocks(0, new Map([['urn:uuid:a', Buffer.from('{}')]]), []), true);
+      assert.deepEqual(await meta.listxattr(ROOT, ROOT_INODE), []);
+      assert.deepEqual(await names(meta, ROOT_INODE), []);
+      assert.deepEqual(await meta.counters(), before);
+      await reformat({});
+      assert.deepEqual(await tableOf(meta), { version: 0, locks: [] });
+    });
+
+    it('a read-only client reads the WebDAV lock table and may not change it (EROFS)', async function () {
+      await meta.updateDavLocks(0, new Map([['t', Buffer.from('v')]]), []);
+      const ro = newMeta({ readOnly: true });
+      await ro.load();
+      assert.deepEqual(await tableOf(ro), { version: 1, locks: [['t', hex('v')]] });
+      await rejects(ro.updateDavLocks(1, new Map(), ['t']), Errno.EROFS);
+    });
+
     // ------------------------------------------------------------ model-based
 
     const freshVolume = (over: Partial<Format>) => async (): Promise<BaseMeta> => {

@@ -28,6 +28,14 @@ describe('redis engine: raw key bytes (spec §B)', function () {
     return v;
   };
 
+  it('the WebDAV lock table is the hash ferryDavLocks (token -> record) and the counter ferryDavLocksVersion, nothing else', async () => {
+    const before = (await f.raw.keys('*')).sort();
+    assert.equal(await f.engine.doUpdateDavLocks(0, new Map([['urn:uuid:a', Buffer.from([0, 0xff])]]), []), true);
+    assert.deepEqual((await f.raw.keys('*')).sort(), [...before, 'ferryDavLocks', 'ferryDavLocksVersion'].sort());
+    assert.deepEqual(await f.raw.hgetallBuffer('ferryDavLocks'), { 'urn:uuid:a': Buffer.from([0, 0xff]) });
+    assert.equal(await f.raw.get('ferryDavLocksVersion'), '1');
+  });
+
   it('create writes the 72-byte attr, a 9-byte entry, counters and parent dir stats', async () => {
     const ino = await newIno(f.engine);
     const attr = fileAttr({ parent: ROOT_INODE, uid: 501, gid: 20, mode: 0o640 });

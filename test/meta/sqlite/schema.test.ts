@@ -113,6 +113,18 @@ describe('sqlite engine: schema and connection', () => {
     }
   });
 
+  it('the WebDAV lock table is Ferry\'s own table ferry_jfs_dav_lock (the empty token holds the version)', async () => {
+    const f = await freshVolume();
+    try {
+      assert.equal(await f.engine.doUpdateDavLocks(0, new Map([['urn:uuid:a', Buffer.from([0, 0xff])]]), []), true);
+      const rows = f.raw.prepare<[], { token: string; value: Buffer }>('SELECT token, value FROM ferry_jfs_dav_lock ORDER BY token').all();
+      assert.deepEqual(rows.map((r) => [r.token, Buffer.from(r.value).toString('hex')]), [['', Buffer.from('1').toString('hex')], ['urn:uuid:a', '00ff']]);
+      assert.equal(f.raw.prepare('SELECT COUNT(*) FROM jfs_xattr').pluck().get(), 0n);
+    } finally {
+      await f.close();
+    }
+  });
+
   it('schema sync adds columns an older JuiceFS schema lacks and keeps its rows', () => {
     const path = join(tmpDir('ferry-sqlite-'), 'old.db');
     const db = new Database(path);
