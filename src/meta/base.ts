@@ -971,6 +971,10 @@ export class BaseMeta implements Meta {
     return this.#op('readDavLocks', {}, () => this.#engine.doReadDavLocks());
   }
 
+  async readDavLocksVersion(): Promise<number> {
+    return this.#op('readDavLocksVersion', {}, () => this.#engine.doReadDavLocksVersion());
+  }
+
   async updateDavLocks(version: number, put: ReadonlyMap<string, Buffer>, remove: readonly string[]): Promise<boolean> {
     return this.#op('updateDavLocks', { version, put: put.size, remove: remove.length }, async () => {
       this.#checkWritable();

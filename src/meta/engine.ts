@@ -385,6 +385,8 @@ export interface MetaEngine {
 
   /** Ferry's WebDAV lock table (version 0 and no locks until the first change). */
   doReadDavLocks(): Promise<DavLockTable>;
+  /** Just the lock table's version: a reader holding the table at this version holds the current one. */
+  doReadDavLocksVersion(): Promise<number>;
   /**
    * Puts (by token) and removes lock records in one atomic step, only while the table is still at
    * `version`; the version then goes up by one. False, changing nothing, when it has moved on.

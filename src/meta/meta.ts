@@ -135,6 +135,8 @@ export interface Meta {
 
   /** Ferry's WebDAV lock table (its own key or table; JuiceFS clients do not see it). */
   readDavLocks(): Promise<DavLockTable>;
+  /** The lock table's version alone (a copy read at this version is current). */
+  readDavLocksVersion(): Promise<number>;
   /** Applies puts and removals (by token) only while the table is at `version`; false when it moved on. EROFS when read-only. */
   updateDavLocks(version: number, put: ReadonlyMap<string, Buffer>, remove: readonly string[]): Promise<boolean>;
 

@@ -442,6 +442,11 @@ export class Vfs {
     return this.#op('readDavLocks', ROOT_CREDENTIALS, {}, () => this.#meta.readDavLocks());
   }
 
+  /** The lock table's version alone: a copy read at this version is still current. */
+  readDavLocksVersion(): Promise<number> {
+    return this.#op('readDavLocksVersion', ROOT_CREDENTIALS, {}, () => this.#meta.readDavLocksVersion());
+  }
+
   /** Changes the lock table only while it is still at `version` (compare and set); false when it moved on. */
   updateDavLocks(version: number, put: ReadonlyMap<string, Buffer>, remove: readonly string[]): Promise<boolean> {
     return this.#op('updateDavLocks', ROOT_CREDENTIALS, { version }, () => this.#meta.updateDavLocks(version, put, remove));

@@ -713,6 +713,10 @@ export class MemoryEngine implements MetaEngine {
     return { version: this.#davLocksVersion, locks: new Map([...this.#davLocks].map(([k, v]) => [k, Buffer.from(v)])) };
   }
 
+  async doReadDavLocksVersion(): Promise<number> {
+    return this.#davLocksVersion;
+  }
+
   async doUpdateDavLocks(version: number, put: ReadonlyMap<string, Buffer>, remove: readonly string[]): Promise<boolean> {
     if (version !== this.#davLocksVersion) return false;
     for (const [token, value] of put) this.#davLocks.set(token, Buffer.from(value));

@@ -1060,6 +1060,10 @@ export class RedisEngine implements MetaEngine {
     return { version: num(version), locks: new Map(Object.entries(locks)) };
   }
 
+  async doReadDavLocksVersion(): Promise<number> {
+    return num(await this.#io('readDavLocksVersion', () => this.#client.get(this.keys.davLocksVersion)));
+  }
+
   async doUpdateDavLocks(version: number, put: ReadonlyMap<string, Buffer>, remove: readonly string[]): Promise<boolean> {
     const extra: ArgValue[] = [String(put.size)];
     for (const [token, value] of put) extra.push(token, value);

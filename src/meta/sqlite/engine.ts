@@ -1193,10 +1193,18 @@ export class SqliteEngine implements MetaEngine {
     }, true);
   }
 
+  async doReadDavLocksVersion(): Promise<number> {
+    return this.#read('readDavLocksVersion', () => this.#davLocksVersion(), true);
+  }
+
+  #davLocksVersion(): number {
+    const v = this.#q<{ value: Buffer }>`SELECT CAST(value AS BLOB) AS value FROM ${this.#t.davLock} WHERE token=''`.get();
+    return v === undefined ? 0 : Number(v.value.toString());
+  }
+
   async doUpdateDavLocks(version: number, put: ReadonlyMap<string, Buffer>, remove: readonly string[]): Promise<boolean> {
     return this.#write('updateDavLocks', () => {
-      const v = this.#q<{ value: Buffer }>`SELECT CAST(value AS BLOB) AS value FROM ${this.#t.davLock} WHERE token=''`.get();
-      if ((v === undefined ? 0 : Number(v.value.toString())) !== version) return false;
+      if (this.#davLocksVersion() !== version) return false;
       const upsert = this.#q`INSERT INTO ${this.#t.davLock} (token, value) VALUES (?, ?) ON CONFLICT(token) DO UPDATE SET value=excluded.value`;
       for (const [token, value] of put) upsert.run(token, value);
       for (const token of remove) this.#q`DELETE FROM ${this.#t.davLock} WHERE token=?`.run(token);

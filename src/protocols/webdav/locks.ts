@@ -91,19 +91,26 @@ const encodeLock = (lock: LockRecord): Buffer =>
  */
 export class EngineLockStore implements LockStore {
   readonly #vfs: Vfs;
+  /** The table as last read: while the engine's version is still this one, it is current. */
+  #last: LockTableView | null = null;
 
   constructor(vfs: Vfs) {
     this.#vfs = vfs;
   }
 
+  /** One small read of the version per call; the records only when the table changed since the last read. */
   async read(): Promise<LockTableView> {
+    const last = this.#last;
+    if (last !== null && await this.#vfs.readDavLocksVersion() === last.version) return last;
     const t = await this.#vfs.readDavLocks();
     const locks: LockRecord[] = [];
     for (const value of t.locks.values()) {
       const l = decodeLock(value);
       if (l !== null) locks.push(l);
     }
-    return { version: t.version, locks };
+    const view = { version: t.version, locks };
+    this.#last = view;
+    return view;
   }
 
   update(version: number, put: readonly LockRecord[], remove: readonly string[]): Promise<boolean> {

@@ -136,6 +136,17 @@ describe('WebDAV locks (in-process server, memory volume)', function () {
     }
   });
 
+  it('a lock store sees changes another appliance made after its last read (the cached table is checked by version)', async () => {
+    const a = new LockManager(new EngineLockStore(h.volume.vfs));
+    const b = new LockManager(new EngineLockStore(h.volume.vfs));
+    const req = { root: [Buffer.from('seen')], scope: 'exclusive', depth: 0, ownerXml: null, timeoutSec: 600, principal: '' } as const;
+    assert.deepEqual(await a.covering(req.root), []);
+    const l = await b.lock(req, () => '/seen');
+    assert.deepEqual((await a.covering(req.root)).map((x) => x.token), [l.token]);
+    await b.unlock(l.token);
+    assert.deepEqual(await a.covering(req.root), []);
+  });
+
   it('UNLOCK with a token that does not cover the URL is 409; without Lock-Token 400', async () => {
     await h.req('PUT', '/u1', {}, 'a');
     await h.req('PUT', '/u2', {}, 'a');

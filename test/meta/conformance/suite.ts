@@ -1636,6 +1636,7 @@ export function metaConformance(name: string, makeEngine: () => Promise<EngineUn
 
     const tableOf = async (m: BaseMeta): Promise<{ version: number; locks: [string, string][] }> => {
       const t = await m.readDavLocks();
+      assert.equal(await m.readDavLocksVersion(), t.version, 'readDavLocksVersion answers the version of the table');
       return { version: t.version, locks: [...t.locks].map(([k, v]): [string, string] => [k, v.toString('hex')]).sort((a, b) => (a[0] < b[0] ? -1 : 1)) };
     };
     const hex = (s: string): string => Buffer.from(s).toString('hex');
