@@ -4,12 +4,14 @@
  * `redis://[user:pass@]master,s1[:port],s2:26379[/db]`. A password absent from the URL comes from
  * REDIS_PASSWORD, META_PASSWORD or the file named by META_PASSWORD_FILE. Query options as JuiceFS
  * reads them: `tls-cert-file`, `tls-key-file`, `tls-ca-cert-file`, `insecure-skip-verify`,
- * `tls-server-name` (TLS of rediss://), `db` (unix://); any other option is reported in
+ * `tls-server-name` (TLS of rediss://), `db` (unix://), `read-timeout` (alias `read_timeout`, a Go
+ * duration such as `30s`: how long a reply may keep the connection silent); any other option is reported in
  * `ignored` so the caller can warn. Pure: no I/O except reading the password file; it never logs
  * (callers log `redactUrl(url)`).
  */
 import { readFileSync } from 'node:fs';
 import { Errno, FsError } from '../../util/errno.js';
+import { parseGoDuration } from '../../util/go-duration.js';
 import { urlFlag } from '../../util/url-flag.js';
 
 export interface HostPort {
@@ -45,7 +47,9 @@ export interface RedisTarget {
   password?: string;
   /** Sentinel's own password (env SENTINEL_PASSWORD), when it differs from the data nodes'. */
   sentinelPassword?: string;
-  /** Query options Ferry does not use (JuiceFS client tuning such as read-timeout): the caller warns. */
+  /** `read-timeout` when the URL sets it, in ms (0 or less: no limit); the engine's default otherwise. */
+  readTimeoutMs?: number;
+  /** Query options Ferry does not use (JuiceFS client tuning such as max-retry-backoff): the caller warns. */
   ignored: string[];
 }
 
@@ -177,10 +181,20 @@ export function parseRedisUrl(url: string, env: Env = process.env): RedisTarget 
 
   const used = new Set<string>(scheme === 'unix' ? ['db'] : []);
   if (scheme === 'rediss') for (const o of TLS_OPTIONS) used.add(o);
+  let readTimeoutMs: number | undefined;
+  for (const name of ['read-timeout', 'read_timeout']) {
+    const v = params.get(name);
+    if (v === null) continue;
+    used.add(name);
+    readTimeoutMs = parseGoDuration(v);
+    if (readTimeoutMs === undefined) throw bad(url, `${name}=${v}: expected a duration such as 30s or 500ms`);
+    break; // read-timeout wins over its alias, as in JuiceFS
+  }
   const ignored = [...new Set(params.keys())].filter((k) => !used.has(k));
   const target: RedisTarget = { address, tls: scheme === 'rediss' ? tlsOf(url, params) : undefined, db, ignored };
   if (username !== undefined) target.username = username;
   if (password !== undefined) target.password = password;
+  if (readTimeoutMs !== undefined) target.readTimeoutMs = readTimeoutMs;
   if (address.kind === 'sentinel') {
     const sp = env['SENTINEL_PASSWORD'];
     target.sentinelPassword = sp !== undefined && sp !== '' ? sp : password ?? '';

@@ -10,6 +10,7 @@ import { FileType, ROOT_INODE, toIno } from '../../../src/meta/types.js';
 import { Errno, FsError } from '../../../src/util/errno.js';
 import { rejects } from '../conformance/helpers.js';
 import { sharedRedis, nextRedisDb } from '../../helpers/hooks.js';
+import { startFreezeProxy } from '../../helpers/tcp-freeze-proxy.js';
 import { type Fixture, fileAttr, freshRedis, mk, name, newIno, tick } from './fixture.js';
 
 describe('redis engine: error mapping', function () {
@@ -29,6 +30,7 @@ describe('redis engine: error mapping', function () {
       [new Error('CLUSTERDOWN The cluster is down'), Errno.EAGAIN],
       [new Error('Connection is closed.'), Errno.EIO],
       [new MaxRetriesPerRequestError(6) as unknown as Error, Errno.ETIMEDOUT], // its typings miss Error's fields
+      [new Error('Command timed out'), Errno.ETIMEDOUT],
       [Object.assign(new Error('connect ECONNREFUSED 127.0.0.1:1'), { code: 'ECONNREFUSED' }), Errno.EIO],
       [new Error('WRONGPASS invalid username-password pair or user is disabled.'), Errno.EACCES],
       [new Error('something nobody expected'), Errno.EIO],
@@ -130,6 +132,28 @@ describe('redis engine: error mapping', function () {
     } finally {
       await admin.call('ACL', 'DELUSER', 'ferrytest');
       admin.disconnect();
+    }
+  });
+
+  it('a connection gone silent (partition, hung server) fails calls with ETIMEDOUT after read-timeout, and recovers when it speaks again', async function () {
+    this.timeout(60_000);
+    const srv = await sharedRedis();
+    const proxy = await startFreezeProxy(srv.port);
+    const db = Number(new URL(f.url).pathname.slice(1));
+    const e = await openRedisEngine(`redis://127.0.0.1:${proxy.port}/${db}?read-timeout=300ms`);
+    try {
+      const ino = await mk(e, ROOT_INODE, 'before');
+      proxy.freeze();
+      // without a read timeout this waits until TCP gives up (about 15 minutes); the test's own timeout fails it
+      await rejects(e.doGetAttr(ino), Errno.ETIMEDOUT);
+      await rejects(e.doLookup(ROOT_INODE, name('before')), Errno.ETIMEDOUT);
+      proxy.thaw();
+      assert.equal((await e.doGetAttr(ino)).type, FileType.File);
+      await mk(e, ROOT_INODE, 'after');
+      assert.equal((await e.doLookup(ROOT_INODE, name('after'))).type, FileType.File);
+    } finally {
+      await e.close();
+      await proxy.stop();
     }
   });
 

@@ -42,8 +42,20 @@ describe('redis url parsing (spec §B.1)', () => {
   });
 
   it('query options Ferry does not use are reported in ignored (TLS options too when TLS is off)', () => {
-    assert.deepEqual(parseRedisUrl('redis://h/1?read-timeout=10s&tls-ca-cert-file=ca.pem&read-timeout=5s', noEnv).ignored, ['read-timeout', 'tls-ca-cert-file']);
+    assert.deepEqual(parseRedisUrl('redis://h/1?max-retry-backoff=10s&tls-ca-cert-file=ca.pem&max-retry-backoff=5s', noEnv).ignored, ['max-retry-backoff', 'tls-ca-cert-file']);
     assert.deepEqual(parseRedisUrl('rediss://h/1?route-read=replica&tls-ca-cert-file=ca.pem', noEnv).ignored, ['route-read']);
+  });
+
+  it('read-timeout (alias read_timeout) is a Go duration, in ms; a malformed one is EINVAL', () => {
+    assert.equal(parseRedisUrl('redis://h/1?read-timeout=500ms', noEnv).readTimeoutMs, 500);
+    assert.equal(parseRedisUrl('redis://h/1?read_timeout=1m30s', noEnv).readTimeoutMs, 90_000);
+    assert.equal(parseRedisUrl('redis://h/1?read-timeout=2s&read_timeout=9s', noEnv).readTimeoutMs, 2000, 'read-timeout wins');
+    assert.equal(parseRedisUrl('redis://h/1?read-timeout=-1s', noEnv).readTimeoutMs, -1000);
+    assert.equal(parseRedisUrl('redis://h/1', noEnv).readTimeoutMs, undefined);
+    assert.deepEqual(parseRedisUrl('redis://h/1?read-timeout=5s', noEnv).ignored, []);
+    for (const bad of ['30', '5x', '']) {
+      assert.throws(() => parseRedisUrl(`redis://h/1?read-timeout=${bad}`, noEnv), { errno: Errno.EINVAL }, bad);
+    }
   });
 
   it('IPv6 literal hosts in brackets', () => {
