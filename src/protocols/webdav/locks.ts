@@ -40,6 +40,8 @@ export interface LockTableView {
   readonly version: number;
   /** Every lock not yet removed (expired ones included; the manager filters them). */
   readonly locks: readonly LockRecord[];
+  /** Tokens of records that cannot be read as locks (the next change removes them). */
+  readonly unreadable?: readonly string[];
 }
 
 /** Where locks live. Implementations must be safe for concurrent callers of several processes. */
@@ -87,7 +89,7 @@ const encodeLock = (lock: LockRecord): Buffer =>
 /**
  * The lock table in the metadata engine, through the Vfs (Vfs.readDavLocks/updateDavLocks): one
  * JSON record per lock (path segments base64), so every appliance serving the volume sees them.
- * Unreadable records are skipped.
+ * Unreadable records are skipped, and removed with the next change of the table.
  */
 export class EngineLockStore implements LockStore {
   readonly #vfs: Vfs;
@@ -104,11 +106,13 @@ export class EngineLockStore implements LockStore {
     if (last !== null && await this.#vfs.readDavLocksVersion() === last.version) return last;
     const t = await this.#vfs.readDavLocks();
     const locks: LockRecord[] = [];
-    for (const value of t.locks.values()) {
+    const unreadable: string[] = [];
+    for (const [token, value] of t.locks) {
       const l = decodeLock(value);
-      if (l !== null) locks.push(l);
+      if (l !== null && l.token === token) locks.push(l);
+      else unreadable.push(token);
     }
-    const view = { version: t.version, locks };
+    const view = { version: t.version, locks, unreadable };
     this.#last = view;
     return view;
   }
@@ -184,7 +188,7 @@ export class LockManager {
 
   /**
    * One change of the table: `plan` sees the live locks and answers what to put and remove (and
-   * the result), or throws; expired locks are removed along. Planned against one version and
+   * the result), or throws; expired and unreadable records are removed along. Planned against one version and
    * applied only at that version: when another appliance changed the table meanwhile, the table
    * is read again and the change planned again.
    */
@@ -194,10 +198,10 @@ export class LockManager {
         const t = await this.#store.read();
         const now = this.#now();
         const live = t.locks.filter((l) => l.expiresAtMs > now);
-        const expired = t.locks.filter((l) => l.expiresAtMs <= now).map((l) => l.token);
+        const stale = [...t.locks.filter((l) => l.expiresAtMs <= now).map((l) => l.token), ...t.unreadable ?? []];
         const p = plan(live);
         const put = p.put ?? [];
-        const remove = [...expired, ...(p.remove ?? [])];
+        const remove = [...stale, ...(p.remove ?? [])];
         if (put.length === 0 && remove.length === 0) return p.result;
         if (await this.#store.update(t.version, put, remove)) return p.result;
         if (attempt >= MAX_CHANGE_TRIES) throw new FsError(Errno.EAGAIN, `lock table kept changing (${attempt} tries)`);

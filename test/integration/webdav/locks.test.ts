@@ -147,6 +147,15 @@ describe('WebDAV locks (in-process server, memory volume)', function () {
     assert.deepEqual(await a.covering(req.root), []);
   });
 
+  it('records of the lock table that are no locks are skipped, and removed with the next change', async () => {
+    const junk = new Map([['urn:uuid:junk', Buffer.from('not json')], ['urn:uuid:other', Buffer.from(JSON.stringify({ token: 'urn:uuid:x' }))]]);
+    assert.equal(await h.volume.vfs.updateDavLocks(0, junk, []), true);
+    await h.req('PUT', '/j', {}, 'a');
+    assert.equal((await h.req('PUT', '/j', {}, 'b')).status, 204, 'unreadable records lock nothing');
+    const token = await lock('/j');
+    assert.deepEqual([...(await h.volume.vfs.readDavLocks()).locks.keys()], [token]);
+  });
+
   it('UNLOCK with a token that does not cover the URL is 409; without Lock-Token 400', async () => {
     await h.req('PUT', '/u1', {}, 'a');
     await h.req('PUT', '/u2', {}, 'a');
