@@ -16,6 +16,7 @@ import { loadCommand } from './commands/load.js';
 import { serveCommand } from './commands/serve.js';
 import { statusCommand } from './commands/status.js';
 import { warmupCommand } from './commands/warmup.js';
+import { webdavLocksCommand } from './commands/webdav-locks.js';
 import { exitCodeOf } from './exit.js';
 
 const pkg = JSON.parse(readFileSync(new URL('../../../package.json', import.meta.url), 'utf8')) as { version: string };
@@ -33,6 +34,7 @@ export async function run(argv: string[]): Promise<void> {
   program.addCommand(fsckCommand());
   program.addCommand(gcCommand());
   program.addCommand(warmupCommand());
+  program.addCommand(webdavLocksCommand());
   program.addCommand(benchCommand());
   // usage errors (commander already printed them) exit 2 instead of commander's process.exit(1)
   const override = (c: Command): void => {

@@ -4,6 +4,8 @@ import { readFileSync } from 'node:fs';
 import { join, resolve } from 'node:path';
 import Database from 'better-sqlite3';
 import { decryptSecret, parseSetting } from '../../src/meta/format-setting.js';
+import { openMeta } from '../../src/meta/open.js';
+import { EngineLockStore, LockManager } from '../../src/protocols/webdav/locks.js';
 import { tmpDir } from '../helpers/tmp.js';
 
 const CLI = resolve('dist/src/cli/main.js');
@@ -138,5 +140,40 @@ describe('ferry admin commands (format, status, dump, load) on sqlite3://', () =
     const bad = await ferry(['load', `sqlite3://${join(dir, 'other.db')}`, '/work/shared/fixtures/juicefs/README.md']);
     assert.equal(bad.code, 1);
     assert.match(bad.stderr, /EINVAL/);
+  });
+});
+
+describe('ferry webdav-locks', () => {
+  it('lists the locks of the lock table (text and --json), breaks one with --remove (none for an unknown token) and all with --remove-all', async () => {
+    const dir = tmpDir('ferry-cli-');
+    const url = `sqlite3://${join(dir, 'meta.db')}`;
+    await ok(['format', url, 'locked', '--bucket', join(dir, 'data')]);
+    const { meta } = await openMeta(url);
+    const tokens: string[] = [];
+    try {
+      await meta.load();
+      const locks = new LockManager(new EngineLockStore(meta));
+      for (const [path, scope] of [[['docs', 'a b.txt'], 'exclusive'], [['docs'], 'shared']] as const) {
+        const l = await locks.lock({ root: path.map((p) => Buffer.from(p)), scope, depth: 0, ownerXml: '<D:href>mailto:eve@example.com</D:href>',
+          timeoutSec: 600, principal: 'eve' }, () => '/');
+        tokens.push(l.token);
+      }
+    } finally {
+      await meta.close();
+    }
+    const text = (await ok(['webdav-locks', url])).stdout;
+    assert.match(text, /^2 WebDAV lock\(s\)\n/);
+    assert.match(text, new RegExp(`${tokens[0]}  exclusive, depth 0  /docs/a%20b\\.txt  user eve  owner <D:href>mailto:eve@example.com</D:href>  expires \\S+ \\(in (599|600) s\\)`));
+    const listed = JSON.parse((await ok(['webdav-locks', url, '--json'])).stdout) as { token: string; href: string; scope: string }[];
+    assert.deepEqual(listed.map((l) => [l.href, l.scope]).sort(), [['/docs', 'shared'], ['/docs/a%20b.txt', 'exclusive']]);
+
+    const unknown = await ferry(['webdav-locks', url, '--remove', tokens[0] ?? '', 'urn:uuid:00000000-0000-4000-8000-00000000dead']);
+    assert.equal(unknown.code, 1);
+    assert.match(unknown.stderr, /no lock with token urn:uuid:00000000-0000-4000-8000-00000000dead \(nothing removed\)/);
+    assert.equal((JSON.parse((await ok(['webdav-locks', url, '--json'])).stdout) as unknown[]).length, 2);
+
+    const after = JSON.parse((await ok(['webdav-locks', url, '--json', '--remove', tokens[0] ?? ''])).stdout) as { token: string }[];
+    assert.deepEqual(after.map((l) => l.token), [tokens[1]]);
+    assert.equal((await ok(['webdav-locks', url, '--remove-all'])).stdout, '0 WebDAV lock(s)\n');
   });
 });

@@ -86,17 +86,20 @@ interface StoredLock {
 const encodeLock = (lock: LockRecord): Buffer =>
   Buffer.from(JSON.stringify({ ...lock, root: lock.root.map((s) => s.toString('base64')) } satisfies StoredLock));
 
+/** What EngineLockStore reads and changes the table through: the Vfs, or Meta in the admin tools. */
+export type DavLockTableAccess = Pick<Vfs, 'readDavLocks' | 'readDavLocksVersion' | 'updateDavLocks'>;
+
 /**
- * The lock table in the metadata engine, through the Vfs (Vfs.readDavLocks/updateDavLocks): one
- * JSON record per lock (path segments base64), so every appliance serving the volume sees them.
- * Unreadable records are skipped, and removed with the next change of the table.
+ * The lock table in the metadata engine (readDavLocks/updateDavLocks): one JSON record per lock
+ * (path segments base64), so every appliance serving the volume sees them. Unreadable records
+ * are skipped, and removed with the next change of the table.
  */
 export class EngineLockStore implements LockStore {
-  readonly #vfs: Vfs;
+  readonly #vfs: DavLockTableAccess;
   /** The table as last read: while the engine's version is still this one, it is current. */
   #last: LockTableView | null = null;
 
-  constructor(vfs: Vfs) {
+  constructor(vfs: DavLockTableAccess) {
     this.#vfs = vfs;
   }
 
@@ -227,6 +230,11 @@ export class LockManager {
   /** Locks rooted strictly below `path`. */
   async below(path: readonly Buffer[]): Promise<LockRecord[]> {
     return belowOf(await this.#live(), path);
+  }
+
+  /** Every live lock. */
+  async all(): Promise<LockRecord[]> {
+    return this.#live();
   }
 
   /** The live lock with this token, if any. */
