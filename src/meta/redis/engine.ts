@@ -110,13 +110,13 @@ export function toFsError(err: unknown, op: string, nilErrno: Errno = Errno.ENOE
   if (/^READONLY\b/.test(msg)) return wrap(Errno.EROFS);
   // the command did not run: safe for the caller to retry
   if (/^(LOADING|BUSY|TRYAGAIN|CLUSTERDOWN|MASTERDOWN|MOVED|ASK)\b/.test(msg)) return wrap(Errno.EAGAIN);
-  // no answer in time (see baseOptions): the command waited in ioredis's queues while every
-  // reconnect failed, or was in flight on a connection that went silent, so it may or may not
-  // have run; BaseMeta does not retry it at once, clients are told to come back later
-  if (name === 'MaxRetriesPerRequestError' || /^Command timed out/.test(msg)) return wrap(Errno.ETIMEDOUT);
-  // the connection broke: the command may or may not have run
+  // no connection while every reconnect failed (see baseOptions): the command waited in ioredis's
+  // queues, or was in flight when its connection was lost (then it may have run); BaseMeta does
+  // not retry it at once, clients are told to come back later
+  if (name === 'MaxRetriesPerRequestError') return wrap(Errno.ETIMEDOUT);
+  // the connection broke or timed out: the command may or may not have run
   if (/^(ECONNREFUSED|ECONNRESET|ETIMEDOUT|EPIPE|EHOSTUNREACH|ENOTFOUND)$/.test(code) ||
-    /Connection is closed|Stream isn't writeable|connect ETIMEDOUT|None of the sentinels|All sentinels are unreachable|Failed to refresh slots cache/.test(msg)) {
+    /Connection is closed|Command timed out|Stream isn't writeable|connect ETIMEDOUT|None of the sentinels|All sentinels are unreachable|Failed to refresh slots cache/.test(msg)) {
     return wrap(Errno.EIO);
   }
   if (/^NOPERM\b|^NOAUTH\b|^WRONGPASS\b/.test(msg)) return wrap(Errno.EACCES);
@@ -1097,9 +1097,10 @@ export class RedisEngine implements MetaEngine {
  * A connection that goes silent instead (a network partition, a firewall or NAT that dropped its
  * state, a hung server) is dropped once a reply has been awaited READ_TIMEOUT_MS with no byte
  * received (the URL's `read-timeout`, JuiceFS's option and default), and then handled as above,
- * instead of waiting for TCP to give up after about 15 minutes; a command that was in flight on
- * it fails (ETIMEDOUT) after twice that unless a reconnect sent it again and it was answered.
- * Idle connections send TCP keepalives so that firewalls and NAT keep their state.
+ * instead of waiting for TCP to give up after about 15 minutes: calls made from then on fail as
+ * above. A command that was in flight on it is sent again once a reconnect succeeds (or fails
+ * with the queued ones when every reconnect attempt fails to connect). Idle connections send TCP
+ * keepalives so that firewalls and NAT keep their state.
  */
 const RECONNECT_STEP_MS = 100;
 const RECONNECT_MAX_MS = 500;
@@ -1117,12 +1118,9 @@ function baseOptions(target: RedisTarget, opts: RedisEngineOptions): RedisOption
     keepAlive: KEEPALIVE_MS,
   };
   const readTimeoutMs = target.readTimeoutMs ?? READ_TIMEOUT_MS;
-  if (readTimeoutMs > 0) {
-    o.socketTimeout = Math.max(1, Math.ceil(readTimeoutMs));
-    // a command in flight when its connection is dropped waits for a reconnect to send it again:
-    // while none succeeds, this bounds its wait (ioredis rejects only the queued ones itself)
-    o.commandTimeout = 2 * o.socketTimeout;
-  }
+  // no commandTimeout: ioredis would send a command it had already failed once a reconnect
+  // succeeds, so an old write could land after newer ones
+  if (readTimeoutMs > 0) o.socketTimeout = Math.max(1, Math.ceil(readTimeoutMs));
   if (target.username !== undefined) o.username = target.username;
   if (target.password !== undefined) o.password = target.password;
   const tls = redisTlsOptions(target);
