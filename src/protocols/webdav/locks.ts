@@ -165,16 +165,24 @@ export interface ModifyScope {
 
 /** Attempts of one lock-table change when other appliances keep changing the table. */
 const MAX_CHANGE_TRIES = 20;
+/**
+ * Live locks the table holds at most, and the longest DAV:owner kept: every modifying request
+ * reads the table whenever it changed, so its size is bounded (about 40 MiB at worst).
+ */
+export const MAX_LOCKS = 10_000;
+export const MAX_LOCK_OWNER_BYTES = 4096;
 
 /** Lock semantics over a LockStore. Hold no lock of your own around its calls. */
 export class LockManager {
   readonly #store: LockStore;
   readonly #now: () => number;
+  readonly #maxLocks: number;
   #chain: Promise<unknown> = Promise.resolve();
 
-  constructor(store: LockStore, now: () => number = Date.now) {
+  constructor(store: LockStore, opts: { now?: () => number; maxLocks?: number } = {}) {
     this.#store = store;
-    this.#now = now;
+    this.#now = opts.now ?? Date.now;
+    this.#maxLocks = opts.maxLocks ?? MAX_LOCKS;
   }
 
   /** Runs this process's lock-table changes one at a time (fewer compare-and-set retries). */
@@ -282,10 +290,17 @@ export class LockManager {
     return out;
   }
 
-  /** Creates a lock; 423 no-conflicting-lock when it conflicts with an existing one. */
+  /**
+   * Creates a lock; 423 no-conflicting-lock when it conflicts with an existing one, 507 when the
+   * table holds the most locks it may, 400 for an owner longer than MAX_LOCK_OWNER_BYTES.
+   */
   lock(req: Omit<LockRecord, 'token' | 'expiresAtMs'>, hrefOf: (root: readonly Buffer[]) => string): Promise<LockRecord> {
+    if (req.ownerXml !== null && Buffer.byteLength(req.ownerXml) > MAX_LOCK_OWNER_BYTES) {
+      return Promise.reject(httpError('LOCK_OWNER_TOO_LARGE', `owner of ${Buffer.byteLength(req.ownerXml)} bytes, at most ${MAX_LOCK_OWNER_BYTES}`));
+    }
     const token = `urn:uuid:${randomUUID()}`;
     return this.#change((live) => {
+      if (live.length >= this.#maxLocks) throw httpError('TOO_MANY_LOCKS', `${live.length} live locks`);
       const conflicts = [...coveringOf(live, req.root), ...(req.depth === 'infinity' ? belowOf(live, req.root) : [])]
         .filter((l) => l.scope === 'exclusive' || req.scope === 'exclusive');
       const first = conflicts[0];

@@ -56,6 +56,8 @@ export const HTTP_ERRORS = {
   UNSUPPORTED_MEDIA_TYPE: { status: 415, message: 'request body not understood by this method' },
   CONFLICT: { status: 409, message: 'the parent collection is missing or not a collection' },
   DEAD_PROPS_TOO_LARGE: { status: 507, message: 'dead properties exceed the space available for them' },
+  TOO_MANY_LOCKS: { status: 507, message: 'the lock table is full' },
+  LOCK_OWNER_TOO_LARGE: { status: 400, message: 'the lock owner is too long' },
   INTERNAL: { status: 500, message: 'internal server error' },
 } as const satisfies Record<string, { status: number; message: string }>;
 

@@ -4,7 +4,8 @@
  * collection locks, unmapped URLs, UNLOCK rules.
  */
 import assert from 'node:assert/strict';
-import { EngineLockStore, LEGACY_LOCK_XATTR_PREFIX, LockManager } from '../../../src/protocols/webdav/locks.js';
+import { EngineLockStore, LEGACY_LOCK_XATTR_PREFIX, LockManager, MAX_LOCK_OWNER_BYTES } from '../../../src/protocols/webdav/locks.js';
+import { HttpError } from '../../../src/protocols/webdav/status.js';
 import { startWebdavServer } from '../../../src/protocols/webdav/server.js';
 import { ROOT_CREDENTIALS, ROOT_INODE } from '../../../src/vfs/types.js';
 import { startDavHarness, type DavHarness } from '../../helpers/webdav-harness.js';
@@ -154,6 +155,21 @@ describe('WebDAV locks (in-process server, memory volume)', function () {
     assert.equal((await h.req('PUT', '/j', {}, 'b')).status, 204, 'unreadable records lock nothing');
     const token = await lock('/j');
     assert.deepEqual([...(await h.volume.vfs.readDavLocks()).locks.keys()], [token]);
+  });
+
+  it('the lock table is bounded: past maxLocks live locks LOCK is 507, an owner over MAX_LOCK_OWNER_BYTES is 400', async () => {
+    const m = new LockManager(new EngineLockStore(h.volume.vfs), { maxLocks: 3 });
+    const req = (p: string, ownerXml: string | null = null) => ({ root: [Buffer.from(p)], scope: 'exclusive', depth: 0, ownerXml, timeoutSec: 600, principal: '' } as const);
+    const held = [];
+    for (const p of ['a', 'b', 'c']) held.push(await m.lock(req(p), () => '/'));
+    await assert.rejects(m.lock(req('d'), () => '/'), (e: unknown) => e instanceof HttpError && e.status === 507);
+    await m.unlock(held[0]?.token ?? '');
+    await m.lock(req('d'), () => '/');
+    await assert.rejects(m.lock(req('e', 'x'.repeat(MAX_LOCK_OWNER_BYTES + 1)), () => '/'), (e: unknown) => e instanceof HttpError && e.status === 400);
+    const long = await h.req('LOCK', '/long', { Timeout: 'Second-60' },
+      `<?xml version="1.0"?><D:lockinfo xmlns:D="DAV:"><D:lockscope><D:exclusive/></D:lockscope><D:locktype><D:write/></D:locktype><D:owner>${'o'.repeat(MAX_LOCK_OWNER_BYTES + 1)}</D:owner></D:lockinfo>`);
+    assert.equal(long.status, 400);
+    assert.match(long.text, /owner/);
   });
 
   it('UNLOCK with a token that does not cover the URL is 409; without Lock-Token 400', async () => {
