@@ -85,6 +85,16 @@ function storageOverrides(c: FerryConfig): Partial<StorageSetting> {
   return s;
 }
 
+/**
+ * Exit code 3 when `url` names a SQLite database that does not exist: opening it would create
+ * one, and a command that only reads a volume must not leave an empty database behind a typo.
+ */
+export function requireExistingDatabase(url: string): void {
+  if (url.startsWith('sqlite3://') && !existsSync(parseSqliteUrl(url).path)) {
+    throw new CliError(EXIT_UNREACHABLE, `no metadata database at ${parseSqliteUrl(url).path} (the volume is not formatted)`);
+  }
+}
+
 /** Opens the volume for one command; failures to reach or load it are exit code 3 (2 for a bad URL). */
 export async function openAdminVolume(o: VolumeCliOptions, opts: AdminOpenOptions = {}): Promise<AdminVolume> {
   const config = adminConfig(o);
@@ -92,10 +102,7 @@ export async function openAdminVolume(o: VolumeCliOptions, opts: AdminOpenOption
   const log = logger.child({ module: 'cli' });
   let meta: Meta;
   try {
-    // opening a SQLite URL creates the database: an admin command must not leave one behind a typo
-    if (url.startsWith('sqlite3://') && !existsSync(parseSqliteUrl(url).path)) {
-      throw new CliError(EXIT_UNREACHABLE, `no metadata database at ${parseSqliteUrl(url).path} (the volume is not formatted)`);
-    }
+    requireExistingDatabase(url);
     meta = new BaseMeta(await openEngine(url), { readOnly: opts.writable !== true, logger: log });
   } catch (err) {
     if (err instanceof CliError) throw err;

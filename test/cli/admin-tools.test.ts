@@ -412,12 +412,13 @@ describe('admin command exit codes', () => {
     const dir = tmpDir('ferry-exit-');
     const down = await ferry(['fsck', '--meta', 'redis://127.0.0.1:1/1']);
     assert.equal(down.code, 3, down.stderr);
-    for (const cmd of ['gc', 'status']) {
-      const empty = await ferry([cmd, '--meta', `sqlite3://${join(dir, `${cmd}.db`)}`]);
+    for (const args of [['gc', '--meta'], ['status', '--meta'], ['webdav-locks', '--meta'], ['dump']]) {
+      const db = join(dir, `${args[0] ?? ''}.db`);
+      const empty = await ferry([...args, `sqlite3://${db}`]);
       assert.equal(empty.code, 3, empty.stderr);
       assert.match(empty.stderr, /not formatted/);
+      assert.equal(existsSync(db), false, `${args[0] ?? ''} creates no database behind a wrong path`);
     }
-    assert.equal(existsSync(join(dir, 'gc.db')), false, 'an admin command creates no database behind a wrong path');
     const bad = await ferry(['gc', '--config', join(dir, 'missing.yaml')]);
     assert.equal(bad.code, 2, bad.stderr);
     const flag = await ferry(['gc', '--threads', 'many']);

@@ -10,6 +10,7 @@ import { createGzip } from 'node:zlib';
 import { Command } from 'commander';
 import { dumpVolume } from '../../meta/dump/dump.js';
 import { note, withMeta } from '../io.js';
+import { requireExistingDatabase } from '../volume.js';
 
 interface DumpCliOptions {
   subdir?: string;
@@ -55,6 +56,7 @@ export function dumpCommand(): Command {
     .option('--subdir <path>', 'dump only this directory (no trash, no user/group quotas)')
     .option('--keep-secret-key', 'keep SecretKey/SessionToken instead of "removed"', false)
     .action(async (url: string, file: string | undefined, o: DumpCliOptions) => {
+      requireExistingDatabase(url);
       await withMeta(url, { readOnly: true }, async (meta) => {
         const opts = { keepSecretKey: o.keepSecretKey, ...(o.subdir === undefined ? {} : { subdir: o.subdir }) };
         if (file === undefined) {

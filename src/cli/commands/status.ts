@@ -12,7 +12,7 @@ import { Errno, isFsError } from '../../util/errno.js';
 import { CliError, EXIT_UNREACHABLE } from '../exit.js';
 import { out, withMeta } from '../io.js';
 import { humanBytes } from '../progress.js';
-import { adminConfig, withVolumeSource } from '../volume.js';
+import { adminConfig, requireExistingDatabase, withVolumeSource } from '../volume.js';
 
 function countersGo(c: Counters): Map<string, GoValue> {
   return new Map<string, GoValue>([
@@ -65,6 +65,7 @@ export function statusCommand(): Command {
   return withVolumeSource(cmd)
     .action(async (arg: string | undefined, o: { json: boolean; meta?: string; dataDir?: string; config?: string }) => {
       const url = arg ?? adminConfig(o).meta.url;
+      requireExistingDatabase(url);
       await withMeta(url, { readOnly: true }, async (meta) => {
         const setting = removeSecrets(await meta.load().catch((err: unknown) => {
           throw isFsError(err, Errno.ENOENT) ? new CliError(EXIT_UNREACHABLE, `the volume is not formatted: ${err.message}`, { cause: err }) : err;

@@ -11,7 +11,7 @@ import { EngineLockStore, LockManager, type LockRecord } from '../../protocols/w
 import { Errno, isFsError } from '../../util/errno.js';
 import { CliError, EXIT_PROBLEMS, EXIT_UNREACHABLE } from '../exit.js';
 import { out, toJson, withMeta } from '../io.js';
-import { adminConfig, withVolumeSource } from '../volume.js';
+import { adminConfig, requireExistingDatabase, withVolumeSource } from '../volume.js';
 
 interface LocksOptions {
   json: boolean;
@@ -69,6 +69,7 @@ export function webdavLocksCommand(): Command {
     .action(async (arg: string | undefined, o: LocksOptions) => {
       const url = arg ?? adminConfig(o).meta.url;
       const changing = (o.remove ?? []).length > 0 || o.removeAll;
+      requireExistingDatabase(url);
       await withMeta(url, { readOnly: !changing }, (meta) => run(meta, o));
     });
 }
