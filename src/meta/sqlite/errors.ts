@@ -35,6 +35,10 @@ export function toFsError(err: unknown, op: string): FsError {
   if (code === 'SQLITE_FULL') return new FsError(Errno.ENOSPC, msg, { cause: err });
   if (code.startsWith('SQLITE_READONLY')) return new FsError(Errno.EROFS, msg, { cause: err });
   if (isUniqueViolation(err)) return new FsError(Errno.EEXIST, msg, { cause: err });
+  // a database that cannot be opened (missing directory, permissions): the caller reports it
+  if (code.startsWith('SQLITE_CANTOPEN') || (err instanceof TypeError && /^Cannot open database/.test(err.message))) {
+    return new FsError(Errno.EIO, msg, { cause: err });
+  }
   log.error({ err, op }, 'unexpected sqlite error');
   return new FsError(Errno.EIO, msg, { cause: err });
 }

@@ -20,6 +20,11 @@ describe('sqlite engine: URL', () => {
     assert.deepEqual(parseSqliteUrl('sqlite3://dir/meta.db'), { path: 'dir/meta.db', tablePrefix: '' });
   });
 
+  it('a database in a directory that does not exist is EIO naming the reason (the caller reports it)', () => {
+    assert.throws(() => openSqliteEngine(`sqlite3://${join(tmpDir('ferry-sqlite-'), 'missing', 'meta.db')}`),
+      (e: unknown) => isFsError(e, Errno.EIO) && /directory does not exist/.test(e.message));
+  });
+
   it('JuiceFS driver options are accepted and table_prefix is honoured', () => {
     assert.deepEqual(parseSqliteUrl('sqlite3:///m.db?cache=shared&_journal=WAL&_timeout=5000&table_prefix=vol1'),
       { path: '/m.db', tablePrefix: 'vol1' });
