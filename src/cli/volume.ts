@@ -12,6 +12,7 @@ import type { Command } from 'commander';
 import { loadConfig, type FerryConfig } from '../daemon/config.js';
 import { BaseMeta } from '../meta/base.js';
 import type { Meta } from '../meta/meta.js';
+import type { Format } from '../meta/types.js';
 import { openEngine } from '../meta/open.js';
 import { parseSqliteUrl } from '../meta/sqlite/url.js';
 import { logger } from '../observability/logger.js';
@@ -19,6 +20,7 @@ import type { StorageSetting } from '../storage/open.js';
 import { Errno, isFsError } from '../util/errno.js';
 import { openVolume, type Volume } from '../vfs/open.js';
 import { CliError, EXIT_UNREACHABLE, EXIT_USAGE } from './exit.js';
+import { withMeta } from './io.js';
 import { progressFactory, type ProgressFactory } from './progress.js';
 
 /** Parsed common options (commander camelCases them). */
@@ -93,6 +95,20 @@ export function requireExistingDatabase(url: string): void {
   if (url.startsWith('sqlite3://') && !existsSync(parseSqliteUrl(url).path)) {
     throw new CliError(EXIT_UNREACHABLE, `no metadata database at ${parseSqliteUrl(url).path} (the volume is not formatted)`);
   }
+}
+
+/**
+ * Runs `fn` on the metadata of the formatted volume at `url` with its setting loaded; exit code 3
+ * when there is none (no SQLite database, or no setting in the engine).
+ */
+export async function withFormattedMeta<T>(url: string, opts: { readOnly?: boolean }, fn: (meta: Meta, setting: Format) => Promise<T>): Promise<T> {
+  requireExistingDatabase(url);
+  return withMeta(url, opts, async (meta) => {
+    const setting = await meta.load().catch((err: unknown) => {
+      throw isFsError(err, Errno.ENOENT) ? new CliError(EXIT_UNREACHABLE, `the volume is not formatted: ${err.message}`, { cause: err }) : err;
+    });
+    return fn(meta, setting);
+  });
 }
 
 /** Opens the volume for one command; failures to reach or load it are exit code 3 (2 for a bad URL). */

@@ -8,11 +8,9 @@ import type { Counters } from '../../meta/engine.js';
 import { goMarshal, type GoValue } from '../../meta/dump/go-json.js';
 import { formatToGo, removeSecrets } from '../../meta/format-setting.js';
 import type { Format, Session } from '../../meta/types.js';
-import { Errno, isFsError } from '../../util/errno.js';
-import { CliError, EXIT_UNREACHABLE } from '../exit.js';
-import { out, withMeta } from '../io.js';
+import { out } from '../io.js';
 import { humanBytes } from '../progress.js';
-import { adminConfig, requireExistingDatabase, withVolumeSource } from '../volume.js';
+import { adminConfig, withFormattedMeta, withVolumeSource } from '../volume.js';
 
 function countersGo(c: Counters): Map<string, GoValue> {
   return new Map<string, GoValue>([
@@ -65,11 +63,8 @@ export function statusCommand(): Command {
   return withVolumeSource(cmd)
     .action(async (arg: string | undefined, o: { json: boolean; meta?: string; dataDir?: string; config?: string }) => {
       const url = arg ?? adminConfig(o).meta.url;
-      requireExistingDatabase(url);
-      await withMeta(url, { readOnly: true }, async (meta) => {
-        const setting = removeSecrets(await meta.load().catch((err: unknown) => {
-          throw isFsError(err, Errno.ENOENT) ? new CliError(EXIT_UNREACHABLE, `the volume is not formatted: ${err.message}`, { cause: err }) : err;
-        }), true);
+      await withFormattedMeta(url, { readOnly: true }, async (meta, loaded) => {
+        const setting = removeSecrets(loaded, true);
         const [counters, sessions] = await Promise.all([meta.counters(), meta.sessions()]);
         sessions.sort((a, b) => a.sid - b.sid);
         if (o.json) {

@@ -8,10 +8,9 @@ import { Command } from 'commander';
 import type { Meta } from '../../meta/meta.js';
 import { encodeHref } from '../../protocols/webdav/href.js';
 import { EngineLockStore, LockManager, type LockRecord } from '../../protocols/webdav/locks.js';
-import { Errno, isFsError } from '../../util/errno.js';
-import { CliError, EXIT_PROBLEMS, EXIT_UNREACHABLE } from '../exit.js';
-import { out, toJson, withMeta } from '../io.js';
-import { adminConfig, requireExistingDatabase, withVolumeSource } from '../volume.js';
+import { CliError, EXIT_PROBLEMS } from '../exit.js';
+import { out, toJson } from '../io.js';
+import { adminConfig, withFormattedMeta, withVolumeSource } from '../volume.js';
 
 interface LocksOptions {
   json: boolean;
@@ -37,9 +36,6 @@ function lockLine(l: LockRecord, locks: LockManager): string {
 }
 
 async function run(meta: Meta, o: LocksOptions): Promise<void> {
-  await meta.load().catch((err: unknown) => {
-    throw isFsError(err, Errno.ENOENT) ? new CliError(EXIT_UNREACHABLE, `the volume is not formatted: ${err.message}`, { cause: err }) : err;
-  });
   const locks = new LockManager(new EngineLockStore(meta));
   const remove = o.remove ?? [];
   if (remove.length > 0) {
@@ -69,7 +65,6 @@ export function webdavLocksCommand(): Command {
     .action(async (arg: string | undefined, o: LocksOptions) => {
       const url = arg ?? adminConfig(o).meta.url;
       const changing = (o.remove ?? []).length > 0 || o.removeAll;
-      requireExistingDatabase(url);
-      await withMeta(url, { readOnly: !changing }, (meta) => run(meta, o));
+      await withFormattedMeta(url, { readOnly: !changing }, (meta) => run(meta, o));
     });
 }
