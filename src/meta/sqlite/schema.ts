@@ -194,8 +194,8 @@ export function davLockTableSql(names: TableNames): string {
 }
 
 /**
- * Every DDL statement of the schema, in order. Then come Ferry's lock table, and its readdir index on
- * jfs_edge(parent): its entries are (parent, rowid) and rowid is `id`, so
+ * Every DDL statement of the schema, in order, then Ferry's own lock table and readdir index. The
+ * index is on jfs_edge(parent): its entries are (parent, rowid) and rowid is `id`, so
  * `WHERE parent=? AND id>? ORDER BY id LIMIT n` is a range scan that needs no sort.
  * A JuiceFS client's schema sync (xorm Sync2) drops indexes it does not know; we recreate it
  * on every open, and readdir stays correct (only slower) while it is missing.

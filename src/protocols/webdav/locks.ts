@@ -123,7 +123,6 @@ export class EngineLockStore implements LockStore {
   update(version: number, put: readonly LockRecord[], remove: readonly string[]): Promise<boolean> {
     return this.#vfs.updateDavLocks(version, new Map(put.map((l) => [l.token, encodeLock(l)])), remove);
   }
-
 }
 
 function decodeLock(value: Buffer): LockRecord | null {
@@ -192,24 +191,33 @@ export class LockManager {
     return run;
   }
 
-  async #live(): Promise<LockRecord[]> {
+  /** The table's live locks, and the tokens of its expired and unreadable records. */
+  #split(t: LockTableView): { live: LockRecord[]; stale: string[] } {
     const now = this.#now();
-    return (await this.#store.read()).locks.filter((l) => l.expiresAtMs > now);
+    const live: LockRecord[] = [];
+    const stale = [...t.unreadable ?? []];
+    for (const l of t.locks) {
+      if (l.expiresAtMs > now) live.push(l);
+      else stale.push(l.token);
+    }
+    return { live, stale };
+  }
+
+  async #live(): Promise<LockRecord[]> {
+    return this.#split(await this.#store.read()).live;
   }
 
   /**
    * One change of the table: `plan` sees the live locks and answers what to put and remove (and
-   * the result), or throws; expired and unreadable records are removed along. Planned against one version and
-   * applied only at that version: when another appliance changed the table meanwhile, the table
-   * is read again and the change planned again.
+   * the result), or throws; expired and unreadable records are removed along. Planned against
+   * one version and applied only at that version: when another appliance changed the table
+   * meanwhile, the table is read again and the change planned again.
    */
   #change<T>(plan: (live: LockRecord[]) => { put?: LockRecord[]; remove?: string[]; result: T }): Promise<T> {
     return this.#serial(async () => {
       for (let attempt = 1; ; attempt++) {
         const t = await this.#store.read();
-        const now = this.#now();
-        const live = t.locks.filter((l) => l.expiresAtMs > now);
-        const stale = [...t.locks.filter((l) => l.expiresAtMs <= now).map((l) => l.token), ...t.unreadable ?? []];
+        const { live, stale } = this.#split(t);
         const p = plan(live);
         const put = p.put ?? [];
         const remove = [...stale, ...(p.remove ?? [])];

@@ -13,6 +13,10 @@ import { startDavHarness, type DavHarness } from '../../helpers/webdav-harness.j
 const lockBody = (scope: 'exclusive' | 'shared'): string =>
   `<?xml version="1.0"?><D:lockinfo xmlns:D="DAV:"><D:lockscope><D:${scope}/></D:lockscope><D:locktype><D:write/></D:locktype><D:owner>tester</D:owner></D:lockinfo>`;
 
+/** An exclusive depth-0 lock request on the one-segment path `p`, for LockManager.lock. */
+const exclusive = (p: string, ownerXml: string | null = null) =>
+  ({ root: [Buffer.from(p)], scope: 'exclusive', depth: 0, ownerXml, timeoutSec: 600, principal: '' } as const);
+
 describe('WebDAV locks (in-process server, memory volume)', function () {
   let h: DavHarness;
   beforeEach(async () => {
@@ -140,7 +144,7 @@ describe('WebDAV locks (in-process server, memory volume)', function () {
   it('a lock store sees changes another appliance made after its last read (the cached table is checked by version)', async () => {
     const a = new LockManager(new EngineLockStore(h.volume.vfs));
     const b = new LockManager(new EngineLockStore(h.volume.vfs));
-    const req = { root: [Buffer.from('seen')], scope: 'exclusive', depth: 0, ownerXml: null, timeoutSec: 600, principal: '' } as const;
+    const req = exclusive('seen');
     assert.deepEqual(await a.covering(req.root), []);
     const l = await b.lock(req, () => '/seen');
     assert.deepEqual((await a.covering(req.root)).map((x) => x.token), [l.token]);
@@ -159,13 +163,12 @@ describe('WebDAV locks (in-process server, memory volume)', function () {
 
   it('the lock table is bounded: past maxLocks live locks LOCK is 507, an owner over MAX_LOCK_OWNER_BYTES is 400', async () => {
     const m = new LockManager(new EngineLockStore(h.volume.vfs), { maxLocks: 3 });
-    const req = (p: string, ownerXml: string | null = null) => ({ root: [Buffer.from(p)], scope: 'exclusive', depth: 0, ownerXml, timeoutSec: 600, principal: '' } as const);
     const held = [];
-    for (const p of ['a', 'b', 'c']) held.push(await m.lock(req(p), () => '/'));
-    await assert.rejects(m.lock(req('d'), () => '/'), (e: unknown) => e instanceof HttpError && e.status === 507);
+    for (const p of ['a', 'b', 'c']) held.push(await m.lock(exclusive(p), () => '/'));
+    await assert.rejects(m.lock(exclusive('d'), () => '/'), (e: unknown) => e instanceof HttpError && e.status === 507);
     await m.unlock(held[0]?.token ?? '');
-    await m.lock(req('d'), () => '/');
-    await assert.rejects(m.lock(req('e', 'x'.repeat(MAX_LOCK_OWNER_BYTES + 1)), () => '/'), (e: unknown) => e instanceof HttpError && e.status === 400);
+    await m.lock(exclusive('d'), () => '/');
+    await assert.rejects(m.lock(exclusive('e', 'x'.repeat(MAX_LOCK_OWNER_BYTES + 1)), () => '/'), (e: unknown) => e instanceof HttpError && e.status === 400);
     const long = await h.req('LOCK', '/long', { Timeout: 'Second-60' },
       `<?xml version="1.0"?><D:lockinfo xmlns:D="DAV:"><D:lockscope><D:exclusive/></D:lockscope><D:locktype><D:write/></D:locktype><D:owner>${'o'.repeat(MAX_LOCK_OWNER_BYTES + 1)}</D:owner></D:lockinfo>`);
     assert.equal(long.status, 400);
@@ -190,7 +193,7 @@ describe('WebDAV lock table across appliances (one volume, each engine)', functi
       try {
         // two appliances: each its own manager (its own in-process ordering), one table in the engine
         const managers = [new LockManager(new EngineLockStore(h.volume.vfs)), new LockManager(new EngineLockStore(h.volume.vfs))];
-        const req = { root: [Buffer.from('race')], scope: 'exclusive', depth: 0, ownerXml: null, timeoutSec: 600, principal: '' } as const;
+        const req = exclusive('race');
         for (let round = 0; round < 5; round++) {
           const got = await Promise.allSettled(managers.map((m) => m.lock(req, () => '/race')));
           const granted = got.filter((g) => g.status === 'fulfilled');
