@@ -92,9 +92,9 @@ function storageOverrides(c: FerryConfig): Partial<StorageSetting> {
  * one, and a command that only reads a volume must not leave an empty database behind a typo.
  */
 export function requireExistingDatabase(url: string): void {
-  if (url.startsWith('sqlite3://') && !existsSync(parseSqliteUrl(url).path)) {
-    throw new CliError(EXIT_UNREACHABLE, `no metadata database at ${parseSqliteUrl(url).path} (the volume is not formatted)`);
-  }
+  if (!url.startsWith('sqlite3://')) return;
+  const { path } = parseSqliteUrl(url);
+  if (!existsSync(path)) throw new CliError(EXIT_UNREACHABLE, `no metadata database at ${path} (the volume is not formatted)`);
 }
 
 /**
