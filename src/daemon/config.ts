@@ -10,6 +10,7 @@ import { isIP } from 'node:net';
 import { isAbsolute, join } from 'node:path';
 import { parseDocument } from 'yaml';
 import { z } from 'zod';
+import { DATA_ATTR_MS } from '../protocols/nfs/nfs3/vfs-adapter.js';
 
 export const DEFAULT_CONFIG_PATH = '/etc/ferry/ferry.yaml';
 export const DEFAULT_DATA_DIR = '/var/lib/ferry';
@@ -128,6 +129,7 @@ const schema = z.strictObject({
     portmap: z.enum(['own', 'rpcbind', 'none']).default('own'),
     'max-in-flight': z.number().int().min(0).default(256),
     'idle-timeout-sec': z.number().min(0).max(86400).default(360),
+    'data-attr-cache-ms': z.number().int().min(0).max(60_000).default(DATA_ATTR_MS),
     exports: z.array(exportSchema).default([{ path: '/', clients: ['*'], access: 'rw', squash: 'root_squash', anonuid: 65534, anongid: 65534, secure: false }]),
   }).prefault({}),
   webdav: z.strictObject({

@@ -68,6 +68,9 @@ interface FileState {
   cache: SliceCache;
   /** Attributes as last seen from meta (open, getattr, our own commits). */
   attr: Attr;
+  /** When `attr` was last known current (performance.now()), and #namespaceChanges then (recentAttr). */
+  attrAt: number;
+  attrNamespace: number;
   handles: number;
   /** Writes issued to the file through this Vfs (see FileVersion). */
   writes: number;
@@ -104,6 +107,11 @@ export class Vfs {
   /** Reads ahead for readPooled under way (settle, close). */
   readonly #readingNext = new Set<Promise<void>>();
   #nextFh = 1;
+  /**
+   * Unlinks, renames and links made through this Vfs: they change the ctime and nlink of inodes
+   * whose FileState they do not update, so attributes cached before one are not recent (recentAttr).
+   */
+  #namespaceChanges = 0;
   #releaseTimer: NodeJS.Timeout | undefined;
   #releasing: Promise<void> | undefined;
   #closed = false;
@@ -222,7 +230,14 @@ export class Vfs {
     if (st === undefined) return;
     const old = st.attr;
     if (old.mtime !== attr.mtime || old.mtimeNs !== attr.mtimeNs || old.length !== attr.length) st.cache.invalidate();
+    this.#current(st, attr);
+  }
+
+  /** `attr` is what meta holds for the file now (read from it, or left so by our own change). */
+  #current(st: FileState, attr: Attr): void {
     st.attr = attr;
+    st.attrAt = performance.now();
+    st.attrNamespace = this.#namespaceChanges;
   }
 
   /** A slice of ours is in meta: refresh what we cache. */
@@ -231,7 +246,7 @@ export class Vfs {
     if (st === undefined) return;
     st.cache.invalidate(indx);
     // replies of concurrent commits (other chunks) may arrive out of order; commits only grow the file
-    st.attr = attr.length >= st.attr.length ? attr : { ...attr, length: st.attr.length };
+    this.#current(st, attr.length >= st.attr.length ? attr : { ...attr, length: st.attr.length });
   }
 
   #handle(h: FileHandle): HandleState {
@@ -276,6 +291,20 @@ export class Vfs {
     });
   }
 
+  /**
+   * getattr for the data path (NFS READ and WRITE, one call per MiB or less): for a file open here
+   * whose attributes this Vfs read from meta, or set by its own change, less than `maxAgeMs` ago
+   * (and before no unlink or rename through it since), those attributes without a meta round trip;
+   * else getattr. What another appliance or JuiceFS client changed in the file may show up to
+   * `maxAgeMs` late here, as in a JuiceFS mount's attribute cache; getattr itself stays fresh, so
+   * close-to-open consistency (a client's GETATTR at open) holds.
+   */
+  recentAttr(ctx: Credentials, ino: Ino, maxAgeMs: number): Promise<Attr> {
+    const st = this.#files.get(ino);
+    if (st === undefined || st.attrNamespace !== this.#namespaceChanges || performance.now() - st.attrAt >= maxAgeMs) return this.getattr(ctx, ino);
+    return this.#op('getattr', ctx, { ino, cached: true }, () => Promise.resolve(this.#visible(ino, st.attr)));
+  }
+
   /** chmod/chown/utimes/flags, and truncate when `req.size` is set (pending writes are committed first). */
   setattr(ctx: Credentials, ino: Ino, req: SetAttrRequest): Promise<Attr> {
     return this.#op('setattr', ctx, { ino, ...req }, async () => {
@@ -291,7 +320,7 @@ export class Vfs {
         const attr = await this.#meta.setattr(ctx, ino, req);
         const st = this.#files.get(ino);
         st?.cache.invalidate();
-        if (st !== undefined) st.attr = attr;
+        if (st !== undefined) this.#current(st, attr);
         return this.#visible(ino, attr);
       });
     });
@@ -345,7 +374,11 @@ export class Vfs {
 
   /** Removes a name; a file open through this Vfs stays readable until its last release(). */
   unlink(ctx: Credentials, parent: Ino, name: Buffer): Promise<Removed> {
-    return this.#op('unlink', ctx, { parent, name }, () => this.#meta.unlink(ctx, parent, name));
+    return this.#op('unlink', ctx, { parent, name }, async () => {
+      const removed = await this.#meta.unlink(ctx, parent, name);
+      this.#namespaceChanges++; // the unlinked inode's nlink and ctime (see recentAttr)
+      return removed;
+    });
   }
 
   rmdir(ctx: Credentials, parent: Ino, name: Buffer): Promise<Removed> {
@@ -356,6 +389,7 @@ export class Vfs {
   rename(ctx: Credentials, srcParent: Ino, srcName: Buffer, dstParent: Ino, dstName: Buffer, flags = 0): Promise<Entry> {
     return this.#op('rename', ctx, { srcParent, srcName, dstParent, dstName, flags }, async () => {
       const e = await this.#meta.rename(ctx, srcParent, srcName, dstParent, dstName, flags);
+      this.#namespaceChanges++; // the ctime of what moved, the nlink of what it replaced (see recentAttr)
       return { ino: e.ino, attr: this.#visible(e.ino, e.attr) };
     });
   }
@@ -470,7 +504,7 @@ export class Vfs {
       }
       let st = this.#files.get(ino);
       if (st === undefined) {
-        st = { cache: new SliceCache(this.#meta, ino), attr, handles: 0, writes: 0 };
+        st = { cache: new SliceCache(this.#meta, ino), attr, attrAt: performance.now(), attrNamespace: this.#namespaceChanges, handles: 0, writes: 0 };
         this.#files.set(ino, st);
       } else {
         this.#seen(ino, attr);
@@ -728,7 +762,7 @@ export class Vfs {
         const attr = await this.#meta.cloneRange(ctx, src, srcOff, dst, dstOff, length);
         const st = this.#files.get(dst);
         st?.cache.invalidate();
-        if (st !== undefined) st.attr = attr;
+        if (st !== undefined) this.#current(st, attr);
         return this.#visible(dst, attr);
       });
     }, signal);

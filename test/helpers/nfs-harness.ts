@@ -48,6 +48,8 @@ export interface HarnessOptions extends Partial<Omit<NfsServerOptions, 'vfs' | '
   engine?: 'memory' | 'sqlite' | 'redis';
   /** With engine 'redis': this database instead of a fresh one of the shared test redis-server. */
   redisUrl?: string;
+  /** With engine 'redis' and redisUrl: serve the volume another harness formatted there (a second appliance). */
+  join?: boolean;
   /** The volume's store behind a FaultyStore (`Harness.faults`) that can fail its next calls. */
   faulty?: boolean;
   /** Cache dirs on the file store's file system, as `ferry serve` sets up the embedded volume: blocks read in place, no block read-ahead. */
@@ -59,7 +61,7 @@ export async function startHarness(o: HarnessOptions = {}): Promise<Harness> {
   const engine = o.engine === 'sqlite' ? openSqliteEngine(`sqlite3://${dir}/meta.db`)
     : o.engine === 'redis' ? await openRedisEngine(o.redisUrl ?? await freshRedisUrl()) : new MemoryEngine();
   const meta = new BaseMeta(engine, { skipDirMtimeMs: 0 });
-  await meta.format({
+  if (o.join !== true) await meta.format({
     Name: 'nfstest', UUID: randomUUID(), Storage: 'file', Bucket: `${dir}/objects/`, BlockSize: 4096, Compression: 'none', TrashDays: 0, EnableACL: false, ...o.setting,
   });
   const setting = await meta.load();

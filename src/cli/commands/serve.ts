@@ -127,6 +127,7 @@ export async function runServe(flags: ServeFlags): Promise<void> {
         portmap: config.nfs.portmap,
         maxInFlight: config.nfs.maxInFlight,
         idleTimeoutMs: config.nfs.idleTimeoutSec * 1000,
+        dataAttrMs: config.nfs.dataAttrCacheMs,
         ...(config.secrets.nfsHandleSecret === undefined ? {} : { handleSecret: config.secrets.nfsHandleSecret }),
         logger: rootLogger,
         observer: opObserver('nfs', app.registry),

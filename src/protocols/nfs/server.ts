@@ -63,6 +63,8 @@ export interface NfsServerOptions {
   maxInFlight?: number;
   /** A TCP connection idle this long with nothing in flight is closed; 0 never. Default 6 min. */
   idleTimeoutMs?: number;
+  /** How old the attributes of READ and WRITE replies may be (VfsAdapterOptions.dataAttrMs). */
+  dataAttrMs?: number;
 }
 
 export interface NfsServer {
@@ -87,6 +89,7 @@ export async function startNfsServer(o: NfsServerOptions): Promise<NfsServer> {
     log,
     onDataLost: () => verifier.change(),
     ...(o.handleIdleMs === undefined ? {} : { idleMs: o.handleIdleMs }),
+    ...(o.dataAttrMs === undefined ? {} : { dataAttrMs: o.dataAttrMs }),
   });
   const ctx = new Nfs3Context({
     fs,

@@ -23,7 +23,7 @@ describe('configuration (docs/configuration.md)', function () {
     assert.equal(c.dataDir, '/var/lib/ferry');
     assert.equal(c.meta.url, 'sqlite3:///var/lib/ferry/meta.db');
     assert.deepEqual(c.cache, { dirs: ['/var/cache/ferry'], cacheSize: 102400 * 2 ** 20, freeSpaceRatio: 0.1, writeBack: false, bufferSize: 300 * 2 ** 20 });
-    assert.deepEqual({ ...c.nfs, exports: undefined }, { enabled: true, host: '0.0.0.0', port: 2049, mountPort: 20048, portmap: 'own', maxInFlight: 256, idleTimeoutSec: 360, exports: undefined });
+    assert.deepEqual({ ...c.nfs, exports: undefined }, { enabled: true, host: '0.0.0.0', port: 2049, mountPort: 20048, portmap: 'own', maxInFlight: 256, idleTimeoutSec: 360, dataAttrCacheMs: 1000, exports: undefined });
     assert.deepEqual(c.nfs.exports, [{ path: '/', clients: ['*'], access: 'rw', squash: 'root_squash', anonuid: 65534, anongid: 65534, secure: false }]);
     assert.deepEqual(c.webdav.listen, { host: '127.0.0.1', port: 8080 });
     assert.equal(c.webdav.allowPlainBasicAuth, false);

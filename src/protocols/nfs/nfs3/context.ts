@@ -183,17 +183,18 @@ export class Nfs3Call {
    * export being writable: call checkWritable() first in `op`). The attribute read is issued
    * before op's requests, so it is the pre-operation state for the slot's wcc_data. When both
    * fail, resolve's failure (STALE) is the answer; the reply waits until both have settled.
+   * `attrs` 'recent' (READ, WRITE): attributes of a file in use may be a moment old (fs.dataAttr).
    */
-  async resolveAlong<T>(fh: Buffer, slot: number, op: (ino: Ino) => Promise<T>): Promise<[Resolved, T]> {
+  async resolveAlong<T>(fh: Buffer, slot: number, op: (ino: Ino) => Promise<T>, attrs: 'fresh' | 'recent' = 'fresh'): Promise<[Resolved, T]> {
     const ino = this.#check(fh);
-    const attrs = this.#attrsOf(ino, slot);
+    const resolved = this.#attrsOf(ino, slot, attrs);
     let done: Promise<T>;
     try {
       done = op(ino);
     } catch (err) {
       done = Promise.reject(err);
     }
-    const [obj, result] = await Promise.allSettled([attrs, done]);
+    const [obj, result] = await Promise.allSettled([resolved, done]);
     if (obj.status === 'rejected') throw obj.reason;
     if (result.status === 'rejected') throw result.reason;
     return [obj.value, result.value];
@@ -211,10 +212,10 @@ export class Nfs3Call {
     return ino;
   }
 
-  async #attrsOf(ino: Ino, slot: number | undefined): Promise<Resolved> {
+  async #attrsOf(ino: Ino, slot: number | undefined, attrs: 'fresh' | 'recent' = 'fresh'): Promise<Resolved> {
     let attr: Attr;
     try {
-      attr = await this.fs.getattr(ino);
+      attr = await (attrs === 'recent' ? this.fs.dataAttr(ino) : this.fs.getattr(ino));
     } catch (err) {
       if (isFsError(err, Errno.ENOENT)) throw new Nfs3Error(NFS3ERR_STALE, `inode ${ino} is gone`);
       throw err;

@@ -28,6 +28,11 @@ export interface ReaddirRequest {
 export interface NfsFileSystem {
   /** Attributes of an inode; ENOENT when it no longer exists (NFS answers STALE). */
   getattr(ino: Ino): Promise<Attr>;
+  /**
+   * getattr for READ and WRITE: may answer attributes of a file in use that are a moment old
+   * (Vfs.recentAttr) instead of a metadata round trip per request.
+   */
+  dataAttr(ino: Ino): Promise<Attr>;
   /** chmod/chown/utimes/truncate with the owner/root rules; returns the new attributes. */
   setattr(cred: Credentials, ino: Ino, req: SetAttrRequest): Promise<Attr>;
   /** One name in a directory (`.` and `..` included); ENOENT, ENOTDIR, EACCES. */

@@ -24,6 +24,7 @@ import { W_OK, type NfsFileSystem, type ReaddirRequest } from './fs.js';
 export interface VfsApi {
   lookup(ctx: Credentials, parent: Ino, name: Buffer): Promise<{ ino: Ino; attr: Attr }>;
   getattr(ctx: Credentials, ino: Ino): Promise<Attr>;
+  recentAttr(ctx: Credentials, ino: Ino, maxAgeMs: number): Promise<Attr>;
   setattr(ctx: Credentials, ino: Ino, req: SetAttrRequest): Promise<Attr>;
   access(ctx: Credentials, ino: Ino, mask: number, attr?: Attr): Promise<void>;
   create(ctx: Credentials, parent: Ino, name: Buffer, mode: number, umask: number, exclusive?: boolean): Promise<NewEntry & { created: boolean }>;
@@ -48,6 +49,8 @@ export interface VfsApi {
 export interface VfsAdapterOptions {
   /** Release an open handle idle this long (default 5000 ms). */
   idleMs?: number;
+  /** How old the attributes READ and WRITE answer may be (Vfs.recentAttr; default DATA_ATTR_MS, 0: always fresh). */
+  dataAttrMs?: number;
   /** Called when a write handle's final flush failed: acknowledged writes were lost. */
   onDataLost?: (ino: Ino, err: unknown) => void;
   /** Where failed releases are logged. */
@@ -65,9 +68,18 @@ interface CachedHandle {
 
 const NO_UMASK = 0;
 
+/**
+ * READ and WRITE attributes up to this old (ms) for a file in use: a sequential reader or writer
+ * then costs one metadata round trip per second instead of one per request, and the Linux client,
+ * whose own attribute cache lasts at least acregmin (3 s), learns of another appliance's change to
+ * the file from the next GETATTR (always fresh) or within this time.
+ */
+export const DATA_ATTR_MS = 1000;
+
 export class VfsNfsFileSystem implements NfsFileSystem {
   readonly #vfs: VfsApi;
   readonly #idleMs: number;
+  readonly #dataAttrMs: number;
   readonly #onDataLost: (ino: Ino, err: unknown) => void;
   readonly #log: Logger;
   /** By `${mask}/${ino}`. */
@@ -77,6 +89,7 @@ export class VfsNfsFileSystem implements NfsFileSystem {
   constructor(vfs: VfsApi, o: VfsAdapterOptions) {
     this.#vfs = vfs;
     this.#idleMs = o.idleMs ?? 5000;
+    this.#dataAttrMs = o.dataAttrMs ?? DATA_ATTR_MS;
     this.#onDataLost = o.onDataLost ?? (() => undefined);
     this.#log = o.log;
   }
@@ -88,6 +101,10 @@ export class VfsNfsFileSystem implements NfsFileSystem {
 
   getattr(ino: Ino): Promise<Attr> {
     return this.#vfs.getattr(ROOT_CREDENTIALS, ino);
+  }
+
+  dataAttr(ino: Ino): Promise<Attr> {
+    return this.#vfs.recentAttr(ROOT_CREDENTIALS, ino, this.#dataAttrMs);
   }
 
   setattr(cred: Credentials, ino: Ino, req: SetAttrRequest): Promise<Attr> {

@@ -44,7 +44,7 @@ export const writeProc = (ctx: Nfs3Context) => defineNfs3Procedure<WriteArgs, Wr
     const [file] = await call.resolveAlong(args.file, 0, (ino) => {
       call.checkWritable();
       return call.fs.warm(ino, W_OK);
-    });
+    }, 'recent');
     if (file.attr.type === FileType.Directory) throw new FsError(Errno.EISDIR, 'write to a directory');
     if (file.attr.type !== FileType.File) throw new FsError(Errno.EINVAL, 'write to a special file');
     if (args.count > args.data.length) throw new FsError(Errno.EINVAL, `count ${args.count} > ${args.data.length} data bytes`);
