@@ -292,17 +292,22 @@ export class Vfs {
   }
 
   /**
-   * getattr for the data path (NFS READ and WRITE, one call per MiB or less): for a file open here
-   * whose attributes this Vfs read from meta, or set by its own change, less than `maxAgeMs` ago
-   * (and before no unlink or rename through it since), those attributes without a meta round trip;
-   * else getattr. What another appliance or JuiceFS client changed in the file may show up to
-   * `maxAgeMs` late here, as in a JuiceFS mount's attribute cache; getattr itself stays fresh, so
-   * close-to-open consistency (a client's GETATTR at open) holds.
+   * For the data path (NFS READ and WRITE, one call per MiB or less), no I/O: the attributes of a
+   * file open here as this Vfs read them from meta, or left them by its own change, less than
+   * `maxAgeMs` ago (and before no unlink or rename through it since); else undefined, and the
+   * caller reads them (getattr). What another appliance or JuiceFS client changed in the file may
+   * show up to `maxAgeMs` late to a caller that uses these, as in a JuiceFS mount's attribute
+   * cache; getattr itself stays fresh, so close-to-open consistency (GETATTR at open) holds.
    */
-  recentAttr(ctx: Credentials, ino: Ino, maxAgeMs: number): Promise<Attr> {
+  recentAttr(ino: Ino, maxAgeMs: number): Attr | undefined {
     const st = this.#files.get(ino);
-    if (st === undefined || st.attrNamespace !== this.#namespaceChanges || performance.now() - st.attrAt >= maxAgeMs) return this.getattr(ctx, ino);
-    return this.#op('getattr', ctx, { ino, cached: true }, () => Promise.resolve(this.#visible(ino, st.attr)));
+    if (st === undefined || st.attrNamespace !== this.#namespaceChanges || performance.now() - st.attrAt >= maxAgeMs) return undefined;
+    return this.#visible(ino, st.attr);
+  }
+
+  /** True while a handle of the file is open here (its attributes and slice lists are cached). */
+  isOpen(ino: Ino): boolean {
+    return this.#files.has(ino);
   }
 
   /** chmod/chown/utimes/flags, and truncate when `req.size` is set (pending writes are committed first). */

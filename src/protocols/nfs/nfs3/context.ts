@@ -183,11 +183,33 @@ export class Nfs3Call {
    * export being writable: call checkWritable() first in `op`). The attribute read is issued
    * before op's requests, so it is the pre-operation state for the slot's wcc_data. When both
    * fail, resolve's failure (STALE) is the answer; the reply waits until both have settled.
-   * `attrs` 'recent' (READ, WRITE): attributes of a file in use may be a moment old (fs.dataAttr).
    */
-  async resolveAlong<T>(fh: Buffer, slot: number, op: (ino: Ino) => Promise<T>, attrs: 'fresh' | 'recent' = 'fresh'): Promise<[Resolved, T]> {
+  async resolveAlong<T>(fh: Buffer, slot: number, op: (ino: Ino) => Promise<T>): Promise<[Resolved, T]> {
+    return this.#along(this.#check(fh), slot, op);
+  }
+
+  /**
+   * resolveAlong for the data path (READ, WRITE: one call per MiB or less of a file in use). A file
+   * the server has in use answers the attributes it knew of it within the last moment, without a
+   * metadata round trip (fs.recentAttr), and `op` runs. Once those are too old, the attributes are
+   * read first and `op` runs after: the read drops what the server cached of the file if another
+   * appliance changed it, so `op` reads what the attributes describe. A file not in use here goes
+   * as resolveAlong (op opens it, and reads its state fresh).
+   */
+  async resolveForData<T>(fh: Buffer, slot: number, op: (ino: Ino) => Promise<T>): Promise<[Resolved, T]> {
     const ino = this.#check(fh);
-    const resolved = this.#attrsOf(ino, slot, attrs);
+    const known = this.fs.recentAttr(ino);
+    if (known !== undefined) {
+      this.#slots[slot] = { ino, before: wccAttrOfAttr(known), resolved: known };
+      return [{ ino, attr: known }, await op(ino)];
+    }
+    if (!this.fs.inUse(ino)) return this.#along(ino, slot, op);
+    const resolved = await this.#attrsOf(ino, slot);
+    return [resolved, await op(ino)];
+  }
+
+  async #along<T>(ino: Ino, slot: number, op: (ino: Ino) => Promise<T>): Promise<[Resolved, T]> {
+    const resolved = this.#attrsOf(ino, slot);
     let done: Promise<T>;
     try {
       done = op(ino);
@@ -212,10 +234,10 @@ export class Nfs3Call {
     return ino;
   }
 
-  async #attrsOf(ino: Ino, slot: number | undefined, attrs: 'fresh' | 'recent' = 'fresh'): Promise<Resolved> {
+  async #attrsOf(ino: Ino, slot: number | undefined): Promise<Resolved> {
     let attr: Attr;
     try {
-      attr = await (attrs === 'recent' ? this.fs.dataAttr(ino) : this.fs.getattr(ino));
+      attr = await this.fs.getattr(ino);
     } catch (err) {
       if (isFsError(err, Errno.ENOENT)) throw new Nfs3Error(NFS3ERR_STALE, `inode ${ino} is gone`);
       throw err;

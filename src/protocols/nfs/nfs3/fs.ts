@@ -29,10 +29,12 @@ export interface NfsFileSystem {
   /** Attributes of an inode; ENOENT when it no longer exists (NFS answers STALE). */
   getattr(ino: Ino): Promise<Attr>;
   /**
-   * getattr for READ and WRITE: may answer attributes of a file in use that are a moment old
-   * (Vfs.recentAttr) instead of a metadata round trip per request.
+   * For READ and WRITE, no I/O: the attributes of a file in use here as known within the last
+   * moment (Vfs.recentAttr), else undefined.
    */
-  dataAttr(ino: Ino): Promise<Attr>;
+  recentAttr(ino: Ino): Attr | undefined;
+  /** True while the file is in use here: what is cached of it is checked against meta only by a getattr. */
+  inUse(ino: Ino): boolean;
   /** chmod/chown/utimes/truncate with the owner/root rules; returns the new attributes. */
   setattr(cred: Credentials, ino: Ino, req: SetAttrRequest): Promise<Attr>;
   /** One name in a directory (`.` and `..` included); ENOENT, ENOTDIR, EACCES. */

@@ -24,7 +24,8 @@ import { W_OK, type NfsFileSystem, type ReaddirRequest } from './fs.js';
 export interface VfsApi {
   lookup(ctx: Credentials, parent: Ino, name: Buffer): Promise<{ ino: Ino; attr: Attr }>;
   getattr(ctx: Credentials, ino: Ino): Promise<Attr>;
-  recentAttr(ctx: Credentials, ino: Ino, maxAgeMs: number): Promise<Attr>;
+  recentAttr(ino: Ino, maxAgeMs: number): Attr | undefined;
+  isOpen(ino: Ino): boolean;
   setattr(ctx: Credentials, ino: Ino, req: SetAttrRequest): Promise<Attr>;
   access(ctx: Credentials, ino: Ino, mask: number, attr?: Attr): Promise<void>;
   create(ctx: Credentials, parent: Ino, name: Buffer, mode: number, umask: number, exclusive?: boolean): Promise<NewEntry & { created: boolean }>;
@@ -103,8 +104,12 @@ export class VfsNfsFileSystem implements NfsFileSystem {
     return this.#vfs.getattr(ROOT_CREDENTIALS, ino);
   }
 
-  dataAttr(ino: Ino): Promise<Attr> {
-    return this.#vfs.recentAttr(ROOT_CREDENTIALS, ino, this.#dataAttrMs);
+  recentAttr(ino: Ino): Attr | undefined {
+    return this.#dataAttrMs > 0 ? this.#vfs.recentAttr(ino, this.#dataAttrMs) : undefined;
+  }
+
+  inUse(ino: Ino): boolean {
+    return this.#vfs.isOpen(ino);
   }
 
   setattr(cred: Credentials, ino: Ino, req: SetAttrRequest): Promise<Attr> {

@@ -1,9 +1,9 @@
 /**
  * NFSPROC3_READ (RFC 1813 §3.3.6): up to `count` bytes (capped at rtmax) at an offset, with eof.
  * The data is read into the reply buffer (pooled for large READs) and sent as is after the header.
- * The attribute read and the data read go out together (the attributes of a file in use may be a
- * moment old: fs.dataAttr); the type and permission checks (knfsd's owner override for data reads)
- * decide afterwards whether the data is sent.
+ * The attributes and the data come as Nfs3Call.resolveForData gets them (for a file in use, those
+ * the server knew within the last moment); the type and permission checks (knfsd's owner override
+ * for data reads) decide afterwards whether the data is sent.
  */
 import { Errno, FsError } from '../../../../util/errno.js';
 import { FileType } from '../../../../vfs/types.js';
@@ -35,7 +35,7 @@ export const readProc = (ctx: Nfs3Context) => defineNfs3Procedure<ReadArgs, Read
     // The data is read alongside resolve's attribute read (one round trip to the engine, not two).
     // Nothing read is sent before the checks below pass; a large reply goes out of a pooled
     // buffer, given back once the reply (whatever it is) has been written.
-    const [file, got] = await call.resolveAlong(args.file, 0, async (ino): Promise<Buffer> => {
+    const [file, got] = await call.resolveForData(args.file, 0, async (ino): Promise<Buffer> => {
       // (an offset past any file length reads nothing: no file is that long)
       if (count === 0 || args.offset > BigInt(Number.MAX_SAFE_INTEGER)) return Buffer.alloc(0);
       if (count > POOLED_READ_BYTES && afterSent !== undefined) {
@@ -45,7 +45,7 @@ export const readProc = (ctx: Nfs3Context) => defineNfs3Procedure<ReadArgs, Read
       }
       const dest = Buffer.allocUnsafe(count);
       return dest.subarray(0, await call.fs.readInto(call.cred, ino, Number(args.offset), dest));
-    }, 'recent');
+    });
     if (file.attr.type === FileType.Directory) throw new FsError(Errno.EISDIR, 'read of a directory');
     if (file.attr.type !== FileType.File) throw new FsError(Errno.EINVAL, 'read of a special file');
     await call.checkDataAccess(file, R_OK);

@@ -41,10 +41,10 @@ export const writeProc = (ctx: Nfs3Context) => defineNfs3Procedure<WriteArgs, Wr
   decodeArgs: (r) => ({ file: decodeNfsFh3(r), offset: r.u64(), count: r.u32(), stable: r.enum(STABLE_HOW), data: r.opaque(MAX_DECODED_DATA) }),
   async handle(args, call) {
     // the write handle is opened (its attributes read) alongside resolve's read: one round trip
-    const [file] = await call.resolveAlong(args.file, 0, (ino) => {
+    const [file] = await call.resolveForData(args.file, 0, (ino) => {
       call.checkWritable();
       return call.fs.warm(ino, W_OK);
-    }, 'recent');
+    });
     if (file.attr.type === FileType.Directory) throw new FsError(Errno.EISDIR, 'write to a directory');
     if (file.attr.type !== FileType.File) throw new FsError(Errno.EINVAL, 'write to a special file');
     if (args.count > args.data.length) throw new FsError(Errno.EINVAL, `count ${args.count} > ${args.data.length} data bytes`);
