@@ -80,6 +80,12 @@ function early<T>(p: Promise<T>): Promise<T> {
 /** `NewEntry.parentAttr` when the engine reported it (exactOptionalPropertyTypes: no undefined member). */
 const withParent = (parentAttr: Attr | undefined): { parentAttr?: Attr } => (parentAttr !== undefined ? { parentAttr } : {});
 
+/** `a` (the attributes of inode `ino`) when they are a directory's, else ENOTDIR. */
+function dirAttrOf(ino: Ino, a: Attr): Attr {
+  if (a.type !== FileType.Directory) throw new FsError(Errno.ENOTDIR, `inode ${ino}`);
+  return a;
+}
+
 export class BaseMeta implements Meta {
   readonly #engine: MetaEngine;
   readonly #readOnly: boolean;
@@ -193,9 +199,7 @@ export class BaseMeta implements Meta {
   }
 
   async #dirAttr(ino: Ino): Promise<Attr> {
-    const a = await this.#engine.doGetAttr(ino);
-    if (a.type !== FileType.Directory) throw new FsError(Errno.ENOTDIR, `inode ${ino}`);
-    return a;
+    return dirAttrOf(ino, await this.#engine.doGetAttr(ino));
   }
 
   /** Attr of a new inode under `parent` (mode & ~umask, setgid inheritance, skip-trash, tier). */
@@ -509,7 +513,7 @@ export class BaseMeta implements Meta {
       if (isTrashIno(parent)) throw new FsError(Errno.EPERM, 'trash is read-only');
       let parentAttr: Attr | undefined;
       if (!exclusive && !isDotOrDotDot(name)) {
-        const pattr = await this.#dirAttr(parent);
+        const pattr = opts?.parentAttr === undefined ? await this.#dirAttr(parent) : dirAttrOf(parent, opts.parentAttr);
         checkAccess(ctx, pattr, MODE_EXEC);
         if ((grantedMask(ctx, pattr) & MODE_WRITE) !== 0 && (pattr.flags & OWNER_ONLY_CHANGE) === 0) {
           // a parent we may add to: one transaction creates the file or answers the existing one
@@ -521,8 +525,9 @@ export class BaseMeta implements Meta {
       }
       let r: NewEntry & { existing: boolean };
       try {
+        const known = parentAttr ?? opts?.parentAttr;
         r = await this.#create(ctx, parent, name, FileType.File, mode, umask, {
-          onExist: exclusive ? 'fail' : 'return', ...(parentAttr !== undefined ? { parentAttr } : {}),
+          onExist: exclusive ? 'fail' : 'return', ...(known !== undefined ? { parentAttr: dirAttrOf(parent, known) } : {}),
           ...(opts?.deferDurability === true ? { deferDurability: true } : {}),
         });
       } catch (err) {

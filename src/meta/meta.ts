@@ -60,6 +60,11 @@ export interface Removed {
 export interface CreateOptions {
   /** Answer a new file once committed; durability comes with the caller's later `durable()`. */
   readonly deferDurability?: boolean;
+  /**
+   * The parent's attributes as the caller read them from the engine just now (the lookup that
+   * found it in this request): its permissions are checked on these instead of reading it again.
+   */
+  readonly parentAttr?: Attr;
 }
 
 export interface Meta {

@@ -431,6 +431,21 @@ export function metaConformance(name: string, makeEngine: () => Promise<EngineUn
       assert.ok((await meta.create(ROOT, ro.ino, n('x'), 0o644, 0, true)).created);
     });
 
+    it('create with the parent\'s attributes from the caller checks permissions on those: ENOTDIR, EACCES, or the file with the setgid group', async function () {
+      const d = await dir(ROOT_INODE, 'd', ALICE, 0o2775);
+      const f = await file(ROOT_INODE, 'f');
+      for (const exclusive of [true, false]) {
+        await rejects(meta.create(ALICE, d.ino, n('x'), 0o644, 0, exclusive, { parentAttr: f.attr }), Errno.ENOTDIR);
+        await rejects(meta.create(ALICE, d.ino, n('x'), 0o644, 0, exclusive, { parentAttr: { ...d.attr, mode: 0o40555 } }), Errno.EACCES);
+      }
+      assert.deepEqual(await names(meta, d.ino), []);
+      const made = await meta.create(ALICE, d.ino, n('x'), 0o644, 0, true, { parentAttr: d.attr });
+      assert.ok(made.created);
+      assert.equal(made.attr.gid, d.attr.gid);
+      const again = await meta.create(ALICE, d.ino, n('x'), 0o644, 0, false, { parentAttr: d.attr });
+      assert.deepEqual([again.created, again.ino], [false, made.ino]);
+    });
+
     it('the name .trash in the root is reserved: creating it fails with EPERM', async function () {
       await rejects(meta.create(ROOT, ROOT_INODE, n('.trash'), 0o644, 0, true), Errno.EPERM);
       await rejects(meta.mkdir(ROOT, ROOT_INODE, n('.trash'), 0o755, 0), Errno.EPERM);

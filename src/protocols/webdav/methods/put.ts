@@ -41,7 +41,7 @@ async function handlePut(r: DavRequest): Promise<void> {
   const parent = await resolvePath(vfs, r.cred, r.fsPath.slice(0, -1));
   if (!isDir(parent.attr)) throw new FsError(Errno.ENOTDIR, 'parent is not a collection');
   const made = await mayCreateBlindly(r, submitted)
-    ? await vfs.create(r.cred, parent.ino, name, r.server.fileMode, 0, false, DEFERRED)
+    ? await vfs.create(r.cred, parent.ino, name, r.server.fileMode, 0, false, { ...DEFERRED, parentAttr: parent.attr })
     : await checkedCreate(r, parent.ino, name, submitted);
   const replacing = !made.created && range === null;
   if (replacing) {
