@@ -511,9 +511,10 @@ export class BaseMeta implements Meta {
       this.#checkWritable();
       checkName(name);
       if (isTrashIno(parent)) throw new FsError(Errno.EPERM, 'trash is read-only');
+      const given = opts?.parentAttr === undefined ? undefined : dirAttrOf(parent, opts.parentAttr);
       let parentAttr: Attr | undefined;
       if (!exclusive && !isDotOrDotDot(name)) {
-        const pattr = opts?.parentAttr === undefined ? await this.#dirAttr(parent) : dirAttrOf(parent, opts.parentAttr);
+        const pattr = given ?? await this.#dirAttr(parent);
         checkAccess(ctx, pattr, MODE_EXEC);
         if ((grantedMask(ctx, pattr) & MODE_WRITE) !== 0 && (pattr.flags & OWNER_ONLY_CHANGE) === 0) {
           // a parent we may add to: one transaction creates the file or answers the existing one
@@ -525,9 +526,9 @@ export class BaseMeta implements Meta {
       }
       let r: NewEntry & { existing: boolean };
       try {
-        const known = parentAttr ?? opts?.parentAttr;
+        const known = parentAttr ?? given;
         r = await this.#create(ctx, parent, name, FileType.File, mode, umask, {
-          onExist: exclusive ? 'fail' : 'return', ...(known !== undefined ? { parentAttr: dirAttrOf(parent, known) } : {}),
+          onExist: exclusive ? 'fail' : 'return', ...(known !== undefined ? { parentAttr: known } : {}),
           ...(opts?.deferDurability === true ? { deferDurability: true } : {}),
         });
       } catch (err) {

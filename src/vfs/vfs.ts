@@ -108,8 +108,9 @@ export class Vfs {
   readonly #readingNext = new Set<Promise<void>>();
   #nextFh = 1;
   /**
-   * Unlinks, renames and links made through this Vfs: they change the ctime and nlink of inodes
-   * whose FileState they do not update, so attributes cached before one are not recent (recentAttr).
+   * Unlinks and renames made through this Vfs (a link refreshes its inode's state itself): they
+   * change the ctime and nlink of inodes whose FileState they do not update, so attributes cached
+   * before one are not recent (recentAttr).
    */
   #namespaceChanges = 0;
   #releaseTimer: NodeJS.Timeout | undefined;

@@ -106,6 +106,9 @@ export function openSqliteEngine(url: string, opts: SqliteEngineOptions = {}): S
   }
 }
 
+/** The version the lock table's empty-token row holds (decimal text). */
+const davLocksVersionOf = (value: Buffer): number => Number(value.toString());
+
 export class SqliteEngine implements MetaEngine {
   readonly kind = 'sqlite';
   readonly #db: Database.Database;
@@ -1186,7 +1189,7 @@ export class SqliteEngine implements MetaEngine {
       let version = 0;
       const locks = new Map<string, Buffer>();
       for (const r of this.#q<{ token: string; value: Buffer }>`SELECT token, CAST(value AS BLOB) AS value FROM ${this.#t.davLock}`.all()) {
-        if (r.token === '') version = Number(r.value.toString());
+        if (r.token === '') version = davLocksVersionOf(r.value);
         else locks.set(r.token, r.value);
       }
       return { version, locks };
@@ -1199,7 +1202,7 @@ export class SqliteEngine implements MetaEngine {
 
   #davLocksVersion(): number {
     const v = this.#q<{ value: Buffer }>`SELECT CAST(value AS BLOB) AS value FROM ${this.#t.davLock} WHERE token=''`.get();
-    return v === undefined ? 0 : Number(v.value.toString());
+    return v === undefined ? 0 : davLocksVersionOf(v.value);
   }
 
   async doUpdateDavLocks(version: number, put: ReadonlyMap<string, Buffer>, remove: readonly string[]): Promise<boolean> {

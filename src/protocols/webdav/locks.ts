@@ -140,11 +140,10 @@ function decodeLock(value: Buffer): LockRecord | null {
   }
 }
 
-const same = (a: readonly Buffer[], b: readonly Buffer[]): boolean =>
-  a.length === b.length && a.every((s, i) => { const t = b[i]; return t !== undefined && s.equals(t); });
-
 const isPrefix = (a: readonly Buffer[], b: readonly Buffer[]): boolean =>
   a.length <= b.length && a.every((s, i) => { const t = b[i]; return t !== undefined && s.equals(t); });
+
+const same = (a: readonly Buffer[], b: readonly Buffer[]): boolean => a.length === b.length && isPrefix(a, b);
 
 const coveringOf = (live: readonly LockRecord[], path: readonly Buffer[]): LockRecord[] =>
   live.filter((l) => same(l.root, path) || (l.depth === 'infinity' && isPrefix(l.root, path)));

@@ -199,10 +199,7 @@ export class Nfs3Call {
   async resolveForData<T>(fh: Buffer, slot: number, op: (ino: Ino) => Promise<T>): Promise<[Resolved, T]> {
     const ino = this.#check(fh);
     const known = this.fs.recentAttr(ino);
-    if (known !== undefined) {
-      this.#slots[slot] = { ino, before: wccAttrOfAttr(known), resolved: known };
-      return [{ ino, attr: known }, await op(ino)];
-    }
+    if (known !== undefined) return [this.#resolved(ino, slot, known), await op(ino)];
     if (!this.fs.inUse(ino)) return this.#along(ino, slot, op);
     const resolved = await this.#attrsOf(ino, slot);
     return [resolved, await op(ino)];
@@ -242,6 +239,11 @@ export class Nfs3Call {
       if (isFsError(err, Errno.ENOENT)) throw new Nfs3Error(NFS3ERR_STALE, `inode ${ino} is gone`);
       throw err;
     }
+    return this.#resolved(ino, slot, attr);
+  }
+
+  /** `attr` as the resolved state of `ino`: with `slot`, also that slot's pre-operation attributes. */
+  #resolved(ino: Ino, slot: number | undefined, attr: Attr): Resolved {
     if (slot !== undefined) this.#slots[slot] = { ino, before: wccAttrOfAttr(attr), resolved: attr };
     return { ino, attr };
   }

@@ -32,7 +32,8 @@ export const readProc = (ctx: Nfs3Context) => defineNfs3Procedure<ReadArgs, Read
   async handle(args, call) {
     const count = Math.min(args.count, ctx.limits.maxReadBytes);
     const afterSent = call.rpc.afterSent;
-    // The data is read alongside resolve's attribute read (one round trip to the engine, not two).
+    // The data is read as resolveForData orders it: with attributes known recently, alongside the
+    // attribute read for a file not in use here, or after it once the known ones are too old.
     // Nothing read is sent before the checks below pass; a large reply goes out of a pooled
     // buffer, given back once the reply (whatever it is) has been written.
     const [file, got] = await call.resolveForData(args.file, 0, async (ino): Promise<Buffer> => {

@@ -40,7 +40,7 @@ export const writeProc = (ctx: Nfs3Context) => defineNfs3Procedure<WriteArgs, Wr
   releasesArgs: true,
   decodeArgs: (r) => ({ file: decodeNfsFh3(r), offset: r.u64(), count: r.u32(), stable: r.enum(STABLE_HOW), data: r.opaque(MAX_DECODED_DATA) }),
   async handle(args, call) {
-    // the write handle is opened (its attributes read) alongside resolve's read: one round trip
+    // the write handle is opened with recent attributes, or alongside resolve's read (resolveForData)
     const [file] = await call.resolveForData(args.file, 0, (ino) => {
       call.checkWritable();
       return call.fs.warm(ino, W_OK);
