@@ -10,7 +10,9 @@
  * write and read paths inside the timed transfers (about a quarter more CPU per MiB written in
  * its first GiB); the figures are those of a server that has been running, as an appliance is.
  * Guest (nfs-vm, kernel client, emulated CPU): 10,000 files of 4 KiB created, `ls -l`, deleted,
- * and fio 4 KiB random reads (bench/nfs-guest.sh). Every server is measured twice, in the order
+ * and fio 4 KiB random reads (bench/nfs-guest.sh); the create and delete phases are also broken
+ * down call by call from the client's mountstats (calls per file, round trip of each, and the
+ * client's own time), which shows what of a gap is the server's answer time. Every server is measured twice, in the order
  * ganesha, Ferry, Ferry+Redis, then again in that order (each Ferry run a fresh process and
  * volume), and each ratio is between the better runs of the two: a shared machine's load drifts
  * during the many minutes of a run, and one run of a server in a loaded minute must not decide
@@ -117,6 +119,49 @@ interface GuestFigures {
   lsPerSec: number;
   deletePerSec: number;
   fioIops: number;
+  /** The small-file phases as the guest client timed its calls (see phaseCalls). */
+  calls: PhaseCalls;
+}
+
+/** Phases of bench/nfs-guest.sh whose calls are broken down, each with the script's OPSTAT label. */
+const CALL_PHASES = [['create', 'start'], ['delete', 'ls']] as const;
+type CallPhase = (typeof CALL_PHASES)[number][0];
+
+/**
+ * Per phase, per procedure: calls per file and the mean round trip of one call (ms), as the
+ * client's mountstats counted and timed them (from sending the request to its reply: the network
+ * and the server); and the rest of a file's time, the client's own (guest CPU, emulated).
+ */
+type PhaseCalls = Record<CallPhase, { procs: Map<string, { perFile: number; rttMs: number }>; clientMsPerFile: number }>;
+
+/**
+ * PhaseCalls from the script's cumulative OPSTAT lines (`OPSTAT <label> <proc> <calls> <rtt ms>
+ * <execute ms>`): each phase is its label's counters minus those of the label before it.
+ */
+function phaseCalls(stdout: string, seconds: Record<CallPhase, number>): PhaseCalls {
+  const at = new Map<string, Map<string, { calls: number; rttMs: number }>>();
+  for (const m of stdout.matchAll(/^OPSTAT (\S+) (\S+) (\d+) (\d+) (\d+)\s*$/gm)) {
+    const label = m[1] ?? '';
+    if (!at.has(label)) at.set(label, new Map());
+    at.get(label)?.set(m[2] ?? '', { calls: Number(m[3]), rttMs: Number(m[4]) });
+  }
+  const out = {} as PhaseCalls;
+  for (const [phase, before] of CALL_PHASES) {
+    const end = at.get(phase);
+    const start = at.get(before);
+    if (end === undefined || start === undefined) throw new Error(`guest printed no OPSTAT lines for ${before} and ${phase}`);
+    const procs = new Map<string, { perFile: number; rttMs: number }>();
+    let rttMsPerFile = 0;
+    for (const [proc, e] of end) {
+      const calls = e.calls - (start.get(proc)?.calls ?? 0);
+      const rttMs = e.rttMs - (start.get(proc)?.rttMs ?? 0);
+      if (calls <= 0) continue;
+      procs.set(proc, { perFile: calls / SMALL_FILES, rttMs: rttMs / calls });
+      rttMsPerFile += rttMs / SMALL_FILES;
+    }
+    out[phase] = { procs, clientMsPerFile: seconds[phase] * 1000 / SMALL_FILES - rttMsPerFile };
+  }
+  return out;
 }
 
 function nfsUrl(t: Target, file: string): string {
@@ -189,7 +234,7 @@ async function guestRun(t: Target): Promise<GuestFigures> {
   };
   return {
     createPerSec: SMALL_FILES / need('create_s'), lsPerSec: SMALL_FILES / need('ls_s'), deletePerSec: SMALL_FILES / need('delete_s'),
-    fioIops: need('fio_randread_iops'),
+    fioIops: need('fio_randread_iops'), calls: phaseCalls(res.stdout, { create: need('create_s'), delete: need('delete_s') }),
   };
 }
 
@@ -225,6 +270,13 @@ function bestOf(a: Target, b: Target): Target {
   const best: Target = { ...a, name: `${a.name} (best of 2)` };
   const host = pick(a.host, b.host);
   const guest = pick(a.guest, b.guest);
+  if (guest !== undefined && a.guest !== undefined && b.guest !== undefined) {
+    // a phase's calls come from the run whose phase was faster: they explain that figure
+    guest.calls = {
+      create: (a.guest.createPerSec >= b.guest.createPerSec ? a.guest : b.guest).calls.create,
+      delete: (a.guest.deletePerSec >= b.guest.deletePerSec ? a.guest : b.guest).calls.delete,
+    };
+  }
   if (host !== undefined) best.host = host;
   if (guest !== undefined) best.guest = guest;
   const rss = a.rss === undefined || b.rss === undefined ? a.rss ?? b.rss : Math.max(a.rss, b.rss);
@@ -263,6 +315,18 @@ function print(peer: Target, ours: Target[], peerRuns: Target[], ourRuns: Target
       row('delete (rm -rf), files/s', (t) => t.guest?.deletePerSec),
       row('fio 4 KiB random read, IOPS', (t) => t.guest?.fioIops, 0),
     ]);
+    const callRows: string[][] = [cols];
+    for (const [phase] of CALL_PHASES) {
+      const all = [peer, ...peerRuns, ...ours, ...ourRuns.flat()];
+      const procs = [...new Set(all.flatMap((t) => [...(t.guest?.calls[phase].procs ?? new Map<string, { perFile: number }>())]
+        .filter(([, c]) => c.perFile >= 0.05).map(([p]) => p)))].sort();
+      for (const proc of procs) {
+        callRows.push(row(`${phase}: ${proc} calls per file`, (t) => t.guest?.calls[phase].procs.get(proc)?.perFile ?? 0, 2, true));
+        callRows.push(row(`${phase}: ${proc} round trip, ms`, (t) => t.guest?.calls[phase].procs.get(proc)?.rttMs, 2, true));
+      }
+      callRows.push(row(`${phase}: client's own time per file, ms`, (t) => t.guest?.calls[phase].clientMsPerFile, 2, true));
+    }
+    table('guest small-file phases, call by call (the guest client\'s mountstats: a round trip runs from the request sent to the reply received, network and server; the rest of a file\'s time is the client\'s own, on the emulated CPU; the runs whose phase was faster; ratio > 1: Ferry better)', callRows);
   }
   const targets: string[][] = [['target', ...ours.map((t) => t.name)]];
   if (HOST) {
