@@ -242,13 +242,24 @@ export async function formatFileVolume(metaUrl: string, dir: string): Promise<vo
   await runOk(process.execPath, [ferryMain, 'format', metaUrl, 'bench', '--storage', 'file', '--bucket', `${join(dir, 'objects')}/`, '--trash-days', '0']);
 }
 
-/** Runs a command to completion; answers its exit code and output (never rejects on a non-zero exit). */
-export function run(cmd: string, args: string[], opts: { env?: NodeJS.ProcessEnv; echo?: boolean } = {}): Promise<{ code: number; stdout: string; stderr: string }> {
+/**
+ * Runs a command to completion; answers its exit code and output (never rejects on a non-zero
+ * exit). `onLine` sees each line of stdout as it arrives.
+ */
+export function run(cmd: string, args: string[], opts: { env?: NodeJS.ProcessEnv; echo?: boolean; onLine?: (line: string) => void } = {}): Promise<{ code: number; stdout: string; stderr: string }> {
   return new Promise((resolve, reject) => {
     const child = spawn(cmd, args, { stdio: ['ignore', 'pipe', 'pipe'], env: opts.env ?? process.env });
     let stdout = '';
     let stderr = '';
-    child.stdout.on('data', (b: Buffer) => { stdout += b.toString(); if (opts.echo === true) process.stderr.write(b); });
+    let lineStart = 0;
+    child.stdout.on('data', (b: Buffer) => {
+      stdout += b.toString();
+      if (opts.echo === true) process.stderr.write(b);
+      for (let nl = stdout.indexOf('\n', lineStart); nl >= 0 && opts.onLine !== undefined; nl = stdout.indexOf('\n', lineStart)) {
+        opts.onLine(stdout.slice(lineStart, nl));
+        lineStart = nl + 1;
+      }
+    });
     child.stderr.on('data', (b: Buffer) => { stderr += b.toString(); if (opts.echo === true) process.stderr.write(b); });
     child.once('error', reject);
     child.once('close', (code) => resolve({ code: code ?? -1, stdout, stderr }));

@@ -12,7 +12,8 @@
  * Guest (nfs-vm, kernel client, emulated CPU): 10,000 files of 4 KiB created, `ls -l`, deleted,
  * and fio 4 KiB random reads (bench/nfs-guest.sh); the create and delete phases are also broken
  * down call by call from the client's mountstats (calls per file, round trip of each, and the
- * client's own time), which shows what of a gap is the server's answer time. Every server is measured twice, in the order
+ * client's own time), which shows what of a gap is the server's answer time, and by the server's
+ * CPU time per file. Every server is measured twice, in the order
  * ganesha, Ferry, Ferry+Redis, then again in that order (each Ferry run a fresh process and
  * volume), and each ratio is between the better runs of the two: a shared machine's load drifts
  * during the many minutes of a run, and one run of a server in a loaded minute must not decide
@@ -130,15 +131,16 @@ type CallPhase = (typeof CALL_PHASES)[number][0];
 /**
  * Per phase, per procedure: calls per file and the mean round trip of one call (ms), as the
  * client's mountstats counted and timed them (from sending the request to its reply: the network
- * and the server); and the rest of a file's time, the client's own (guest CPU, emulated).
+ * and the server); the rest of a file's time, the client's own (guest CPU, emulated); and the
+ * server process's CPU time per file (all its threads; not Redis's).
  */
-type PhaseCalls = Record<CallPhase, { procs: Map<string, { perFile: number; rttMs: number }>; clientMsPerFile: number }>;
+type PhaseCalls = Record<CallPhase, { procs: Map<string, { perFile: number; rttMs: number }>; clientMsPerFile: number; serverCpuMsPerFile: number | undefined }>;
 
 /**
  * PhaseCalls from the script's cumulative OPSTAT lines (`OPSTAT <label> <proc> <calls> <rtt ms>
  * <execute ms>`): each phase is its label's counters minus those of the label before it.
  */
-function phaseCalls(stdout: string, seconds: Record<CallPhase, number>): PhaseCalls {
+function phaseCalls(stdout: string, seconds: Record<CallPhase, number>, cpuAt: ReadonlyMap<string, number | undefined>): PhaseCalls {
   const at = new Map<string, Map<string, { calls: number; rttMs: number }>>();
   for (const m of stdout.matchAll(/^OPSTAT (\S+) (\S+) (\d+) (\d+) (\d+)\s*$/gm)) {
     const label = m[1] ?? '';
@@ -159,7 +161,13 @@ function phaseCalls(stdout: string, seconds: Record<CallPhase, number>): PhaseCa
       procs.set(proc, { perFile: calls / SMALL_FILES, rttMs: rttMs / calls });
       rttMsPerFile += rttMs / SMALL_FILES;
     }
-    out[phase] = { procs, clientMsPerFile: seconds[phase] * 1000 / SMALL_FILES - rttMsPerFile };
+    const cpuStart = cpuAt.get(before);
+    const cpuEnd = cpuAt.get(phase);
+    out[phase] = {
+      procs,
+      clientMsPerFile: seconds[phase] * 1000 / SMALL_FILES - rttMsPerFile,
+      serverCpuMsPerFile: cpuStart === undefined || cpuEnd === undefined ? undefined : (cpuEnd - cpuStart) / SMALL_FILES,
+    };
   }
   return out;
 }
@@ -221,10 +229,18 @@ async function hostRun(t: Target, { src, back, warm: warmSrc }: LocalFiles): Pro
 
 async function guestRun(t: Target): Promise<GuestFigures> {
   note(`${t.name}: guest run (${SMALL_FILES} small files, fio ${FIO_MB} MiB ${FIO_SEC} s; emulated CPU, minutes)`);
+  // the server's CPU time when the guest reports each phase's end (its first OPSTAT line)
+  const cpuAt = new Map<string, number | undefined>();
   const res = await run(nfsVm, [
     'run', '--timeout', '3000', '--nfs-port', String(t.nfsPort), '--mount-port', String(t.mountPort), '--export', t.exportPath,
     '--env', `N=${SMALL_FILES}`, '--env', `FIO_MB=${FIO_MB}`, '--env', `FIO_SEC=${FIO_SEC}`, '--', guestScript,
-  ], { env: { ...process.env, NFSVM_CACHE: vmCache } });
+  ], {
+    env: { ...process.env, NFSVM_CACHE: vmCache },
+    onLine: (line) => {
+      const label = /^OPSTAT (\S+) /.exec(line)?.[1];
+      if (label !== undefined && !cpuAt.has(label)) cpuAt.set(label, cpuMs(t.pid));
+    },
+  });
   const got = new Map<string, number>();
   for (const m of res.stdout.matchAll(/^RESULT (\S+) (\S+)\s*$/gm)) got.set(m[1] ?? '', Number(m[2]));
   const need = (k: string): number => {
@@ -234,7 +250,7 @@ async function guestRun(t: Target): Promise<GuestFigures> {
   };
   return {
     createPerSec: SMALL_FILES / need('create_s'), lsPerSec: SMALL_FILES / need('ls_s'), deletePerSec: SMALL_FILES / need('delete_s'),
-    fioIops: need('fio_randread_iops'), calls: phaseCalls(res.stdout, { create: need('create_s'), delete: need('delete_s') }),
+    fioIops: need('fio_randread_iops'), calls: phaseCalls(res.stdout, { create: need('create_s'), delete: need('delete_s') }, cpuAt),
   };
 }
 
@@ -325,8 +341,9 @@ function print(peer: Target, ours: Target[], peerRuns: Target[], ourRuns: Target
         callRows.push(row(`${phase}: ${proc} round trip, ms`, (t) => t.guest?.calls[phase].procs.get(proc)?.rttMs, 2, true));
       }
       callRows.push(row(`${phase}: client's own time per file, ms`, (t) => t.guest?.calls[phase].clientMsPerFile, 2, true));
+      callRows.push(row(`${phase}: server CPU per file, ms`, (t) => t.guest?.calls[phase].serverCpuMsPerFile, 2, true));
     }
-    table('guest small-file phases, call by call (the guest client\'s mountstats: a round trip runs from the request sent to the reply received, network and server; the rest of a file\'s time is the client\'s own, on the emulated CPU; the runs whose phase was faster; ratio > 1: Ferry better)', callRows);
+    table('guest small-file phases, call by call (the guest client\'s mountstats: a round trip runs from the request sent to the reply received, network and server; the rest of a file\'s time is the client\'s own, on the emulated CPU; server CPU: the server process, all threads, not Redis; the runs whose phase was faster; ratio > 1: Ferry better)', callRows);
   }
   const targets: string[][] = [['target', ...ours.map((t) => t.name)]];
   if (HOST) {
