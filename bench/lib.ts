@@ -255,7 +255,8 @@ export function run(cmd: string, args: string[], opts: { env?: NodeJS.ProcessEnv
     child.stdout.on('data', (b: Buffer) => {
       stdout += b.toString();
       if (opts.echo === true) process.stderr.write(b);
-      for (let nl = stdout.indexOf('\n', lineStart); nl >= 0 && opts.onLine !== undefined; nl = stdout.indexOf('\n', lineStart)) {
+      if (opts.onLine === undefined) return;
+      for (let nl = stdout.indexOf('\n', lineStart); nl >= 0; nl = stdout.indexOf('\n', lineStart)) {
         opts.onLine(stdout.slice(lineStart, nl));
         lineStart = nl + 1;
       }

@@ -136,17 +136,25 @@ type CallPhase = (typeof CALL_PHASES)[number][0];
  */
 type PhaseCalls = Record<CallPhase, { procs: Map<string, { perFile: number; rttMs: number }>; clientMsPerFile: number; serverCpuMsPerFile: number | undefined }>;
 
+/** The script's cumulative per-procedure counters at each OPSTAT label: label -> procedure -> counters. */
+type OpStats = Map<string, Map<string, { calls: number; rttMs: number }>>;
+
 /**
- * PhaseCalls from the script's cumulative OPSTAT lines (`OPSTAT <label> <proc> <calls> <rtt ms>
- * <execute ms>`): each phase is its label's counters minus those of the label before it.
+ * A line `OPSTAT <label> <proc> <calls> <rtt ms> <execute ms>` of the script into `into`; answers
+ * its label (undefined for any other line).
  */
-function phaseCalls(stdout: string, seconds: Record<CallPhase, number>, cpuAt: ReadonlyMap<string, number | undefined>): PhaseCalls {
-  const at = new Map<string, Map<string, { calls: number; rttMs: number }>>();
-  for (const m of stdout.matchAll(/^OPSTAT (\S+) (\S+) (\d+) (\d+) (\d+)\s*$/gm)) {
-    const label = m[1] ?? '';
-    if (!at.has(label)) at.set(label, new Map());
-    at.get(label)?.set(m[2] ?? '', { calls: Number(m[3]), rttMs: Number(m[4]) });
-  }
+function addOpStat(line: string, into: OpStats): string | undefined {
+  const m = /^OPSTAT (\S+) (\S+) (\d+) (\d+) (\d+)\s*$/.exec(line);
+  if (m === null) return undefined;
+  const label = m[1] ?? '';
+  let procs = into.get(label);
+  if (procs === undefined) into.set(label, (procs = new Map()));
+  procs.set(m[2] ?? '', { calls: Number(m[3]), rttMs: Number(m[4]) });
+  return label;
+}
+
+/** PhaseCalls from the script's cumulative counters: each phase is its label's minus those of the label before it. */
+function phaseCalls(at: OpStats, seconds: Record<CallPhase, number>, cpuAt: ReadonlyMap<string, number | undefined>): PhaseCalls {
   const out = {} as PhaseCalls;
   for (const [phase, before] of CALL_PHASES) {
     const end = at.get(phase);
@@ -229,7 +237,8 @@ async function hostRun(t: Target, { src, back, warm: warmSrc }: LocalFiles): Pro
 
 async function guestRun(t: Target): Promise<GuestFigures> {
   note(`${t.name}: guest run (${SMALL_FILES} small files, fio ${FIO_MB} MiB ${FIO_SEC} s; emulated CPU, minutes)`);
-  // the server's CPU time when the guest reports each phase's end (its first OPSTAT line)
+  // the client's counters, and the server's CPU time when the guest reports each phase's end (its first OPSTAT line)
+  const opStats: OpStats = new Map();
   const cpuAt = new Map<string, number | undefined>();
   const res = await run(nfsVm, [
     'run', '--timeout', '3000', '--nfs-port', String(t.nfsPort), '--mount-port', String(t.mountPort), '--export', t.exportPath,
@@ -237,7 +246,7 @@ async function guestRun(t: Target): Promise<GuestFigures> {
   ], {
     env: { ...process.env, NFSVM_CACHE: vmCache },
     onLine: (line) => {
-      const label = /^OPSTAT (\S+) /.exec(line)?.[1];
+      const label = addOpStat(line, opStats);
       if (label !== undefined && !cpuAt.has(label)) cpuAt.set(label, cpuMs(t.pid));
     },
   });
@@ -250,7 +259,7 @@ async function guestRun(t: Target): Promise<GuestFigures> {
   };
   return {
     createPerSec: SMALL_FILES / need('create_s'), lsPerSec: SMALL_FILES / need('ls_s'), deletePerSec: SMALL_FILES / need('delete_s'),
-    fioIops: need('fio_randread_iops'), calls: phaseCalls(res.stdout, { create: need('create_s'), delete: need('delete_s') }, cpuAt),
+    fioIops: need('fio_randread_iops'), calls: phaseCalls(opStats, { create: need('create_s'), delete: need('delete_s') }, cpuAt),
   };
 }
 
@@ -332,8 +341,8 @@ function print(peer: Target, ours: Target[], peerRuns: Target[], ourRuns: Target
       row('fio 4 KiB random read, IOPS', (t) => t.guest?.fioIops, 0),
     ]);
     const callRows: string[][] = [cols];
+    const all = [peer, ...peerRuns, ...ours, ...ourRuns.flat()];
     for (const [phase] of CALL_PHASES) {
-      const all = [peer, ...peerRuns, ...ours, ...ourRuns.flat()];
       const procs = [...new Set(all.flatMap((t) => [...(t.guest?.calls[phase].procs ?? new Map<string, { perFile: number }>())]
         .filter(([, c]) => c.perFile >= 0.05).map(([p]) => p)))].sort();
       for (const proc of procs) {

@@ -6,8 +6,8 @@
  * Redis, s3rver, …) in the moment between this check and the server's own listen, which failed a
  * CI run with EADDRINUSE. Ports below that range are only ever bound on purpose. A port is handed
  * out once per process, so several asked for before any is bound are distinct. Each is checked by
- * binding it briefly on 127.0.0.1 (and on the wildcard address, so a UDP or all-interfaces user of
- * the port also makes it busy for TCP listeners there).
+ * binding it briefly on 127.0.0.1 and on the wildcard address (a server listening on all
+ * interfaces holds it too).
  */
 import { randomInt } from 'node:crypto';
 import { readFileSync } from 'node:fs';
