@@ -1,6 +1,6 @@
 import assert from 'node:assert/strict';
 import { MOUNT_PROG, MOUNT_V1, MOUNT_V3, MOUNTPROC3_NULL } from '../../../src/protocols/nfs/mount/types.js';
-import { NFS3_OK, NFS_PROGRAM, NFS_V3 } from '../../../src/protocols/nfs/nfs3/types.js';
+import { FILE_SYNC, NFS3_OK, NFS3ERR_STALE, NFS_PROGRAM, NFS_V3 } from '../../../src/protocols/nfs/nfs3/types.js';
 import { pmapGetport } from '../../../src/protocols/nfs/portmap/client.js';
 import { IPPROTO_TCP, IPPROTO_UDP } from '../../../src/protocols/nfs/portmap/types.js';
 import { SUCCESS } from '../../../src/protocols/nfs/rpc/message.js';
@@ -57,6 +57,58 @@ describe('open handles the server holds for READ and WRITE', function () {
       assert.equal(h.volume.vfs.openHandles, 0);
       assert.equal(h.volume.vfs.pendingFiles, 0, 'the write handle release flushed the file');
       assert.equal(h.server.verifier.changes, 0);
+    } finally {
+      await h.close();
+    }
+  });
+});
+
+describe('a file CREATE made', function () {
+  this.timeout(30_000);
+
+  for (const engine of ['sqlite', 'redis'] as const) {
+    it(`is open for WRITE at once with the attributes the create answered: the first WRITE opens and reads nothing (${engine})`, async () => {
+      const h = await startHarness({ engine, handleIdleMs: 100, exports: [{ path: '/', squash: 'no_root_squash' }], cred: sysCred(0, 0) });
+      try {
+        const vfs = h.volume.vfs;
+        const calls: string[] = [];
+        const open = vfs.open.bind(vfs);
+        const getattr = vfs.getattr.bind(vfs);
+        Object.assign(vfs, {
+          open: (...a: Parameters<typeof open>) => { calls.push(a[3]?.known === undefined ? 'open' : 'open with known attributes'); return open(...a); },
+          getattr: (...a: Parameters<typeof getattr>) => { calls.push('getattr'); return getattr(...a); },
+        });
+        const f = await h.client.create(h.root, 'fresh');
+        assert.ok(f.fh);
+        assert.deepEqual(calls.splice(0), ['getattr', 'open with known attributes'], "CREATE: the directory's pre-operation attributes, then the new file's write handle");
+        const w = await h.client.write(f.fh, 0, Buffer.alloc(4096, 7), FILE_SYNC);
+        assert.equal(w.status, NFS3_OK);
+        assert.deepEqual(calls.splice(0), [], 'WRITE: neither an open nor an attribute read');
+        assert.equal(w.wcc.after?.size, 4096n);
+        assert.equal((await h.client.read(f.fh, 0, 4096)).data?.equals(Buffer.alloc(4096, 7)), true);
+        calls.length = 0;
+        assert.equal((await h.client.create(h.root, 'fresh')).status, NFS3_OK);
+        assert.deepEqual(calls.filter((c) => c.startsWith('open')), [], 'an existing file (UNCHECKED) gets no new handle');
+        for (let i = 0; i < 100 && h.volume.vfs.openHandles > 0; i++) await new Promise((r) => setTimeout(r, 20));
+        assert.equal(h.volume.vfs.openHandles, 0, 'the handle is released once idle');
+      } finally {
+        await h.close();
+      }
+    });
+  }
+
+  it('and REMOVE removed is STALE even while the server still holds its handle (unlinked, open only here)', async () => {
+    const h = await startHarness({ engine: 'sqlite', handleIdleMs: 60_000, exports: [{ path: '/', squash: 'no_root_squash' }], cred: sysCred(0, 0) });
+    try {
+      const f = await h.client.create(h.root, 'doomed');
+      assert.ok(f.fh);
+      assert.equal((await h.client.write(f.fh, 0, Buffer.from('data'), FILE_SYNC)).status, NFS3_OK);
+      assert.equal(h.volume.vfs.openHandles, 1, 'the write handle, idle for a minute before release');
+      assert.equal((await h.client.remove(h.root, 'doomed')).status, NFS3_OK);
+      assert.equal(h.volume.vfs.openHandles, 1, 'still held: the inode is unlinked but kept');
+      assert.equal((await h.client.getattr(f.fh)).status, NFS3ERR_STALE);
+      assert.equal((await h.client.write(f.fh, 0, Buffer.from('more'), FILE_SYNC)).status, NFS3ERR_STALE);
+      assert.equal((await h.client.read(f.fh, 0, 4)).status, NFS3ERR_STALE);
     } finally {
       await h.close();
     }

@@ -199,7 +199,7 @@ export class Nfs3Call {
   async resolveForData<T>(fh: Buffer, slot: number, op: (ino: Ino) => Promise<T>): Promise<[Resolved, T]> {
     const ino = this.#check(fh);
     const known = this.fs.recentAttr(ino);
-    if (known !== undefined) return [this.#resolved(ino, slot, known), await op(ino)];
+    if (known !== undefined && known.nlink > 0) return [this.#resolved(ino, slot, known), await op(ino)];
     if (!this.fs.inUse(ino)) return this.#along(ino, slot, op);
     const resolved = await this.#attrsOf(ino, slot);
     return [resolved, await op(ino)];
@@ -239,6 +239,8 @@ export class Nfs3Call {
       if (isFsError(err, Errno.ENOENT)) throw new Nfs3Error(NFS3ERR_STALE, `inode ${ino} is gone`);
       throw err;
     }
+    // unlinked, kept only while this server holds it open (its cached handles): gone for NFS
+    if (attr.nlink === 0) throw new Nfs3Error(NFS3ERR_STALE, `inode ${ino} is unlinked`);
     return this.#resolved(ino, slot, attr);
   }
 

@@ -9,7 +9,7 @@
  */
 import type { Logger } from '../../../observability/logger.js';
 import {
-  MODE_READ, MODE_WRITE, ROOT_CREDENTIALS, type Attr, type Credentials, type DirEntry, type FileType, type Ino, type NewEntry, type ReaddirOptions,
+  FileType, MODE_READ, MODE_WRITE, ROOT_CREDENTIALS, type Attr, type Credentials, type DirEntry, type Ino, type NewEntry, type ReaddirOptions,
   type Removed, type SetAttrRequest, type StatFs,
 } from '../../../vfs/types.js';
 import type { FileHandle, OpenedFile } from '../../../vfs/types.js';
@@ -39,7 +39,7 @@ export interface VfsApi {
   rename(ctx: Credentials, srcParent: Ino, srcName: Buffer, dstParent: Ino, dstName: Buffer, flags?: number): Promise<unknown>;
   readdir(ctx: Credentials, ino: Ino, opts?: ReaddirOptions): AsyncIterable<DirEntry>;
   statfs(ctx: Credentials, ino: Ino): Promise<StatFs>;
-  open(ctx: Credentials, ino: Ino, mask: number): Promise<OpenedFile>;
+  open(ctx: Credentials, ino: Ino, mask: number, opts?: { known?: Attr }): Promise<OpenedFile>;
   release(ctx: Credentials, handle: FileHandle): Promise<void>;
   readInto(ctx: Credentials, target: FileHandle | Ino, offset: number, dest: Buffer): Promise<number>;
   readPooled(ctx: Credentials, handle: FileHandle, offset: number, length: number, pool: BufferPool): Promise<PooledRead>;
@@ -143,17 +143,7 @@ export class VfsNfsFileSystem implements NfsFileSystem {
   /** Runs `fn` with the cached handle of (ino, mask), opening one if needed. */
   async #withHandle<T>(ino: Ino, mask: number, fn: (h: FileHandle) => Promise<T>): Promise<T> {
     const key = `${mask}/${ino}`;
-    let ch = this.#handles.get(key);
-    if (ch === undefined) {
-      const opening = this.#vfs.open(ROOT_CREDENTIALS, ino, mask).then((o) => o.handle);
-      const entry: CachedHandle = { ino, mask, handle: opening, users: 0, timer: undefined };
-      this.#handles.set(key, entry);
-      opening.catch(() => {
-        if (this.#handles.get(key) === entry) this.#handles.delete(key);
-      });
-      ch = entry;
-    }
-    const entry = ch;
+    const entry = this.#handles.get(key) ?? this.#opening(key, ino, mask);
     entry.users++;
     if (entry.timer !== undefined) clearTimeout(entry.timer);
     entry.timer = undefined;
@@ -161,10 +151,27 @@ export class VfsNfsFileSystem implements NfsFileSystem {
       return await fn(await entry.handle);
     } finally {
       entry.users--;
-      if (entry.users === 0 && this.#handles.get(key) === entry) {
-        entry.timer = setTimeout(() => this.#release(key, entry), this.#idleMs);
-        entry.timer.unref();
-      }
+      this.#idle(key, entry);
+    }
+  }
+
+  /** Opens a handle of (ino, mask) into the cache; `known`: the attributes meta just answered (no read). */
+  #opening(key: string, ino: Ino, mask: number, known?: Attr): CachedHandle {
+    const opening = this.#vfs.open(ROOT_CREDENTIALS, ino, mask, known === undefined ? undefined : { known }).then((o) => o.handle);
+    const entry: CachedHandle = { ino, mask, handle: opening, users: 0, timer: undefined };
+    this.#handles.set(key, entry);
+    opening.catch(() => {
+      if (this.#handles.get(key) === entry) this.#handles.delete(key);
+    });
+    return entry;
+  }
+
+  /** Starts the idle timer of a cached handle nobody uses. */
+  #idle(key: string, entry: CachedHandle): void {
+    if (entry.users === 0 && this.#handles.get(key) === entry) {
+      if (entry.timer !== undefined) clearTimeout(entry.timer);
+      entry.timer = setTimeout(() => this.#release(key, entry), this.#idleMs);
+      entry.timer.unref();
     }
   }
 
@@ -193,8 +200,20 @@ export class VfsNfsFileSystem implements NfsFileSystem {
     await this.#withHandle(ino, (mask & W_OK) !== 0 ? MODE_WRITE : MODE_READ, async () => undefined);
   }
 
-  create(cred: Credentials, parent: Ino, name: Buffer, mode: number, exclusive: boolean): Promise<NewEntry & { created: boolean }> {
-    return this.#vfs.create(cred, parent, name, mode, NO_UMASK, exclusive);
+  /**
+   * A regular file this call created gets its write handle right away, opened with the attributes
+   * the create answered: the client's WRITEs follow (a file is created to be written), and the
+   * first one then needs no metadata read to open the file or to answer its attributes.
+   */
+  async create(cred: Credentials, parent: Ino, name: Buffer, mode: number, exclusive: boolean): Promise<NewEntry & { created: boolean }> {
+    const made = await this.#vfs.create(cred, parent, name, mode, NO_UMASK, exclusive);
+    const key = `${MODE_WRITE}/${made.ino}`;
+    if (made.created && made.attr.type === FileType.File && !this.#handles.has(key)) {
+      const entry = this.#opening(key, made.ino, MODE_WRITE, made.attr);
+      // a failed open only costs the WRITE its own open (#opening forgets the entry)
+      entry.handle.then(() => this.#idle(key, entry), () => undefined);
+    }
+    return made;
   }
 
   mkdir(cred: Credentials, parent: Ino, name: Buffer, mode: number): Promise<NewEntry> {
