@@ -16,6 +16,7 @@ export class WalSync {
   readonly #group = new CoalescedSync(() => this.#sync());
   #fh: FileHandle | null = null;
   #closed = false;
+  #syncs = 0;
 
   constructor(walPath: string) {
     this.#walPath = walPath;
@@ -24,6 +25,11 @@ export class WalSync {
   /** Call after a commit returned: resolves when an fdatasync that started after the call is done (the commit is on stable storage); rejects when it failed. */
   durable(): Promise<void> {
     return this.#group.sync();
+  }
+
+  /** fdatasyncs started so far. */
+  get syncs(): number {
+    return this.#syncs;
   }
 
   /** Waits for the running fdatasync and closes the WAL descriptor (before the database closes). */
@@ -43,6 +49,7 @@ export class WalSync {
       await fsyncDir(dirname(this.#walPath));
       this.#fh = fh;
     }
+    this.#syncs++;
     await this.#fh.datasync();
   }
 }

@@ -166,6 +166,29 @@ describe('sqlite engine: transactions', () => {
     assert.deepEqual(await f.engine.getCounters().then((c) => [c.usedInodes, c.usedSpace]), [1, 4096]);
   });
 
+  it("a deleted file's cleanup (dropChunk, forgetSlice, removeDelFile) starts no WAL fsync: committed at once, durable with the next durable write", async () => {
+    const b = await mk(ROOT_INODE, 'b');
+    await f.engine.doWriteSlice({ ino: b, indx: toChunkIndex(0), slice: { pos: 0, id: toSliceId(7), size: 100, off: 0, len: 100 }, mtime: NOW, now: NOW });
+    await unlink(ROOT_INODE, 'b', b);
+    const syncs = f.engine.walSyncs;
+    assert.deepEqual(await f.engine.doDropChunk(b, toChunkIndex(0)), [{ id: 7n, size: 100 }]);
+    await f.engine.doForgetSlice(toSliceId(7), 100);
+    await f.engine.doRemoveDelFile(b);
+    assert.equal(f.engine.walSyncs, syncs, 'the cleanup waited for no fsync');
+    assert.deepEqual(await f.engine.doListDelFiles(10), [], 'visible at once');
+    await mk(ROOT_INODE, 'c');
+    assert.equal(f.engine.walSyncs, syncs + 1, 'the next durable write syncs the WAL, cleanup included');
+    await f.engine.close();
+    const again = openSqliteEngine(f.url);
+    try {
+      assert.deepEqual(await again.doListDelFiles(10), []);
+      assert.deepEqual(await again.doListChunks(b), []);
+      assert.equal(await again.doSliceRefs(toSliceId(7), 100), 1, 'no refcount row left (a missing one reads as 1)');
+    } finally {
+      await again.close();
+    }
+  });
+
   it('RENAME_EXCHANGE swaps two entries across directories, including their parents and nlinks', async () => {
     const d1 = await mk(ROOT_INODE, 'd1', FileType.Directory);
     const d2 = await mk(ROOT_INODE, 'd2', FileType.Directory);
