@@ -214,7 +214,7 @@ export class SqliteEngine implements MetaEngine {
    * what it drops. So a stream of deletions costs the foreground writes no fsyncs to queue behind.
    */
   #cleanup<T>(op: string, fn: () => T): Promise<T> {
-    return this.#group.run(op, fn, true);
+    return this.#write(op, fn, true);
   }
 
   /** A read; several statements run in one DEFERRED transaction so they see one snapshot. */

@@ -77,13 +77,16 @@ const NO_UMASK = 0;
  */
 export const DATA_ATTR_MS = 1000;
 
+/** The cache key of the handle of `ino` opened for `mask`. */
+const handleKey = (ino: Ino, mask: number): string => `${mask}/${ino}`;
+
 export class VfsNfsFileSystem implements NfsFileSystem {
   readonly #vfs: VfsApi;
   readonly #idleMs: number;
   readonly #dataAttrMs: number;
   readonly #onDataLost: (ino: Ino, err: unknown) => void;
   readonly #log: Logger;
-  /** By `${mask}/${ino}`. */
+  /** By handleKey. */
   readonly #handles = new Map<string, CachedHandle>();
   readonly #releasing = new Set<Promise<void>>();
 
@@ -142,7 +145,7 @@ export class VfsNfsFileSystem implements NfsFileSystem {
 
   /** Runs `fn` with the cached handle of (ino, mask), opening one if needed. */
   async #withHandle<T>(ino: Ino, mask: number, fn: (h: FileHandle) => Promise<T>): Promise<T> {
-    const key = `${mask}/${ino}`;
+    const key = handleKey(ino, mask);
     const entry = this.#handles.get(key) ?? this.#opening(key, ino, mask);
     entry.users++;
     if (entry.timer !== undefined) clearTimeout(entry.timer);
@@ -155,12 +158,15 @@ export class VfsNfsFileSystem implements NfsFileSystem {
     }
   }
 
-  /** Opens a handle of (ino, mask) into the cache; `known`: the attributes meta just answered (no read). */
+  /**
+   * Opens a handle of (ino, mask) into the cache; `known`: the attributes meta just answered (no
+   * read). Once open, it idles like any handle nobody uses; a failed open is forgotten.
+   */
   #opening(key: string, ino: Ino, mask: number, known?: Attr): CachedHandle {
     const opening = this.#vfs.open(ROOT_CREDENTIALS, ino, mask, known === undefined ? undefined : { known }).then((o) => o.handle);
     const entry: CachedHandle = { ino, mask, handle: opening, users: 0, timer: undefined };
     this.#handles.set(key, entry);
-    opening.catch(() => {
+    opening.then(() => this.#idle(key, entry), () => {
       if (this.#handles.get(key) === entry) this.#handles.delete(key);
     });
     return entry;
@@ -207,12 +213,9 @@ export class VfsNfsFileSystem implements NfsFileSystem {
    */
   async create(cred: Credentials, parent: Ino, name: Buffer, mode: number, exclusive: boolean): Promise<NewEntry & { created: boolean }> {
     const made = await this.#vfs.create(cred, parent, name, mode, NO_UMASK, exclusive);
-    const key = `${MODE_WRITE}/${made.ino}`;
-    if (made.created && made.attr.type === FileType.File && !this.#handles.has(key)) {
-      const entry = this.#opening(key, made.ino, MODE_WRITE, made.attr);
-      // a failed open only costs the WRITE its own open (#opening forgets the entry)
-      entry.handle.then(() => this.#idle(key, entry), () => undefined);
-    }
+    const key = handleKey(made.ino, MODE_WRITE);
+    // a failed open only costs the WRITE its own open (#opening forgets the entry)
+    if (made.created && made.attr.type === FileType.File && !this.#handles.has(key)) this.#opening(key, made.ino, MODE_WRITE, made.attr);
     return made;
   }
 
