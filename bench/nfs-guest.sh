@@ -18,11 +18,14 @@ opstats() { awk -v phase="$1" '/per-op statistics/ { on = 1; next } on && $1 ~ /
 block=$(head -c 3072 /dev/urandom | base64 -w 0)   # 4096 printable bytes
 [ ${#block} -eq 4096 ]
 
-mkdir small
+# a new name per run: ext4 picks the block group of a directory made in a `chattr +T` one (ganesha's
+# export) from a hash of its name, and a fixed name would land where the last run deleted its files
+small="small-$RANDOM$RANDOM"
+mkdir "$small"
 drop
 opstats start
 t0=$(now)
-for ((i = 0; i < N; i++)); do printf '%s' "$block" > "small/f$i"; done
+for ((i = 0; i < N; i++)); do printf '%s' "$block" > "$small/f$i"; done
 sync
 t1=$(now)
 echo "RESULT create_s $(echo "$t1 - $t0" | bc -l)"
@@ -30,7 +33,7 @@ opstats create
 
 drop
 t0=$(now)
-count=$(ls -l small | grep -c '^-')
+count=$(ls -l "$small" | grep -c '^-')
 t1=$(now)
 [ "$count" -eq "$N" ] || { echo "ls -l saw $count files, not $N" >&2; exit 1; }
 echo "RESULT ls_s $(echo "$t1 - $t0" | bc -l)"
@@ -38,7 +41,7 @@ opstats ls
 
 drop
 t0=$(now)
-rm -rf small
+rm -rf "$small"
 t1=$(now)
 echo "RESULT delete_s $(echo "$t1 - $t0" | bc -l)"
 opstats delete

@@ -30,7 +30,7 @@ import { fileURLToPath } from 'node:url';
 import { startRedis, type RedisServer } from '../test/helpers/redis-server.js';
 import { cachedReadLatency, runLoad } from './nfs-load.js';
 import {
-  MiB, PRODUCTION_REDIS_ARGS, betterRun, dropPageCache, formatFileVolume, spreadDirectories, mbs, note, num, peakRss, procCpu, repoRoot, run, runOk, startFerry, table, timedRun, times, verdict, type ChildServer,
+  MiB, PRODUCTION_REDIS_ARGS, betterRun, dropPageCache, formatFileVolume, spreadDirectories, spreadName, mbs, note, num, peakRss, procCpu, repoRoot, run, runOk, startFerry, table, timedRun, times, verdict, type ChildServer,
 } from './lib.js';
 
 const argv = process.argv.slice(2);
@@ -394,10 +394,10 @@ async function inside(): Promise<void> {
     const server = redis;
     // a fresh `ferry serve` and volume per run; its files go with it
     const ferryRuns = async (suffix: string, db: number): Promise<[Target, Target]> => {
-      const dir = join(work, `embedded${db}`);
+      const dir = join(work, spreadName(`embedded${db}`));
       const embedded = await withFerry(`ferry${suffix}`, dir, undefined, (t, f) => measure(t, files, f));
       rmSync(dir, { recursive: true, force: true });
-      const redisDir = join(work, `redis${db}`);
+      const redisDir = join(work, spreadName(`redis${db}`));
       const url = server.url(db);
       await formatFileVolume(url, redisDir);
       const withRedis = await withFerry(`ferry+redis${suffix}`, redisDir, url, (t, f) => measure(t, files, f));

@@ -22,7 +22,7 @@ import { fileURLToPath } from 'node:url';
 import { freePort } from '../test/helpers/free-port.js';
 import { startRedis, type RedisServer } from '../test/helpers/redis-server.js';
 import {
-  MiB, PRODUCTION_REDIS_ARGS, betterRun, drive, dropPageCache, spreadDirectories, formatFileVolume, mbs, note, num, peakRss, percentile, runOk, seconds, startChild, startFerry, table, timedRun, times, treeCpuMs, verdict,
+  MiB, PRODUCTION_REDIS_ARGS, betterRun, drive, dropPageCache, spreadDirectories, spreadName, formatFileVolume, mbs, note, num, peakRss, percentile, runOk, seconds, startChild, startFerry, table, timedRun, times, treeCpuMs, verdict,
   type ChildServer,
 } from './lib.js';
 
@@ -176,7 +176,7 @@ async function startApache(dir: string, root: string, port: number): Promise<Chi
 /** Small PUTs against durable-put-peer on a fresh directory; files/s and its CPU per PUT. */
 async function durableFloor(work: string): Promise<Figures> {
   const port = await freePort();
-  const root = join(work, 'durable-peer');
+  const root = join(work, spreadName('durable-peer'));
   mkdirSync(root);
   note('durable-put-peer: small PUTs');
   const peer = await startChild(process.execPath, [join(dirname(fileURLToPath(import.meta.url)), 'durable-put-peer.js'), String(port), root], port);
@@ -240,8 +240,8 @@ async function main(): Promise<void> {
 
     // Nothing is deleted until the end either (see spreadDirectories).
     const apacheRun = async (name: string, n: number): Promise<Figures> => {
-      const apacheDir = join(work, `apache-${n}`);
-      const davRoot = join(work, `apache-root-${n}`);
+      const apacheDir = join(work, spreadName(`apache-${n}`));
+      const davRoot = join(work, spreadName(`apache-root-${n}`));
       mkdirSync(apacheDir);
       mkdirSync(davRoot);
       const apachePort = await freePort();
@@ -256,13 +256,13 @@ async function main(): Promise<void> {
     const apacheFirst = await apacheRun('apache', 1);
     const durable = ONLY === 'propfind' ? {} : await durableFloor(work);
 
-    const ferryFigures = await withFerry('ferry', join(work, 'embedded'), undefined, (port, pid) => measure('ferry', port, src, { rssPid: pid, serverPid: pid }, { big: true, small: true }));
+    const ferryFigures = await withFerry('ferry', join(work, spreadName('embedded')), undefined, (port, pid) => measure('ferry', port, src, { rssPid: pid, serverPid: pid }, { big: true, small: true }));
 
     let redisFigures: Figures = {};
     if (ONLY !== 'small') {
       redis = await startRedis({ databases: 2, args: PRODUCTION_REDIS_ARGS });
       const url = redis.url(1);
-      const redisDir = join(work, 'redis');
+      const redisDir = join(work, spreadName('redis'));
       await formatFileVolume(url, redisDir);
       redisFigures = await withFerry('ferry+redis', redisDir, url, (port, pid) => measure('ferry+redis', port, src, { rssPid: pid, serverPid: pid }, { big: false, small: false }));
     }
