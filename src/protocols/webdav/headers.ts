@@ -50,9 +50,10 @@ export interface DestinationOptions {
 
 /**
  * Parses Destination (RFC 4918 §10.3): an absolute URI or an absolute path. A URI naming another
- * authority than Host (or an alias) is 502 DESTINATION_OTHER_SERVER: RFC 4918 §9.8.5/§9.9.4 list
- * 502 for a destination "on another server", which tells clients to fall back to GET + PUT; 403
- * would read as a permission problem. The scheme is not compared, so TLS-terminating proxies work.
+ * authority than Host (or an alias) is 403 DESTINATION_OTHER_SERVER, a refusal whose message names
+ * the reason, as sabre/dav answers a Destination outside its base URI: the server does not copy or
+ * move to other servers, a client error (RFC 4918 §9.8.5/§9.9.4 allow 502 too, which reads as a
+ * failed upstream behind a proxy). The scheme is not compared, so TLS-terminating proxies work.
  */
 export function parseDestination(value: string | undefined, options: DestinationOptions): DavPath {
   if (value === undefined || value.trim() === '') throw httpError('BAD_DESTINATION', 'missing');

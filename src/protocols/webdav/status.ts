@@ -38,7 +38,7 @@ export const HTTP_ERRORS = {
   BAD_DEPTH: { status: 400, message: 'invalid Depth header' },
   BAD_OVERWRITE: { status: 400, message: 'invalid Overwrite header' },
   BAD_DESTINATION: { status: 400, message: 'missing or invalid Destination header' },
-  DESTINATION_OTHER_SERVER: { status: 502, message: 'Destination is on another server' },
+  DESTINATION_OTHER_SERVER: { status: 403, message: 'Destination is on another server' },
   BAD_LOCK_TOKEN: { status: 400, message: 'missing or invalid Lock-Token header' },
   BAD_IF_HEADER: { status: 400, message: 'malformed If header' },
   PRECONDITION_FAILED: { status: 412, message: 'precondition failed' },

@@ -190,7 +190,7 @@ describe('WebDAV methods (in-process server, SQLite volume)', function () {
     assert.equal((await h.req('MKCOL', '/body', { 'Content-Type': 'text/xml' }, '<x/>')).status, 415);
   });
 
-  it('COPY: 201, Overwrite F onto an existing resource 412, Overwrite T 204, missing parent 409, other host 502', async () => {
+  it('COPY: 201, Overwrite F onto an existing resource 412, Overwrite T 204, missing parent 409, other host 403', async () => {
     await h.req('PUT', '/src.txt', {}, 'copy me');
     const dest = (p: string): string => `${h.base}${p}`;
     assert.equal((await h.req('COPY', '/src.txt', { Destination: dest('/dst.txt') })).status, 201);
@@ -198,7 +198,7 @@ describe('WebDAV methods (in-process server, SQLite volume)', function () {
     assert.equal((await h.req('COPY', '/src.txt', { Destination: dest('/dst.txt'), Overwrite: 'F' })).status, 412);
     assert.equal((await h.req('COPY', '/src.txt', { Destination: dest('/dst.txt'), Overwrite: 'T' })).status, 204);
     assert.equal((await h.req('COPY', '/src.txt', { Destination: dest('/none/dst.txt') })).status, 409);
-    assert.equal((await h.req('COPY', '/src.txt', { Destination: 'http://elsewhere.example/dst.txt' })).status, 502);
+    assert.equal((await h.req('COPY', '/src.txt', { Destination: 'http://elsewhere.example/dst.txt' })).status, 403);
     await h.req('PUT', '/src.txt', {}, 'changed');
     assert.equal((await h.req('GET', '/dst.txt')).text, 'copy me', 'the copy is independent of its source');
   });

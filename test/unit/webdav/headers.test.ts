@@ -45,9 +45,9 @@ describe('webdav headers: Destination', () => {
     assert.deepEqual(segs(parseDestination('https://public.example.com/x', { host: '127.0.0.1:8080', aliases: ['public.example.com'] })), ['x']);
   });
 
-  it('another host or port is 502 (destination on another server)', () => {
-    assert.throws(() => parseDestination('http://other.example.com/a', { host: 'files.example.com' }), is(502, 'DESTINATION_OTHER_SERVER'));
-    assert.throws(() => parseDestination('http://files.example.com:8081/a', { host: 'files.example.com:8080' }), is(502, 'DESTINATION_OTHER_SERVER'));
+  it('another host or port is 403 (destination on another server)', () => {
+    assert.throws(() => parseDestination('http://other.example.com/a', { host: 'files.example.com' }), is(403, 'DESTINATION_OTHER_SERVER'));
+    assert.throws(() => parseDestination('http://files.example.com:8081/a', { host: 'files.example.com:8080' }), is(403, 'DESTINATION_OTHER_SERVER'));
   });
 
   it('missing, relative, non-http or with ".." is 400', () => {

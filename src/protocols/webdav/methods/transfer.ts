@@ -1,6 +1,6 @@
 /**
  * The shared part of COPY and MOVE (RFC 4918 §9.8, §9.9): Destination on this server only
- * (502 otherwise), Overwrite (F and an existing destination: 412), Depth, 201 vs 204, 409
+ * (403 otherwise), Overwrite (F and an existing destination: 412), Depth, 201 vs 204, 409
  * without a destination parent, 403 onto itself or into its own subtree. MOVE is one vfs rename
  * (after removing a destination that rename cannot replace); COPY clones file slices.
  */
