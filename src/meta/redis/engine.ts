@@ -189,7 +189,15 @@ export class RedisEngine implements MetaEngine {
     this.#dirs = new DirListingCache(opts.dirCache);
     this.#url = redactUrl(opts.url ?? '');
     const batchMax = Math.max(1, opts.batchMax ?? DEFAULT_BATCH_MAX);
-    this.#attrBatch = new TickBatcher((inos) => this.#client.mgetBuffer(...inos.map((i) => this.keys.inode(i))), batchMax);
+    // an inode asked for twice in one tick (an NFS call's post-op attributes and its permission
+    // check read the same directory) is one key of the MGET; each asker decodes the same reply
+    this.#attrBatch = new TickBatcher(async (inos) => {
+      const unique = [...new Set(inos)];
+      const values = await this.#client.mgetBuffer(...unique.map((i) => this.keys.inode(i)));
+      if (unique.length === inos.length) return values;
+      const byIno = new Map(unique.map((ino, i) => [ino, values[i] ?? null]));
+      return inos.map((ino) => byIno.get(ino) ?? null);
+    }, batchMax);
     this.#lookupBatch = new TickBatcher(async (items) => {
       const keys: string[] = [];
       for (const it of items) keys.push(this.keys.entries(it.parent), this.keys.inode(it.parent));

@@ -81,8 +81,13 @@ describe('redis engine: batched getattr, lookup, mknod and getxattr', function (
     const client = new Redis({ host: '127.0.0.1', port: f.raw.options.port ?? 0, db: f.db, lazyConnect: true });
     await client.connect();
     let sent = 0;
+    let last: { name: string; keys: number } | undefined;
     const send = client.sendCommand.bind(client);
-    client.sendCommand = ((...args: Parameters<Redis['sendCommand']>) => { sent++; return send(...args); }) as Redis['sendCommand'];
+    client.sendCommand = ((...args: Parameters<Redis['sendCommand']>) => {
+      sent++;
+      last = { name: args[0].name, keys: args[0].args.length };
+      return send(...args);
+    }) as Redis['sendCommand'];
     const engine = new RedisEngine(client, '');
     try {
       await engine.doFormat(SETTING, null, null);
@@ -90,6 +95,14 @@ describe('redis engine: batched getattr, lookup, mknod and getxattr', function (
       const attrs = await Promise.all(Array.from({ length: 32 }, () => engine.doGetAttr(ino)));
       assert.ok(attrs.every((a) => a.type === FileType.File));
       assert.equal(sent, 1);
+      assert.deepEqual(last, { name: 'mget', keys: 1 }, 'one key for an inode asked for 32 times');
+      // repeated and missing inodes in one tick: each key once, each asker answered in order
+      const other = await mk(engine, ROOT_INODE, 'g');
+      sent = 0;
+      const mixed = await Promise.allSettled([ino, other, ino, toIno(424243), other].map((i) => engine.doGetAttr(i)));
+      assert.equal(sent, 1);
+      assert.deepEqual(last, { name: 'mget', keys: 3 });
+      assert.deepEqual(mixed.map((r) => (r.status === 'fulfilled' ? r.value.type : 'rejected')), [FileType.File, FileType.File, FileType.File, 'rejected', FileType.File]);
       sent = 0;
       const found = await Promise.all(Array.from({ length: 32 }, () => engine.doLookup(ROOT_INODE, name('f'))));
       assert.ok(found.every((e) => e.ino === ino));
