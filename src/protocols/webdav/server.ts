@@ -126,10 +126,11 @@ export async function startWebdavServer(opts: WebdavServerOptions): Promise<Webd
 
   const handle = async (req: IncomingMessage, res: ServerResponse): Promise<void> => {
     const started = process.hrtime.bigint();
-    const reqId = ++nextReq;
+    // the fields of every log line about this request: the child logger's bindings, and the access line's first fields
+    const requestFields = { reqId: ++nextReq, method: req.method };
     // the child logger is made when something logs (a pino child per request costs more than the request's own work)
     let reqLog: Logger | undefined;
-    const requestLog = (): Logger => (reqLog ??= log.child({ reqId, method: req.method }));
+    const requestLog = (): Logger => (reqLog ??= log.child(requestFields));
     const abort = new AbortController();
     res.on('close', () => { if (!res.writableFinished) abort.abort(new Error('client went away')); });
     let userName: string | undefined;
@@ -158,7 +159,7 @@ export async function startWebdavServer(opts: WebdavServerOptions): Promise<Webd
     } finally {
       const seconds = secondsSince(started);
       // the request's fields on the module's logger: the same line as through requestLog(), without a child per request
-      if (log.isLevelEnabled('info')) log.info({ reqId, method: req.method, url: req.url, status: res.statusCode, user: userName, ms: seconds * 1e3 }, 'request');
+      if (log.isLevelEnabled('info')) log.info({ ...requestFields, url: req.url, status: res.statusCode, user: userName, ms: seconds * 1e3 }, 'request');
       opts.observer?.record(METHODS.has(req.method ?? '') ? req.method ?? '' : 'OTHER', seconds, res.statusCode >= 400 ? String(res.statusCode) : undefined);
     }
   };
