@@ -1,12 +1,12 @@
 /*
- * sd-notify.node: sends one datagram to a unix datagram socket (the systemd notify protocol,
- * sd_notify(3)). Node has no unix datagram sockets, hence this addon. Written against Node-API
- * only (ABI-stable), so one build loads in Node 20 and Node 24. A leading '@' in the address
+ * notifySend() of ferry.node (addon.c): sends one datagram to a unix datagram socket (the
+ * systemd notify protocol, sd_notify(3)); Node has no unix datagram sockets. A leading '@' in the address
  * means the Linux abstract namespace, sized exactly (no trailing NUL), as systemd binds it.
  * It must not keep state: each call opens, sends and closes one socket.
  */
 #define NAPI_VERSION 8
 #include <node_api.h>
+#include "addon.h"
 #include <errno.h>
 #include <stddef.h>
 #include <stdio.h>
@@ -22,14 +22,10 @@ static napi_value throw_errno(napi_env env, const char *what, int err) {
   return NULL;
 }
 
-/* send(address: string, payload: Buffer): undefined; throws on any error. */
-static napi_value send_datagram(napi_env env, napi_callback_info info) {
-  size_t argc = 2;
+/* notifySend(address: string, payload: Buffer): undefined; throws on any error. */
+napi_value ferry_notify_send(napi_env env, napi_callback_info info) {
   napi_value argv[2];
-  if (napi_get_cb_info(env, info, &argc, argv, NULL, NULL) != napi_ok || argc != 2) {
-    napi_throw_type_error(env, NULL, "send(address, payload) needs two arguments");
-    return NULL;
-  }
+  if (!ferry_args(env, info, 2, argv, "notifySend(address, payload) needs two arguments")) return NULL;
   struct sockaddr_un sa;
   memset(&sa, 0, sizeof sa);
   sa.sun_family = AF_UNIX;
@@ -67,11 +63,4 @@ static napi_value send_datagram(napi_env env, napi_callback_info info) {
   close(fd);
   if (n < 0) return throw_errno(env, "sendto", err);
   return NULL;
-}
-
-NAPI_MODULE_INIT(/* napi_env env, napi_value exports */) {
-  napi_value fn;
-  if (napi_create_function(env, "send", NAPI_AUTO_LENGTH, send_datagram, NULL, &fn) != napi_ok) return NULL;
-  if (napi_set_named_property(env, exports, "send", fn) != napi_ok) return NULL;
-  return exports;
 }

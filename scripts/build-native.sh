@@ -1,5 +1,5 @@
 #!/bin/sh
-# Builds the Node-API addons in native/ into dist/native/. Node-API is ABI-stable, so the result
+# Builds the Node-API addon in native/ into dist/native/ferry.node. Node-API is ABI-stable, so the result
 # loads in any Node >= 20 (the system Node in CI and the Node shipped in the .deb alike).
 # Needs a C compiler and Node's headers: those of the running node, or NODE_INCLUDE=<dir>.
 set -eu
@@ -12,4 +12,4 @@ if [ -z "$inc" ]; then
 fi
 [ -n "$inc" ] || { echo "build-native: node_api.h not found; set NODE_INCLUDE" >&2; exit 1; }
 mkdir -p dist/native
-${CC:-cc} -O2 -Wall -Wextra -Werror -fPIC -shared -I"$inc" -o dist/native/sd-notify.node native/sd-notify.c
+${CC:-cc} -O2 -Wall -Wextra -Werror -fPIC -shared -I"$inc" -o dist/native/ferry.node native/addon.c native/sd-notify.c native/read-cached.c

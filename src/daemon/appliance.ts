@@ -5,6 +5,7 @@
  * not start protocol servers or open the volume itself.
  */
 import { configureLogger, logger } from '../observability/logger.js';
+import { cachedReadsAvailable } from '../util/cached-read.js';
 import { registry as defaultRegistry, type Registry } from '../observability/metrics.js';
 import { startAdmin, type AdminServer } from './admin.js';
 import { loadConfig, type ConfigOverrides, type FerryConfig } from './config.js';
@@ -54,6 +55,7 @@ export async function startAppliance(opts: StartOptions = {}): Promise<Appliance
   if (admin !== undefined) lifecycle.onStop('readyz: not ready', () => admin.markStopping());
   lifecycle.installSignalHandlers();
   log.info({ config: config.source ?? '(defaults)', nfs: config.nfs.enabled, webdav: config.webdav.enabled }, 'appliance starting');
+  if (!cachedReadsAvailable()) log.warn('the addon dist/native/ferry.node did not load (run `npm run build`): reads of local files all go through the thread pool, slower');
   let readyOnce = false;
   return {
     config, lifecycle, notifier, admin, registry,

@@ -1,7 +1,7 @@
 /**
  * systemd readiness protocol (sd_notify(3)): READY=1, STATUS=..., WATCHDOG=1, STOPPING=1 sent as
  * datagrams to $NOTIFY_SOCKET (a path, or '@name' in the abstract namespace). The datagram is
- * sent by the Node-API addon native/sd-notify.c; no helper process is spawned. Without
+ * sent by Ferry's Node-API addon (native/sd-notify.c); no helper process is spawned. Without
  * NOTIFY_SOCKET every call is a no-op. It must not decide readiness: the caller sends READY=1
  * once every listener is bound and the volume is open.
  */
@@ -10,17 +10,17 @@ import { logger } from '../observability/logger.js';
 
 const log = logger.child({ module: 'notify' });
 
-interface NotifyAddon { send(address: string, payload: Buffer): void }
+interface NotifyAddon { notifySend(address: string, payload: Buffer): void }
 
 let addon: NotifyAddon | undefined;
 function loadAddon(): NotifyAddon {
   if (addon === undefined) {
     const require = createRequire(import.meta.url);
-    // dist/src/daemon/notify.js -> dist/native/sd-notify.node (scripts/build-native.sh)
+    // dist/src/daemon/notify.js -> dist/native/ferry.node (scripts/build-native.sh)
     try {
-      addon = require('../../native/sd-notify.node') as NotifyAddon;
+      addon = require('../../native/ferry.node') as NotifyAddon;
     } catch (err) {
-      throw new Error('the systemd notify addon dist/native/sd-notify.node is missing: run `npm run build` (scripts/build-native.sh)', { cause: err });
+      throw new Error('the addon dist/native/ferry.node (systemd notify) is missing: run `npm run build` (scripts/build-native.sh)', { cause: err });
     }
   }
   return addon;
@@ -58,7 +58,7 @@ export class SystemdNotifier {
   /** Sends raw KEY=VALUE lines in one datagram. Throws when the socket refuses it. */
   send(...lines: string[]): void {
     if (this.#socket === undefined) return;
-    loadAddon().send(this.#socket, Buffer.from(lines.join('\n'), 'utf8'));
+    loadAddon().notifySend(this.#socket, Buffer.from(lines.join('\n'), 'utf8'));
   }
 
   /** READY=1 (with an optional STATUS line). Call only when the service is fully usable. */

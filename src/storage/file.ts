@@ -16,6 +16,7 @@ import { promisify } from 'node:util';
 import { dirname, isAbsolute } from 'node:path';
 import { logger } from '../observability/logger.js';
 import { CoalescedSync } from '../util/coalesced-sync.js';
+import { readCached } from '../util/cached-read.js';
 import { ensureDir, fsyncDir, fsyncFd } from '../util/durable-fs.js';
 import { FreeSpaceFloor, type StatFsFn } from '../util/fs-space.js';
 import { ReadFds } from './read-fds.js';
@@ -338,11 +339,14 @@ async function readRange(fh: FileHandle, range: ByteRange): Promise<Buffer> {
 }
 
 /**
- * Fills `dest` from `position` on with positional reads of a raw descriptor (node:fs callbacks:
- * lighter than FileHandle reads); the count read, short when the file ends first.
+ * Fills `dest` from `position` on with positional reads of a raw descriptor; the count read, short
+ * when the file ends first. What the page cache holds is copied at once (readCached), the rest is
+ * read in the thread pool (node:fs callbacks: lighter than FileHandle reads).
  */
 async function preadFully(fd: number, dest: Buffer, position: number): Promise<number> {
-  let got = 0;
+  const cached = readCached(fd, dest, 0, dest.length, position);
+  if (cached === 0 && dest.length > 0) return 0; // end of file
+  let got = Math.max(cached, 0);
   while (got < dest.length) {
     const { bytesRead } = await readFd(fd, dest, got, dest.length - got, position + got);
     if (bytesRead === 0) break;

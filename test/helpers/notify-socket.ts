@@ -9,7 +9,7 @@ import { existsSync } from 'node:fs';
 import { createInterface } from 'node:readline';
 
 const repo = new URL('../../../', import.meta.url).pathname;
-if (!existsSync(`${repo}dist/native/sd-notify.node`)) execFileSync('sh', [`${repo}scripts/build-native.sh`], { stdio: 'inherit' });
+if (!existsSync(`${repo}dist/native/ferry.node`)) execFileSync('sh', [`${repo}scripts/build-native.sh`], { stdio: 'inherit' });
 
 const RECEIVER = `
 import socket, sys, json

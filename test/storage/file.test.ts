@@ -3,6 +3,7 @@
  * concatenated with the key, spec §I), no way out of the root, atomic puts that leave no temp files.
  */
 import assert from 'node:assert/strict';
+import { spawnSync } from 'node:child_process';
 import { closeSync, existsSync, mkdirSync, openSync, readdirSync, readFileSync, readSync, writeFileSync } from 'node:fs';
 import { FREE_FLOOR, FileObjectStore } from '../../src/storage/file.js';
 import { Errno, isFsError } from '../../src/util/errno.js';
@@ -123,5 +124,24 @@ describe('file object store', function () {
     await rejectsWith(store.put('f/x/y/z', Buffer.from('z')), Errno.EEXIST);
     await store.delete('f/x/y');
     assert.equal(readFileSync(`${dir}/f/x`, 'utf8'), 'file');
+  });
+
+  it('reads an object whose pages are partly in the page cache: the cached part at once, the rest from disk', async function () {
+    const dir = tmpDir('ferry-file-');
+    const store = new FileObjectStore(`${dir}/`);
+    const data = Buffer.alloc(64 * 1024);
+    for (let i = 0; i < data.length; i++) data[i] = (i * 13 + (i >> 10)) & 0xff;
+    await store.put('v/1_0_65536', data);
+    // the second half rewritten with O_DIRECT (same bytes): its cached pages are dropped
+    const file = `${dir}/v/1_0_65536`;
+    const dd = spawnSync('dd', [`if=${file}`, `of=${file}`, 'bs=4096', 'skip=8', 'seek=8', 'iflag=direct', 'oflag=direct', 'conv=notrunc'], { encoding: 'utf8' });
+    assert.equal(dd.status, 0, dd.stderr);
+    for (const [offset, length] of [[0, 65536], [4000, 40000], [32768, 32768], [100, 10]] as const) {
+      const dest = Buffer.alloc(length + 7, 0xee);
+      assert.equal(await store.readInto('v/1_0_65536', { offset, length }, dest), length);
+      assert.deepEqual(dest.subarray(0, length), data.subarray(offset, offset + length), `${offset}+${length}`);
+      assert.deepEqual(dest.subarray(length), Buffer.alloc(7, 0xee));
+    }
+    assert.deepEqual(await store.get('v/1_0_65536', { offset: 60000, length: 5536 }), data.subarray(60000));
   });
 });

@@ -55,7 +55,7 @@ describe('Debian package (packaging/deb)', function () {
   });
 
   it('contains the program, its runtime, the wrapper, the unit, the default config and the docs', function () {
-    for (const p of ['usr/bin/ferry', 'usr/lib/ferry/node/bin/node', 'usr/lib/ferry/dist/src/cli/main.js', 'usr/lib/ferry/dist/native/sd-notify.node',
+    for (const p of ['usr/bin/ferry', 'usr/lib/ferry/node/bin/node', 'usr/lib/ferry/dist/src/cli/main.js', 'usr/lib/ferry/dist/native/ferry.node',
       'usr/lib/ferry/node_modules/better-sqlite3/build/Release/better_sqlite3.node', 'lib/systemd/system/ferry.service', 'etc/ferry/ferry.yaml',
       'usr/share/doc/ferry/copyright', 'usr/share/doc/ferry/changelog.gz', 'usr/share/doc/ferry/configuration.md']) {
       assert.ok(existsSync(join(root, p)), `${p} is missing`);
@@ -78,7 +78,7 @@ describe('Debian package (packaging/deb)', function () {
     assert.equal(badCheck.status, 1);
     assert.match(badCheck.stderr, /nfs\.port/);
     const lib = join(root, 'usr/lib/ferry');
-    const load = run(node, ['-e', `const D = require('${lib}/node_modules/better-sqlite3'); const db = new D(':memory:'); db.prepare('select 1').get(); db.close(); require('${lib}/dist/native/sd-notify.node');`]);
+    const load = run(node, ['-e', `const D = require('${lib}/node_modules/better-sqlite3'); const db = new D(':memory:'); db.prepare('select 1').get(); db.close(); require('${lib}/dist/native/ferry.node');`]);
     assert.equal(load.status, 0, load.stderr);
   });
 
