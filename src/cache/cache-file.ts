@@ -8,6 +8,7 @@ import { crc32c } from '@node-rs/crc32';
 import type { FileHandle } from 'node:fs/promises';
 import { open } from 'node:fs/promises';
 import type { ByteRange } from '../storage/object-store.js';
+import { preadFully } from '../util/cached-read.js';
 
 /** Bytes covered by one checksum. */
 export const PART_BYTES = 32 * 1024;
@@ -102,11 +103,7 @@ export async function readCacheFile(path: string, range?: ByteRange, knownSize?:
 
 async function readExactly(fh: FileHandle, position: number, length: number): Promise<Buffer> {
   const buf = Buffer.allocUnsafe(length);
-  let got = 0;
-  while (got < length) {
-    const { bytesRead } = await fh.read(buf, got, length - got, position + got);
-    if (bytesRead === 0) throw new CorruptCacheFile(`file ended ${length - got} bytes early`);
-    got += bytesRead;
-  }
+  const got = await preadFully(fh.fd, buf, position);
+  if (got < length) throw new CorruptCacheFile(`file ended ${length - got} bytes early`);
   return buf;
 }

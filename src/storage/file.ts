@@ -10,13 +10,13 @@
  * embedded SQLite volume) can still commit the deletes that free space.
  */
 import { randomBytes } from 'node:crypto';
-import { closeSync, fstat as fstatCb, openSync, read, renameSync, write, writeSync } from 'node:fs';
+import { closeSync, fstat as fstatCb, openSync, renameSync, write, writeSync } from 'node:fs';
 import { open, readdir, stat, unlink, type FileHandle } from 'node:fs/promises';
 import { promisify } from 'node:util';
 import { dirname, isAbsolute } from 'node:path';
 import { logger } from '../observability/logger.js';
 import { CoalescedSync } from '../util/coalesced-sync.js';
-import { readCached } from '../util/cached-read.js';
+import { preadFully } from '../util/cached-read.js';
 import { ensureDir, fsyncDir, fsyncFd } from '../util/durable-fs.js';
 import { FreeSpaceFloor, type StatFsFn } from '../util/fs-space.js';
 import { ReadFds } from './read-fds.js';
@@ -43,7 +43,6 @@ type Op = 'get' | 'put' | 'delete' | 'head' | 'list';
 const SYNC_WRITE_MAX = 256 * 1024;
 /** 512 KiB, writeFile's step (one 4 MiB positional write measured slower here). */
 const WRITE_STEP = 512 * 1024;
-const readFd = promisify(read);
 const writeFd = promisify(write);
 const fstat = promisify(fstatCb);
 
@@ -336,23 +335,6 @@ async function readRange(fh: FileHandle, range: ByteRange): Promise<Buffer> {
   const buf = Buffer.allocUnsafe(Math.max(0, Math.min(range.length, size - range.offset)));
   const got = await preadFully(fh.fd, buf, range.offset);
   return got === buf.length ? buf : buf.subarray(0, got);
-}
-
-/**
- * Fills `dest` from `position` on with positional reads of a raw descriptor; the count read, short
- * when the file ends first. What the page cache holds is copied at once (readCached), the rest is
- * read in the thread pool (node:fs callbacks: lighter than FileHandle reads).
- */
-async function preadFully(fd: number, dest: Buffer, position: number): Promise<number> {
-  const cached = readCached(fd, dest, 0, dest.length, position);
-  if (cached === 0 && dest.length > 0) return 0; // end of file
-  let got = Math.max(cached, 0);
-  while (got < dest.length) {
-    const { bytesRead } = await readFd(fd, dest, got, dest.length - got, position + got);
-    if (bytesRead === 0) break;
-    got += bytesRead;
-  }
-  return got;
 }
 
 /**
