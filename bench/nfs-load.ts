@@ -36,6 +36,8 @@ export interface LoadFigures {
 }
 
 const ROOT = sysCred(0, 0);
+/** Writes that lay out a file before it is read: 1 MiB each. */
+const MiB_WRITE = 1024 * 1024;
 
 function check(what: string, status: number): void {
   if (status !== NFS3_OK) throw new Error(`${what}: NFS status ${status}`);
@@ -98,6 +100,36 @@ export async function runLoad(o: LoadOptions): Promise<LoadFigures> {
       if (r.data?.length !== io) throw new Error(`short READ at ${t.offset}: ${r.data?.length}`);
     });
     return { writeMBs: mbs(n * io, writeSec), readMBs: mbs(n * io, readSec), ioBytes: io };
+  } finally {
+    await closeAll(clients);
+  }
+}
+
+/**
+ * Random READs of `ioBytes` at aligned offsets of a `fileBytes` file written (UNSTABLE + COMMIT)
+ * and read through once beforehand, so that every READ finds its data in the server's memory or
+ * page cache; `inFlight` at a time across `connections`. Answers READs per second.
+ */
+export async function randomReads(o: Pick<LoadOptions, 'nfsPort' | 'mountPort' | 'exportPath' | 'ioBytes' | 'name' | 'connections' | 'inFlight'> & { fileBytes: number; reads: number }): Promise<number> {
+  const { root, clients } = await connect(o, o.connections);
+  try {
+    const first = clients[0] as Nfs3TestClient;
+    const made = await first.create(root, o.name, { attrs: { mode: 0o644, size: 0n } });
+    check('CREATE', made.status);
+    const fh = made.fh ?? await first.fh(root, o.name);
+    const step = MiB_WRITE;
+    const payload = randomBytes(step);
+    for (let at = 0; at < o.fileBytes; at += step) check('WRITE', (await first.write(fh, at, payload, UNSTABLE)).status);
+    check('COMMIT', (await first.commit(fh)).status);
+    for (let at = 0; at < o.fileBytes; at += step) check('READ', (await first.read(fh, at, step)).status);
+    const slots = Math.floor(o.fileBytes / o.ioBytes);
+    const offsets = Array.from({ length: o.reads }, () => Math.floor(Math.random() * slots) * o.ioBytes);
+    const sec = await drive(o.reads, o.inFlight, async (i) => {
+      const r = await (clients[i % clients.length] as Nfs3TestClient).read(fh, offsets[i] as number, o.ioBytes);
+      check('READ', r.status);
+      if (r.data?.length !== o.ioBytes) throw new Error(`short READ: ${r.data?.length}`);
+    });
+    return o.reads / sec;
   } finally {
     await closeAll(clients);
   }

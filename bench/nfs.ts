@@ -28,7 +28,7 @@ import { homedir, tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { startRedis, type RedisServer } from '../test/helpers/redis-server.js';
-import { cachedReadLatency, runLoad } from './nfs-load.js';
+import { cachedReadLatency, randomReads, runLoad } from './nfs-load.js';
 import {
   MiB, PRODUCTION_REDIS_ARGS, betterRun, dropPageCache, formatFileVolume, spreadDirectories, spreadName, mbs, note, num, peakRss, procCpu, repoRoot, run, runOk, startFerry, table, timedRun, times, verdict, type ChildServer,
 } from './lib.js';
@@ -48,6 +48,9 @@ const SMALL_FILES = QUICK ? 1000 : 10_000;
 const FIO_MB = QUICK ? 64 : 256;
 const FIO_SEC = QUICK ? 8 : 20;
 const LATENCY_READS = QUICK ? 50 : 200;
+/** Random 4 KiB READs of a cached file (server CPU per READ; the client here is the same machine's Node process). */
+const RANDOM_FILE_BYTES = 64 * MiB;
+const RANDOM_READS = QUICK ? 20_000 : 100_000;
 const LATENCY_TARGET_MS = 2;
 
 /** ../shared/tools/nfs-vm beside the repository (or beside its worktree directory), or NFSVM. */
@@ -89,6 +92,9 @@ interface HostFigures {
   cpuSeqWrite: number | undefined;
   cpuSeqRead: number | undefined;
   cpuLoad: number | undefined;
+  /** Random 4 KiB READs of a cached file per second, and the server's CPU per READ (microseconds). */
+  randomIops: number;
+  cpuRandomUs: number | undefined;
 }
 
 /** CPU time a process has used so far (all threads, user + system), ms; undefined when gone. */
@@ -229,7 +235,12 @@ async function hostRun(t: Target, { src, back, warm: warmSrc }: LocalFiles): Pro
   const lat = await cachedReadLatency({
     nfsPort: t.nfsPort, mountPort: t.mountPort, exportPath: t.exportPath, ioBytes: load.ioBytes, name: `latency-${fileTag(t)}`, spanBytes: 16 * MiB, reads: LATENCY_READS,
   });
+  note(`${t.name}: ${RANDOM_READS} random 4 KiB READs of a cached ${RANDOM_FILE_BYTES / MiB} MiB file`);
+  const [randomIops, cpuRandom] = await withCpu(t.pid, RANDOM_READS * MiB, () => randomReads({
+    nfsPort: t.nfsPort, mountPort: t.mountPort, exportPath: t.exportPath, ioBytes: 4096, name: `random-${fileTag(t)}`, connections: 4, inFlight: 16, fileBytes: RANDOM_FILE_BYTES, reads: RANDOM_READS,
+  }));
   return {
+    randomIops, cpuRandomUs: cpuRandom === undefined ? undefined : cpuRandom * 1000,
     seqWriteMBs: mbs(SEQ_BYTES, w), seqReadMBs: mbs(SEQ_BYTES, r), seqReadColdMBs: mbs(SEQ_BYTES, cold), seqReadWarmMBs: mbs(SEQ_BYTES, warm), loadWriteMBs: load.writeMBs, loadReadMBs: load.readMBs,
     loadIo: load.ioBytes, latP50: lat.p50, latP99: lat.p99, cpuSeqWrite, cpuSeqRead, cpuLoad,
   };
@@ -286,7 +297,7 @@ async function withFerry(name: string, dir: string, metaUrl: string | undefined,
 }
 
 /** Lower is better for these figures (latency, CPU); higher for all others. */
-const LOWER_BETTER = new Set<string>(['latP50', 'latP99', 'cpuSeqWrite', 'cpuSeqRead', 'cpuLoad']);
+const LOWER_BETTER = new Set<string>(['latP50', 'latP99', 'cpuSeqWrite', 'cpuSeqRead', 'cpuLoad', 'cpuRandomUs']);
 
 /** Per figure, the better of two runs of one server. */
 function bestOf(a: Target, b: Target): Target {
@@ -330,6 +341,8 @@ function print(peer: Target, ours: Target[], peerRuns: Target[], ourRuns: Target
       row('server CPU per MiB, nfs-cp write, ms', (t) => t.host?.cpuSeqWrite, 2, true),
       row('server CPU per MiB, nfs-cp read, ms', (t) => t.host?.cpuSeqRead, 2, true),
       row('server CPU per MiB, load generator, ms', (t) => t.host?.cpuLoad, 2, true),
+      row(`random 4 KiB READ of a cached ${RANDOM_FILE_BYTES / MiB} MiB file, 16 in flight, READs/s`, (t) => t.host?.randomIops, 0),
+      row('  server CPU per READ, us', (t) => t.host?.cpuRandomUs, 1, true),
     ]);
   }
   if (GUEST) {
