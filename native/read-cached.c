@@ -1,9 +1,9 @@
 /*
  * readCached() of ferry.node (addon.c): a positional read that only copies what the page cache
- * already holds (preadv2 with RWF_NOWAIT, Linux >= 4.14). It never waits for the disk: when the first byte is
- * not cached it answers -1 at once, and the caller reads through the thread pool as before. So a
- * read of hot data costs one short system call on the event loop instead of a trip to libuv's
- * thread pool (a queue, a thread wake-up and a completion wake-up). Keeps no state.
+ * already holds (preadv2 with RWF_NOWAIT, Linux >= 4.14). It never waits for the disk: when the
+ * first byte is not cached it answers -1 at once, and the caller reads through the thread pool as
+ * before. So a read of hot data costs one short system call on the event loop instead of a trip to
+ * libuv's thread pool (a queue, a thread wake-up and a completion wake-up). Keeps no state.
  */
 #define _GNU_SOURCE
 #define NAPI_VERSION 8

@@ -1,7 +1,7 @@
 /*
  * notifySend() of ferry.node (addon.c): sends one datagram to a unix datagram socket (the
- * systemd notify protocol, sd_notify(3)); Node has no unix datagram sockets. A leading '@' in the address
- * means the Linux abstract namespace, sized exactly (no trailing NUL), as systemd binds it.
+ * systemd notify protocol, sd_notify(3)); Node has no unix datagram sockets. A leading '@' in the
+ * address means the Linux abstract namespace, sized exactly (no trailing NUL), as systemd binds it.
  * It must not keep state: each call opens, sends and closes one socket.
  */
 #define NAPI_VERSION 8

@@ -1,6 +1,6 @@
 #!/bin/sh
-# Builds the Node-API addon in native/ into dist/native/ferry.node. Node-API is ABI-stable, so the result
-# loads in any Node >= 20 (the system Node in CI and the Node shipped in the .deb alike).
+# Builds the Node-API addon in native/ into dist/native/ferry.node. Node-API is ABI-stable, so the
+# result loads in any Node >= 20 (the system Node in CI and the Node shipped in the .deb alike).
 # Needs a C compiler and Node's headers: those of the running node, or NODE_INCLUDE=<dir>.
 set -eu
 cd "$(dirname "$0")/.."

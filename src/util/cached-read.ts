@@ -1,11 +1,11 @@
 /**
  * Reads of local files (the file store's objects, the disk cache's blocks). What the page cache
  * already holds is copied on the calling thread (native/read-cached.c: preadv2 with RWF_NOWAIT).
- * A thread-pool read costs a queue, a worker
- * wake-up and a completion wake-up around a copy of a few microseconds; for hot data that is most
- * of the cost of an NFS READ. Data that is not cached is never waited for here: the call answers
- * that it read nothing and the caller goes to the thread pool as before, so a slow disk cannot
- * stall the event loop. Without the addon (not built) every call answers -1.
+ * A thread-pool read costs a queue, a worker wake-up and a completion wake-up around a copy of a
+ * few microseconds; for hot data that is most of the cost of an NFS READ. Data that is not cached
+ * is never waited for here: the call answers that it read nothing and the caller goes to the
+ * thread pool as before, so a slow disk cannot stall the event loop. Without the addon (not built)
+ * every call answers -1.
  */
 import { read } from 'node:fs';
 import { createRequire } from 'node:module';
@@ -59,8 +59,10 @@ export function readCached(fd: number, buffer: Buffer, offset: number, length: n
 /** The addon's error ({ errno: positive }) as Node's fs calls throw them: code 'EIO', errno -5, syscall. */
 function asFsCallError(err: unknown): Error {
   const errno = (err as { errno?: unknown } | null)?.errno;
-  if (typeof errno !== 'number' || !(err instanceof Error)) return err instanceof Error ? err : new Error(String(err));
-  return Object.assign(new Error(err.message, { cause: err }), { errno: -errno, code: getSystemErrorName(-errno), syscall: 'preadv2' });
+  if (!(err instanceof Error)) return new Error(String(err));
+  if (typeof errno !== 'number') return err;
+  const code = getSystemErrorName(-errno);
+  return Object.assign(new Error(err.message, { cause: err }), { errno: -errno, code, syscall: 'preadv2' });
 }
 
 /**
