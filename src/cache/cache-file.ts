@@ -50,16 +50,17 @@ export class CorruptCacheFile extends Error {
  * match the footer (truncated or extended file) or a checksum mismatch.
  */
 export async function readVerified(fh: FileHandle, range?: ByteRange): Promise<Buffer> {
-  return readVerifiedSized(fh, (await fh.stat()).size, range);
+  return readVerifiedFd(fh.fd, (await fh.stat()).size, range);
 }
 
-async function readVerifiedSized(fh: FileHandle, size: number, range: ByteRange | undefined): Promise<Buffer> {
+/** readVerified of a raw descriptor of a file of `size` bytes (from an index: no stat). */
+export async function readVerifiedFd(fd: number, size: number, range: ByteRange | undefined): Promise<Buffer> {
   if (size < FOOTER_BYTES) throw new CorruptCacheFile(`file of ${size} bytes is shorter than the footer`);
   // The table has fewer than size/PART_BYTES + 1 entries, so this one read holds table and footer.
   const tailLen = Math.min(size, FOOTER_BYTES + 4 * (Math.floor(size / PART_BYTES) + 1));
   // a whole block is one read of the whole file (block, table and footer)
-  const file = range === undefined ? await readExactly(fh, 0, size) : undefined;
-  const tail = file?.subarray(size - tailLen) ?? await readExactly(fh, size - tailLen, tailLen);
+  const file = range === undefined ? await readExactly(fd, 0, size) : undefined;
+  const tail = file?.subarray(size - tailLen) ?? await readExactly(fd, size - tailLen, tailLen);
   const footer = tail.subarray(tailLen - FOOTER_BYTES);
   if (footer.readUInt32BE(8) !== MAGIC) throw new CorruptCacheFile('bad footer magic');
   const blockLen = footer.readUInt32BE(4);
@@ -74,7 +75,7 @@ async function readVerifiedSized(fh: FileHandle, size: number, range: ByteRange 
   const firstPart = Math.floor(start / PART_BYTES);
   const lastPart = Math.floor((end - 1) / PART_BYTES);
   const readStart = firstPart * PART_BYTES;
-  const data = file?.subarray(0, blockLen) ?? await readExactly(fh, readStart, Math.min(blockLen, (lastPart + 1) * PART_BYTES) - readStart);
+  const data = file?.subarray(0, blockLen) ?? await readExactly(fd, readStart, Math.min(blockLen, (lastPart + 1) * PART_BYTES) - readStart);
   for (let p = firstPart; p <= lastPart; p++) {
     const at = (p - firstPart) * PART_BYTES;
     if (crc32c(data.subarray(at, at + PART_BYTES)) !== table.readUInt32BE(4 * p)) {
@@ -95,15 +96,15 @@ export async function readCacheFile(path: string, range?: ByteRange, knownSize?:
   }
   try {
     const size = knownSize ?? (await fh.stat()).size;
-    return { data: await readVerifiedSized(fh, size, range), fileSize: size };
+    return { data: await readVerifiedFd(fh.fd, size, range), fileSize: size };
   } finally {
     await fh.close();
   }
 }
 
-async function readExactly(fh: FileHandle, position: number, length: number): Promise<Buffer> {
+async function readExactly(fd: number, position: number, length: number): Promise<Buffer> {
   const buf = Buffer.allocUnsafe(length);
-  const got = await preadFully(fh.fd, buf, position);
+  const got = await preadFully(fd, buf, position);
   if (got < length) throw new CorruptCacheFile(`file ended ${length - got} bytes early`);
   return buf;
 }

@@ -15,11 +15,16 @@ import { rename } from 'node:fs/promises';
 import { dirname } from 'node:path';
 import type { Logger } from '../observability/logger.js';
 import type { ByteRange } from '../storage/object-store.js';
-import { CorruptCacheFile, encodeTrailer, fileSizeFor, MAX_BLOCK_BYTES, readCacheFile } from './cache-file.js';
+import { CorruptCacheFile, encodeTrailer, fileSizeFor, MAX_BLOCK_BYTES, readCacheFile, readVerifiedFd } from './cache-file.js';
 import { ensureDir } from '../util/durable-fs.js';
+import { ReadFds } from '../util/read-fds.js';
 import type { StatFsFn } from '../util/fs-space.js';
 import { dirIndexFor, keyPath, removeFile, tryKeyPath, walkFiles, writeAtomic, type FoundFile } from './local-fs.js';
 import type { CacheMetrics } from './metrics.js';
+
+/** Read descriptors kept per cache dir (see ReadFds), and how long an unused one stays open. */
+const KEPT_READ_FDS = 128;
+const READ_FD_IDLE_MS = 10_000;
 
 export interface DiskTierOptions {
   dirs: string[];
@@ -48,6 +53,8 @@ class CacheDir {
   #evictedDuringScan = new Set<string>();
   #closed = false;
   readonly #background = new Set<Promise<void>>();
+  /** Descriptors of recently read indexed files: a hit is then its reads only, no open and close. */
+  readonly #fds = new ReadFds({ max: KEPT_READ_FDS, idleMs: READ_FD_IDLE_MS });
 
   constructor(base: string, volumeUuid: string, opts: DiskTierOptions, limitBytes: number) {
     this.#base = base;
@@ -81,14 +88,21 @@ class CacheDir {
     if (indexed === undefined && statSync(path, { throwIfNoEntry: false }) === undefined) return undefined;
     try {
       // a file of another size than indexed (replaced behind our back) fails its footer check
-      const found = await readCacheFile(path, range, indexed);
-      if (found === undefined) {
-        this.#unindex(key);
-        return undefined;
+      if (indexed !== undefined) {
+        const data = await this.#fds.use(path, (fd) => readVerifiedFd(fd, indexed, range));
+        this.#touch(key, indexed);
+        return data;
       }
+      const found = await readCacheFile(path, range);
+      if (found === undefined) return undefined;
       this.#touch(key, found.fileSize);
       return found.data;
     } catch (err) {
+      const code = (err as NodeJS.ErrnoException | null)?.code;
+      if (code === 'ENOENT' || code === 'ENOTDIR') { // deleted behind our back
+        this.#forget(key, path);
+        return undefined;
+      }
       if (err instanceof CorruptCacheFile) {
         this.#log.warn({ key, path, reason: err.message }, 'corrupt cached block dropped; fetching it again');
         this.#metrics.corrupt.inc({ tier: 'disk' });
@@ -109,6 +123,7 @@ class CacheDir {
       if (!(await this.#makeRoom(size))) return;
       const path = keyPath(this.root, key);
       await writeAtomic(path, [body, encodeTrailer(body)], false);
+      this.#fds.drop(path);
       this.#touch(key, size);
     } catch (err) {
       this.#log.warn({ key, err }, 'cannot write block to the disk cache');
@@ -130,6 +145,7 @@ class CacheDir {
         try {
           await ensureDir(dirname(path), false);
           await rename(src, path);
+          this.#fds.drop(path);
           this.#touch(key, size);
           return;
         } catch (err) {
@@ -148,6 +164,7 @@ class CacheDir {
     if (this.#scanning) this.#evictedDuringScan.add(key);
     const path = tryKeyPath(this.root, key);
     if (path === undefined) return; // such a key is never written here
+    this.#fds.drop(path);
     this.#track(removeFile(path).catch((err: unknown) => this.#log.warn({ key, err }, 'cannot delete cached block')));
   }
 
@@ -189,7 +206,19 @@ class CacheDir {
 
   async close(): Promise<void> {
     this.#closed = true;
+    this.#fds.clear();
     await this.settle();
+  }
+
+  /** Descriptors kept for reads (tests). */
+  get keptDescriptors(): number {
+    return this.#fds.size;
+  }
+
+  /** A file found gone: out of the index, its kept descriptor closed. */
+  #forget(key: string, path: string): void {
+    this.#unindex(key);
+    this.#fds.drop(path);
   }
 
   /**
@@ -266,6 +295,11 @@ export class DiskTier {
 
   get blockCount(): number {
     return this.#dirs.reduce((n, d) => n + d.blockCount, 0);
+  }
+
+  /** Read descriptors kept open over all dirs (tests). */
+  get keptDescriptors(): number {
+    return this.#dirs.reduce((n, d) => n + d.keptDescriptors, 0);
   }
 
   read(key: string, range: ByteRange | undefined): Promise<Buffer | undefined> {

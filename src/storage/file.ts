@@ -19,7 +19,7 @@ import { CoalescedSync } from '../util/coalesced-sync.js';
 import { preadFully } from '../util/cached-read.js';
 import { ensureDir, fsyncDir, fsyncFd } from '../util/durable-fs.js';
 import { FreeSpaceFloor, type StatFsFn } from '../util/fs-space.js';
-import { ReadFds } from './read-fds.js';
+import { ReadFds } from '../util/read-fds.js';
 import { Errno, FsError } from '../util/errno.js';
 import { checkKey, checkRange, compareKeys, type ByteRange, type ListOptions, type ObjectInfo, type ObjectStore } from './object-store.js';
 

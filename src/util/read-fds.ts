@@ -1,10 +1,11 @@
 /**
- * ReadFds: read-only descriptors of recently read files of the `file` store, kept open so that a
- * read is one positional read instead of open + read + close (three thread-pool trips). Objects
- * are immutable (spec §D: a key always names the same bytes), so a kept descriptor stays right for
- * its key; this process drops it when it replaces or deletes the object. Least recently used
- * descriptors are closed beyond `max`, and idle ones after `idleMs`, so that objects deleted by
- * another client do not hold disk space for long. It never writes.
+ * ReadFds: read-only descriptors of recently read local files, kept open so that a read is one
+ * positional read instead of open + read + close (three thread-pool trips). Used for the `file`
+ * store's objects and the disk cache's block files. Both hold immutable content (spec §D: a key
+ * always names the same bytes), so a kept descriptor stays right for its path; the owner drops it
+ * when it replaces or deletes the file. Least recently used descriptors are closed beyond `max`,
+ * and idle ones after `idleMs`, so that files deleted by another process do not hold disk space
+ * for long. It never writes.
  */
 import { close, open } from 'node:fs';
 

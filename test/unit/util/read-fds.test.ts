@@ -1,6 +1,6 @@
 import assert from 'node:assert/strict';
 import { read, readdirSync, readlinkSync, writeFileSync } from 'node:fs';
-import { ReadFds } from '../../../src/storage/read-fds.js';
+import { ReadFds } from '../../../src/util/read-fds.js';
 import { tmpDir } from '../../helpers/tmp.js';
 
 /**
