@@ -85,8 +85,8 @@ export async function readVerifiedFd(fd: number, size: number, range: ByteRange 
   return data.subarray(start - readStart, end - readStart);
 }
 
-/** Opens `path` and reads it with readVerified (`knownSize`, from an index, saves a stat); undefined when the file does not exist. */
-export async function readCacheFile(path: string, range?: ByteRange, knownSize?: number): Promise<{ data: Buffer; fileSize: number } | undefined> {
+/** Opens `path` and reads it with readVerified; undefined when the file does not exist. */
+export async function readCacheFile(path: string, range?: ByteRange): Promise<{ data: Buffer; fileSize: number } | undefined> {
   let fh: FileHandle;
   try {
     fh = await open(path, 'r');
@@ -95,7 +95,7 @@ export async function readCacheFile(path: string, range?: ByteRange, knownSize?:
     throw err;
   }
   try {
-    const size = knownSize ?? (await fh.stat()).size;
+    const size = (await fh.stat()).size;
     return { data: await readVerifiedFd(fh.fd, size, range), fileSize: size };
   } finally {
     await fh.close();
