@@ -90,7 +90,8 @@ class CacheDir {
       // a file of another size than indexed (replaced behind our back) fails its footer check
       if (indexed !== undefined) {
         const data = await this.#fds.use(path, (fd) => readVerifiedFd(fd, indexed, range));
-        this.#touch(key, indexed);
+        // evicted or rewritten while it was read: the index already says what is on disk
+        if (this.#index.get(key) === indexed) this.#touch(key, indexed);
         return data;
       }
       const found = await readCacheFile(path, range);

@@ -57,6 +57,21 @@ describe('DiskTier read descriptors', function () {
     assert.equal(await tier.read(key, undefined), undefined);
   });
 
+  it('a block evicted while it is being read stays out of the index (the read still answers its bytes)', async function () {
+    const { tier, dir } = await openTier();
+    const key = keyOf(9, LEN);
+    const body = blockBytes(9, LEN);
+    await tier.admit(key, body);
+    const reading = tier.read(key, { offset: 0, length: 100 });
+    tier.evict(key); // before the read's open completes
+    assert.deepEqual(await reading, body.subarray(0, 100));
+    await tier.settle();
+    assert.equal(tier.blockCount, 0);
+    assert.equal(tier.usedBytes, 0);
+    assert.equal(existsSync(rawPath(dir, key)), false);
+    assert.equal(await tier.read(key, undefined), undefined);
+  });
+
   it('a block written again is read from the new file, not through the old descriptor', async function () {
     const { tier } = await openTier();
     const key = keyOf(3, LEN);
