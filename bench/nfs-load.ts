@@ -9,7 +9,7 @@ import { randomBytes } from 'node:crypto';
 import { NFS3_OK, FILE_SYNC, UNSTABLE } from '../src/protocols/nfs/nfs3/types.js';
 import { Nfs3TestClient } from '../test/helpers/nfs3-client.js';
 import { sysCred } from '../test/helpers/rpc-client.js';
-import { drive, mbs, percentile, seconds } from './lib.js';
+import { drive, mbs, MiB, percentile, seconds } from './lib.js';
 
 /** Where the load goes and how much of it. */
 export interface LoadOptions {
@@ -36,8 +36,6 @@ export interface LoadFigures {
 }
 
 const ROOT = sysCred(0, 0);
-/** Writes that lay out a file before it is read: 1 MiB each. */
-const MiB_WRITE = 1024 * 1024;
 
 function check(what: string, status: number): void {
   if (status !== NFS3_OK) throw new Error(`${what}: NFS status ${status}`);
@@ -117,11 +115,10 @@ export async function randomReads(o: Pick<LoadOptions, 'nfsPort' | 'mountPort' |
     const made = await first.create(root, o.name, { attrs: { mode: 0o644, size: 0n } });
     check('CREATE', made.status);
     const fh = made.fh ?? await first.fh(root, o.name);
-    const step = MiB_WRITE;
-    const payload = randomBytes(step);
-    for (let at = 0; at < o.fileBytes; at += step) check('WRITE', (await first.write(fh, at, payload, UNSTABLE)).status);
+    const payload = randomBytes(MiB); // laid out and read through in 1 MiB requests
+    for (let at = 0; at < o.fileBytes; at += MiB) check('WRITE', (await first.write(fh, at, payload, UNSTABLE)).status);
     check('COMMIT', (await first.commit(fh)).status);
-    for (let at = 0; at < o.fileBytes; at += step) check('READ', (await first.read(fh, at, step)).status);
+    for (let at = 0; at < o.fileBytes; at += MiB) check('READ', (await first.read(fh, at, MiB)).status);
     const slots = Math.floor(o.fileBytes / o.ioBytes);
     const offsets = Array.from({ length: o.reads }, () => Math.floor(Math.random() * slots) * o.ioBytes);
     const sec = await drive(o.reads, o.inFlight, async (i) => {

@@ -22,10 +22,6 @@ import type { StatFsFn } from '../util/fs-space.js';
 import { dirIndexFor, keyPath, removeFile, tryKeyPath, walkFiles, writeAtomic, type FoundFile } from './local-fs.js';
 import type { CacheMetrics } from './metrics.js';
 
-/** Read descriptors kept per cache dir (see ReadFds), and how long an unused one stays open. */
-const KEPT_READ_FDS = 128;
-const READ_FD_IDLE_MS = 10_000;
-
 export interface DiskTierOptions {
   dirs: string[];
   volumeUuid: string;
@@ -54,7 +50,7 @@ class CacheDir {
   #closed = false;
   readonly #background = new Set<Promise<void>>();
   /** Descriptors of recently read indexed files: a hit is then its reads only, no open and close. */
-  readonly #fds = new ReadFds({ max: KEPT_READ_FDS, idleMs: READ_FD_IDLE_MS });
+  readonly #fds = new ReadFds();
 
   constructor(base: string, volumeUuid: string, opts: DiskTierOptions, limitBytes: number) {
     this.#base = base;

@@ -29,10 +29,6 @@ const log = logger.child({ module: 'storage', backend: 'file' });
 export const FREE_FLOOR = { ratio: 0.01, minBytes: 16 * 1024 * 1024, maxBytes: 1024 * 1024 * 1024 } as const;
 const freeFloorOf = (totalBytes: number): number => Math.min(FREE_FLOOR.maxBytes, Math.max(FREE_FLOOR.minBytes, FREE_FLOOR.ratio * totalBytes));
 
-/** Read descriptors kept open (see ReadFds), and how long an unused one stays open. */
-const KEPT_READ_FDS = 128;
-const READ_FD_IDLE_MS = 10_000;
-
 /** Temp files of in-flight puts: `.<name>.ferry-tmp-<hex>`; listings skip them, keys may not look like them. */
 const TMP_MARK = '.ferry-tmp-';
 const isTmpName = (name: string): boolean => name.startsWith('.') && /\.ferry-tmp-[0-9a-f]{16}$/.test(name);
@@ -83,7 +79,7 @@ export class FileObjectStore implements ObjectStore {
   readonly #root: string;
   readonly #dirSyncs = new DirSyncs();
   /** Descriptors kept for readInto (get opens and closes its own: whole-object reads are rarer and larger). */
-  readonly #fds = new ReadFds({ max: KEPT_READ_FDS, idleMs: READ_FD_IDLE_MS });
+  readonly #fds = new ReadFds();
   readonly #tmpNames = new TmpNames();
   readonly #space: FreeSpaceFloor;
 

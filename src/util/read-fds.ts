@@ -18,13 +18,16 @@ interface Entry {
   lastUse: number;
 }
 
+/** Descriptors kept by default, and how long an unused one stays open (the file store and each cache dir use these). */
+export const READ_FDS_DEFAULTS = { max: 128, idleMs: 10_000 } as const;
+
 export class ReadFds {
   readonly #max: number;
   readonly #idleMs: number;
   readonly #entries = new Map<string, Entry>(); // least recently used first
   #sweeper: NodeJS.Timeout | undefined;
 
-  constructor(opts: { max: number; idleMs: number }) {
+  constructor(opts: { max: number; idleMs: number } = READ_FDS_DEFAULTS) {
     this.#max = opts.max;
     this.#idleMs = opts.idleMs;
   }

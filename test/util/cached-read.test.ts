@@ -1,23 +1,15 @@
 /**
  * readCached (native/read-cached.c): copies what the page cache holds, answers -1 for what it does
  * not hold instead of waiting for the disk, and reports other errors as Node's fs calls do. Pages
- * are taken out of the cache by rewriting them with O_DIRECT (dd oflag=direct), which the
- * test directory's file system (ext4 here) supports.
+ * are taken out of the cache with evictPages (a rewrite with O_DIRECT), which the test
+ * directory's file system (ext4 here) supports.
  */
 import assert from 'node:assert/strict';
-import { spawnSync } from 'node:child_process';
 import { closeSync, openSync, readSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { CACHED_READ_MAX, cachedReadsAvailable, readCached } from '../../src/util/cached-read.js';
+import { evictPages, PAGE } from '../helpers/page-cache.js';
 import { tmpDir } from '../helpers/tmp.js';
-
-const PAGE = 4096;
-
-/** Rewrites `pages` pages from page `first` on with O_DIRECT: their cached copies are dropped. */
-function evict(path: string, first: number, pages: number): void {
-  const dd = spawnSync('dd', [`if=${path}`, `of=${path}`, `bs=${PAGE}`, `skip=${first}`, `seek=${first}`, `count=${pages}`, 'iflag=direct', 'oflag=direct', 'conv=notrunc'], { encoding: 'utf8' });
-  assert.equal(dd.status, 0, `dd with O_DIRECT failed: ${dd.stderr}`);
-}
 
 describe('readCached (page-cache reads on the event loop)', function () {
   let path: string;
@@ -48,7 +40,7 @@ describe('readCached (page-cache reads on the event loop)', function () {
   });
 
   it('answers -1 for pages not in the page cache, without reading them; a normal read caches them', function () {
-    evict(path, 0, 8);
+    evictPages(path, 0, 8);
     const buf = Buffer.alloc(2 * PAGE);
     assert.equal(readCached(fd, buf, 0, 2 * PAGE, 2 * PAGE), -1);
     assert.equal(readSync(fd, buf, 0, 2 * PAGE, 2 * PAGE), 2 * PAGE);
@@ -58,7 +50,7 @@ describe('readCached (page-cache reads on the event loop)', function () {
   });
 
   it('for a range whose end is not cached, copies only a cached beginning or nothing, never waits for the rest', function () {
-    evict(path, 4, 4);
+    evictPages(path, 4, 4);
     const buf = Buffer.alloc(8 * PAGE);
     const n = readCached(fd, buf, 0, 8 * PAGE, 0);
     // Linux copies the cached pages before the first missing one, unless readahead marks make it
